@@ -1,0 +1,134 @@
+//! Site configuration (`site.toml`): a value passed into every stage, never global state.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+/// One entry of the controlled list of domains (数据领域).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Domain {
+    /// ASCII slug used in URLs.
+    pub slug: String,
+    /// The Chinese name records use (e.g. `交通运输`).
+    pub name: String,
+}
+
+/// Limits that protect the build against hostile or broken input.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest record file accepted, in bytes.
+    pub max_record_bytes: u64,
+    /// Deepest YAML nesting accepted.
+    pub max_depth: usize,
+    /// Most aliases (`*name`) a record may use.
+    pub max_aliases: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_record_bytes: 256 * 1024,
+            max_depth: 16,
+            max_aliases: 64,
+        }
+    }
+}
+
+/// Everything `site.toml` says.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteConfig {
+    /// Portal title.
+    pub title: String,
+    /// One-sentence description for the home page and metadata.
+    pub description: String,
+    /// Public address of the portal, used only where an absolute URL is unavoidable.
+    #[serde(default)]
+    pub base_url: String,
+    /// Datasets per listing page.
+    #[serde(default = "default_per_page")]
+    pub per_page: usize,
+    /// Where the public applies for conditional (有条件开放) data.
+    #[serde(default)]
+    pub apply_url: String,
+    /// Who runs the platform, shown in the footer.
+    #[serde(default)]
+    pub operator: String,
+    /// The controlled list of domains.
+    pub domains: Vec<Domain>,
+    /// Input limits.
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+fn default_per_page() -> usize {
+    20
+}
+
+/// Why the configuration could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for a site configuration.
+    #[error("{path}: {message}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// What was wrong, with line and column.
+        message: String,
+    },
+}
+
+impl SiteConfig {
+    /// Reads and checks `site.toml`.
+    pub fn load(path: &Path) -> Result<SiteConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::parse(&text).map_err(|message| ConfigError::Parse {
+            path: path.display().to_string(),
+            message,
+        })
+    }
+
+    /// Parses the text of a `site.toml`.
+    pub fn parse(text: &str) -> Result<SiteConfig, String> {
+        let config: SiteConfig = toml::from_str(text).map_err(|e| e.to_string())?;
+        if config.per_page == 0 {
+            return Err("per_page must be at least 1".into());
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for domain in &config.domains {
+            if !crate::model::is_slug(&domain.slug) {
+                return Err(format!(
+                    "domain slug `{}` must be lowercase ASCII letters, digits and hyphens",
+                    domain.slug
+                ));
+            }
+            if !seen.insert(domain.slug.clone()) || !seen.insert(domain.name.clone()) {
+                return Err(format!("domain `{}` is listed twice", domain.name));
+            }
+        }
+        Ok(config)
+    }
+
+    /// The domain with this Chinese name.
+    pub fn domain_by_name(&self, name: &str) -> Option<&Domain> {
+        self.domains.iter().find(|d| d.name == name)
+    }
+
+    /// The domain with this slug.
+    pub fn domain_by_slug(&self, slug: &str) -> Option<&Domain> {
+        self.domains.iter().find(|d| d.slug == slug)
+    }
+}

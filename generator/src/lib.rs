@@ -1,0 +1,191 @@
+//! Kaifang's generator: YAML catalog records in, a static open-data portal out.
+//!
+//! The pipeline runs one way: [`load`] → [`validate`] → [`model`] → [`policy`] → [`render`] →
+//! [`write`], then [`audit`] checks every output file for withheld records.
+
+pub mod audit;
+pub mod config;
+pub mod diagnostics;
+pub mod divisions;
+pub mod import;
+pub mod load;
+pub mod model;
+pub mod policy;
+pub mod render;
+pub mod schema;
+pub mod synthetic;
+pub mod validate;
+pub mod write;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::config::SiteConfig;
+use crate::diagnostics::Diagnostic;
+use crate::divisions::Divisions;
+use crate::policy::{PublicCatalog, Withheld};
+
+/// What to build and where.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// The content folder (holds `departments/` and `pages/`).
+    pub content: PathBuf,
+    /// The output folder.
+    pub output: PathBuf,
+    /// The site configuration.
+    pub config: SiteConfig,
+    /// The date the site describes; `None` means the newest record date.
+    /// The CLI fills it from SOURCE_DATE_EPOCH, so builds never read the clock.
+    pub build_date: Option<NaiveDate>,
+}
+
+/// The outcome of checking a catalog (load, validate, policy) without rendering.
+#[derive(Debug)]
+pub struct Checked {
+    /// The public part of the catalog, with the withheld list.
+    pub catalog: PublicCatalog,
+    /// Every finding, sorted.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Record files rejected.
+    pub rejected: Vec<String>,
+    /// Markdown pages.
+    pub pages: Vec<load::MarkdownPage>,
+    /// Time spent.
+    pub elapsed: Duration,
+}
+
+impl Checked {
+    /// Number of errors among the diagnostics.
+    pub fn error_count(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+}
+
+/// Figures of a finished build.
+#[derive(Debug, Clone, Serialize)]
+pub struct BuildReport {
+    /// Datasets published.
+    pub published: usize,
+    /// Record files rejected.
+    pub rejected: usize,
+    /// Datasets withheld by policy.
+    pub withheld: usize,
+    /// Departments.
+    pub departments: usize,
+    /// HTML pages produced.
+    pub pages: usize,
+    /// Files produced in all.
+    pub files: usize,
+    /// Files whose bytes changed.
+    pub written: usize,
+    /// Bytes of all produced files.
+    pub bytes: u64,
+    /// Stale files removed from the output.
+    pub removed: usize,
+    /// Seconds spent loading and validating.
+    pub check_seconds: f64,
+    /// Seconds spent rendering and writing.
+    pub render_seconds: f64,
+    /// Seconds spent auditing.
+    pub audit_seconds: f64,
+}
+
+/// Why a build failed as a whole.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// Rendering failed.
+    #[error(transparent)]
+    Render(#[from] render::RenderError),
+    /// The output folder could not be prepared or cleaned.
+    #[error("output folder {path}: {source}")]
+    Output {
+        /// The folder.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Withheld records were found in the output; the offending files were removed.
+    #[error("{} withheld record mention(s) found in the output", .0.len())]
+    Leak(Vec<audit::Leak>),
+}
+
+/// Loads, validates and applies policy; renders nothing.
+pub fn check(content: &Path, config: &SiteConfig, divisions: &Divisions) -> Checked {
+    let started = Instant::now();
+    let mut loaded = load::load_content(content, &config.limits);
+    let pages = std::mem::take(&mut loaded.pages);
+    let validated = validate::validate(loaded, config, divisions);
+    Checked {
+        catalog: policy::apply(validated.catalog),
+        diagnostics: validated.diagnostics,
+        rejected: validated.rejected,
+        pages,
+        elapsed: started.elapsed(),
+    }
+}
+
+/// Builds the site from an already checked catalog; `progress` gets (done, total).
+pub fn build(
+    options: &BuildOptions,
+    divisions: &Divisions,
+    checked: &Checked,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<BuildReport, BuildError> {
+    let output_error = |source| BuildError::Output {
+        path: options.output.display().to_string(),
+        source,
+    };
+    let output = write::Output::new(&options.output).map_err(output_error)?;
+    let build_date = options
+        .build_date
+        .or_else(|| checked.catalog.datasets.iter().filter_map(|d| d.last_change()).max())
+        .unwrap_or_default();
+    let site = render::Site {
+        config: &options.config,
+        divisions,
+        catalog: &checked.catalog,
+        pages: &checked.pages,
+        build_date,
+    };
+    let started = Instant::now();
+    let stats = render::render(&site, &output, progress)?;
+    let removed = output.remove_stale(&stats.produced).map_err(output_error)?;
+    let render_seconds = started.elapsed().as_secs_f64();
+
+    let started = Instant::now();
+    audit_output(&options.output, &checked.catalog)?;
+    Ok(BuildReport {
+        published: checked.catalog.datasets.len(),
+        rejected: checked.rejected.len(),
+        withheld: checked.catalog.withheld.len(),
+        departments: checked.catalog.departments.len(),
+        pages: stats.pages,
+        files: stats.files,
+        written: stats.written,
+        bytes: stats.bytes,
+        removed: removed.len(),
+        check_seconds: checked.elapsed.as_secs_f64(),
+        render_seconds,
+        audit_seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Scans the output for withheld records; removes every file that mentions one.
+pub fn audit_output(root: &Path, catalog: &PublicCatalog) -> Result<(), BuildError> {
+    let public_titles: Vec<&str> = catalog.datasets.iter().map(|d| d.title.as_str()).collect();
+    let withheld: &[Withheld] = &catalog.withheld;
+    let leaks = audit::scan(root, withheld, &public_titles).map_err(|source| BuildError::Output {
+        path: root.display().to_string(),
+        source,
+    })?;
+    if leaks.is_empty() {
+        return Ok(());
+    }
+    for leak in &leaks {
+        let _ = std::fs::remove_file(root.join(&leak.file));
+    }
+    Err(BuildError::Leak(leaks))
+}

@@ -1,0 +1,371 @@
+//! The catalog model: plain, valid data and nothing else.
+//!
+//! A value of these types exists only after `validate` accepted it ("parse, don't validate"):
+//! render and policy never re-check what is here. This module does no I/O.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A closed list of values a record may use, with its Chinese label and a URL slug.
+pub trait Vocabulary: Sized + Copy + Eq + 'static {
+    /// Every value, in display order.
+    const ALL: &'static [Self];
+    /// The Chinese term departments write in records (e.g. `无条件开放`).
+    fn label(self) -> &'static str;
+    /// A stable ASCII slug for URLs.
+    fn slug(self) -> &'static str;
+    /// Finds the value whose label is `text`.
+    fn from_label(text: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|v| v.label() == text)
+    }
+    /// The labels, for messages ("expected one of …").
+    fn labels() -> Vec<&'static str> {
+        Self::ALL.iter().map(|v| v.label()).collect()
+    }
+}
+
+macro_rules! vocabulary {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $label:literal / $slug:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+        pub enum $name {
+            $($(#[$vdoc])* #[serde(rename = $label)] $variant),+
+        }
+        impl Vocabulary for $name {
+            const ALL: &'static [Self] = &[$(Self::$variant),+];
+            fn label(self) -> &'static str { match self { $(Self::$variant => $label),+ } }
+            fn slug(self) -> &'static str { match self { $(Self::$variant => $slug),+ } }
+        }
+    };
+}
+
+vocabulary! {
+    /// Administrative level of the platform (第十条): 自治区, 市, 县, 乡, 村.
+    Level {
+        /// 自治区: the autonomous region.
+        Region = "自治区" / "region",
+        /// 市: a prefecture-level city.
+        City = "市" / "city",
+        /// 县: a county-level unit (县, 区, 县级市).
+        County = "县" / "county",
+        /// 乡: a township-level unit (乡, 镇, 街道).
+        Township = "乡" / "township",
+        /// 村: a village or community committee.
+        Village = "村" / "village",
+    }
+}
+
+vocabulary! {
+    /// Open type (开放类型, 第十九条).
+    OpenType {
+        /// 无条件开放: open to anyone.
+        Unconditional = "无条件开放" / "unconditional",
+        /// 有条件开放: open on application, under stated conditions.
+        Conditional = "有条件开放" / "conditional",
+        /// 不予开放: not open; never published.
+        NotOpen = "不予开放" / "not-open",
+    }
+}
+
+vocabulary! {
+    /// Update frequency (更新频率, 第十六条).
+    UpdateFrequency {
+        /// 实时
+        Realtime = "实时" / "realtime",
+        /// 每日
+        Daily = "每日" / "daily",
+        /// 每周
+        Weekly = "每周" / "weekly",
+        /// 每月
+        Monthly = "每月" / "monthly",
+        /// 每季度
+        Quarterly = "每季度" / "quarterly",
+        /// 每半年
+        HalfYearly = "每半年" / "half-yearly",
+        /// 每年
+        Yearly = "每年" / "yearly",
+        /// 不定期
+        Irregular = "不定期" / "irregular",
+    }
+}
+
+vocabulary! {
+    /// Publication status of a dataset (第二十二条).
+    Status {
+        /// 正常: published.
+        Active = "active" / "active",
+        /// 暂停: suspended while an objection is verified; never published.
+        Suspended = "suspended" / "suspended",
+        /// 撤回: withdrawn; never published.
+        Withdrawn = "withdrawn" / "withdrawn",
+    }
+}
+
+vocabulary! {
+    /// Kinds of review a dataset passes before opening (第十七条, 第二十九条).
+    ReviewKind {
+        /// 合法性审查
+        Legal = "合法性审查" / "legal",
+        /// 专家评审
+        Expert = "专家评审" / "expert",
+        /// 隐私审查
+        Privacy = "隐私审查" / "privacy",
+        /// 公众听证
+        Hearing = "公众听证" / "hearing",
+        /// 安全审查: required before anything is published.
+        Security = "安全审查" / "security",
+    }
+}
+
+impl Level {
+    /// The level a division code of this length denotes (2, 4, 6, 9 or 12 digits).
+    pub fn from_code_length(len: usize) -> Option<Level> {
+        match len {
+            2 => Some(Level::Region),
+            4 => Some(Level::City),
+            6 => Some(Level::County),
+            9 => Some(Level::Township),
+            12 => Some(Level::Village),
+            _ => None,
+        }
+    }
+}
+
+impl UpdateFrequency {
+    /// How many days may pass between updates before a dataset counts as stale (第二十一条).
+    /// `None` for irregular updates, which are never stale.
+    pub fn allowed_age_days(self) -> Option<i64> {
+        match self {
+            UpdateFrequency::Realtime | UpdateFrequency::Daily => Some(3),
+            UpdateFrequency::Weekly => Some(14),
+            UpdateFrequency::Monthly => Some(45),
+            UpdateFrequency::Quarterly => Some(120),
+            UpdateFrequency::HalfYearly => Some(220),
+            UpdateFrequency::Yearly => Some(400),
+            UpdateFrequency::Irregular => None,
+        }
+    }
+}
+
+/// A dataset identifier (数据集标识): a lowercase ASCII slug, unique in the catalog.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct DatasetId(pub String);
+
+/// A department's short code: the name of its folder under `content/departments/`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct DeptCode(pub String);
+
+/// A Guangxi statistical division code (统计用区划代码), 2 to 12 digits.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct DivisionCode(pub String);
+
+impl std::fmt::Display for DatasetId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Whether `text` is a valid slug: lowercase ASCII letters, digits and inner hyphens.
+pub fn is_slug(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 80
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !text.starts_with('-')
+        && !text.ends_with('-')
+}
+
+/// A person to contact (联系人).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Contact {
+    /// Name or role of the contact.
+    pub name: String,
+    /// Telephone number.
+    pub phone: Option<String>,
+    /// E-mail address.
+    pub email: Option<String>,
+    /// What the contact answers for (e.g. 数据开放联络员).
+    pub role: Option<String>,
+}
+
+/// A department publishing on the platform (第十二条, 第三十二条).
+#[derive(Debug, Clone, Serialize)]
+pub struct Department {
+    /// Short code; equal to the folder name.
+    pub code: DeptCode,
+    /// Full name (部门名称).
+    pub name: String,
+    /// Administrative level.
+    pub level: Level,
+    /// Administrative division.
+    pub region: DivisionCode,
+    /// Contact persons (联系人).
+    pub contacts: Vec<Contact>,
+    /// Responsible officials (分管领导, 数据开放责任人, 技术实施责任人).
+    pub officials: Vec<Official>,
+    /// Optional description, Markdown.
+    pub description: String,
+}
+
+/// A responsible official of a department (第三十二条).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Official {
+    /// The responsibility held (分管领导 / 数据开放责任人 / 技术实施责任人).
+    pub duty: String,
+    /// Name.
+    pub name: String,
+    /// Post title.
+    pub title: Option<String>,
+}
+
+/// One item of a dataset's field table (数据项).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Field {
+    /// Field name.
+    pub name: String,
+    /// Data type (e.g. 字符串, 整数, 日期).
+    pub kind: Option<String>,
+    /// What the field means.
+    pub description: Option<String>,
+    /// Unit of measure.
+    pub unit: Option<String>,
+}
+
+/// Where a resource's bytes are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum ResourceLocation {
+    /// A file inside the department's folder, copied into the site.
+    File {
+        /// Path relative to the department folder, with `/` separators.
+        relative: String,
+        /// Absolute path on disk of the source.
+        #[serde(skip)]
+        source: PathBuf,
+        /// Size in bytes.
+        size: u64,
+        /// Lowercase hex SHA-256 of the bytes.
+        sha256: String,
+    },
+    /// A resource published elsewhere (http or https).
+    Url {
+        /// The address.
+        url: String,
+    },
+}
+
+/// A downloadable resource of a dataset (数据资源).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Resource {
+    /// Title shown on the page.
+    pub title: String,
+    /// Upper-case format name (CSV, XLSX, JSON, API …).
+    pub format: String,
+    /// Where the bytes are.
+    pub location: ResourceLocation,
+}
+
+/// A review the dataset went through (第十七条, 第二十九条).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Review {
+    /// Which review.
+    pub kind: ReviewKind,
+    /// Whether it passed.
+    pub passed: bool,
+    /// When it concluded.
+    pub date: NaiveDate,
+    /// Who reviewed.
+    pub by: Option<String>,
+    /// Free-text note (e.g. the source of an imported record).
+    pub note: Option<String>,
+}
+
+/// A dataset as departments describe it in their open catalog (第十六条).
+#[derive(Debug, Clone, Serialize)]
+pub struct Dataset {
+    /// Unique id.
+    pub id: DatasetId,
+    /// Title (数据名称).
+    pub title: String,
+    /// Summary (数据摘要), Markdown.
+    pub summary: String,
+    /// Providing department (数据提供方): the folder the record sits in.
+    pub department: DeptCode,
+    /// Domain (数据领域): a slug of the site's controlled list.
+    pub domain: String,
+    /// Keywords (关键字).
+    pub keywords: Vec<String>,
+    /// Administrative level.
+    pub level: Level,
+    /// Administrative division.
+    pub region: DivisionCode,
+    /// Open type (开放类型).
+    pub open_type: OpenType,
+    /// Conditions of opening (开放条件); present exactly when conditional.
+    pub open_conditions: Option<String>,
+    /// Update frequency (更新频率).
+    pub update_frequency: UpdateFrequency,
+    /// Field table (数据项).
+    pub fields: Vec<Field>,
+    /// Resources (数据资源).
+    pub resources: Vec<Resource>,
+    /// Licence name or URL.
+    pub license: Option<String>,
+    /// First published (发布日期).
+    pub issued: Option<NaiveDate>,
+    /// Last modified (更新日期).
+    pub modified: Option<NaiveDate>,
+    /// Contact for this dataset.
+    pub contact: Option<Contact>,
+    /// High-value dataset (第四条).
+    pub high_value: bool,
+    /// Reviews passed or failed.
+    pub reviews: Vec<Review>,
+    /// Whether the data was de-sensitised (脱敏, 第十六条).
+    pub desensitized: Option<bool>,
+    /// Publication status.
+    pub status: Status,
+    /// Where the record came from when imported (a portal page).
+    pub source_url: Option<String>,
+    /// The record file, relative to the content folder.
+    pub record_path: String,
+}
+
+impl Dataset {
+    /// Whether a security review (安全审查) passed.
+    pub fn security_reviewed(&self) -> bool {
+        self.reviews
+            .iter()
+            .any(|r| r.kind == ReviewKind::Security && r.passed)
+    }
+
+    /// The date used to sort by recency: modified, else issued.
+    pub fn last_change(&self) -> Option<NaiveDate> {
+        self.modified.or(self.issued)
+    }
+
+    /// Upper-case formats of the resources, sorted and unique.
+    pub fn formats(&self) -> Vec<String> {
+        let mut formats: Vec<String> = self.resources.iter().map(|r| r.format.clone()).collect();
+        formats.sort();
+        formats.dedup();
+        formats
+    }
+}
+
+/// The whole valid catalog: every department and every accepted record, public or not.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    /// Departments by code.
+    pub departments: BTreeMap<DeptCode, Department>,
+    /// Accepted datasets, sorted by id.
+    pub datasets: Vec<Dataset>,
+}

@@ -1,0 +1,96 @@
+//! Policy: THE one place that decides what may be public.
+//!
+//! A 不予开放 record, a record without a passed security review (第二十九条), and a suspended or
+//! withdrawn record (第二十二条) are withheld here; render only ever receives the public part.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::model::{Catalog, Dataset, Department, DeptCode, OpenType, Status};
+
+/// Why a dataset is kept out of every public file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WithholdReason {
+    /// 不予开放 (第十九条).
+    NotOpen,
+    /// No passed security review (第二十九条).
+    NoSecurityReview,
+    /// Suspended while an objection is verified (第二十二条).
+    Suspended,
+    /// Withdrawn (第二十二条).
+    Withdrawn,
+}
+
+impl WithholdReason {
+    /// A short Chinese explanation for reports.
+    pub fn describe(self) -> &'static str {
+        match self {
+            WithholdReason::NotOpen => "不予开放",
+            WithholdReason::NoSecurityReview => "未通过安全审查",
+            WithholdReason::Suspended => "已暂停",
+            WithholdReason::Withdrawn => "已撤回",
+        }
+    }
+}
+
+/// A dataset that must not appear in any public file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Withheld {
+    /// Its id.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// The record file.
+    pub record_path: String,
+    /// Why.
+    pub reason: WithholdReason,
+}
+
+/// What the public may see: every department, the public datasets, and (for the audit only)
+/// what was withheld.
+#[derive(Debug, Clone, Default)]
+pub struct PublicCatalog {
+    /// Departments by code.
+    pub departments: BTreeMap<DeptCode, Department>,
+    /// Public datasets, sorted by id.
+    pub datasets: Vec<Dataset>,
+    /// Withheld datasets; never given to render.
+    pub withheld: Vec<Withheld>,
+}
+
+/// Decides whether one dataset may be public.
+pub fn withhold_reason(dataset: &Dataset) -> Option<WithholdReason> {
+    if dataset.open_type == OpenType::NotOpen {
+        Some(WithholdReason::NotOpen)
+    } else if dataset.status == Status::Suspended {
+        Some(WithholdReason::Suspended)
+    } else if dataset.status == Status::Withdrawn {
+        Some(WithholdReason::Withdrawn)
+    } else if !dataset.security_reviewed() {
+        Some(WithholdReason::NoSecurityReview)
+    } else {
+        None
+    }
+}
+
+/// Splits a catalog into its public part and the withheld list.
+pub fn apply(catalog: Catalog) -> PublicCatalog {
+    let mut public = PublicCatalog {
+        departments: catalog.departments,
+        ..PublicCatalog::default()
+    };
+    for dataset in catalog.datasets {
+        match withhold_reason(&dataset) {
+            None => public.datasets.push(dataset),
+            Some(reason) => public.withheld.push(Withheld {
+                id: dataset.id.0,
+                title: dataset.title,
+                record_path: dataset.record_path,
+                reason,
+            }),
+        }
+    }
+    public
+}

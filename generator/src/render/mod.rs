@@ -1,0 +1,460 @@
+//! Render: turn the public catalog into pages, listings, facets and assets.
+//!
+//! Render never decides visibility (policy does) and never reads record files. Every page gets
+//! a small, constant-size context built from views, so a listing costs the same whatever the
+//! catalog's size. Pages are rendered and written in parallel; templates compile once.
+
+pub mod markdown;
+mod views;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use chrono::NaiveDate;
+use rayon::prelude::*;
+use serde::Serialize;
+use tera::{Context, Tera};
+
+use crate::config::SiteConfig;
+use crate::divisions::Divisions;
+use crate::load::MarkdownPage;
+use crate::model::{Dataset, ResourceLocation};
+use crate::policy::PublicCatalog;
+use crate::write::{Output, WriteOutcome};
+use views::*;
+
+/// Templates and static assets of the default theme, embedded at compile time from `theme/`.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../../theme/templates/base.html")),
+    ("macros.html", include_str!("../../../theme/templates/macros.html")),
+    ("home.html", include_str!("../../../theme/templates/home.html")),
+    ("dataset.html", include_str!("../../../theme/templates/dataset.html")),
+    ("listing.html", include_str!("../../../theme/templates/listing.html")),
+    ("facet_index.html", include_str!("../../../theme/templates/facet_index.html")),
+    ("regions.html", include_str!("../../../theme/templates/regions.html")),
+    ("page.html", include_str!("../../../theme/templates/page.html")),
+    ("404.html", include_str!("../../../theme/templates/404.html")),
+];
+const ASSETS: &[(&str, &str)] = &[
+    ("assets/style.css", include_str!("../../../theme/static/style.css")),
+    ("assets/site.js", include_str!("../../../theme/static/site.js")),
+];
+
+/// Why rendering failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// A template did not compile or render.
+    #[error("template error: {0}")]
+    Template(String),
+    /// Writing the output failed.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The output path.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+fn template_error(error: tera::Error) -> RenderError {
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    RenderError::Template(message)
+}
+
+/// Figures about what render produced.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RenderStats {
+    /// HTML pages produced.
+    pub pages: usize,
+    /// All files produced (pages, assets, resource files).
+    pub files: usize,
+    /// Files whose bytes changed.
+    pub written: usize,
+    /// Bytes of all produced files.
+    pub bytes: u64,
+    /// Every produced path, relative to the output root.
+    #[serde(skip)]
+    pub produced: BTreeSet<String>,
+}
+
+/// Everything render needs: configuration, reference data, the public catalog, the pages.
+pub struct Site<'a> {
+    /// Site configuration.
+    pub config: &'a SiteConfig,
+    /// Division names.
+    pub divisions: &'a Divisions,
+    /// The public catalog.
+    pub catalog: &'a PublicCatalog,
+    /// Markdown pages from `content/pages/`.
+    pub pages: &'a [MarkdownPage],
+    /// The date the site describes (SOURCE_DATE_EPOCH or the newest record date).
+    pub build_date: NaiveDate,
+}
+
+/// One file to produce.
+enum Job {
+    Home,
+    Dataset(usize),
+    Listing(Box<Listing>),
+    FacetIndex(Box<FacetIndex>),
+    Regions,
+    Page(usize),
+    NotFound,
+    Asset(&'static str, &'static str),
+    Json(&'static str, serde_json::Value),
+    ResourceFile { dataset: usize, resource: usize },
+}
+
+struct Listing {
+    base: String,
+    title: String,
+    intro: String,
+    items: Vec<usize>,
+    page: usize,
+    total_pages: usize,
+    total_items: usize,
+    section: &'static str,
+    department: Option<String>,
+    trail: Vec<Link>,
+    children: Vec<FacetEntry>,
+}
+
+struct FacetIndex {
+    path: String,
+    title: String,
+    intro: String,
+    section: &'static str,
+    entries: Vec<FacetEntry>,
+}
+
+/// Compiles the theme's templates.
+pub fn templates() -> Result<Tera, RenderError> {
+    let mut tera = Tera::default();
+    tera.add_raw_templates(TEMPLATES.to_vec()).map_err(template_error)?;
+    tera.autoescape_on(vec![".html"]);
+    tera.register_filter("markdown", MarkdownFilter);
+    Ok(tera)
+}
+
+/// The only way record Markdown reaches a page: rendered and sanitised here, marked safe.
+struct MarkdownFilter;
+
+impl tera::Filter for MarkdownFilter {
+    fn filter(&self, value: &tera::Value, _: &HashMap<String, tera::Value>) -> tera::Result<tera::Value> {
+        let text = value.as_str().unwrap_or("");
+        Ok(tera::Value::String(markdown::to_safe_html(text)))
+    }
+    fn is_safe(&self) -> bool {
+        true
+    }
+}
+
+/// Renders and writes the whole site; `progress` is called with (done, total) as files finish.
+pub fn render(
+    site: &Site<'_>,
+    output: &Output,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<RenderStats, RenderError> {
+    let tera = templates()?;
+    let model = SiteModel::new(site);
+    let jobs = plan(site, &model);
+    let total = jobs.len();
+    let done = AtomicUsize::new(0);
+    let bytes = AtomicU64::new(0);
+    let results: Vec<(String, WriteOutcome, bool)> = jobs
+        .par_iter()
+        .map(|job| {
+            let (path, outcome, is_page, len) = run(job, site, &model, &tera, output)?;
+            bytes.fetch_add(len, Ordering::Relaxed);
+            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+            if n % 256 == 0 || n == total {
+                progress(n, total);
+            }
+            Ok((path, outcome, is_page))
+        })
+        .collect::<Result<_, RenderError>>()?;
+    let mut stats = RenderStats {
+        bytes: bytes.into_inner(),
+        ..RenderStats::default()
+    };
+    for (path, outcome, is_page) in results {
+        stats.files += 1;
+        stats.pages += usize::from(is_page);
+        stats.written += usize::from(outcome == WriteOutcome::Written);
+        stats.produced.insert(path);
+    }
+    Ok(stats)
+}
+
+fn plan(site: &Site<'_>, model: &SiteModel) -> Vec<Job> {
+    let mut jobs = vec![Job::Home, Job::Regions, Job::NotFound];
+    jobs.extend((0..site.catalog.datasets.len()).map(Job::Dataset));
+    jobs.extend((0..site.pages.len()).map(Job::Page));
+    jobs.extend(ASSETS.iter().map(|(p, c)| Job::Asset(p, c)));
+    jobs.push(Job::Json("schema/dataset.schema.json", crate::schema::dataset_schema(site.config)));
+    jobs.push(Job::Json("schema/department.schema.json", crate::schema::department_schema()));
+    for (i, dataset) in site.catalog.datasets.iter().enumerate() {
+        for (r, resource) in dataset.resources.iter().enumerate() {
+            if matches!(resource.location, ResourceLocation::File { .. }) {
+                jobs.push(Job::ResourceFile { dataset: i, resource: r });
+            }
+        }
+    }
+
+    let per_page = site.config.per_page;
+    let mut listing = |base: String, title: String, intro: String, items: &[usize], section: &'static str, department: Option<String>, trail: Vec<Link>, children: Vec<FacetEntry>| {
+        let total_pages = items.len().div_ceil(per_page).max(1);
+        for page in 1..=total_pages {
+            let start = (page - 1) * per_page;
+            let slice = items[start.min(items.len())..(start + per_page).min(items.len())].to_vec();
+            jobs.push(Job::Listing(Box::new(Listing {
+                base: base.clone(),
+                title: title.clone(),
+                intro: intro.clone(),
+                items: slice,
+                page,
+                total_pages,
+                total_items: items.len(),
+                section,
+                department: department.clone(),
+                trail: trail.clone(),
+                children: if page == 1 { children.clone() } else { Vec::new() },
+            })));
+        }
+    };
+
+    listing("datasets/".into(), "全部数据集".into(), "按更新时间排列，最新的在前。".into(), &model.recent, "datasets", None, vec![], vec![]);
+    listing("high-value/".into(), "高价值数据".into(), "与民生紧密相关、社会需求迫切的数据集，依第四条优先开放。".into(), &model.high_value, "datasets", None, vec![], vec![]);
+    let mut indexes = Vec::new();
+    for facet in &model.facets {
+        for group in &facet.groups {
+            let trail = vec![Link { name: facet.title.to_string(), url: facet.base.to_string() }];
+            listing(group.url.clone(), group.name.clone(), group.intro.clone(), &group.items, facet.section, group.department.clone(), trail, vec![]);
+        }
+        indexes.push(Job::FacetIndex(Box::new(FacetIndex {
+            path: format!("{}index.html", facet.base),
+            title: facet.title.to_string(),
+            intro: facet.intro.to_string(),
+            section: facet.section,
+            entries: facet.groups.iter().map(|g| g.entry()).collect(),
+        })));
+    }
+    for region in &model.regions {
+        let trail = region
+            .trail
+            .iter()
+            .map(|(code, name)| Link { name: name.clone(), url: format!("regions/{code}/") })
+            .collect();
+        listing(
+            format!("regions/{}/", region.code),
+            region.name.clone(),
+            format!("{}及其下辖地区的数据集。", region.full_name),
+            &region.items,
+            "regions",
+            None,
+            trail,
+            region.children.clone(),
+        );
+    }
+    jobs.extend(indexes);
+    jobs
+}
+
+/// Path depth → prefix that leads back to the site root.
+fn root_prefix(path: &str) -> String {
+    let depth = path.matches('/').count();
+    if depth == 0 { "./".to_string() } else { "../".repeat(depth) }
+}
+
+fn page_path(base: &str, page: usize) -> String {
+    if page <= 1 { format!("{base}index.html") } else { format!("{base}page/{page}/index.html") }
+}
+
+fn page_url(base: &str, page: usize) -> String {
+    if page <= 1 { base.to_string() } else { format!("{base}page/{page}/") }
+}
+
+fn run(job: &Job, site: &Site<'_>, model: &SiteModel, tera: &Tera, output: &Output) -> Result<(String, WriteOutcome, bool, u64), RenderError> {
+    let (path, bytes, is_page): (String, Vec<u8>, bool) = match job {
+        Job::Asset(path, content) => (path.to_string(), content.as_bytes().to_vec(), false),
+        Job::Json(path, value) => {
+            let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+            text.push('\n');
+            (path.to_string(), text.into_bytes(), false)
+        }
+        Job::ResourceFile { dataset, resource } => {
+            let dataset = &site.catalog.datasets[*dataset];
+            let ResourceLocation::File { relative, source, .. } = &dataset.resources[*resource].location else {
+                unreachable!("planned only for file resources");
+            };
+            let path = format!("datasets/{}/files/{relative}", dataset.id);
+            let outcome = output.copy(&path, source).map_err(|source| RenderError::Write { path: path.clone(), source })?;
+            let len = std::fs::metadata(output.root().join(&path)).map(|m| m.len()).unwrap_or(0);
+            return Ok((path, outcome, false, len));
+        }
+        _ => {
+            let (path, template, context) = context_for(job, site, model);
+            let html = tera.render(template, &context).map_err(template_error)?;
+            (path, html.into_bytes(), true)
+        }
+    };
+    let outcome = output.write(&path, &bytes).map_err(|source| RenderError::Write { path: path.clone(), source })?;
+    Ok((path, outcome, is_page, bytes.len() as u64))
+}
+
+fn base_context(site: &Site<'_>, model: &SiteModel, path: &str, title: &str, section: &str) -> Context {
+    let mut context = Context::new();
+    context.insert("site", &model.site);
+    context.insert("root", &root_prefix(path));
+    context.insert("page_title", title);
+    context.insert("section", section);
+    context.insert("build_date", &site.build_date.to_string());
+    context
+}
+
+fn context_for(job: &Job, site: &Site<'_>, model: &SiteModel) -> (String, &'static str, Context) {
+    match job {
+        Job::Home => {
+            let path = "index.html".to_string();
+            let mut c = base_context(site, model, &path, &site.config.title, "home");
+            c.insert("home", &model.home);
+            let newest: Vec<&Card> = model.recent.iter().take(8).map(|&i| &model.cards[i]).collect();
+            let high_value: Vec<&Card> = model.high_value.iter().take(6).map(|&i| &model.cards[i]).collect();
+            c.insert("newest", &newest);
+            c.insert("high_value", &high_value);
+            (path, "home.html", c)
+        }
+        Job::Dataset(i) => {
+            let dataset = &site.catalog.datasets[*i];
+            let path = format!("datasets/{}/index.html", dataset.id);
+            let mut c = base_context(site, model, &path, &dataset.title, "datasets");
+            c.insert("dataset", &DatasetView::new(dataset, site, model));
+            c.insert("department", &model.departments[&dataset.department.0]);
+            let related: Vec<&Card> = model.related(*i, dataset).into_iter().map(|j| &model.cards[j]).collect();
+            c.insert("related", &related);
+            (path, "dataset.html", c)
+        }
+        Job::Listing(listing) => {
+            let path = page_path(&listing.base, listing.page);
+            let title = if listing.page > 1 { format!("{}（第 {} 页）", listing.title, listing.page) } else { listing.title.clone() };
+            let mut c = base_context(site, model, &path, &title, listing.section);
+            let cards: Vec<&Card> = listing.items.iter().map(|&i| &model.cards[i]).collect();
+            c.insert("heading", &listing.title);
+            c.insert("intro", &listing.intro);
+            c.insert("cards", &cards);
+            c.insert("total_items", &listing.total_items);
+            c.insert("pager", &Pager::new(&listing.base, listing.page, listing.total_pages));
+            c.insert("trail", &listing.trail);
+            c.insert("children", &listing.children);
+            if let Some(code) = &listing.department {
+                c.insert("department", &model.departments[code]);
+            }
+            (path, "listing.html", c)
+        }
+        Job::FacetIndex(index) => {
+            let mut c = base_context(site, model, &index.path, &index.title, index.section);
+            c.insert("heading", &index.title);
+            c.insert("intro", &index.intro);
+            c.insert("entries", &index.entries);
+            (index.path.clone(), "facet_index.html", c)
+        }
+        Job::Regions => {
+            let path = "regions/index.html".to_string();
+            let mut c = base_context(site, model, &path, "按地区浏览", "regions");
+            c.insert("rows", &model.region_rows);
+            (path, "regions.html", c)
+        }
+        Job::Page(i) => {
+            let page = &site.pages[*i];
+            let path = format!("{}/index.html", page.slug);
+            let mut c = base_context(site, model, &path, &page.title, &page.slug);
+            c.insert("markdown", &page.markdown);
+            (path, "page.html", c)
+        }
+        Job::NotFound => {
+            // Served for any missing path, so its links must not be relative to it.
+            let path = "404.html".to_string();
+            let mut c = base_context(site, model, &path, "页面不存在", "");
+            c.insert("root", &site_root_path(&site.config.base_url));
+            (path, "404.html", c)
+        }
+        Job::Asset(..) | Job::Json(..) | Job::ResourceFile { .. } => unreachable!("not templated"),
+    }
+}
+
+/// Pagination links for one listing page.
+#[derive(Serialize)]
+struct Pager {
+    current: usize,
+    total: usize,
+    prev: Option<String>,
+    next: Option<String>,
+    pages: Vec<PagerItem>,
+}
+
+#[derive(Serialize)]
+struct PagerItem {
+    number: usize,
+    url: Option<String>,
+    current: bool,
+    gap: bool,
+}
+
+impl Pager {
+    fn new(base: &str, current: usize, total: usize) -> Pager {
+        let mut pages = Vec::new();
+        let mut last = 0;
+        for n in 1..=total {
+            if n == 1 || n == total || n.abs_diff(current) <= 2 {
+                if last != 0 && n > last + 1 {
+                    pages.push(PagerItem { number: 0, url: None, current: false, gap: true });
+                }
+                pages.push(PagerItem { number: n, url: Some(page_url(base, n)), current: n == current, gap: false });
+                last = n;
+            }
+        }
+        Pager {
+            current,
+            total,
+            prev: (current > 1).then(|| page_url(base, current - 1)),
+            next: (current < total).then(|| page_url(base, current + 1)),
+            pages,
+        }
+    }
+}
+
+/// Counts every facet once, for the home page and `kaifang check`.
+pub fn facet_counts(catalog: &PublicCatalog) -> BTreeMap<&'static str, usize> {
+    let mut formats = BTreeSet::new();
+    let mut domains = BTreeSet::new();
+    for d in &catalog.datasets {
+        formats.extend(d.formats());
+        domains.insert(d.domain.clone());
+    }
+    BTreeMap::from([
+        ("datasets", catalog.datasets.len()),
+        ("departments", catalog.departments.len()),
+        ("domains", domains.len()),
+        ("formats", formats.len()),
+    ])
+}
+
+fn is_stale(dataset: &Dataset, today: NaiveDate) -> bool {
+    match (dataset.update_frequency.allowed_age_days(), dataset.last_change()) {
+        (Some(days), Some(last)) => (today - last).num_days() > days,
+        _ => false,
+    }
+}
+
+/// The path part of the site's public address ("/" when unknown), for pages served at any depth.
+fn site_root_path(base_url: &str) -> String {
+    let after_scheme = base_url.split_once("://").map_or("", |(_, rest)| rest);
+    let path = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
+    if path.ends_with('/') { path.to_string() } else { format!("{path}/") }
+}

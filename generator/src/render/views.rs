@@ -1,0 +1,565 @@
+//! Views: small serialisable shapes that templates read. Built once per build from the
+//! public catalog; a page's context holds a few of them, never the whole catalog.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use super::{Site, is_stale, markdown};
+use crate::model::{Dataset, Department, Level, OpenType, ResourceLocation, UpdateFrequency, Vocabulary};
+
+/// A named link, URL relative to the site root.
+#[derive(Debug, Clone, Serialize)]
+pub(super) struct Link {
+    pub(super) name: String,
+    pub(super) url: String,
+}
+
+/// A value of a facet with its count.
+#[derive(Debug, Clone, Serialize)]
+pub(super) struct FacetEntry {
+    pub(super) name: String,
+    pub(super) url: String,
+    pub(super) count: usize,
+    pub(super) note: String,
+}
+
+/// A dataset as a listing shows it.
+#[derive(Debug, Serialize)]
+pub(super) struct Card {
+    id: String,
+    url: String,
+    title: String,
+    snippet: String,
+    department: Link,
+    domain: Link,
+    modified: String,
+    open_type: &'static str,
+    open_type_slug: &'static str,
+    formats: Vec<String>,
+    high_value: bool,
+}
+
+/// The site-wide facts every page shows.
+#[derive(Debug, Serialize)]
+pub(super) struct SiteView {
+    title: String,
+    description: String,
+    operator: String,
+    pages: Vec<Link>,
+}
+
+/// A department card.
+#[derive(Debug, Serialize)]
+pub(super) struct DepartmentView {
+    code: String,
+    name: String,
+    url: String,
+    level: &'static str,
+    region: String,
+    contacts: Vec<crate::model::Contact>,
+    officials: Vec<crate::model::Official>,
+    description: String,
+    datasets: usize,
+    completeness: u32,
+}
+
+/// One group of a facet: a value and the datasets that carry it.
+pub(super) struct Group {
+    pub(super) name: String,
+    pub(super) url: String,
+    pub(super) intro: String,
+    pub(super) note: String,
+    pub(super) items: Vec<usize>,
+    pub(super) department: Option<String>,
+}
+
+impl Group {
+    pub(super) fn entry(&self) -> FacetEntry {
+        FacetEntry {
+            name: self.name.clone(),
+            url: self.url.clone(),
+            count: self.items.len(),
+            note: self.note.clone(),
+        }
+    }
+}
+
+/// A facet: how the catalog can be browsed (by domain, department, level …).
+pub(super) struct Facet {
+    pub(super) title: &'static str,
+    pub(super) intro: &'static str,
+    pub(super) base: &'static str,
+    pub(super) section: &'static str,
+    pub(super) groups: Vec<Group>,
+}
+
+/// A region that has data, with its descendants' datasets.
+pub(super) struct RegionGroup {
+    pub(super) code: String,
+    pub(super) name: String,
+    pub(super) full_name: String,
+    pub(super) trail: Vec<(String, String)>,
+    pub(super) items: Vec<usize>,
+    pub(super) children: Vec<FacetEntry>,
+}
+
+/// A row of the region tree page.
+#[derive(Debug, Serialize)]
+pub(super) struct RegionRow {
+    name: String,
+    url: String,
+    count: usize,
+    depth: usize,
+    level: &'static str,
+}
+
+/// What the home page shows besides dataset cards.
+#[derive(Debug, Serialize)]
+pub(super) struct HomeView {
+    counts: BTreeMap<&'static str, usize>,
+    domains: Vec<FacetEntry>,
+    levels: Vec<FacetEntry>,
+    cities: Vec<FacetEntry>,
+    departments: Vec<FacetEntry>,
+}
+
+/// Everything derived once from the public catalog.
+pub(super) struct SiteModel {
+    pub(super) site: SiteView,
+    pub(super) cards: Vec<Card>,
+    pub(super) recent: Vec<usize>,
+    pub(super) high_value: Vec<usize>,
+    pub(super) facets: Vec<Facet>,
+    pub(super) regions: Vec<RegionGroup>,
+    pub(super) region_rows: Vec<RegionRow>,
+    pub(super) departments: BTreeMap<String, DepartmentView>,
+    pub(super) home: HomeView,
+    /// Position of each dataset in `recent`, for picking neighbours.
+    rank: Vec<usize>,
+    by_department: BTreeMap<String, Vec<usize>>,
+    by_domain: BTreeMap<String, Vec<usize>>,
+}
+
+impl SiteModel {
+    pub(super) fn new(site: &Site<'_>) -> SiteModel {
+        let datasets = &site.catalog.datasets;
+        let config = site.config;
+        let domain_name = |slug: &str| config.domain_by_slug(slug).map_or(slug.to_string(), |d| d.name.clone());
+        let dept_name = |code: &str| {
+            site.catalog
+                .departments
+                .get(&crate::model::DeptCode(code.to_string()))
+                .map_or(code.to_string(), |d| d.name.clone())
+        };
+
+        let mut recent: Vec<usize> = (0..datasets.len()).collect();
+        recent.sort_by(|&a, &b| {
+            datasets[b]
+                .last_change()
+                .cmp(&datasets[a].last_change())
+                .then_with(|| datasets[a].id.cmp(&datasets[b].id))
+        });
+        let mut rank = vec![0; datasets.len()];
+        for (position, &i) in recent.iter().enumerate() {
+            rank[i] = position;
+        }
+        let high_value = recent.iter().copied().filter(|&i| datasets[i].high_value).collect();
+
+        let cards = datasets
+            .iter()
+            .map(|d| Card {
+                id: d.id.0.clone(),
+                url: format!("datasets/{}/", d.id),
+                title: d.title.clone(),
+                snippet: markdown::plain_snippet(&d.summary, 110),
+                department: Link { name: dept_name(&d.department.0), url: format!("departments/{}/", d.department.0) },
+                domain: Link { name: domain_name(&d.domain), url: format!("domains/{}/", d.domain) },
+                modified: d.last_change().map(|m| m.to_string()).unwrap_or_default(),
+                open_type: d.open_type.label(),
+                open_type_slug: d.open_type.slug(),
+                formats: d.formats(),
+                high_value: d.high_value,
+            })
+            .collect();
+
+        // Group dataset indices (in recency order) by each facet's key.
+        let group_by = |key: &dyn Fn(&Dataset) -> Vec<String>| {
+            let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+            for &i in &recent {
+                for k in key(&datasets[i]) {
+                    groups.entry(k).or_default().push(i);
+                }
+            }
+            groups
+        };
+        let by_domain = group_by(&|d| vec![d.domain.clone()]);
+        let mut by_department = group_by(&|d| vec![d.department.0.clone()]);
+        for code in site.catalog.departments.keys() {
+            by_department.entry(code.0.clone()).or_default();
+        }
+        let by_level = group_by(&|d| vec![d.level.slug().to_string()]);
+        let by_open_type = group_by(&|d| vec![d.open_type.slug().to_string()]);
+        let by_format = group_by(&|d| d.formats().iter().map(|f| f.to_ascii_lowercase()).collect());
+        let by_frequency = group_by(&|d| vec![d.update_frequency.slug().to_string()]);
+
+        let departments: BTreeMap<String, DepartmentView> = site
+            .catalog
+            .departments
+            .values()
+            .map(|dept| {
+                let items = by_department.get(&dept.code.0).map(Vec::as_slice).unwrap_or(&[]);
+                (dept.code.0.clone(), department_view(dept, items, datasets, site))
+            })
+            .collect();
+
+        // Domains in the order site.toml lists them; only those with data.
+        let domain_groups: Vec<Group> = config
+            .domains
+            .iter()
+            .filter_map(|d| {
+                by_domain.get(&d.slug).map(|items| Group {
+                    name: d.name.clone(),
+                    url: format!("domains/{}/", d.slug),
+                    intro: format!("数据领域「{}」的数据集。", d.name),
+                    note: String::new(),
+                    items: items.clone(),
+                    department: None,
+                })
+            })
+            .collect();
+        let department_groups: Vec<Group> = by_department
+            .iter()
+            .map(|(code, items)| {
+                let view = &departments[code];
+                Group {
+                    name: view.name.clone(),
+                    url: format!("departments/{code}/"),
+                    intro: String::new(),
+                    note: format!("{} · {} · 元数据完整度 {}%", view.level, view.region, view.completeness),
+                    items: items.clone(),
+                    department: Some(code.clone()),
+                }
+            })
+            .collect();
+        let vocabulary_groups = |groups: &BTreeMap<String, Vec<usize>>, all: Vec<(&'static str, &'static str)>, base: &str, what: &str| -> Vec<Group> {
+            all.into_iter()
+                .filter_map(|(slug, label)| {
+                    groups.get(slug).map(|items| Group {
+                        name: label.to_string(),
+                        url: format!("{base}{slug}/"),
+                        intro: format!("{what}为「{label}」的数据集。"),
+                        note: String::new(),
+                        items: items.clone(),
+                        department: None,
+                    })
+                })
+                .collect()
+        };
+        let pairs = |all: &[(&'static str, &'static str)]| all.to_vec();
+        let level_pairs: Vec<_> = Level::ALL.iter().map(|l| (l.slug(), l.label())).collect();
+        let open_pairs: Vec<_> = OpenType::ALL.iter().map(|l| (l.slug(), l.label())).collect();
+        let freq_pairs: Vec<_> = UpdateFrequency::ALL.iter().map(|l| (l.slug(), l.label())).collect();
+        let format_groups: Vec<Group> = by_format
+            .iter()
+            .map(|(slug, items)| Group {
+                name: slug.to_ascii_uppercase(),
+                url: format!("formats/{slug}/"),
+                intro: format!("提供 {} 格式资源的数据集。", slug.to_ascii_uppercase()),
+                note: String::new(),
+                items: items.clone(),
+                department: None,
+            })
+            .collect();
+
+        let facets = vec![
+            Facet { title: "数据领域", intro: "按数据领域浏览（第十六条）。", base: "domains/", section: "domains", groups: domain_groups },
+            Facet { title: "数据提供部门", intro: "各地各部门的开放目录。", base: "departments/", section: "departments", groups: department_groups },
+            Facet { title: "层级", intro: "自治区、市、县、乡、村五级（第十条）。", base: "levels/", section: "levels", groups: vocabulary_groups(&by_level, pairs(&level_pairs), "levels/", "层级") },
+            Facet { title: "开放类型", intro: "无条件开放与有条件开放（第十九条）。", base: "open-types/", section: "open-types", groups: vocabulary_groups(&by_open_type, pairs(&open_pairs), "open-types/", "开放类型") },
+            Facet { title: "数据格式", intro: "按资源格式浏览。", base: "formats/", section: "formats", groups: format_groups },
+            Facet { title: "更新频率", intro: "按更新频率浏览。", base: "frequencies/", section: "frequencies", groups: vocabulary_groups(&by_frequency, pairs(&freq_pairs), "frequencies/", "更新频率") },
+        ];
+
+        let (regions, region_rows) = regions(site, &recent);
+
+        let home = HomeView {
+            counts: super::facet_counts(site.catalog),
+            domains: facets[0].groups.iter().map(Group::entry).collect(),
+            levels: facets[2].groups.iter().map(Group::entry).collect(),
+            cities: regions
+                .iter()
+                .filter(|r| r.code.len() == 4)
+                .map(|r| FacetEntry { name: r.name.clone(), url: format!("regions/{}/", r.code), count: r.items.len(), note: String::new() })
+                .collect(),
+            departments: {
+                let mut top: Vec<FacetEntry> = facets[1].groups.iter().map(Group::entry).filter(|e| e.count > 0).collect();
+                top.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
+                top.truncate(12);
+                top
+            },
+        };
+
+        SiteModel {
+            site: SiteView {
+                title: config.title.clone(),
+                description: config.description.clone(),
+                operator: config.operator.clone(),
+                pages: site.pages.iter().map(|p| Link { name: p.title.clone(), url: format!("{}/", p.slug) }).collect(),
+            },
+            cards,
+            recent,
+            high_value,
+            facets,
+            regions,
+            region_rows,
+            departments,
+            home,
+            rank,
+            by_department,
+            by_domain,
+        }
+    }
+
+    /// Up to six related datasets: the nearest in time from the same department, then domain.
+    pub(super) fn related(&self, i: usize, dataset: &Dataset) -> Vec<usize> {
+        let mut chosen = Vec::new();
+        for (group, want) in [
+            (self.by_department.get(&dataset.department.0), 3),
+            (self.by_domain.get(&dataset.domain), 6),
+        ] {
+            let Some(group) = group else { continue };
+            let here = group.partition_point(|&j| self.rank[j] < self.rank[i]);
+            let mut offset = 1;
+            while chosen.len() < want && (offset <= here || here + offset < group.len()) {
+                for j in [here.checked_sub(offset).map(|p| group[p]), group.get(here + offset).copied()].into_iter().flatten() {
+                    if j != i && !chosen.contains(&j) && chosen.len() < want {
+                        chosen.push(j);
+                    }
+                }
+                offset += 1;
+            }
+        }
+        chosen
+    }
+}
+
+fn department_view(dept: &Department, items: &[usize], datasets: &[Dataset], site: &Site<'_>) -> DepartmentView {
+    let completeness = if items.is_empty() {
+        0
+    } else {
+        let total: f64 = items.iter().map(|&i| completeness(&datasets[i])).sum();
+        (total / items.len() as f64 * 100.0).round() as u32
+    };
+    DepartmentView {
+        code: dept.code.0.clone(),
+        name: dept.name.clone(),
+        url: format!("departments/{}/", dept.code.0),
+        level: dept.level.label(),
+        region: site.divisions.full_name(&dept.region.0),
+        contacts: dept.contacts.clone(),
+        officials: dept.officials.clone(),
+        description: dept.description.clone(),
+        datasets: items.len(),
+        completeness,
+    }
+}
+
+/// Share of the optional catalog fields a record fills (数据项 counts double: 第十六条 names it).
+pub(super) fn completeness(d: &Dataset) -> f64 {
+    let checks = [
+        !d.fields.is_empty(),
+        !d.fields.is_empty() && d.fields.iter().all(|f| f.kind.is_some()),
+        d.summary != d.title,
+        !d.keywords.is_empty(),
+        !d.resources.is_empty(),
+        d.contact.is_some(),
+        d.license.is_some(),
+        d.issued.is_some() && d.modified.is_some(),
+    ];
+    checks.iter().filter(|&&c| c).count() as f64 / checks.len() as f64
+}
+
+fn regions(site: &Site<'_>, recent: &[usize]) -> (Vec<RegionGroup>, Vec<RegionRow>) {
+    let datasets = &site.catalog.datasets;
+    let mut items: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for &i in recent {
+        for division in site.divisions.ancestry(&datasets[i].region.0) {
+            items.entry(division.code.clone()).or_default().push(i);
+        }
+    }
+    let mut children: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for code in items.keys() {
+        if let Some(parent) = site.divisions.get(code).and_then(|d| d.parent.clone()) {
+            children.entry(parent).or_default().insert(code.clone());
+        }
+    }
+    let entry = |code: &str| FacetEntry {
+        name: site.divisions.get(code).map_or(code.to_string(), |d| d.name.clone()),
+        url: format!("regions/{code}/"),
+        count: items.get(code).map_or(0, Vec::len),
+        note: String::new(),
+    };
+    let groups = items
+        .iter()
+        .map(|(code, list)| {
+            let ancestry = site.divisions.ancestry(code);
+            RegionGroup {
+                code: code.clone(),
+                name: ancestry.last().map_or(code.clone(), |d| d.name.clone()),
+                full_name: site.divisions.full_name(code),
+                trail: ancestry[..ancestry.len().saturating_sub(1)].iter().map(|d| (d.code.clone(), d.name.clone())).collect(),
+                items: list.clone(),
+                children: children.get(code).map(|c| c.iter().map(|c| entry(c)).collect()).unwrap_or_default(),
+            }
+        })
+        .collect();
+    // Depth-first rows of the tree, for the regions page.
+    let mut rows = Vec::new();
+    let mut stack: Vec<(String, usize)> = items.keys().filter(|c| c.len() == 2).map(|c| (c.clone(), 0)).collect();
+    while let Some((code, depth)) = stack.pop() {
+        let e = entry(&code);
+        rows.push(RegionRow {
+            name: e.name,
+            url: e.url,
+            count: e.count,
+            depth,
+            level: Level::from_code_length(code.len()).map_or("", |l| l.label()),
+        });
+        if let Some(kids) = children.get(&code) {
+            for kid in kids.iter().rev() {
+                stack.push((kid.clone(), depth + 1));
+            }
+        }
+    }
+    (groups, rows)
+}
+
+/// A dataset page's view of one dataset.
+#[derive(Debug, Serialize)]
+pub(super) struct DatasetView<'a> {
+    id: &'a str,
+    title: &'a str,
+    summary: &'a str,
+    domain: Link,
+    keywords: &'a [String],
+    level: &'static str,
+    level_url: String,
+    region: String,
+    region_url: String,
+    open_type: &'static str,
+    open_type_slug: &'static str,
+    open_conditions: Option<&'a str>,
+    update_frequency: &'static str,
+    frequency_url: String,
+    formats: Vec<String>,
+    fields: &'a [crate::model::Field],
+    resources: Vec<ResourceView<'a>>,
+    license: Option<&'a str>,
+    issued: String,
+    modified: String,
+    contact: Option<&'a crate::model::Contact>,
+    high_value: bool,
+    stale: bool,
+    reviews: Vec<ReviewView>,
+    desensitized: Option<bool>,
+    source_url: Option<&'a str>,
+    apply_url: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+struct ResourceView<'a> {
+    title: &'a str,
+    format: &'a str,
+    url: String,
+    external: bool,
+    size: Option<String>,
+    sha256: Option<&'a str>,
+}
+
+#[derive(Debug, Serialize)]
+struct ReviewView {
+    kind: &'static str,
+    passed: bool,
+    date: String,
+    by: Option<String>,
+    note: Option<String>,
+}
+
+impl<'a> DatasetView<'a> {
+    pub(super) fn new(d: &'a Dataset, site: &'a Site<'_>, _model: &SiteModel) -> DatasetView<'a> {
+        let domain_name = site.config.domain_by_slug(&d.domain).map_or(d.domain.clone(), |x| x.name.clone());
+        DatasetView {
+            id: &d.id.0,
+            title: &d.title,
+            summary: &d.summary,
+            domain: Link { name: domain_name, url: format!("domains/{}/", d.domain) },
+            keywords: &d.keywords,
+            level: d.level.label(),
+            level_url: format!("levels/{}/", d.level.slug()),
+            region: site.divisions.full_name(&d.region.0),
+            region_url: format!("regions/{}/", d.region.0),
+            open_type: d.open_type.label(),
+            open_type_slug: d.open_type.slug(),
+            open_conditions: d.open_conditions.as_deref(),
+            update_frequency: d.update_frequency.label(),
+            frequency_url: format!("frequencies/{}/", d.update_frequency.slug()),
+            formats: d.formats(),
+            fields: &d.fields,
+            resources: d
+                .resources
+                .iter()
+                .map(|r| match &r.location {
+                    ResourceLocation::File { relative, size, sha256, .. } => ResourceView {
+                        title: &r.title,
+                        format: &r.format,
+                        url: format!("datasets/{}/files/{relative}", d.id),
+                        external: false,
+                        size: Some(human_size(*size)),
+                        sha256: Some(sha256),
+                    },
+                    ResourceLocation::Url { url } => ResourceView {
+                        title: &r.title,
+                        format: &r.format,
+                        url: url.clone(),
+                        external: true,
+                        size: None,
+                        sha256: None,
+                    },
+                })
+                .collect(),
+            license: d.license.as_deref(),
+            issued: d.issued.map(|x| x.to_string()).unwrap_or_default(),
+            modified: d.modified.map(|x| x.to_string()).unwrap_or_default(),
+            contact: d.contact.as_ref(),
+            high_value: d.high_value,
+            stale: is_stale(d, site.build_date),
+            reviews: d
+                .reviews
+                .iter()
+                .map(|r| ReviewView {
+                    kind: r.kind.label(),
+                    passed: r.passed,
+                    date: r.date.to_string(),
+                    by: r.by.clone(),
+                    note: r.note.clone(),
+                })
+                .collect(),
+            desensitized: d.desensitized,
+            source_url: d.source_url.as_deref(),
+            apply_url: &site.config.apply_url,
+        }
+    }
+}
+
+/// Bytes in human units (KB = 1024 bytes).
+fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KB", "MB", "GB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+}

@@ -1,0 +1,51 @@
+//! JSON Schemas of the record files, generated from the raw record types, so editors can
+//! complete and check records. The domain list comes from the site configuration.
+
+use serde_json::{Value, json};
+
+use crate::config::SiteConfig;
+use crate::load::{RawDataset, RawDepartment};
+
+/// The JSON Schema of a dataset record, with `domain` limited to the site's list.
+pub fn dataset_schema(config: &SiteConfig) -> Value {
+    let mut schema = serde_json::to_value(schemars::schema_for!(RawDataset)).unwrap_or(Value::Null);
+    let names: Vec<&str> = config.domains.iter().map(|d| d.name.as_str()).collect();
+    if let Some(domain) = schema.pointer_mut("/properties/domain") {
+        domain["enum"] = json!(names);
+    }
+    if let Some(id) = schema.pointer_mut("/properties/id") {
+        id["pattern"] = json!("^[a-z0-9]+(-[a-z0-9]+)*$");
+    }
+    schema["$id"] = json!("https://kaifang.example/schema/dataset.schema.json");
+    schema
+}
+
+/// The JSON Schema of `department.yaml`.
+pub fn department_schema() -> Value {
+    let mut schema = serde_json::to_value(schemars::schema_for!(RawDepartment)).unwrap_or(Value::Null);
+    schema["$id"] = json!("https://kaifang.example/schema/department.schema.json");
+    schema
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dataset_schema_lists_keys_and_controlled_values() {
+        let config = SiteConfig::parse(
+            "title = \"t\"\ndescription = \"d\"\ndomains = [{ slug = \"transport\", name = \"交通运输\" }]\n",
+        )
+        .unwrap();
+        let schema = dataset_schema(&config);
+        let text = schema.to_string();
+        for key in ["title", "summary", "open_conditions", "update_frequency", "reviews", "resources"] {
+            assert!(schema["properties"][key].is_object(), "missing {key}");
+        }
+        assert_eq!(schema["additionalProperties"], json!(false));
+        assert_eq!(schema["properties"]["domain"]["enum"], json!(["交通运输"]));
+        assert!(text.contains("有条件开放") && text.contains("每季度"));
+        let required = schema["required"].as_array().unwrap();
+        assert!(required.contains(&json!("open_type")));
+    }
+}

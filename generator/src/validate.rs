@@ -1,0 +1,789 @@
+//! Validate: every rule a record must satisfy, turning raw YAML structs into the model.
+//!
+//! Returns diagnostics, never panics and never stops at the first problem: a rejected record is
+//! left out and named, every valid record goes on. Visibility is not decided here (see `policy`).
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Component, Path};
+
+use chrono::NaiveDate;
+use rayon::prelude::*;
+use serde_saphyr::Spanned;
+use sha2::{Digest, Sha256};
+
+use crate::config::SiteConfig;
+use crate::diagnostics::{Diagnostic, nearest};
+use crate::divisions::Divisions;
+use crate::load::{
+    Loaded, LoadedContent, RawContact, RawDataset, RawDepartment, RawReview, Scalar, location_of,
+};
+use crate::model::*;
+
+/// The result of validation: the valid catalog and every finding.
+#[derive(Debug, Default)]
+pub struct Validated {
+    /// Departments and accepted datasets.
+    pub catalog: Catalog,
+    /// Errors and warnings, sorted by file and position.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Record files rejected, relative paths.
+    pub rejected: Vec<String>,
+}
+
+/// Collects diagnostics for one file.
+struct Checker<'a> {
+    rel: &'a str,
+    source: &'a str,
+    found: Vec<Diagnostic>,
+}
+
+impl<'a> Checker<'a> {
+    fn new(rel: &'a str, source: &'a str) -> Self {
+        Checker {
+            rel,
+            source,
+            found: Vec::new(),
+        }
+    }
+
+    fn error<T>(&mut self, code: &'static str, at: &Spanned<T>, message: String, label: &str, help: String) {
+        self.found.push(
+            Diagnostic::error(code, self.rel, message)
+                .at(location_of(self.source, at))
+                .label(label)
+                .help(help),
+        );
+    }
+
+    fn warn(&mut self, code: &'static str, message: String, help: String) {
+        self.found
+            .push(Diagnostic::warning(code, self.rel, message).help(help));
+    }
+
+    fn has_errors(&self) -> bool {
+        self.found.iter().any(Diagnostic::is_error)
+    }
+
+    /// Parses a controlled-vocabulary value, suggesting the nearest valid one.
+    fn vocabulary<V: Vocabulary>(&mut self, key: &str, value: &Spanned<String>) -> Option<V> {
+        let text = value.value.trim();
+        if let Some(v) = V::from_label(text) {
+            return Some(v);
+        }
+        if let Some(v) = V::ALL.iter().copied().find(|v| v.slug() == text) {
+            return Some(v);
+        }
+        let labels = V::labels();
+        let help = match nearest(text, labels.iter().copied()) {
+            Some(near) => format!("did you mean `{near}`? `{key}` must be one of: {}", labels.join(", ")),
+            None => format!("`{key}` must be one of: {}", labels.join(", ")),
+        };
+        self.error(
+            "not-in-list",
+            value,
+            format!("`{text}` is not a valid {key}"),
+            "not in the list",
+            help,
+        );
+        None
+    }
+
+    fn date(&mut self, key: &str, value: &Option<Spanned<String>>) -> Option<NaiveDate> {
+        let value = value.as_ref()?;
+        match NaiveDate::parse_from_str(value.value.trim(), "%Y-%m-%d") {
+            Ok(date) => Some(date),
+            Err(_) => {
+                self.error(
+                    "bad-date",
+                    value,
+                    format!("`{}` is not a date", value.value),
+                    "expected YYYY-MM-DD",
+                    format!("write `{key}` as year-month-day, e.g. 2024-03-15"),
+                );
+                None
+            }
+        }
+    }
+
+    fn region(&mut self, divisions: &Divisions, value: &Spanned<Scalar>) -> Option<DivisionCode> {
+        let code = value.value.0.trim();
+        if divisions.get(code).is_some() {
+            return Some(DivisionCode(code.to_string()));
+        }
+        let help = if code.chars().all(|c| c.is_ascii_digit()) && code.len() > 2 {
+            let parent_len = match code.len() {
+                12 => 9,
+                9 => 6,
+                6 => 4,
+                _ => 2,
+            };
+            let parent = &code[..parent_len.min(code.len())];
+            match divisions.get(parent) {
+                Some(p) => format!(
+                    "use a code from data/divisions/ (2, 4, 6, 9 or 12 digits); `{parent}` is {}",
+                    divisions.full_name(&p.code)
+                ),
+                None => "use a Guangxi code from data/divisions/ (2, 4, 6, 9 or 12 digits, starting with 45)".into(),
+            }
+        } else {
+            "use a Guangxi code from data/divisions/ (2, 4, 6, 9 or 12 digits, starting with 45)".into()
+        };
+        self.error(
+            "unknown-region",
+            value,
+            format!("unknown division code `{code}`"),
+            "not a Guangxi division code",
+            help,
+        );
+        None
+    }
+
+    fn contact(&mut self, raw: &RawContact) -> Contact {
+        if let Some(email) = &raw.email {
+            let e = email.value.trim();
+            let ok = e.split_once('@').is_some_and(|(u, d)| !u.is_empty() && d.contains('.'))
+                && !e.contains(char::is_whitespace);
+            if !ok {
+                self.error(
+                    "bad-email",
+                    email,
+                    format!("`{e}` is not an e-mail address"),
+                    "expected name@domain",
+                    "write a full address such as data@example.gov.cn".into(),
+                );
+            }
+        }
+        Contact {
+            name: raw.name.trim().to_string(),
+            phone: raw.phone.as_ref().map(|p| p.0.trim().to_string()),
+            email: raw.email.as_ref().map(|e| e.value.trim().to_string()),
+            role: raw.role.clone(),
+        }
+    }
+}
+
+/// Validates everything loaded into a catalog.
+pub fn validate(content: LoadedContent, config: &SiteConfig, divisions: &Divisions) -> Validated {
+    let mut out = Validated {
+        diagnostics: content.diagnostics,
+        ..Validated::default()
+    };
+    let mut seen_ids: BTreeMap<String, String> = BTreeMap::new();
+
+    for folder in content.folders {
+        let Some(dept_file) = folder.department else {
+            // Without a valid department.yaml none of the folder's records has a provider.
+            for record in &folder.datasets {
+                out.rejected.push(record.rel.clone());
+                out.diagnostics.push(
+                    Diagnostic::error(
+                        "no-department",
+                        &record.rel,
+                        format!("record rejected: department `{}` has no valid department.yaml", folder.code),
+                    )
+                    .help("fix department.yaml in this folder first"),
+                );
+            }
+            continue;
+        };
+        let Some(department) = department(&folder.code, &dept_file, divisions, &mut out.diagnostics) else {
+            for record in &folder.datasets {
+                out.rejected.push(record.rel.clone());
+            }
+            continue;
+        };
+
+        let checked: Vec<(Option<Dataset>, Vec<Diagnostic>, String)> = folder
+            .datasets
+            .par_iter()
+            .map(|record| {
+                let (dataset, found) = dataset(record, &department, &folder.dir, config, divisions);
+                (dataset, found, record.rel.clone())
+            })
+            .collect();
+        for (dataset, found, rel) in checked {
+            out.diagnostics.extend(found);
+            let Some(dataset) = dataset else {
+                out.rejected.push(rel);
+                continue;
+            };
+            if let Some(first) = seen_ids.get(&dataset.id.0) {
+                out.diagnostics.push(
+                    Diagnostic::error(
+                        "duplicate-id",
+                        &rel,
+                        format!("dataset id `{}` is already used by {first}", dataset.id),
+                    )
+                    .help("give this record its own `id:` (or rename the file); ids must be unique in the whole catalog"),
+                );
+                out.rejected.push(rel);
+                continue;
+            }
+            seen_ids.insert(dataset.id.0.clone(), rel);
+            out.catalog.datasets.push(dataset);
+        }
+        out.catalog
+            .departments
+            .insert(department.code.clone(), department);
+    }
+    out.catalog.datasets.sort_by(|a, b| a.id.cmp(&b.id));
+    out.diagnostics.sort_by_key(Diagnostic::sort_key);
+    out.rejected.sort();
+    out
+}
+
+fn department(
+    folder_code: &str,
+    file: &Loaded<RawDepartment>,
+    divisions: &Divisions,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Department> {
+    let raw = &file.value;
+    let mut check = Checker::new(&file.rel, &file.source);
+    if !is_slug(folder_code) {
+        check.found.push(
+            Diagnostic::error(
+                "bad-code",
+                &file.rel,
+                format!("department folder `{folder_code}` is not a valid code"),
+            )
+            .help("name the folder with lowercase ASCII letters, digits and hyphens, e.g. gx-dsj"),
+        );
+    }
+    if raw.code.value != folder_code {
+        check.error(
+            "code-mismatch",
+            &raw.code,
+            format!("code `{}` differs from the folder name `{folder_code}`", raw.code.value),
+            "must equal the folder name",
+            format!("write `code: {folder_code}` or rename the folder"),
+        );
+    }
+    let region = check.region(divisions, &raw.region);
+    let code_level = region.as_ref().and_then(|r| Level::from_code_length(r.0.len()));
+    let level = match &raw.level {
+        Some(text) => check.vocabulary::<Level>("level", text),
+        None => code_level,
+    };
+    let contacts = raw.contacts.iter().map(|c| check.contact(c)).collect();
+    let mut officials = Vec::new();
+    for (duty, official) in [
+        ("分管领导", &raw.officials.leader),
+        ("数据开放责任人", &raw.officials.data_officer),
+        ("技术实施责任人", &raw.officials.technical_officer),
+    ] {
+        if let Some(o) = official {
+            officials.push(Official {
+                duty: duty.to_string(),
+                name: o.name.clone(),
+                title: o.title.clone(),
+            });
+        }
+    }
+    let failed = check.has_errors();
+    diagnostics.extend(check.found);
+    if failed || raw.name.trim().is_empty() {
+        if raw.name.trim().is_empty() {
+            diagnostics.push(
+                Diagnostic::error("empty-value", &file.rel, "the department's `name` is empty")
+                    .help("write the department's full official name"),
+            );
+        }
+        return None;
+    }
+    Some(Department {
+        code: DeptCode(folder_code.to_string()),
+        name: raw.name.trim().to_string(),
+        level: level?,
+        region: region?,
+        contacts,
+        officials,
+        description: raw.description.clone().unwrap_or_default(),
+    })
+}
+
+fn dataset(
+    file: &Loaded<RawDataset>,
+    department: &Department,
+    dept_dir: &Path,
+    config: &SiteConfig,
+    divisions: &Divisions,
+) -> (Option<Dataset>, Vec<Diagnostic>) {
+    let raw = &file.value;
+    let mut check = Checker::new(&file.rel, &file.source);
+
+    let stem = file
+        .path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let id = match &raw.id {
+        Some(id) => {
+            if !is_slug(&id.value) {
+                check.error(
+                    "bad-id",
+                    id,
+                    format!("id `{}` is not a slug", id.value),
+                    "lowercase ASCII letters, digits, hyphens",
+                    format!("use lowercase letters, digits and hyphens, e.g. `{}`", slug_hint(&id.value)),
+                );
+            }
+            id.value.clone()
+        }
+        None => {
+            if !is_slug(&stem) {
+                check.found.push(
+                    Diagnostic::error(
+                        "bad-id",
+                        &file.rel,
+                        format!("the file name `{stem}` is not a valid dataset id"),
+                    )
+                    .help("rename the file to a lowercase ASCII slug (e.g. bus-stops.yaml) or add `id: bus-stops`"),
+                );
+            }
+            stem
+        }
+    };
+
+    for (key, value) in [("title", &raw.title), ("summary", &raw.summary)] {
+        if value.value.trim().is_empty() {
+            check.error(
+                "empty-value",
+                value,
+                format!("`{key}` is empty"),
+                "empty",
+                format!("write the dataset's {key}"),
+            );
+        }
+    }
+
+    let domain = match config.domain_by_name(raw.domain.value.trim()) {
+        Some(d) => Some(d.slug.clone()),
+        None => {
+            let names: Vec<&str> = config.domains.iter().map(|d| d.name.as_str()).collect();
+            let help = match nearest(&raw.domain.value, names.iter().copied()) {
+                Some(near) => format!("did you mean `{near}`? domains are listed in site.toml"),
+                None => format!("`domain` must be one of: {}", names.join(", ")),
+            };
+            check.error(
+                "not-in-list",
+                &raw.domain,
+                format!("`{}` is not a domain of this platform", raw.domain.value.trim()),
+                "not in the list",
+                help,
+            );
+            None
+        }
+    };
+
+    let open_type = check.vocabulary::<OpenType>("open_type", &raw.open_type);
+    let update_frequency = match raw.update_frequency.value.trim() {
+        "每天" => Some(UpdateFrequency::Daily),
+        _ => check.vocabulary::<UpdateFrequency>("update_frequency", &raw.update_frequency),
+    };
+    let level = match &raw.level {
+        Some(text) => check.vocabulary::<Level>("level", text),
+        None => None,
+    };
+    let region = match &raw.region {
+        Some(r) => check.region(divisions, r),
+        None => Some(department.region.clone()),
+    };
+    let level = level.or_else(|| {
+        if raw.region.is_some() {
+            region.as_ref().and_then(|r| Level::from_code_length(r.0.len()))
+        } else {
+            Some(department.level)
+        }
+    });
+    let status = match &raw.status {
+        Some(text) => check.vocabulary::<Status>("status", text),
+        None => Some(Status::Active),
+    };
+
+    let open_conditions = raw
+        .open_conditions
+        .as_ref()
+        .map(|c| c.value.trim().to_string())
+        .filter(|c| !c.is_empty());
+    if open_type == Some(OpenType::Conditional) && open_conditions.is_none() {
+        check.error(
+            "missing-conditions",
+            &raw.open_type,
+            "a 有条件开放 dataset must state its `open_conditions`".into(),
+            "conditional",
+            "add `open_conditions:` saying who may apply and on what terms (第十六条, 第二十条)".into(),
+        );
+    }
+
+    if let Some(provider) = &raw.provider {
+        let p = provider.value.trim();
+        if p != department.code.0 && p != department.name {
+            check.error(
+                "wrong-provider",
+                provider,
+                format!("provider `{p}` is not this folder's department ({})", department.name),
+                "another department",
+                format!(
+                    "a record is published by the folder it sits in; remove `provider` or write `{}`. \
+                     Another department's data goes in its own folder",
+                    department.name
+                ),
+            );
+        }
+    }
+
+    let issued = check.date("issued", &raw.issued);
+    let modified = check.date("modified", &raw.modified);
+    if let (Some(i), Some(m), Some(at)) = (issued, modified, raw.modified.as_ref())
+        && m < i
+    {
+        check.error(
+            "date-order",
+            at,
+            format!("modified {m} is before issued {i}"),
+            "earlier than issued",
+            "a dataset cannot be updated before it was first published; check both dates".into(),
+        );
+    }
+
+    let mut reviews = Vec::new();
+    for (kind, review) in [
+        (ReviewKind::Legal, &raw.reviews.legal),
+        (ReviewKind::Expert, &raw.reviews.expert),
+        (ReviewKind::Privacy, &raw.reviews.privacy),
+        (ReviewKind::Hearing, &raw.reviews.hearing),
+        (ReviewKind::Security, &raw.reviews.security),
+    ] {
+        if let Some(r) = review
+            && let Some(review) = self::review(&mut check, kind, r)
+        {
+            reviews.push(review);
+        }
+    }
+
+    let fields: Vec<Field> = raw
+        .fields
+        .iter()
+        .map(|f| Field {
+            name: f.name.trim().to_string(),
+            kind: f.kind.clone(),
+            description: f.description.clone(),
+            unit: f.unit.clone(),
+        })
+        .collect();
+    if fields.is_empty() {
+        check.warn(
+            "no-fields",
+            "the record lists no `fields` (数据项)".into(),
+            "list the data items with name, type, description and unit; until then this record lowers the department's metadata completeness".into(),
+        );
+    }
+
+    let mut resources = Vec::new();
+    for raw_resource in &raw.resources {
+        if let Some(r) = resource(&mut check, raw_resource, dept_dir) {
+            resources.push(r);
+        }
+    }
+    let source_url = raw.source_url.as_ref().and_then(|u| {
+        if is_http_url(&u.value) {
+            Some(u.value.trim().to_string())
+        } else {
+            check.error(
+                "bad-url",
+                u,
+                format!("`{}` is not an http or https address", u.value),
+                "not http(s)",
+                "write the full address starting with https://".into(),
+            );
+            None
+        }
+    });
+    let contact = raw.contact.as_ref().map(|c| check.contact(c));
+
+    let mut keywords: Vec<String> = raw
+        .keywords
+        .iter()
+        .map(|k| k.trim().to_string())
+        .filter(|k| !k.is_empty())
+        .collect();
+    keywords.dedup();
+
+    let found_errors = check.has_errors();
+    let diagnostics = check.found;
+    if found_errors {
+        return (None, diagnostics);
+    }
+    let (Some(domain), Some(open_type), Some(update_frequency), Some(level), Some(region), Some(status)) =
+        (domain, open_type, update_frequency, level, region, status)
+    else {
+        return (None, diagnostics);
+    };
+    let dataset = Dataset {
+        id: DatasetId(id),
+        title: raw.title.value.trim().to_string(),
+        summary: raw.summary.value.trim().to_string(),
+        department: department.code.clone(),
+        domain,
+        keywords,
+        level,
+        region,
+        open_type,
+        open_conditions,
+        update_frequency,
+        fields,
+        resources,
+        license: raw.license.clone(),
+        issued,
+        modified,
+        contact,
+        high_value: raw.high_value,
+        reviews,
+        desensitized: raw.desensitized,
+        status,
+        source_url,
+        record_path: file.rel.clone(),
+    };
+    (Some(dataset), diagnostics)
+}
+
+fn review(check: &mut Checker<'_>, kind: ReviewKind, raw: &RawReview) -> Option<Review> {
+    let date = check.date("date", &Some(raw.date.clone()))?;
+    Some(Review {
+        kind,
+        passed: raw.passed,
+        date,
+        by: raw.by.clone(),
+        note: raw.note.clone(),
+    })
+}
+
+fn slug_hint(text: &str) -> String {
+    let mut slug = String::new();
+    for c in text.trim().chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+    }
+    let slug = slug.trim_end_matches('-').to_string();
+    if slug.is_empty() { "bus-stops".into() } else { slug }
+}
+
+/// Whether `url` is an absolute http or https address with a host.
+pub fn is_http_url(url: &str) -> bool {
+    let url = url.trim();
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    match rest {
+        Some(rest) => {
+            let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+            !host.is_empty() && !url.contains(char::is_whitespace) && !url.contains(['<', '>', '"'])
+        }
+        None => false,
+    }
+}
+
+fn resource(
+    check: &mut Checker<'_>,
+    raw: &crate::load::RawResource,
+    dept_dir: &Path,
+) -> Option<Resource> {
+    let format_text = raw.format.value.trim();
+    if format_text.is_empty()
+        || format_text.len() > 16
+        || !format_text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '-'))
+    {
+        check.error(
+            "bad-format",
+            &raw.format,
+            format!("`{format_text}` is not a format name"),
+            "expected a short ASCII name",
+            "write the format as a short name such as CSV, XLSX, JSON, XML, PDF, SHP or API".into(),
+        );
+        return None;
+    }
+    let format = format_text.to_ascii_uppercase();
+    let location = match (&raw.file, &raw.url) {
+        (Some(file), None) => resource_file(check, file, dept_dir)?,
+        (None, Some(url)) => {
+            if !is_http_url(&url.value) {
+                check.error(
+                    "bad-url",
+                    url,
+                    format!("`{}` is not an http or https address", url.value.trim()),
+                    "only http:// and https:// are allowed",
+                    "link to the resource with a full https:// address, or ship it as a `file`".into(),
+                );
+                return None;
+            }
+            ResourceLocation::Url {
+                url: url.value.trim().to_string(),
+            }
+        }
+        (Some(file), Some(_)) => {
+            check.error(
+                "file-and-url",
+                file,
+                "a resource has both `file` and `url`".into(),
+                "one of the two",
+                "keep `file` for a file in this folder or `url` for an address, not both".into(),
+            );
+            return None;
+        }
+        (None, None) => {
+            check.error(
+                "no-location",
+                &raw.format,
+                format!("resource `{}` has neither `file` nor `url`", raw.title),
+                "in this resource",
+                "add `file: <path in this folder>` or `url: https://…`".into(),
+            );
+            return None;
+        }
+    };
+    Some(Resource {
+        title: raw.title.trim().to_string(),
+        format,
+        location,
+    })
+}
+
+fn resource_file(
+    check: &mut Checker<'_>,
+    file: &Spanned<String>,
+    dept_dir: &Path,
+) -> Option<ResourceLocation> {
+    let text = file.value.trim();
+    let path = Path::new(text);
+    let escapes = path.is_absolute()
+        || text.contains('\\')
+        || path.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir));
+    if escapes || text.is_empty() {
+        check.error(
+            "path-escape",
+            file,
+            format!("resource path `{text}` leaves the department's folder"),
+            "must stay inside this folder",
+            "give a path relative to this record's folder without `..` or a leading `/`, e.g. files/data.csv".into(),
+        );
+        return None;
+    }
+    let full = dept_dir.join(path);
+    // Every component must be a real file or folder: a symlink could point anywhere.
+    let mut walk = dept_dir.to_path_buf();
+    for component in path.components() {
+        walk.push(component);
+        if std::fs::symlink_metadata(&walk).is_ok_and(|m| m.file_type().is_symlink()) {
+            check.error(
+                "path-symlink",
+                file,
+                format!("resource path `{text}` goes through a symbolic link"),
+                "symbolic link",
+                "commit the file itself inside the department folder; links are not followed".into(),
+            );
+            return None;
+        }
+    }
+    let canonical_dir = std::fs::canonicalize(dept_dir).ok()?;
+    let canonical = match std::fs::canonicalize(&full) {
+        Ok(c) if c.is_file() => c,
+        _ => {
+            check.error(
+                "missing-file",
+                file,
+                format!("resource file `{text}` does not exist"),
+                "no such file",
+                "commit the file next to the record or correct the path (paths are case-sensitive)".into(),
+            );
+            return None;
+        }
+    };
+    if !canonical.starts_with(&canonical_dir) {
+        check.error(
+            "path-escape",
+            file,
+            format!("resource path `{text}` leaves the department's folder"),
+            "must stay inside this folder",
+            "keep resource files inside the department's folder".into(),
+        );
+        return None;
+    }
+    let (size, sha256) = match hash_file(&canonical) {
+        Ok(v) => v,
+        Err(err) => {
+            check.error(
+                "unreadable",
+                file,
+                format!("cannot read resource file `{text}`: {err}"),
+                "unreadable",
+                "check the file's permissions".into(),
+            );
+            return None;
+        }
+    };
+    let relative = path
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(n) => Some(n.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("/");
+    Some(ResourceLocation::File {
+        relative,
+        source: canonical,
+        size,
+        sha256,
+    })
+}
+
+/// Size and SHA-256 of a file, streamed.
+pub fn hash_file(path: &Path) -> std::io::Result<(u64, String)> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 64 * 1024];
+    let mut size = 0u64;
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        size += n as u64;
+        hasher.update(&buffer[..n]);
+    }
+    let digest = hasher.finalize();
+    let mut hex = String::with_capacity(64);
+    for byte in digest {
+        hex.push_str(&format!("{byte:02x}"));
+    }
+    Ok((size, hex))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_http_and_https_urls_pass() {
+        assert!(is_http_url("https://data.example.gov.cn/a.csv"));
+        assert!(is_http_url("http://example.com"));
+        assert!(!is_http_url("javascript:alert(1)"));
+        assert!(!is_http_url("ftp://example.com/a"));
+        assert!(!is_http_url("file:///etc/passwd"));
+        assert!(!is_http_url("https://"));
+        assert!(!is_http_url("https://exa mple.com"));
+    }
+
+    #[test]
+    fn slug_hint_makes_a_slug() {
+        assert_eq!(slug_hint("Bus Stops 2024"), "bus-stops-2024");
+        assert_eq!(slug_hint("公交站点"), "bus-stops");
+    }
+}

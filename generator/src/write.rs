@@ -1,0 +1,107 @@
+//! Write: put bytes on disk deterministically, only when they change, and remove what the
+//! current build no longer produces (a withdrawn dataset's page must not linger).
+
+use std::collections::BTreeSet;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// What happened to one output file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteOutcome {
+    /// New or changed bytes were written.
+    Written,
+    /// The file already held these bytes.
+    Unchanged,
+}
+
+/// The output folder.
+#[derive(Debug, Clone)]
+pub struct Output {
+    root: PathBuf,
+}
+
+impl Output {
+    /// An output rooted at `root` (created if missing).
+    pub fn new(root: &Path) -> io::Result<Output> {
+        std::fs::create_dir_all(root)?;
+        Ok(Output {
+            root: root.to_path_buf(),
+        })
+    }
+
+    /// The output folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Writes `bytes` to `rel` (a `/`-separated path) unless the file already holds them.
+    pub fn write(&self, rel: &str, bytes: &[u8]) -> io::Result<WriteOutcome> {
+        let path = self.root.join(rel);
+        if let Ok(meta) = std::fs::metadata(&path)
+            && meta.len() == bytes.len() as u64
+            && std::fs::read(&path).is_ok_and(|old| old == bytes)
+        {
+            return Ok(WriteOutcome::Unchanged);
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        // Write beside, then rename, so a reader never sees half a file.
+        let tmp = path.with_extension(format!(
+            "{}.kaifang-tmp",
+            path.extension().and_then(|e| e.to_str()).unwrap_or("")
+        ));
+        std::fs::write(&tmp, bytes)?;
+        std::fs::rename(&tmp, &path)?;
+        Ok(WriteOutcome::Written)
+    }
+
+    /// Copies the file at `source` to `rel` unless the target already holds the same bytes.
+    pub fn copy(&self, rel: &str, source: &Path) -> io::Result<WriteOutcome> {
+        let bytes = std::fs::read(source)?;
+        self.write(rel, &bytes)
+    }
+
+    /// Removes every file under the root that is not in `keep`, then empty folders.
+    /// Returns the removed paths, sorted.
+    pub fn remove_stale(&self, keep: &BTreeSet<String>) -> io::Result<Vec<String>> {
+        let mut removed = Vec::new();
+        let mut dirs = Vec::new();
+        for entry in walkdir::WalkDir::new(&self.root).min_depth(1) {
+            let entry = entry.map_err(io::Error::other)?;
+            let rel = crate::load::relative(&self.root, entry.path());
+            if entry.file_type().is_dir() {
+                dirs.push(entry.path().to_path_buf());
+            } else if !keep.contains(&rel) {
+                std::fs::remove_file(entry.path())?;
+                removed.push(rel);
+            }
+        }
+        // Deepest first, so parents empty out after their children.
+        dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+        for dir in dirs {
+            let _ = std::fs::remove_dir(&dir); // fails (and stays) when not empty
+        }
+        removed.sort();
+        Ok(removed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_only_changed_files_and_removes_stale_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = Output::new(dir.path()).unwrap();
+        assert_eq!(out.write("a/b.html", b"one").unwrap(), WriteOutcome::Written);
+        assert_eq!(out.write("a/b.html", b"one").unwrap(), WriteOutcome::Unchanged);
+        assert_eq!(out.write("a/b.html", b"two").unwrap(), WriteOutcome::Written);
+        out.write("old/gone.html", b"x").unwrap();
+        let keep = BTreeSet::from(["a/b.html".to_string()]);
+        assert_eq!(out.remove_stale(&keep).unwrap(), vec!["old/gone.html".to_string()]);
+        assert!(!dir.path().join("old").exists());
+        assert_eq!(std::fs::read(dir.path().join("a/b.html")).unwrap(), b"two");
+    }
+}

@@ -1,0 +1,398 @@
+//! `kaifang`: the command line. Parses arguments, calls the libraries, prints reports.
+
+mod report;
+mod serve;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use generator::config::SiteConfig;
+use generator::divisions::Divisions;
+
+/// Exit status: everything published.
+const EXIT_OK: u8 = 0;
+/// Exit status: the site was built but some records were rejected.
+const EXIT_REJECTED: u8 = 1;
+/// Exit status: the build or check failed.
+const EXIT_FAILED: u8 = 2;
+
+#[derive(Parser)]
+#[command(name = "kaifang", version, about = "开放: publish a public data catalog as a static portal")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+struct SiteArgs {
+    /// Site configuration file.
+    #[arg(long, default_value = "site.toml")]
+    config: PathBuf,
+    /// Content folder (holds departments/ and pages/).
+    #[arg(long, default_value = "content")]
+    content: PathBuf,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build the portal: site.toml + content → output folder.
+    Build {
+        #[command(flatten)]
+        site: SiteArgs,
+        /// Output folder.
+        #[arg(long, default_value = "public")]
+        out: PathBuf,
+        /// Print the summary as JSON (for scripts and the benchmark).
+        #[arg(long)]
+        json: bool,
+        /// Do not print warnings, only errors.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Validate records only; exit status is non-zero when a record has errors.
+    Check {
+        #[command(flatten)]
+        site: SiteArgs,
+        /// Output format for diagnostics.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Build, serve on 127.0.0.1, rebuild on change and reload the browser.
+    Serve {
+        #[command(flatten)]
+        site: SiteArgs,
+        /// Output folder.
+        #[arg(long, default_value = "public")]
+        out: PathBuf,
+        /// Port on 127.0.0.1.
+        #[arg(long, default_value_t = 8000)]
+        port: u16,
+    },
+    /// Turn a catalog export (JSON lines or CSV with Chinese headers) into record files.
+    Import {
+        /// The export: *.jsonl or *.csv.
+        file: PathBuf,
+        /// Content folder to write into.
+        #[arg(long, default_value = "content")]
+        content: PathBuf,
+        /// Keep only N rows, spread evenly across cities (0 = all).
+        #[arg(long, default_value_t = 0)]
+        sample: usize,
+        /// Name of the portal the export came from, recorded in each record's review note.
+        #[arg(long, default_value = "data.gxzf.gov.cn")]
+        source: String,
+    },
+    /// Write the JSON Schemas of dataset and department records.
+    Schema {
+        /// Site configuration file (for the domain list).
+        #[arg(long, default_value = "site.toml")]
+        config: PathBuf,
+        /// Folder to write dataset.schema.json and department.schema.json into.
+        #[arg(long, default_value = "docs/schema")]
+        out: PathBuf,
+    },
+    /// Generate a synthetic catalog of N records, build it, and print records/s, pages/s,
+    /// MB written and peak memory.
+    Bench {
+        /// Catalog sizes to build.
+        #[arg(long, value_delimiter = ',', default_value = "1000,10000")]
+        records: Vec<usize>,
+        /// Where to put the synthetic catalogs (default: a temporary folder).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Only generate the catalogs (for running other generators on the same input).
+        #[arg(long)]
+        generate_only: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let status = match cli.command {
+        Command::Build { site, out, json, quiet } => build(&site, &out, json, quiet),
+        Command::Check { site, format } => check(&site, format),
+        Command::Serve { site, out, port } => serve::run(site.config, site.content, out, port),
+        Command::Import { file, content, sample, source } => import(&file, &content, sample, &source),
+        Command::Schema { config, out } => schema(&config, &out),
+        Command::Bench { records, dir, generate_only } => bench(&records, dir, generate_only),
+    };
+    ExitCode::from(status)
+}
+
+fn load_config(path: &Path) -> Option<SiteConfig> {
+    match SiteConfig::load(path) {
+        Ok(config) => Some(config),
+        Err(err) => {
+            eprintln!("error: {err}");
+            eprintln!("  = help: see site.toml in the repository for a complete example");
+            None
+        }
+    }
+}
+
+/// The date the site describes, from SOURCE_DATE_EPOCH when set (reproducible builds).
+fn source_date() -> Option<chrono::NaiveDate> {
+    let seconds: i64 = std::env::var("SOURCE_DATE_EPOCH").ok()?.trim().parse().ok()?;
+    chrono::DateTime::from_timestamp(seconds, 0).map(|t| t.date_naive())
+}
+
+/// Peak resident memory of this process in bytes (Linux), for the build summary.
+fn peak_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// The outcome of one build, for the CLI and for `serve`.
+pub(crate) struct BuildOutcome {
+    status: u8,
+    /// Diagnostics and failures, rendered as text.
+    pub(crate) problems: String,
+}
+
+pub(crate) fn run_build(site: &SiteArgs, out: &Path, json: bool, quiet: bool) -> BuildOutcome {
+    let started = Instant::now();
+    let Some(config) = load_config(&site.config) else {
+        return BuildOutcome { status: EXIT_FAILED, problems: format!("cannot read {}", site.config.display()) };
+    };
+    let divisions = Divisions::guangxi();
+    let checked = generator::check(&site.content, &config, &divisions);
+    let shown: Vec<_> = checked.diagnostics.iter().filter(|d| !quiet || d.is_error()).cloned().collect();
+    let problems = report::render_all(&shown);
+    if !problems.is_empty() {
+        eprintln!("{problems}\n");
+    }
+    let options = generator::BuildOptions {
+        content: site.content.clone(),
+        output: out.to_path_buf(),
+        config,
+        build_date: source_date(),
+    };
+    let bar = (!json).then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} 生成页面 [{bar:30}] {pos}/{len} {per_sec}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let progress = |done: usize, total: usize| {
+        if let Some(bar) = &bar {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+    };
+    let result = generator::build(&options, &divisions, &checked, &progress);
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    match result {
+        Ok(summary) => {
+            let seconds = started.elapsed().as_secs_f64();
+            if json {
+                let mut value = serde_json::to_value(&summary).unwrap_or_default();
+                value["seconds"] = seconds.into();
+                value["peak_memory_bytes"] = peak_memory().unwrap_or(0).into();
+                println!("{value}");
+            } else {
+                println!(
+                    "built {}: {} datasets published, {} rejected, {} withheld; {} pages ({} files, {} changed, {} removed), {:.1} MB in {:.2}s",
+                    out.display(),
+                    summary.published,
+                    summary.rejected,
+                    summary.withheld,
+                    summary.pages,
+                    summary.files,
+                    summary.written,
+                    summary.removed,
+                    summary.bytes as f64 / 1e6,
+                    seconds
+                );
+            }
+            let status = if summary.rejected > 0 { EXIT_REJECTED } else { EXIT_OK };
+            BuildOutcome { status, problems }
+        }
+        Err(err) => {
+            let mut text = format!("error: build failed: {err}");
+            if let generator::BuildError::Leak(leaks) = &err {
+                for leak in leaks {
+                    text.push_str(&format!(
+                        "\n  {} mentions withheld dataset `{}` (found `{}`); the file was removed",
+                        leak.file, leak.dataset, leak.found
+                    ));
+                }
+            }
+            eprintln!("{text}");
+            BuildOutcome { status: EXIT_FAILED, problems: format!("{problems}\n\n{text}") }
+        }
+    }
+}
+
+fn build(site: &SiteArgs, out: &Path, json: bool, quiet: bool) -> u8 {
+    run_build(site, out, json, quiet).status
+}
+
+fn check(site: &SiteArgs, format: Format) -> u8 {
+    let Some(config) = load_config(&site.config) else {
+        return EXIT_FAILED;
+    };
+    let divisions = Divisions::guangxi();
+    let checked = generator::check(&site.content, &config, &divisions);
+    let errors = checked.error_count();
+    let warnings = checked.diagnostics.len() - errors;
+    match format {
+        Format::Json => {
+            let value = serde_json::json!({
+                "ok": errors == 0,
+                "errors": errors,
+                "warnings": warnings,
+                "published": checked.catalog.datasets.len(),
+                "withheld": checked.catalog.withheld,
+                "rejected": checked.rejected,
+                "diagnostics": checked.diagnostics,
+            });
+            println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+        }
+        Format::Text => {
+            let text = report::render_all(&checked.diagnostics);
+            if !text.is_empty() {
+                println!("{text}\n");
+            }
+            println!(
+                "checked {} departments: {} datasets public, {} withheld, {} rejected; {errors} errors, {warnings} warnings",
+                checked.catalog.departments.len(),
+                checked.catalog.datasets.len(),
+                checked.catalog.withheld.len(),
+                checked.rejected.len(),
+            );
+        }
+    }
+    if errors > 0 { EXIT_REJECTED } else { EXIT_OK }
+}
+
+fn import(file: &Path, content: &Path, sample: usize, source: &str) -> u8 {
+    let is_csv = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let read = if is_csv { generator::import::read_csv(file) } else { generator::import::read_jsonl(file) };
+    let (rows, mut skipped) = match read {
+        Ok(v) => v,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return EXIT_FAILED;
+        }
+    };
+    let rows = generator::import::sample(rows, sample);
+    let options = generator::import::ImportOptions { sample, source_name: source.to_string() };
+    match generator::import::write_records(&rows, content, &Divisions::guangxi(), &options) {
+        Ok(report) => {
+            skipped.extend(report.skipped.iter().cloned());
+            for (line, reason) in &skipped {
+                eprintln!("warning: {}:{line}: row skipped: {reason}", file.display());
+            }
+            println!(
+                "imported {} records into {} ({} new departments, {} rows skipped)",
+                report.records,
+                content.display(),
+                report.departments_created,
+                skipped.len()
+            );
+            if skipped.is_empty() { EXIT_OK } else { EXIT_REJECTED }
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            EXIT_FAILED
+        }
+    }
+}
+
+fn schema(config: &Path, out: &Path) -> u8 {
+    let Some(config) = load_config(config) else {
+        return EXIT_FAILED;
+    };
+    let files = [
+        ("dataset.schema.json", generator::schema::dataset_schema(&config)),
+        ("department.schema.json", generator::schema::department_schema()),
+    ];
+    for (name, value) in files {
+        let path = out.join(name);
+        let text = serde_json::to_string_pretty(&value).unwrap_or_default() + "\n";
+        if let Err(err) = std::fs::create_dir_all(out).and_then(|_| std::fs::write(&path, text)) {
+            eprintln!("error: cannot write {}: {err}", path.display());
+            return EXIT_FAILED;
+        }
+        println!("wrote {}", path.display());
+    }
+    EXIT_OK
+}
+
+fn bench(sizes: &[usize], dir: Option<PathBuf>, generate_only: bool) -> u8 {
+    let temp = std::env::temp_dir().join(format!("kaifang-bench-{}", std::process::id()));
+    let base = dir.unwrap_or(temp);
+    let exe = match std::env::current_exe() {
+        Ok(e) => e,
+        Err(err) => {
+            eprintln!("error: cannot find this executable: {err}");
+            return EXIT_FAILED;
+        }
+    };
+    println!("{:>8} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}", "records", "pages", "seconds", "records/s", "pages/s", "MB", "peak MB");
+    for &n in sizes {
+        let root = base.join(format!("n{n}"));
+        if !root.join("site.toml").exists() {
+            let _ = std::fs::remove_dir_all(&root);
+            if let Err(err) = generator::synthetic::write_catalog(&root, n) {
+                eprintln!("error: cannot write the synthetic catalog: {err}");
+                return EXIT_FAILED;
+            }
+        }
+        if generate_only {
+            println!("generated {} records in {}", n, root.display());
+            continue;
+        }
+        let out = root.join("public");
+        let _ = std::fs::remove_dir_all(&out);
+        // A child process, so its peak memory is the build's alone.
+        let output = std::process::Command::new(&exe)
+            .arg("build")
+            .arg("--config").arg(root.join("site.toml"))
+            .arg("--content").arg(root.join("content"))
+            .arg("--out").arg(&out)
+            .arg("--json")
+            .arg("--quiet")
+            .output();
+        let summary: serde_json::Value = match output {
+            Ok(o) => match serde_json::from_slice(&o.stdout) {
+                Ok(v) => v,
+                Err(_) => {
+                    eprintln!("error: build failed:\n{}", String::from_utf8_lossy(&o.stderr));
+                    return EXIT_FAILED;
+                }
+            },
+            Err(err) => {
+                eprintln!("error: cannot run the build: {err}");
+                return EXIT_FAILED;
+            }
+        };
+        let seconds = summary["seconds"].as_f64().unwrap_or(f64::NAN);
+        let pages = summary["pages"].as_u64().unwrap_or(0);
+        println!(
+            "{:>8} {:>10} {:>10.2} {:>10.0} {:>10.0} {:>10.1} {:>10.1}",
+            n,
+            pages,
+            seconds,
+            n as f64 / seconds,
+            pages as f64 / seconds,
+            summary["bytes"].as_f64().unwrap_or(0.0) / 1e6,
+            summary["peak_memory_bytes"].as_f64().unwrap_or(0.0) / 1e6,
+        );
+    }
+    EXIT_OK
+}
