@@ -19,7 +19,11 @@ const EXIT_REJECTED: u8 = 1;
 const EXIT_FAILED: u8 = 2;
 
 #[derive(Parser)]
-#[command(name = "kaifang", version, about = "开放: publish a public data catalog as a static portal")]
+#[command(
+    name = "kaifang",
+    version,
+    about = "开放: publish a public data catalog as a static portal"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -117,12 +121,26 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let status = match cli.command {
-        Command::Build { site, out, json, quiet } => build(&site, &out, json, quiet),
+        Command::Build {
+            site,
+            out,
+            json,
+            quiet,
+        } => build(&site, &out, json, quiet),
         Command::Check { site, format } => check(&site, format),
         Command::Serve { site, out, port } => serve::run(site.config, site.content, out, port),
-        Command::Import { file, content, sample, source } => import(&file, &content, sample, &source),
+        Command::Import {
+            file,
+            content,
+            sample,
+            source,
+        } => import(&file, &content, sample, &source),
         Command::Schema { config, out } => schema(&config, &out),
-        Command::Bench { records, dir, generate_only } => bench(&records, dir, generate_only),
+        Command::Bench {
+            records,
+            dir,
+            generate_only,
+        } => bench(&records, dir, generate_only),
     };
     ExitCode::from(status)
 }
@@ -140,7 +158,11 @@ fn load_config(path: &Path) -> Option<SiteConfig> {
 
 /// The date the site describes, from SOURCE_DATE_EPOCH when set (reproducible builds).
 fn source_date() -> Option<chrono::NaiveDate> {
-    let seconds: i64 = std::env::var("SOURCE_DATE_EPOCH").ok()?.trim().parse().ok()?;
+    let seconds: i64 = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
     chrono::DateTime::from_timestamp(seconds, 0).map(|t| t.date_naive())
 }
 
@@ -162,11 +184,19 @@ pub(crate) struct BuildOutcome {
 pub(crate) fn run_build(site: &SiteArgs, out: &Path, json: bool, quiet: bool) -> BuildOutcome {
     let started = Instant::now();
     let Some(config) = load_config(&site.config) else {
-        return BuildOutcome { status: EXIT_FAILED, problems: format!("cannot read {}", site.config.display()) };
+        return BuildOutcome {
+            status: EXIT_FAILED,
+            problems: format!("cannot read {}", site.config.display()),
+        };
     };
     let divisions = Divisions::guangxi();
     let checked = generator::check(&site.content, &config, &divisions);
-    let shown: Vec<_> = checked.diagnostics.iter().filter(|d| !quiet || d.is_error()).cloned().collect();
+    let shown: Vec<_> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| !quiet || d.is_error())
+        .cloned()
+        .collect();
     let problems = report::render_all(&shown);
     if !problems.is_empty() {
         eprintln!("{problems}\n");
@@ -180,8 +210,10 @@ pub(crate) fn run_build(site: &SiteArgs, out: &Path, json: bool, quiet: bool) ->
     let bar = (!json).then(|| {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} 生成页面 [{bar:30}] {pos}/{len} {per_sec}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} 生成页面 [{bar:30}] {pos}/{len} {per_sec}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         bar
     });
@@ -218,7 +250,11 @@ pub(crate) fn run_build(site: &SiteArgs, out: &Path, json: bool, quiet: bool) ->
                     seconds
                 );
             }
-            let status = if summary.rejected > 0 { EXIT_REJECTED } else { EXIT_OK };
+            let status = if summary.rejected > 0 {
+                EXIT_REJECTED
+            } else {
+                EXIT_OK
+            };
             BuildOutcome { status, problems }
         }
         Err(err) => {
@@ -232,7 +268,10 @@ pub(crate) fn run_build(site: &SiteArgs, out: &Path, json: bool, quiet: bool) ->
                 }
             }
             eprintln!("{text}");
-            BuildOutcome { status: EXIT_FAILED, problems: format!("{problems}\n\n{text}") }
+            BuildOutcome {
+                status: EXIT_FAILED,
+                problems: format!("{problems}\n\n{text}"),
+            }
         }
     }
 }
@@ -260,7 +299,10 @@ fn check(site: &SiteArgs, format: Format) -> u8 {
                 "rejected": checked.rejected,
                 "diagnostics": checked.diagnostics,
             });
-            println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&value).unwrap_or_default()
+            );
         }
         Format::Text => {
             let text = report::render_all(&checked.diagnostics);
@@ -280,8 +322,14 @@ fn check(site: &SiteArgs, format: Format) -> u8 {
 }
 
 fn import(file: &Path, content: &Path, sample: usize, source: &str) -> u8 {
-    let is_csv = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-    let read = if is_csv { generator::import::read_csv(file) } else { generator::import::read_jsonl(file) };
+    let is_csv = file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let read = if is_csv {
+        generator::import::read_csv(file)
+    } else {
+        generator::import::read_jsonl(file)
+    };
     let (rows, mut skipped) = match read {
         Ok(v) => v,
         Err(err) => {
@@ -290,7 +338,10 @@ fn import(file: &Path, content: &Path, sample: usize, source: &str) -> u8 {
         }
     };
     let rows = generator::import::sample(rows, sample);
-    let options = generator::import::ImportOptions { sample, source_name: source.to_string() };
+    let options = generator::import::ImportOptions {
+        sample,
+        source_name: source.to_string(),
+    };
     match generator::import::write_records(&rows, content, &Divisions::guangxi(), &options) {
         Ok(report) => {
             skipped.extend(report.skipped.iter().cloned());
@@ -304,7 +355,11 @@ fn import(file: &Path, content: &Path, sample: usize, source: &str) -> u8 {
                 report.departments_created,
                 skipped.len()
             );
-            if skipped.is_empty() { EXIT_OK } else { EXIT_REJECTED }
+            if skipped.is_empty() {
+                EXIT_OK
+            } else {
+                EXIT_REJECTED
+            }
         }
         Err(err) => {
             eprintln!("error: {err}");
@@ -318,8 +373,14 @@ fn schema(config: &Path, out: &Path) -> u8 {
         return EXIT_FAILED;
     };
     let files = [
-        ("dataset.schema.json", generator::schema::dataset_schema(&config)),
-        ("department.schema.json", generator::schema::department_schema()),
+        (
+            "dataset.schema.json",
+            generator::schema::dataset_schema(&config),
+        ),
+        (
+            "department.schema.json",
+            generator::schema::department_schema(),
+        ),
     ];
     for (name, value) in files {
         let path = out.join(name);
@@ -343,7 +404,10 @@ fn bench(sizes: &[usize], dir: Option<PathBuf>, generate_only: bool) -> u8 {
             return EXIT_FAILED;
         }
     };
-    println!("{:>8} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}", "records", "pages", "seconds", "records/s", "pages/s", "MB", "peak MB");
+    println!(
+        "{:>8} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}",
+        "records", "pages", "seconds", "records/s", "pages/s", "MB", "peak MB"
+    );
     for &n in sizes {
         let root = base.join(format!("n{n}"));
         if !root.join("site.toml").exists() {
@@ -362,9 +426,12 @@ fn bench(sizes: &[usize], dir: Option<PathBuf>, generate_only: bool) -> u8 {
         // A child process, so its peak memory is the build's alone.
         let output = std::process::Command::new(&exe)
             .arg("build")
-            .arg("--config").arg(root.join("site.toml"))
-            .arg("--content").arg(root.join("content"))
-            .arg("--out").arg(&out)
+            .arg("--config")
+            .arg(root.join("site.toml"))
+            .arg("--content")
+            .arg(root.join("content"))
+            .arg("--out")
+            .arg(&out)
             .arg("--json")
             .arg("--quiet")
             .output();
@@ -372,7 +439,10 @@ fn bench(sizes: &[usize], dir: Option<PathBuf>, generate_only: bool) -> u8 {
             Ok(o) => match serde_json::from_slice(&o.stdout) {
                 Ok(v) => v,
                 Err(_) => {
-                    eprintln!("error: build failed:\n{}", String::from_utf8_lossy(&o.stderr));
+                    eprintln!(
+                        "error: build failed:\n{}",
+                        String::from_utf8_lossy(&o.stderr)
+                    );
                     return EXIT_FAILED;
                 }
             },

@@ -27,7 +27,11 @@ pub fn render(diagnostic: &Diagnostic) -> String {
             let snippet = Snippet::source(line.as_str())
                 .path(origin)
                 .line_start(location.line)
-                .annotation(AnnotationKind::Primary.span(start..end).label(&diagnostic.label));
+                .annotation(
+                    AnnotationKind::Primary
+                        .span(start..end)
+                        .label(&diagnostic.label),
+                );
             title.element(snippet)
         }
         None => title.element(Origin::path(diagnostic.file.as_str())),
@@ -64,5 +68,9 @@ fn fix_origin(text: &str, diagnostic: &Diagnostic) -> String {
 
 /// Renders all diagnostics, separated by blank lines.
 pub fn render_all(diagnostics: &[Diagnostic]) -> String {
-    diagnostics.iter().map(render).collect::<Vec<_>>().join("\n\n")
+    diagnostics
+        .iter()
+        .map(render)
+        .collect::<Vec<_>>()
+        .join("\n\n")
 }

@@ -46,7 +46,10 @@ const RELOAD_SCRIPT: &str = r#"<script>
 
 /// Runs the development server until interrupted.
 pub fn run(config: PathBuf, content: PathBuf, out: PathBuf, port: u16) -> u8 {
-    let site = SiteArgs { config: config.clone(), content: content.clone() };
+    let site = SiteArgs {
+        config: config.clone(),
+        content: content.clone(),
+    };
     let state = Arc::new(Mutex::new(State::default()));
     rebuild(&site, &out, &state);
 
@@ -57,7 +60,10 @@ pub fn run(config: PathBuf, content: PathBuf, out: PathBuf, port: u16) -> u8 {
             return EXIT_FAILED;
         }
     };
-    println!("serving {} at http://127.0.0.1:{port}/ (Ctrl-C to stop)", out.display());
+    println!(
+        "serving {} at http://127.0.0.1:{port}/ (Ctrl-C to stop)",
+        out.display()
+    );
 
     let (tx, rx) = std::sync::mpsc::channel::<DebounceEventResult>();
     let mut debouncer = match new_debouncer(Duration::from_millis(250), tx) {
@@ -104,8 +110,11 @@ fn respond(url: &str, root: &Path, state: &Mutex<State>) -> tiny_http::ResponseB
             .lock()
             .map(|s| (s.generation, s.problems.clone()))
             .unwrap_or_default();
-        let body = serde_json::json!({ "generation": generation, "problems": problems }).to_string();
-        return Response::from_string(body).with_header(header("Content-Type", "application/json")).boxed();
+        let body =
+            serde_json::json!({ "generation": generation, "problems": problems }).to_string();
+        return Response::from_string(body)
+            .with_header(header("Content-Type", "application/json"))
+            .boxed();
     }
     let Some(file) = resolve(root, path) else {
         return not_found(root);
@@ -116,7 +125,9 @@ fn respond(url: &str, root: &Path, state: &Mutex<State>) -> tiny_http::ResponseB
             if content_type.starts_with("text/html") {
                 inject(&mut bytes);
             }
-            Response::from_data(bytes).with_header(header("Content-Type", content_type)).boxed()
+            Response::from_data(bytes)
+                .with_header(header("Content-Type", content_type))
+                .boxed()
         }
         Err(_) => not_found(root),
     }
@@ -127,7 +138,10 @@ fn resolve(root: &Path, path: &str) -> Option<PathBuf> {
     let mut file = root.to_path_buf();
     for segment in path.split('/').filter(|s| !s.is_empty()) {
         let segment = percent_decode(segment)?;
-        if segment == ".." || segment.contains(['\\', '\0']) || segment.starts_with('.') && segment != "." && !segment.starts_with(".well-known") {
+        if segment == ".."
+            || segment.contains(['\\', '\0'])
+            || segment.starts_with('.') && segment != "." && !segment.starts_with(".well-known")
+        {
             return None;
         }
         if segment != "." {
@@ -158,7 +172,8 @@ fn percent_decode(text: &str) -> Option<String> {
 }
 
 fn not_found(root: &Path) -> tiny_http::ResponseBox {
-    let mut body = std::fs::read(root.join("404.html")).unwrap_or_else(|_| b"404 Not Found".to_vec());
+    let mut body =
+        std::fs::read(root.join("404.html")).unwrap_or_else(|_| b"404 Not Found".to_vec());
     inject(&mut body);
     Response::from_data(body)
         .with_status_code(404)
@@ -168,12 +183,16 @@ fn not_found(root: &Path) -> tiny_http::ResponseBox {
 
 fn inject(html: &mut Vec<u8>) {
     let marker = b"</body>";
-    let at = html.windows(marker.len()).rposition(|w| w == marker).unwrap_or(html.len());
+    let at = html
+        .windows(marker.len())
+        .rposition(|w| w == marker)
+        .unwrap_or(html.len());
     html.splice(at..at, RELOAD_SCRIPT.bytes());
 }
 
 fn header(name: &str, value: &str) -> Header {
-    Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("header names and values here are static ASCII")
+    Header::from_bytes(name.as_bytes(), value.as_bytes())
+        .expect("header names and values here are static ASCII")
 }
 
 fn content_type(path: &Path) -> &'static str {

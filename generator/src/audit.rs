@@ -23,7 +23,11 @@ pub struct Leak {
 /// Scans every file under `root` for withheld ids (as whole slugs) and titles.
 ///
 /// Titles that a public dataset also carries are skipped: they say nothing about the withheld one.
-pub fn scan(root: &Path, withheld: &[Withheld], public_titles: &[&str]) -> std::io::Result<Vec<Leak>> {
+pub fn scan(
+    root: &Path,
+    withheld: &[Withheld],
+    public_titles: &[&str],
+) -> std::io::Result<Vec<Leak>> {
     let mut patterns: Vec<(String, usize, bool)> = Vec::new(); // (text, withheld index, is_id)
     for (i, w) in withheld.iter().enumerate() {
         patterns.push((w.id.clone(), i, true));
@@ -34,7 +38,8 @@ pub fn scan(root: &Path, withheld: &[Withheld], public_titles: &[&str]) -> std::
     if patterns.is_empty() {
         return Ok(Vec::new());
     }
-    let matcher = AhoCorasick::new(patterns.iter().map(|p| p.0.as_bytes())).map_err(std::io::Error::other)?;
+    let matcher =
+        AhoCorasick::new(patterns.iter().map(|p| p.0.as_bytes())).map_err(std::io::Error::other)?;
     let files: Vec<walkdir::DirEntry> = walkdir::WalkDir::new(root)
         .into_iter()
         .filter_map(|e| e.ok())
@@ -82,7 +87,11 @@ mod tests {
     #[test]
     fn finds_ids_as_whole_slugs_and_titles() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("a.html"), "<a href=\"datasets/secret-1/\">x</a>").unwrap();
+        std::fs::write(
+            dir.path().join("a.html"),
+            "<a href=\"datasets/secret-1/\">x</a>",
+        )
+        .unwrap();
         std::fs::write(dir.path().join("b.html"), "secret-12 is public").unwrap();
         std::fs::write(dir.path().join("c.html"), "标题：涉密名单").unwrap();
         let withheld = vec![Withheld {

@@ -97,8 +97,14 @@ mod tests {
         let divisions = Divisions::guangxi();
         assert_eq!(divisions.len(), 18091);
         assert_eq!(divisions.get("45").map(|d| d.level), Some(Level::Region));
-        assert_eq!(divisions.get("4501").map(|d| d.name.as_str()), Some("南宁市"));
-        assert_eq!(divisions.full_name("450103"), "广西壮族自治区 南宁市 青秀区");
+        assert_eq!(
+            divisions.get("4501").map(|d| d.name.as_str()),
+            Some("南宁市")
+        );
+        assert_eq!(
+            divisions.full_name("450103"),
+            "广西壮族自治区 南宁市 青秀区"
+        );
         assert!(divisions.get("450199").is_none());
     }
 }

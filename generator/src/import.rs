@@ -98,12 +98,20 @@ pub enum ImportError {
 }
 
 /// Reads JSON lines; a bad line is skipped and reported, not fatal.
-pub fn read_jsonl(path: &Path) -> Result<(Vec<(usize, ImportRow)>, Vec<(usize, String)>), ImportError> {
-    let file = std::fs::File::open(path).map_err(|source| ImportError::Io { path: path.display().to_string(), source })?;
+pub fn read_jsonl(
+    path: &Path,
+) -> Result<(Vec<(usize, ImportRow)>, Vec<(usize, String)>), ImportError> {
+    let file = std::fs::File::open(path).map_err(|source| ImportError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
     let mut rows = Vec::new();
     let mut skipped = Vec::new();
     for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|source| ImportError::Io { path: path.display().to_string(), source })?;
+        let line = line.map_err(|source| ImportError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
         if line.trim().is_empty() {
             continue;
         }
@@ -119,8 +127,20 @@ pub fn read_jsonl(path: &Path) -> Result<(Vec<(usize, ImportRow)>, Vec<(usize, S
 const CSV_HEADERS: &[(&str, &[&str])] = &[
     ("id", &["标识", "目录标识", "编号", "id"]),
     ("title", &["数据名称", "目录名称", "标题", "名称", "title"]),
-    ("description", &["数据摘要", "摘要", "描述", "简介", "description"]),
-    ("provider", &["数据提供方", "提供部门", "来源部门", "数据提供部门", "provider"]),
+    (
+        "description",
+        &["数据摘要", "摘要", "描述", "简介", "description"],
+    ),
+    (
+        "provider",
+        &[
+            "数据提供方",
+            "提供部门",
+            "来源部门",
+            "数据提供部门",
+            "provider",
+        ],
+    ),
     ("domain", &["数据领域", "重点领域", "领域", "domain"]),
     ("keywords", &["关键字", "关键词", "标签", "keywords"]),
     ("formats", &["数据格式", "格式", "formats"]),
@@ -135,7 +155,9 @@ const CSV_HEADERS: &[(&str, &[&str])] = &[
 ];
 
 /// Reads a CSV catalog with Chinese headers. Lists (关键字, 数据格式, 数据项) split on 、，,;；/ and spaces.
-pub fn read_csv(path: &Path) -> Result<(Vec<(usize, ImportRow)>, Vec<(usize, String)>), ImportError> {
+pub fn read_csv(
+    path: &Path,
+) -> Result<(Vec<(usize, ImportRow)>, Vec<(usize, String)>), ImportError> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_path(path)
@@ -147,10 +169,16 @@ pub fn read_csv(path: &Path) -> Result<(Vec<(usize, ImportRow)>, Vec<(usize, Str
         .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
         .collect();
     let column = |key: &str| -> Option<usize> {
-        let names = CSV_HEADERS.iter().find(|(k, _)| *k == key).map(|(_, n)| *n)?;
+        let names = CSV_HEADERS
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, n)| *n)?;
         headers.iter().position(|h| names.contains(&h.as_str()))
     };
-    let columns: BTreeMap<&str, usize> = CSV_HEADERS.iter().filter_map(|(k, _)| column(k).map(|c| (*k, c))).collect();
+    let columns: BTreeMap<&str, usize> = CSV_HEADERS
+        .iter()
+        .filter_map(|(k, _)| column(k).map(|c| (*k, c)))
+        .collect();
     for required in ["title", "provider"] {
         if !columns.contains_key(required) {
             return Err(ImportError::MissingColumn(required));
@@ -175,7 +203,12 @@ pub fn read_csv(path: &Path) -> Result<(Vec<(usize, ImportRow)>, Vec<(usize, Str
             }
         };
         let get = |key: &str| -> String {
-            columns.get(key).and_then(|&c| record.get(c)).unwrap_or("").trim().to_string()
+            columns
+                .get(key)
+                .and_then(|&c| record.get(c))
+                .unwrap_or("")
+                .trim()
+                .to_string()
         };
         let optional = |key: &str| Some(get(key)).filter(|s| !s.is_empty());
         rows.push((
@@ -195,7 +228,10 @@ pub fn read_csv(path: &Path) -> Result<(Vec<(usize, ImportRow)>, Vec<(usize, Str
                 modified: optional("modified"),
                 source_url: optional("source_url"),
                 region_code: optional("region_code"),
-                fields: split(&get("fields")).into_iter().map(|name| ImportField { name }).collect(),
+                fields: split(&get("fields"))
+                    .into_iter()
+                    .map(|name| ImportField { name })
+                    .collect(),
             },
         ));
     }
@@ -222,7 +258,8 @@ pub fn sample(mut rows: Vec<(usize, ImportRow)>, n: usize) -> Vec<(usize, Import
         buckets.entry(key).or_default().push(row);
     }
     let mut picked = Vec::new();
-    let mut queues: Vec<std::collections::VecDeque<_>> = buckets.into_values().map(Into::into).collect();
+    let mut queues: Vec<std::collections::VecDeque<_>> =
+        buckets.into_values().map(Into::into).collect();
     while picked.len() < n && queues.iter().any(|q| !q.is_empty()) {
         for queue in &mut queues {
             if picked.len() < n
@@ -287,7 +324,9 @@ pub fn write_records(
             slug_of(&row.id)
         };
         if id.is_empty() || !seen_ids.insert(id.clone()) {
-            report.skipped.push((line, format!("duplicate or empty id `{id}`")));
+            report
+                .skipped
+                .push((line, format!("duplicate or empty id `{id}`")));
             continue;
         }
         let region = row
@@ -322,13 +361,30 @@ pub fn write_records(
 fn record_yaml(id: &str, row: &ImportRow, options: &ImportOptions) -> String {
     use std::fmt::Write;
     let mut y = String::new();
-    let _ = writeln!(y, "# Imported from {}; original page in source_url.", options.source_name);
+    let _ = writeln!(
+        y,
+        "# Imported from {}; original page in source_url.",
+        options.source_name
+    );
     let _ = writeln!(y, "id: {}", quoted(id));
     let _ = writeln!(y, "title: {}", quoted(row.title.trim()));
-    let summary = if row.description.trim().is_empty() { row.title.trim() } else { row.description.trim() };
+    let summary = if row.description.trim().is_empty() {
+        row.title.trim()
+    } else {
+        row.description.trim()
+    };
     let _ = writeln!(y, "summary: {}", quoted(summary));
-    let _ = writeln!(y, "domain: {}", quoted(row.domain.as_deref().unwrap_or("其他")));
-    let mut keywords: Vec<&str> = row.keywords.iter().map(|k| k.trim()).filter(|k| !k.is_empty()).collect();
+    let _ = writeln!(
+        y,
+        "domain: {}",
+        quoted(row.domain.as_deref().unwrap_or("其他"))
+    );
+    let mut keywords: Vec<&str> = row
+        .keywords
+        .iter()
+        .map(|k| k.trim())
+        .filter(|k| !k.is_empty())
+        .collect();
     keywords.dedup();
     if !keywords.is_empty() {
         let list: Vec<String> = keywords.iter().map(|k| quoted(k)).collect();
@@ -348,7 +404,12 @@ fn record_yaml(id: &str, row: &ImportRow, options: &ImportOptions) -> String {
         None => "不定期",
     };
     let _ = writeln!(y, "update_frequency: {}", quoted(frequency));
-    let fields: Vec<&str> = row.fields.iter().map(|f| f.name.trim()).filter(|f| !f.is_empty()).collect();
+    let fields: Vec<&str> = row
+        .fields
+        .iter()
+        .map(|f| f.name.trim())
+        .filter(|f| !f.is_empty())
+        .collect();
     if !fields.is_empty() {
         let _ = writeln!(y, "fields:");
         for f in fields {
@@ -370,7 +431,11 @@ fn record_yaml(id: &str, row: &ImportRow, options: &ImportOptions) -> String {
     {
         let _ = writeln!(y, "resources:");
         for format in &formats {
-            let _ = writeln!(y, "  - title: {}", quoted(&format!("{format} 格式（在原平台获取）")));
+            let _ = writeln!(
+                y,
+                "  - title: {}",
+                quoted(&format!("{format} 格式（在原平台获取）"))
+            );
             let _ = writeln!(y, "    format: {}", quoted(format));
             let _ = writeln!(y, "    url: {}", quoted(url));
         }
@@ -383,14 +448,21 @@ fn record_yaml(id: &str, row: &ImportRow, options: &ImportOptions) -> String {
     if let Some(url) = &row.source_url {
         let _ = writeln!(y, "source_url: {}", quoted(url));
     }
-    let opened_on = row.modified.as_deref().or(row.issued.as_deref()).unwrap_or("2023-06-30");
+    let opened_on = row
+        .modified
+        .as_deref()
+        .or(row.issued.as_deref())
+        .unwrap_or("2023-06-30");
     let _ = writeln!(y, "reviews:");
     let _ = writeln!(y, "  security:");
     let _ = writeln!(y, "    date: {}", quoted(opened_on));
     let _ = writeln!(
         y,
         "    note: {}",
-        quoted(&format!("已在 {} 公开发布，视为已通过安全审查", options.source_name))
+        quoted(&format!(
+            "已在 {} 公开发布，视为已通过安全审查",
+            options.source_name
+        ))
     );
     y
 }
@@ -415,15 +487,24 @@ mod tests {
     fn sampling_spreads_across_cities() {
         let rows: Vec<(usize, ImportRow)> = (0..100)
             .map(|i| {
-                (i, ImportRow {
-                    id: format!("{i:03}"),
-                    region_code: Some(if i < 90 { "4501".into() } else { "4502".into() }),
-                    ..ImportRow::default()
-                })
+                (
+                    i,
+                    ImportRow {
+                        id: format!("{i:03}"),
+                        region_code: Some(if i < 90 { "4501".into() } else { "4502".into() }),
+                        ..ImportRow::default()
+                    },
+                )
             })
             .collect();
         let picked = sample(rows, 10);
         assert_eq!(picked.len(), 10);
-        assert_eq!(picked.iter().filter(|r| r.1.region_code.as_deref() == Some("4502")).count(), 5);
+        assert_eq!(
+            picked
+                .iter()
+                .filter(|r| r.1.region_code.as_deref() == Some("4502"))
+                .count(),
+            5
+        );
     }
 }

@@ -141,7 +141,14 @@ pub fn build(
     let output = write::Output::new(&options.output).map_err(output_error)?;
     let build_date = options
         .build_date
-        .or_else(|| checked.catalog.datasets.iter().filter_map(|d| d.last_change()).max())
+        .or_else(|| {
+            checked
+                .catalog
+                .datasets
+                .iter()
+                .filter_map(|d| d.last_change())
+                .max()
+        })
         .unwrap_or_default();
     let site = render::Site {
         config: &options.config,
@@ -177,10 +184,11 @@ pub fn build(
 pub fn audit_output(root: &Path, catalog: &PublicCatalog) -> Result<(), BuildError> {
     let public_titles: Vec<&str> = catalog.datasets.iter().map(|d| d.title.as_str()).collect();
     let withheld: &[Withheld] = &catalog.withheld;
-    let leaks = audit::scan(root, withheld, &public_titles).map_err(|source| BuildError::Output {
-        path: root.display().to_string(),
-        source,
-    })?;
+    let leaks =
+        audit::scan(root, withheld, &public_titles).map_err(|source| BuildError::Output {
+            path: root.display().to_string(),
+            source,
+        })?;
     if leaks.is_empty() {
         return Ok(());
     }

@@ -365,7 +365,9 @@ fn load_folder(content: &Path, dir: &Path, limits: &Limits) -> (LoadedFolder, Ve
                 display_path(content, dir),
                 "this department folder has no department.yaml",
             )
-            .help("add department.yaml with the department's name, code, level, region and contacts"),
+            .help(
+                "add department.yaml with the department's name, code, level, region and contacts",
+            ),
         );
     }
     let parsed: Vec<_> = record_files
@@ -374,9 +376,15 @@ fn load_folder(content: &Path, dir: &Path, limits: &Limits) -> (LoadedFolder, Ve
             let rel = display_path(content, path);
             let is_department = path.file_name().is_some_and(|n| n == "department.yaml");
             if is_department {
-                (true, parse_file::<RawDepartment>(path, rel, limits).map(Either::Dept))
+                (
+                    true,
+                    parse_file::<RawDepartment>(path, rel, limits).map(Either::Dept),
+                )
             } else {
-                (false, parse_file::<RawDataset>(path, rel, limits).map(Either::Data))
+                (
+                    false,
+                    parse_file::<RawDataset>(path, rel, limits).map(Either::Data),
+                )
             }
         })
         .collect();
@@ -409,7 +417,11 @@ pub fn relative(base: &Path, path: &Path) -> String {
 pub fn display_path(content: &Path, path: &Path) -> String {
     let below = relative(content, path);
     let base = content.to_string_lossy();
-    if base.is_empty() || base == "." { below } else { format!("{}/{below}", base.trim_end_matches('/')) }
+    if base.is_empty() || base == "." {
+        below
+    } else {
+        format!("{}/{below}", base.trim_end_matches('/'))
+    }
 }
 
 /// Reads one YAML file within the limits and parses it into `T`.
@@ -435,8 +447,13 @@ fn read_text(path: &Path, rel: &str, limits: &Limits) -> Result<String, Box<Diag
     let fail = |code, message: String, help: &str| {
         Box::new(Diagnostic::error(code, rel, message).help(help.to_string()))
     };
-    let meta = std::fs::symlink_metadata(path)
-        .map_err(|e| fail("unreadable", format!("cannot read the file: {e}"), "check the file's permissions"))?;
+    let meta = std::fs::symlink_metadata(path).map_err(|e| {
+        fail(
+            "unreadable",
+            format!("cannot read the file: {e}"),
+            "check the file's permissions",
+        )
+    })?;
     if meta.file_type().is_symlink() {
         return Err(fail(
             "symlink-record",
@@ -455,8 +472,13 @@ fn read_text(path: &Path, rel: &str, limits: &Limits) -> Result<String, Box<Diag
             "describe the dataset in the record and put its data in a resource file",
         ));
     }
-    let bytes = std::fs::read(path)
-        .map_err(|e| fail("unreadable", format!("cannot read the file: {e}"), "check the file's permissions"))?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        fail(
+            "unreadable",
+            format!("cannot read the file: {e}"),
+            "check the file's permissions",
+        )
+    })?;
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(fail(
             "empty-file",
@@ -465,7 +487,10 @@ fn read_text(path: &Path, rel: &str, limits: &Limits) -> Result<String, Box<Diag
         ));
     }
     match String::from_utf8(bytes) {
-        Ok(text) => Ok(text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text)),
+        Ok(text) => Ok(text
+            .strip_prefix('\u{feff}')
+            .map(str::to_string)
+            .unwrap_or(text)),
         Err(err) => {
             let good = &err.as_bytes()[..err.utf8_error().valid_up_to()];
             let good = std::str::from_utf8(good).unwrap_or("");
@@ -533,8 +558,10 @@ pub fn parse_yaml<T: for<'de> Deserialize<'de>>(
 fn classify(source: &str, error: &serde_saphyr::Error) -> ParseFailure {
     use serde_saphyr::MessageFormatter;
     let plain = error.without_snippet();
-    let raw = serde_saphyr::DefaultMessageFormatter.format_message(plain).to_string();
-    let location = error.location().map(|l| {
+    let raw = serde_saphyr::DefaultMessageFormatter
+        .format_message(plain)
+        .to_string();
+    let mut location = error.location().map(|l| {
         Location::in_source(
             source,
             l.line() as usize,
@@ -542,66 +569,94 @@ fn classify(source: &str, error: &serde_saphyr::Error) -> ParseFailure {
             l.span().len().max(1) as usize,
         )
     });
-    let (code, message, label, help): (&'static str, String, String, String) =
-        if raw.contains("budget breached") || raw.contains("alias") || raw.contains("recursion limit") {
-            (
-                "too-complex",
-                "the document is nested too deeply or expands too many aliases".into(),
-                "limit reached here".into(),
-                "write the record plainly: no deep nesting and no anchors or aliases (&name, *name)".into(),
-            )
-        } else if let Some(rest) = raw.strip_prefix("unknown field `") {
-            let key = rest.split('`').next().unwrap_or("");
-            let expected = rest.split("expected one of ").nth(1).unwrap_or("").to_string();
-            let candidates: Vec<&str> = expected.split(", ").collect();
-            let hint = match crate::diagnostics::nearest(key, candidates.iter().copied()) {
-                Some(near) => format!("did you mean `{near}`? Valid keys here: {expected}"),
-                None => format!("remove it; valid keys here: {expected}"),
-            };
-            ("unknown-key", format!("unknown key `{key}`"), "not a key of this record".into(), hint)
-        } else if let Some(rest) = raw.strip_prefix("missing field `") {
-            let key = rest.split('`').next().unwrap_or("");
-            (
-                "missing-key",
-                format!("required key `{key}` is missing"),
-                format!("this mapping needs `{key}`"),
-                format!("add `{key}:` with a value (see docs/records.md)"),
-            )
-        } else if raw.starts_with("duplicate mapping key") {
-            let key = raw
-                .trim_start_matches("duplicate mapping key: ")
-                .split(',')
-                .next()
-                .unwrap_or("")
-                .to_string();
-            (
-                "duplicate-key",
-                format!("key `{key}` appears twice"),
-                "second occurrence".into(),
-                "keep one of the two; YAML keys must be unique".into(),
-            )
-        } else if raw.starts_with("invalid type") || raw.starts_with("expected ") || raw.starts_with("invalid value") {
-            (
+    let (code, message, label, help): (&'static str, String, String, String) = if raw
+        .contains("budget breached")
+        || raw.contains("alias")
+        || raw.contains("recursion limit")
+    {
+        (
+            "too-complex",
+            "the document is nested too deeply or expands too many aliases".into(),
+            "limit reached here".into(),
+            "write the record plainly: no deep nesting and no anchors or aliases (&name, *name)"
+                .into(),
+        )
+    } else if let Some(rest) = raw.strip_prefix("unknown field `") {
+        let key = rest.split('`').next().unwrap_or("");
+        let expected = rest
+            .split("expected one of ")
+            .nth(1)
+            .unwrap_or("")
+            .to_string();
+        let candidates: Vec<&str> = expected.split(", ").collect();
+        let hint = match crate::diagnostics::nearest(key, candidates.iter().copied()) {
+            Some(near) => format!("did you mean `{near}`? Valid keys here: {expected}"),
+            None => format!("remove it; valid keys here: {expected}"),
+        };
+        (
+            "unknown-key",
+            format!("unknown key `{key}`"),
+            "not a key of this record".into(),
+            hint,
+        )
+    } else if let Some(rest) = raw.strip_prefix("missing field `") {
+        let key = rest.split('`').next().unwrap_or("");
+        // The parser reports where the mapping ended; for the top-level mapping that is
+        // some unrelated key, so point at the record's start instead.
+        let top_level = location.as_ref().is_some_and(|l| {
+            !l.line_text.starts_with([' ', '\t', '-', '{']) && !l.line_text.contains('{')
+        });
+        if top_level {
+            location = Some(Location::in_source(source, 1, 1, 1));
+        }
+        (
+            "missing-key",
+            format!("required key `{key}` is missing"),
+            if top_level {
+                format!("this record needs `{key}`")
+            } else {
+                format!("this mapping needs `{key}`")
+            },
+            format!("add `{key}:` with a value (see docs/records.md)"),
+        )
+    } else if raw.starts_with("duplicate mapping key") {
+        let key = raw
+            .trim_start_matches("duplicate mapping key: ")
+            .split(',')
+            .next()
+            .unwrap_or("")
+            .to_string();
+        (
+            "duplicate-key",
+            format!("key `{key}` appears twice"),
+            "second occurrence".into(),
+            "keep one of the two; YAML keys must be unique".into(),
+        )
+    } else if raw.starts_with("invalid type")
+        || raw.starts_with("expected ")
+        || raw.starts_with("invalid value")
+    {
+        (
                 "wrong-type",
                 format!("wrong type: {raw}"),
                 "this value has the wrong type".into(),
                 "see docs/records.md for the expected form: a list is written `- item` or `[a, b]`, a text in quotes if it looks like a number or date".into(),
             )
-        } else if raw.contains("end of input") {
-            (
-                "empty-record",
-                "the file holds no record (only comments or blank lines)".into(),
-                "nothing here".into(),
-                "write the record's keys or delete the file".into(),
-            )
-        } else {
-            (
+    } else if raw.contains("end of input") {
+        (
+            "empty-record",
+            "the file holds no record (only comments or blank lines)".into(),
+            "nothing here".into(),
+            "write the record's keys or delete the file".into(),
+        )
+    } else {
+        (
                 "yaml-syntax",
                 format!("YAML syntax error: {raw}"),
                 "here".into(),
                 "check indentation (spaces, not tabs), colons after keys, and closing quotes and brackets".into(),
             )
-        };
+    };
     ParseFailure {
         code,
         message,
@@ -629,8 +684,12 @@ fn load_pages(dir: &Path, diagnostics: &mut Vec<Diagnostic>) -> Vec<MarkdownPage
             .unwrap_or_default();
         if !crate::model::is_slug(&slug) {
             diagnostics.push(
-                Diagnostic::error("bad-page-name", path.display().to_string(), format!("page name `{slug}` is not a slug"))
-                    .help("name pages with lowercase ASCII letters, digits and hyphens, e.g. about.md"),
+                Diagnostic::error(
+                    "bad-page-name",
+                    path.display().to_string(),
+                    format!("page name `{slug}` is not a slug"),
+                )
+                .help("name pages with lowercase ASCII letters, digits and hyphens, e.g. about.md"),
             );
             continue;
         }
@@ -668,4 +727,43 @@ pub fn location_of<T>(source: &str, spanned: &Spanned<T>) -> Option<Location> {
             l.span().len().max(1) as usize,
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code_of(text: &str) -> &'static str {
+        match parse_yaml::<serde::de::IgnoredAny>(text, &Limits::default()) {
+            Ok(_) => "ok",
+            Err(failure) => failure.code,
+        }
+    }
+
+    #[test]
+    fn alias_bomb_hits_the_budget() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let p = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let started = std::time::Instant::now();
+        assert_eq!(code_of(&text), "too-complex");
+        assert!(started.elapsed().as_secs() < 5);
+    }
+
+    #[test]
+    fn deep_nesting_hits_the_budget() {
+        let text = format!("k: {}{}\n", "[".repeat(100), "]".repeat(100));
+        assert_eq!(code_of(&text), "too-complex");
+        let text = format!("k: {}\n", "[".repeat(100_000));
+        assert_eq!(code_of(&text), "too-complex");
+    }
+
+    #[test]
+    fn plain_yaml_parses() {
+        assert_eq!(code_of("a: [1, 2]\nb: { c: d }\n"), "ok");
+    }
 }

@@ -273,6 +273,21 @@ pub struct Resource {
     pub location: ResourceLocation,
 }
 
+impl Resource {
+    /// Where a file resource is published, relative to its dataset's folder: `files/<name>`.
+    /// Names are unique within a dataset (validate checks), so folders in the source need not
+    /// show in URLs. `None` for a URL resource.
+    pub fn published_path(&self) -> Option<String> {
+        match &self.location {
+            ResourceLocation::File { relative, .. } => Some(format!(
+                "files/{}",
+                relative.rsplit('/').next().unwrap_or(relative)
+            )),
+            ResourceLocation::Url { .. } => None,
+        }
+    }
+}
+
 /// A review the dataset went through (第十七条, 第二十九条).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Review {

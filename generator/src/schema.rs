@@ -22,7 +22,8 @@ pub fn dataset_schema(config: &SiteConfig) -> Value {
 
 /// The JSON Schema of `department.yaml`.
 pub fn department_schema() -> Value {
-    let mut schema = serde_json::to_value(schemars::schema_for!(RawDepartment)).unwrap_or(Value::Null);
+    let mut schema =
+        serde_json::to_value(schemars::schema_for!(RawDepartment)).unwrap_or(Value::Null);
     schema["$id"] = json!("https://kaifang.example/schema/department.schema.json");
     schema
 }
@@ -39,7 +40,14 @@ mod tests {
         .unwrap();
         let schema = dataset_schema(&config);
         let text = schema.to_string();
-        for key in ["title", "summary", "open_conditions", "update_frequency", "reviews", "resources"] {
+        for key in [
+            "title",
+            "summary",
+            "open_conditions",
+            "update_frequency",
+            "reviews",
+            "resources",
+        ] {
             assert!(schema["properties"][key].is_object(), "missing {key}");
         }
         assert_eq!(schema["additionalProperties"], json!(false));

@@ -47,7 +47,14 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn error<T>(&mut self, code: &'static str, at: &Spanned<T>, message: String, label: &str, help: String) {
+    fn error<T>(
+        &mut self,
+        code: &'static str,
+        at: &Spanned<T>,
+        message: String,
+        label: &str,
+        help: String,
+    ) {
         self.found.push(
             Diagnostic::error(code, self.rel, message)
                 .at(location_of(self.source, at))
@@ -76,7 +83,10 @@ impl<'a> Checker<'a> {
         }
         let labels = V::labels();
         let help = match nearest(text, labels.iter().copied()) {
-            Some(near) => format!("did you mean `{near}`? `{key}` must be one of: {}", labels.join(", ")),
+            Some(near) => format!(
+                "did you mean `{near}`? `{key}` must be one of: {}",
+                labels.join(", ")
+            ),
             None => format!("`{key}` must be one of: {}", labels.join(", ")),
         };
         self.error(
@@ -127,7 +137,8 @@ impl<'a> Checker<'a> {
                 None => "use a Guangxi code from data/divisions/ (2, 4, 6, 9 or 12 digits, starting with 45)".into(),
             }
         } else {
-            "use a Guangxi code from data/divisions/ (2, 4, 6, 9 or 12 digits, starting with 45)".into()
+            "use a Guangxi code from data/divisions/ (2, 4, 6, 9 or 12 digits, starting with 45)"
+                .into()
         };
         self.error(
             "unknown-region",
@@ -142,7 +153,9 @@ impl<'a> Checker<'a> {
     fn contact(&mut self, raw: &RawContact) -> Contact {
         if let Some(email) = &raw.email {
             let e = email.value.trim();
-            let ok = e.split_once('@').is_some_and(|(u, d)| !u.is_empty() && d.contains('.'))
+            let ok = e
+                .split_once('@')
+                .is_some_and(|(u, d)| !u.is_empty() && d.contains('.'))
                 && !e.contains(char::is_whitespace);
             if !ok {
                 self.error(
@@ -180,14 +193,19 @@ pub fn validate(content: LoadedContent, config: &SiteConfig, divisions: &Divisio
                     Diagnostic::error(
                         "no-department",
                         &record.rel,
-                        format!("record rejected: department `{}` has no valid department.yaml", folder.code),
+                        format!(
+                            "record rejected: department `{}` has no valid department.yaml",
+                            folder.code
+                        ),
                     )
                     .help("fix department.yaml in this folder first"),
                 );
             }
             continue;
         };
-        let Some(department) = department(&folder.code, &dept_file, divisions, &mut out.diagnostics) else {
+        let Some(department) =
+            department(&folder.code, &dept_file, divisions, &mut out.diagnostics)
+        else {
             for record in &folder.datasets {
                 out.rejected.push(record.rel.clone());
             }
@@ -227,9 +245,19 @@ pub fn validate(content: LoadedContent, config: &SiteConfig, divisions: &Divisio
             .departments
             .insert(department.code.clone(), department);
     }
+    // A record with any error is rejected, whether it failed to parse or to validate.
+    for diagnostic in &out.diagnostics {
+        if diagnostic.is_error()
+            && (diagnostic.file.ends_with(".yaml") || diagnostic.file.ends_with(".yml"))
+            && !diagnostic.file.ends_with("department.yaml")
+        {
+            out.rejected.push(diagnostic.file.clone());
+        }
+    }
     out.catalog.datasets.sort_by(|a, b| a.id.cmp(&b.id));
     out.diagnostics.sort_by_key(Diagnostic::sort_key);
     out.rejected.sort();
+    out.rejected.dedup();
     out
 }
 
@@ -255,13 +283,18 @@ fn department(
         check.error(
             "code-mismatch",
             &raw.code,
-            format!("code `{}` differs from the folder name `{folder_code}`", raw.code.value),
+            format!(
+                "code `{}` differs from the folder name `{folder_code}`",
+                raw.code.value
+            ),
             "must equal the folder name",
             format!("write `code: {folder_code}` or rename the folder"),
         );
     }
     let region = check.region(divisions, &raw.region);
-    let code_level = region.as_ref().and_then(|r| Level::from_code_length(r.0.len()));
+    let code_level = region
+        .as_ref()
+        .and_then(|r| Level::from_code_length(r.0.len()));
     let level = match &raw.level {
         Some(text) => check.vocabulary::<Level>("level", text),
         None => code_level,
@@ -326,7 +359,10 @@ fn dataset(
                     id,
                     format!("id `{}` is not a slug", id.value),
                     "lowercase ASCII letters, digits, hyphens",
-                    format!("use lowercase letters, digits and hyphens, e.g. `{}`", slug_hint(&id.value)),
+                    format!(
+                        "use lowercase letters, digits and hyphens, e.g. `{}`",
+                        slug_hint(&id.value)
+                    ),
                 );
             }
             id.value.clone()
@@ -369,7 +405,10 @@ fn dataset(
             check.error(
                 "not-in-list",
                 &raw.domain,
-                format!("`{}` is not a domain of this platform", raw.domain.value.trim()),
+                format!(
+                    "`{}` is not a domain of this platform",
+                    raw.domain.value.trim()
+                ),
                 "not in the list",
                 help,
             );
@@ -392,7 +431,9 @@ fn dataset(
     };
     let level = level.or_else(|| {
         if raw.region.is_some() {
-            region.as_ref().and_then(|r| Level::from_code_length(r.0.len()))
+            region
+                .as_ref()
+                .and_then(|r| Level::from_code_length(r.0.len()))
         } else {
             Some(department.level)
         }
@@ -413,7 +454,8 @@ fn dataset(
             &raw.open_type,
             "a 有条件开放 dataset must state its `open_conditions`".into(),
             "conditional",
-            "add `open_conditions:` saying who may apply and on what terms (第十六条, 第二十条)".into(),
+            "add `open_conditions:` saying who may apply and on what terms (第十六条, 第二十条)"
+                .into(),
         );
     }
 
@@ -481,9 +523,23 @@ fn dataset(
         );
     }
 
-    let mut resources = Vec::new();
+    let mut resources: Vec<Resource> = Vec::new();
     for raw_resource in &raw.resources {
         if let Some(r) = resource(&mut check, raw_resource, dept_dir) {
+            if let (Some(path), Some(at)) = (r.published_path(), &raw_resource.file)
+                && resources
+                    .iter()
+                    .any(|other| other.published_path() == Some(path.clone()))
+            {
+                check.error(
+                    "duplicate-file-name",
+                    at,
+                    format!("another resource of this dataset is also named `{}`", path.trim_start_matches("files/")),
+                    "same file name",
+                    "resources are published as files/<name>; give each file of a dataset its own name".into(),
+                );
+                continue;
+            }
             resources.push(r);
         }
     }
@@ -516,8 +572,14 @@ fn dataset(
     if found_errors {
         return (None, diagnostics);
     }
-    let (Some(domain), Some(open_type), Some(update_frequency), Some(level), Some(region), Some(status)) =
-        (domain, open_type, update_frequency, level, region, status)
+    let (
+        Some(domain),
+        Some(open_type),
+        Some(update_frequency),
+        Some(level),
+        Some(region),
+        Some(status),
+    ) = (domain, open_type, update_frequency, level, region, status)
     else {
         return (None, diagnostics);
     };
@@ -570,7 +632,11 @@ fn slug_hint(text: &str) -> String {
         }
     }
     let slug = slug.trim_end_matches('-').to_string();
-    if slug.is_empty() { "bus-stops".into() } else { slug }
+    if slug.is_empty() {
+        "bus-stops".into()
+    } else {
+        slug
+    }
 }
 
 /// Whether `url` is an absolute http or https address with a host.
@@ -619,7 +685,8 @@ fn resource(
                     url,
                     format!("`{}` is not an http or https address", url.value.trim()),
                     "only http:// and https:// are allowed",
-                    "link to the resource with a full https:// address, or ship it as a `file`".into(),
+                    "link to the resource with a full https:// address, or ship it as a `file`"
+                        .into(),
                 );
                 return None;
             }
@@ -664,7 +731,9 @@ fn resource_file(
     let path = Path::new(text);
     let escapes = path.is_absolute()
         || text.contains('\\')
-        || path.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir));
+        || path
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir));
     if escapes || text.is_empty() {
         check.error(
             "path-escape",
@@ -686,7 +755,8 @@ fn resource_file(
                 file,
                 format!("resource path `{text}` goes through a symbolic link"),
                 "symbolic link",
-                "commit the file itself inside the department folder; links are not followed".into(),
+                "commit the file itself inside the department folder; links are not followed"
+                    .into(),
             );
             return None;
         }
@@ -700,7 +770,8 @@ fn resource_file(
                 file,
                 format!("resource file `{text}` does not exist"),
                 "no such file",
-                "commit the file next to the record or correct the path (paths are case-sensitive)".into(),
+                "commit the file next to the record or correct the path (paths are case-sensitive)"
+                    .into(),
             );
             return None;
         }

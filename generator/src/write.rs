@@ -95,12 +95,24 @@ mod tests {
     fn writes_only_changed_files_and_removes_stale_ones() {
         let dir = tempfile::tempdir().unwrap();
         let out = Output::new(dir.path()).unwrap();
-        assert_eq!(out.write("a/b.html", b"one").unwrap(), WriteOutcome::Written);
-        assert_eq!(out.write("a/b.html", b"one").unwrap(), WriteOutcome::Unchanged);
-        assert_eq!(out.write("a/b.html", b"two").unwrap(), WriteOutcome::Written);
+        assert_eq!(
+            out.write("a/b.html", b"one").unwrap(),
+            WriteOutcome::Written
+        );
+        assert_eq!(
+            out.write("a/b.html", b"one").unwrap(),
+            WriteOutcome::Unchanged
+        );
+        assert_eq!(
+            out.write("a/b.html", b"two").unwrap(),
+            WriteOutcome::Written
+        );
         out.write("old/gone.html", b"x").unwrap();
         let keep = BTreeSet::from(["a/b.html".to_string()]);
-        assert_eq!(out.remove_stale(&keep).unwrap(), vec!["old/gone.html".to_string()]);
+        assert_eq!(
+            out.remove_stale(&keep).unwrap(),
+            vec!["old/gone.html".to_string()]
+        );
         assert!(!dir.path().join("old").exists());
         assert_eq!(std::fs::read(dir.path().join("a/b.html")).unwrap(), b"two");
     }

@@ -10,7 +10,9 @@ fn link_allowed(url: &str) -> bool {
     let lower = url.trim().to_ascii_lowercase();
     match lower.find(':') {
         Some(i) if !lower[..i].contains(['/', '?', '#']) => {
-            lower.starts_with("http:") || lower.starts_with("https:") || lower.starts_with("mailto:")
+            lower.starts_with("http:")
+                || lower.starts_with("https:")
+                || lower.starts_with("mailto:")
         }
         _ => true,
     }
@@ -19,27 +21,30 @@ fn link_allowed(url: &str) -> bool {
 /// Renders Markdown to HTML that cannot run script.
 pub fn to_safe_html(markdown: &str) -> String {
     let mut dropping_link = false;
-    let events = Parser::new_ext(markdown, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH)
-        .filter_map(|event| match event {
-            Event::Html(text) | Event::InlineHtml(text) => Some(Event::Text(text)),
-            Event::Start(Tag::Link { ref dest_url, .. }) if !link_allowed(dest_url) => {
-                dropping_link = true;
-                None
-            }
-            Event::End(TagEnd::Link) if dropping_link => {
-                dropping_link = false;
-                None
-            }
-            Event::Start(Tag::Image { ref dest_url, .. }) if !link_allowed(dest_url) => {
-                Some(Event::Start(Tag::Image {
-                    link_type: LinkType::Inline,
-                    dest_url: "".into(),
-                    title: "".into(),
-                    id: "".into(),
-                }))
-            }
-            other => Some(other),
-        });
+    let events = Parser::new_ext(
+        markdown,
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH,
+    )
+    .filter_map(|event| match event {
+        Event::Html(text) | Event::InlineHtml(text) => Some(Event::Text(text)),
+        Event::Start(Tag::Link { ref dest_url, .. }) if !link_allowed(dest_url) => {
+            dropping_link = true;
+            None
+        }
+        Event::End(TagEnd::Link) if dropping_link => {
+            dropping_link = false;
+            None
+        }
+        Event::Start(Tag::Image { ref dest_url, .. }) if !link_allowed(dest_url) => {
+            Some(Event::Start(Tag::Image {
+                link_type: LinkType::Inline,
+                dest_url: "".into(),
+                title: "".into(),
+                id: "".into(),
+            }))
+        }
+        other => Some(other),
+    });
     let mut unsafe_html = String::new();
     html::push_html(&mut unsafe_html, events);
     ammonia::Builder::default()
@@ -89,7 +94,10 @@ mod tests {
 
     #[test]
     fn snippet_is_plain_and_short() {
-        assert_eq!(plain_snippet("**公交** 站点\n\n第二段", 100), "公交 站点 第二段");
+        assert_eq!(
+            plain_snippet("**公交** 站点\n\n第二段", 100),
+            "公交 站点 第二段"
+        );
         assert_eq!(plain_snippet("一二三四五", 3), "一二三…");
     }
 }

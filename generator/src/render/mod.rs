@@ -25,19 +25,52 @@ use views::*;
 
 /// Templates and static assets of the default theme, embedded at compile time from `theme/`.
 const TEMPLATES: &[(&str, &str)] = &[
-    ("base.html", include_str!("../../../theme/templates/base.html")),
-    ("macros.html", include_str!("../../../theme/templates/macros.html")),
-    ("home.html", include_str!("../../../theme/templates/home.html")),
-    ("dataset.html", include_str!("../../../theme/templates/dataset.html")),
-    ("listing.html", include_str!("../../../theme/templates/listing.html")),
-    ("facet_index.html", include_str!("../../../theme/templates/facet_index.html")),
-    ("regions.html", include_str!("../../../theme/templates/regions.html")),
-    ("page.html", include_str!("../../../theme/templates/page.html")),
-    ("404.html", include_str!("../../../theme/templates/404.html")),
+    (
+        "base.html",
+        include_str!("../../../theme/templates/base.html"),
+    ),
+    (
+        "macros.html",
+        include_str!("../../../theme/templates/macros.html"),
+    ),
+    (
+        "home.html",
+        include_str!("../../../theme/templates/home.html"),
+    ),
+    (
+        "dataset.html",
+        include_str!("../../../theme/templates/dataset.html"),
+    ),
+    (
+        "listing.html",
+        include_str!("../../../theme/templates/listing.html"),
+    ),
+    (
+        "facet_index.html",
+        include_str!("../../../theme/templates/facet_index.html"),
+    ),
+    (
+        "regions.html",
+        include_str!("../../../theme/templates/regions.html"),
+    ),
+    (
+        "page.html",
+        include_str!("../../../theme/templates/page.html"),
+    ),
+    (
+        "404.html",
+        include_str!("../../../theme/templates/404.html"),
+    ),
 ];
 const ASSETS: &[(&str, &str)] = &[
-    ("assets/style.css", include_str!("../../../theme/static/style.css")),
-    ("assets/site.js", include_str!("../../../theme/static/site.js")),
+    (
+        "assets/style.css",
+        include_str!("../../../theme/static/style.css"),
+    ),
+    (
+        "assets/site.js",
+        include_str!("../../../theme/static/site.js"),
+    ),
 ];
 
 /// Why rendering failed.
@@ -136,17 +169,40 @@ struct FacetIndex {
 /// Compiles the theme's templates.
 pub fn templates() -> Result<Tera, RenderError> {
     let mut tera = Tera::default();
-    tera.add_raw_templates(TEMPLATES.to_vec()).map_err(template_error)?;
+    tera.add_raw_templates(TEMPLATES.to_vec())
+        .map_err(template_error)?;
     tera.autoescape_on(vec![".html"]);
+    tera.set_escape_fn(escape_html);
     tera.register_filter("markdown", MarkdownFilter);
     Ok(tera)
+}
+
+/// Escapes text for HTML content and quoted attributes. Unlike Tera's default it leaves `/`
+/// alone, so relative URLs stay readable.
+fn escape_html(input: &str) -> String {
+    let mut out = String::with_capacity(input.len() + input.len() / 8);
+    for c in input.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The only way record Markdown reaches a page: rendered and sanitised here, marked safe.
 struct MarkdownFilter;
 
 impl tera::Filter for MarkdownFilter {
-    fn filter(&self, value: &tera::Value, _: &HashMap<String, tera::Value>) -> tera::Result<tera::Value> {
+    fn filter(
+        &self,
+        value: &tera::Value,
+        _: &HashMap<String, tera::Value>,
+    ) -> tera::Result<tera::Value> {
         let text = value.as_str().unwrap_or("");
         Ok(tera::Value::String(markdown::to_safe_html(text)))
     }
@@ -197,18 +253,34 @@ fn plan(site: &Site<'_>, model: &SiteModel) -> Vec<Job> {
     jobs.extend((0..site.catalog.datasets.len()).map(Job::Dataset));
     jobs.extend((0..site.pages.len()).map(Job::Page));
     jobs.extend(ASSETS.iter().map(|(p, c)| Job::Asset(p, c)));
-    jobs.push(Job::Json("schema/dataset.schema.json", crate::schema::dataset_schema(site.config)));
-    jobs.push(Job::Json("schema/department.schema.json", crate::schema::department_schema()));
+    jobs.push(Job::Json(
+        "schema/dataset.schema.json",
+        crate::schema::dataset_schema(site.config),
+    ));
+    jobs.push(Job::Json(
+        "schema/department.schema.json",
+        crate::schema::department_schema(),
+    ));
     for (i, dataset) in site.catalog.datasets.iter().enumerate() {
         for (r, resource) in dataset.resources.iter().enumerate() {
             if matches!(resource.location, ResourceLocation::File { .. }) {
-                jobs.push(Job::ResourceFile { dataset: i, resource: r });
+                jobs.push(Job::ResourceFile {
+                    dataset: i,
+                    resource: r,
+                });
             }
         }
     }
 
     let per_page = site.config.per_page;
-    let mut listing = |base: String, title: String, intro: String, items: &[usize], section: &'static str, department: Option<String>, trail: Vec<Link>, children: Vec<FacetEntry>| {
+    let mut listing = |base: String,
+                       title: String,
+                       intro: String,
+                       items: &[usize],
+                       section: &'static str,
+                       department: Option<String>,
+                       trail: Vec<Link>,
+                       children: Vec<FacetEntry>| {
         let total_pages = items.len().div_ceil(per_page).max(1);
         for page in 1..=total_pages {
             let start = (page - 1) * per_page;
@@ -224,18 +296,52 @@ fn plan(site: &Site<'_>, model: &SiteModel) -> Vec<Job> {
                 section,
                 department: department.clone(),
                 trail: trail.clone(),
-                children: if page == 1 { children.clone() } else { Vec::new() },
+                children: if page == 1 {
+                    children.clone()
+                } else {
+                    Vec::new()
+                },
             })));
         }
     };
 
-    listing("datasets/".into(), "全部数据集".into(), "按更新时间排列，最新的在前。".into(), &model.recent, "datasets", None, vec![], vec![]);
-    listing("high-value/".into(), "高价值数据".into(), "与民生紧密相关、社会需求迫切的数据集，依第四条优先开放。".into(), &model.high_value, "datasets", None, vec![], vec![]);
+    listing(
+        "datasets/".into(),
+        "全部数据集".into(),
+        "按更新时间排列，最新的在前。".into(),
+        &model.recent,
+        "datasets",
+        None,
+        vec![],
+        vec![],
+    );
+    listing(
+        "high-value/".into(),
+        "高价值数据".into(),
+        "与民生紧密相关、社会需求迫切的数据集，依第四条优先开放。".into(),
+        &model.high_value,
+        "datasets",
+        None,
+        vec![],
+        vec![],
+    );
     let mut indexes = Vec::new();
     for facet in &model.facets {
         for group in &facet.groups {
-            let trail = vec![Link { name: facet.title.to_string(), url: facet.base.to_string() }];
-            listing(group.url.clone(), group.name.clone(), group.intro.clone(), &group.items, facet.section, group.department.clone(), trail, vec![]);
+            let trail = vec![Link {
+                name: facet.title.to_string(),
+                url: facet.base.to_string(),
+            }];
+            listing(
+                group.url.clone(),
+                group.name.clone(),
+                group.intro.clone(),
+                &group.items,
+                facet.section,
+                group.department.clone(),
+                trail,
+                vec![],
+            );
         }
         indexes.push(Job::FacetIndex(Box::new(FacetIndex {
             path: format!("{}index.html", facet.base),
@@ -249,7 +355,10 @@ fn plan(site: &Site<'_>, model: &SiteModel) -> Vec<Job> {
         let trail = region
             .trail
             .iter()
-            .map(|(code, name)| Link { name: name.clone(), url: format!("regions/{code}/") })
+            .map(|(code, name)| Link {
+                name: name.clone(),
+                url: format!("regions/{code}/"),
+            })
             .collect();
         listing(
             format!("regions/{}/", region.code),
@@ -269,18 +378,36 @@ fn plan(site: &Site<'_>, model: &SiteModel) -> Vec<Job> {
 /// Path depth → prefix that leads back to the site root.
 fn root_prefix(path: &str) -> String {
     let depth = path.matches('/').count();
-    if depth == 0 { "./".to_string() } else { "../".repeat(depth) }
+    if depth == 0 {
+        "./".to_string()
+    } else {
+        "../".repeat(depth)
+    }
 }
 
 fn page_path(base: &str, page: usize) -> String {
-    if page <= 1 { format!("{base}index.html") } else { format!("{base}page/{page}/index.html") }
+    if page <= 1 {
+        format!("{base}index.html")
+    } else {
+        format!("{base}page/{page}/index.html")
+    }
 }
 
 fn page_url(base: &str, page: usize) -> String {
-    if page <= 1 { base.to_string() } else { format!("{base}page/{page}/") }
+    if page <= 1 {
+        base.to_string()
+    } else {
+        format!("{base}page/{page}/")
+    }
 }
 
-fn run(job: &Job, site: &Site<'_>, model: &SiteModel, tera: &Tera, output: &Output) -> Result<(String, WriteOutcome, bool, u64), RenderError> {
+fn run(
+    job: &Job,
+    site: &Site<'_>,
+    model: &SiteModel,
+    tera: &Tera,
+    output: &Output,
+) -> Result<(String, WriteOutcome, bool, u64), RenderError> {
     let (path, bytes, is_page): (String, Vec<u8>, bool) = match job {
         Job::Asset(path, content) => (path.to_string(), content.as_bytes().to_vec(), false),
         Job::Json(path, value) => {
@@ -290,12 +417,26 @@ fn run(job: &Job, site: &Site<'_>, model: &SiteModel, tera: &Tera, output: &Outp
         }
         Job::ResourceFile { dataset, resource } => {
             let dataset = &site.catalog.datasets[*dataset];
-            let ResourceLocation::File { relative, source, .. } = &dataset.resources[*resource].location else {
+            let ResourceLocation::File { source, .. } = &dataset.resources[*resource].location
+            else {
                 unreachable!("planned only for file resources");
             };
-            let path = format!("datasets/{}/files/{relative}", dataset.id);
-            let outcome = output.copy(&path, source).map_err(|source| RenderError::Write { path: path.clone(), source })?;
-            let len = std::fs::metadata(output.root().join(&path)).map(|m| m.len()).unwrap_or(0);
+            let path = format!(
+                "datasets/{}/{}",
+                dataset.id,
+                dataset.resources[*resource]
+                    .published_path()
+                    .unwrap_or_default()
+            );
+            let outcome = output
+                .copy(&path, source)
+                .map_err(|source| RenderError::Write {
+                    path: path.clone(),
+                    source,
+                })?;
+            let len = std::fs::metadata(output.root().join(&path))
+                .map(|m| m.len())
+                .unwrap_or(0);
             return Ok((path, outcome, false, len));
         }
         _ => {
@@ -304,11 +445,22 @@ fn run(job: &Job, site: &Site<'_>, model: &SiteModel, tera: &Tera, output: &Outp
             (path, html.into_bytes(), true)
         }
     };
-    let outcome = output.write(&path, &bytes).map_err(|source| RenderError::Write { path: path.clone(), source })?;
+    let outcome = output
+        .write(&path, &bytes)
+        .map_err(|source| RenderError::Write {
+            path: path.clone(),
+            source,
+        })?;
     Ok((path, outcome, is_page, bytes.len() as u64))
 }
 
-fn base_context(site: &Site<'_>, model: &SiteModel, path: &str, title: &str, section: &str) -> Context {
+fn base_context(
+    site: &Site<'_>,
+    model: &SiteModel,
+    path: &str,
+    title: &str,
+    section: &str,
+) -> Context {
     let mut context = Context::new();
     context.insert("site", &model.site);
     context.insert("root", &root_prefix(path));
@@ -324,8 +476,18 @@ fn context_for(job: &Job, site: &Site<'_>, model: &SiteModel) -> (String, &'stat
             let path = "index.html".to_string();
             let mut c = base_context(site, model, &path, &site.config.title, "home");
             c.insert("home", &model.home);
-            let newest: Vec<&Card> = model.recent.iter().take(8).map(|&i| &model.cards[i]).collect();
-            let high_value: Vec<&Card> = model.high_value.iter().take(6).map(|&i| &model.cards[i]).collect();
+            let newest: Vec<&Card> = model
+                .recent
+                .iter()
+                .take(8)
+                .map(|&i| &model.cards[i])
+                .collect();
+            let high_value: Vec<&Card> = model
+                .high_value
+                .iter()
+                .take(6)
+                .map(|&i| &model.cards[i])
+                .collect();
             c.insert("newest", &newest);
             c.insert("high_value", &high_value);
             (path, "home.html", c)
@@ -336,20 +498,31 @@ fn context_for(job: &Job, site: &Site<'_>, model: &SiteModel) -> (String, &'stat
             let mut c = base_context(site, model, &path, &dataset.title, "datasets");
             c.insert("dataset", &DatasetView::new(dataset, site, model));
             c.insert("department", &model.departments[&dataset.department.0]);
-            let related: Vec<&Card> = model.related(*i, dataset).into_iter().map(|j| &model.cards[j]).collect();
+            let related: Vec<&Card> = model
+                .related(*i, dataset)
+                .into_iter()
+                .map(|j| &model.cards[j])
+                .collect();
             c.insert("related", &related);
             (path, "dataset.html", c)
         }
         Job::Listing(listing) => {
             let path = page_path(&listing.base, listing.page);
-            let title = if listing.page > 1 { format!("{}（第 {} 页）", listing.title, listing.page) } else { listing.title.clone() };
+            let title = if listing.page > 1 {
+                format!("{}（第 {} 页）", listing.title, listing.page)
+            } else {
+                listing.title.clone()
+            };
             let mut c = base_context(site, model, &path, &title, listing.section);
             let cards: Vec<&Card> = listing.items.iter().map(|&i| &model.cards[i]).collect();
             c.insert("heading", &listing.title);
             c.insert("intro", &listing.intro);
             c.insert("cards", &cards);
             c.insert("total_items", &listing.total_items);
-            c.insert("pager", &Pager::new(&listing.base, listing.page, listing.total_pages));
+            c.insert(
+                "pager",
+                &Pager::new(&listing.base, listing.page, listing.total_pages),
+            );
             c.insert("trail", &listing.trail);
             c.insert("children", &listing.children);
             if let Some(code) = &listing.department {
@@ -413,9 +586,19 @@ impl Pager {
         for n in 1..=total {
             if n == 1 || n == total || n.abs_diff(current) <= 2 {
                 if last != 0 && n > last + 1 {
-                    pages.push(PagerItem { number: 0, url: None, current: false, gap: true });
+                    pages.push(PagerItem {
+                        number: 0,
+                        url: None,
+                        current: false,
+                        gap: true,
+                    });
                 }
-                pages.push(PagerItem { number: n, url: Some(page_url(base, n)), current: n == current, gap: false });
+                pages.push(PagerItem {
+                    number: n,
+                    url: Some(page_url(base, n)),
+                    current: n == current,
+                    gap: false,
+                });
                 last = n;
             }
         }
@@ -446,7 +629,10 @@ pub fn facet_counts(catalog: &PublicCatalog) -> BTreeMap<&'static str, usize> {
 }
 
 fn is_stale(dataset: &Dataset, today: NaiveDate) -> bool {
-    match (dataset.update_frequency.allowed_age_days(), dataset.last_change()) {
+    match (
+        dataset.update_frequency.allowed_age_days(),
+        dataset.last_change(),
+    ) {
         (Some(days), Some(last)) => (today - last).num_days() > days,
         _ => false,
     }
@@ -456,5 +642,9 @@ fn is_stale(dataset: &Dataset, today: NaiveDate) -> bool {
 fn site_root_path(base_url: &str) -> String {
     let after_scheme = base_url.split_once("://").map_or("", |(_, rest)| rest);
     let path = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
-    if path.ends_with('/') { path.to_string() } else { format!("{path}/") }
+    if path.ends_with('/') {
+        path.to_string()
+    } else {
+        format!("{path}/")
+    }
 }

@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::{Site, is_stale, markdown};
-use crate::model::{Dataset, Department, Level, OpenType, ResourceLocation, UpdateFrequency, Vocabulary};
+use crate::model::{
+    Dataset, Department, Level, OpenType, ResourceLocation, UpdateFrequency, Vocabulary,
+};
 
 /// A named link, URL relative to the site root.
 #[derive(Debug, Clone, Serialize)]
@@ -145,7 +147,11 @@ impl SiteModel {
     pub(super) fn new(site: &Site<'_>) -> SiteModel {
         let datasets = &site.catalog.datasets;
         let config = site.config;
-        let domain_name = |slug: &str| config.domain_by_slug(slug).map_or(slug.to_string(), |d| d.name.clone());
+        let domain_name = |slug: &str| {
+            config
+                .domain_by_slug(slug)
+                .map_or(slug.to_string(), |d| d.name.clone())
+        };
         let dept_name = |code: &str| {
             site.catalog
                 .departments
@@ -164,7 +170,11 @@ impl SiteModel {
         for (position, &i) in recent.iter().enumerate() {
             rank[i] = position;
         }
-        let high_value = recent.iter().copied().filter(|&i| datasets[i].high_value).collect();
+        let high_value = recent
+            .iter()
+            .copied()
+            .filter(|&i| datasets[i].high_value)
+            .collect();
 
         let cards = datasets
             .iter()
@@ -173,8 +183,14 @@ impl SiteModel {
                 url: format!("datasets/{}/", d.id),
                 title: d.title.clone(),
                 snippet: markdown::plain_snippet(&d.summary, 110),
-                department: Link { name: dept_name(&d.department.0), url: format!("departments/{}/", d.department.0) },
-                domain: Link { name: domain_name(&d.domain), url: format!("domains/{}/", d.domain) },
+                department: Link {
+                    name: dept_name(&d.department.0),
+                    url: format!("departments/{}/", d.department.0),
+                },
+                domain: Link {
+                    name: domain_name(&d.domain),
+                    url: format!("domains/{}/", d.domain),
+                },
                 modified: d.last_change().map(|m| m.to_string()).unwrap_or_default(),
                 open_type: d.open_type.label(),
                 open_type_slug: d.open_type.slug(),
@@ -208,8 +224,14 @@ impl SiteModel {
             .departments
             .values()
             .map(|dept| {
-                let items = by_department.get(&dept.code.0).map(Vec::as_slice).unwrap_or(&[]);
-                (dept.code.0.clone(), department_view(dept, items, datasets, site))
+                let items = by_department
+                    .get(&dept.code.0)
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[]);
+                (
+                    dept.code.0.clone(),
+                    department_view(dept, items, datasets, site),
+                )
             })
             .collect();
 
@@ -236,13 +258,20 @@ impl SiteModel {
                     name: view.name.clone(),
                     url: format!("departments/{code}/"),
                     intro: String::new(),
-                    note: format!("{} · {} · 元数据完整度 {}%", view.level, view.region, view.completeness),
+                    note: format!(
+                        "{} · {} · 元数据完整度 {}%",
+                        view.level, view.region, view.completeness
+                    ),
                     items: items.clone(),
                     department: Some(code.clone()),
                 }
             })
             .collect();
-        let vocabulary_groups = |groups: &BTreeMap<String, Vec<usize>>, all: Vec<(&'static str, &'static str)>, base: &str, what: &str| -> Vec<Group> {
+        let vocabulary_groups = |groups: &BTreeMap<String, Vec<usize>>,
+                                 all: Vec<(&'static str, &'static str)>,
+                                 base: &str,
+                                 what: &str|
+         -> Vec<Group> {
             all.into_iter()
                 .filter_map(|(slug, label)| {
                     groups.get(slug).map(|items| Group {
@@ -258,8 +287,14 @@ impl SiteModel {
         };
         let pairs = |all: &[(&'static str, &'static str)]| all.to_vec();
         let level_pairs: Vec<_> = Level::ALL.iter().map(|l| (l.slug(), l.label())).collect();
-        let open_pairs: Vec<_> = OpenType::ALL.iter().map(|l| (l.slug(), l.label())).collect();
-        let freq_pairs: Vec<_> = UpdateFrequency::ALL.iter().map(|l| (l.slug(), l.label())).collect();
+        let open_pairs: Vec<_> = OpenType::ALL
+            .iter()
+            .map(|l| (l.slug(), l.label()))
+            .collect();
+        let freq_pairs: Vec<_> = UpdateFrequency::ALL
+            .iter()
+            .map(|l| (l.slug(), l.label()))
+            .collect();
         let format_groups: Vec<Group> = by_format
             .iter()
             .map(|(slug, items)| Group {
@@ -273,12 +308,58 @@ impl SiteModel {
             .collect();
 
         let facets = vec![
-            Facet { title: "数据领域", intro: "按数据领域浏览（第十六条）。", base: "domains/", section: "domains", groups: domain_groups },
-            Facet { title: "数据提供部门", intro: "各地各部门的开放目录。", base: "departments/", section: "departments", groups: department_groups },
-            Facet { title: "层级", intro: "自治区、市、县、乡、村五级（第十条）。", base: "levels/", section: "levels", groups: vocabulary_groups(&by_level, pairs(&level_pairs), "levels/", "层级") },
-            Facet { title: "开放类型", intro: "无条件开放与有条件开放（第十九条）。", base: "open-types/", section: "open-types", groups: vocabulary_groups(&by_open_type, pairs(&open_pairs), "open-types/", "开放类型") },
-            Facet { title: "数据格式", intro: "按资源格式浏览。", base: "formats/", section: "formats", groups: format_groups },
-            Facet { title: "更新频率", intro: "按更新频率浏览。", base: "frequencies/", section: "frequencies", groups: vocabulary_groups(&by_frequency, pairs(&freq_pairs), "frequencies/", "更新频率") },
+            Facet {
+                title: "数据领域",
+                intro: "按数据领域浏览（第十六条）。",
+                base: "domains/",
+                section: "domains",
+                groups: domain_groups,
+            },
+            Facet {
+                title: "数据提供部门",
+                intro: "各地各部门的开放目录。",
+                base: "departments/",
+                section: "departments",
+                groups: department_groups,
+            },
+            Facet {
+                title: "层级",
+                intro: "自治区、市、县、乡、村五级（第十条）。",
+                base: "levels/",
+                section: "levels",
+                groups: vocabulary_groups(&by_level, pairs(&level_pairs), "levels/", "层级"),
+            },
+            Facet {
+                title: "开放类型",
+                intro: "无条件开放与有条件开放（第十九条）。",
+                base: "open-types/",
+                section: "open-types",
+                groups: vocabulary_groups(
+                    &by_open_type,
+                    pairs(&open_pairs),
+                    "open-types/",
+                    "开放类型",
+                ),
+            },
+            Facet {
+                title: "数据格式",
+                intro: "按资源格式浏览。",
+                base: "formats/",
+                section: "formats",
+                groups: format_groups,
+            },
+            Facet {
+                title: "更新频率",
+                intro: "按更新频率浏览。",
+                base: "frequencies/",
+                section: "frequencies",
+                groups: vocabulary_groups(
+                    &by_frequency,
+                    pairs(&freq_pairs),
+                    "frequencies/",
+                    "更新频率",
+                ),
+            },
         ];
 
         let (regions, region_rows) = regions(site, &recent);
@@ -290,10 +371,20 @@ impl SiteModel {
             cities: regions
                 .iter()
                 .filter(|r| r.code.len() == 4)
-                .map(|r| FacetEntry { name: r.name.clone(), url: format!("regions/{}/", r.code), count: r.items.len(), note: String::new() })
+                .map(|r| FacetEntry {
+                    name: r.name.clone(),
+                    url: format!("regions/{}/", r.code),
+                    count: r.items.len(),
+                    note: String::new(),
+                })
                 .collect(),
             departments: {
-                let mut top: Vec<FacetEntry> = facets[1].groups.iter().map(Group::entry).filter(|e| e.count > 0).collect();
+                let mut top: Vec<FacetEntry> = facets[1]
+                    .groups
+                    .iter()
+                    .map(Group::entry)
+                    .filter(|e| e.count > 0)
+                    .collect();
                 top.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
                 top.truncate(12);
                 top
@@ -305,7 +396,14 @@ impl SiteModel {
                 title: config.title.clone(),
                 description: config.description.clone(),
                 operator: config.operator.clone(),
-                pages: site.pages.iter().map(|p| Link { name: p.title.clone(), url: format!("{}/", p.slug) }).collect(),
+                pages: site
+                    .pages
+                    .iter()
+                    .map(|p| Link {
+                        name: p.title.clone(),
+                        url: format!("{}/", p.slug),
+                    })
+                    .collect(),
             },
             cards,
             recent,
@@ -332,7 +430,13 @@ impl SiteModel {
             let here = group.partition_point(|&j| self.rank[j] < self.rank[i]);
             let mut offset = 1;
             while chosen.len() < want && (offset <= here || here + offset < group.len()) {
-                for j in [here.checked_sub(offset).map(|p| group[p]), group.get(here + offset).copied()].into_iter().flatten() {
+                for j in [
+                    here.checked_sub(offset).map(|p| group[p]),
+                    group.get(here + offset).copied(),
+                ]
+                .into_iter()
+                .flatten()
+                {
                     if j != i && !chosen.contains(&j) && chosen.len() < want {
                         chosen.push(j);
                     }
@@ -344,7 +448,12 @@ impl SiteModel {
     }
 }
 
-fn department_view(dept: &Department, items: &[usize], datasets: &[Dataset], site: &Site<'_>) -> DepartmentView {
+fn department_view(
+    dept: &Department,
+    items: &[usize],
+    datasets: &[Dataset],
+    site: &Site<'_>,
+) -> DepartmentView {
     let completeness = if items.is_empty() {
         0
     } else {
@@ -395,7 +504,10 @@ fn regions(site: &Site<'_>, recent: &[usize]) -> (Vec<RegionGroup>, Vec<RegionRo
         }
     }
     let entry = |code: &str| FacetEntry {
-        name: site.divisions.get(code).map_or(code.to_string(), |d| d.name.clone()),
+        name: site
+            .divisions
+            .get(code)
+            .map_or(code.to_string(), |d| d.name.clone()),
         url: format!("regions/{code}/"),
         count: items.get(code).map_or(0, Vec::len),
         note: String::new(),
@@ -408,15 +520,25 @@ fn regions(site: &Site<'_>, recent: &[usize]) -> (Vec<RegionGroup>, Vec<RegionRo
                 code: code.clone(),
                 name: ancestry.last().map_or(code.clone(), |d| d.name.clone()),
                 full_name: site.divisions.full_name(code),
-                trail: ancestry[..ancestry.len().saturating_sub(1)].iter().map(|d| (d.code.clone(), d.name.clone())).collect(),
+                trail: ancestry[..ancestry.len().saturating_sub(1)]
+                    .iter()
+                    .map(|d| (d.code.clone(), d.name.clone()))
+                    .collect(),
                 items: list.clone(),
-                children: children.get(code).map(|c| c.iter().map(|c| entry(c)).collect()).unwrap_or_default(),
+                children: children
+                    .get(code)
+                    .map(|c| c.iter().map(|c| entry(c)).collect())
+                    .unwrap_or_default(),
             }
         })
         .collect();
     // Depth-first rows of the tree, for the regions page.
     let mut rows = Vec::new();
-    let mut stack: Vec<(String, usize)> = items.keys().filter(|c| c.len() == 2).map(|c| (c.clone(), 0)).collect();
+    let mut stack: Vec<(String, usize)> = items
+        .keys()
+        .filter(|c| c.len() == 2)
+        .map(|c| (c.clone(), 0))
+        .collect();
     while let Some((code, depth)) = stack.pop() {
         let e = entry(&code);
         rows.push(RegionRow {
@@ -488,12 +610,18 @@ struct ReviewView {
 
 impl<'a> DatasetView<'a> {
     pub(super) fn new(d: &'a Dataset, site: &'a Site<'_>, _model: &SiteModel) -> DatasetView<'a> {
-        let domain_name = site.config.domain_by_slug(&d.domain).map_or(d.domain.clone(), |x| x.name.clone());
+        let domain_name = site
+            .config
+            .domain_by_slug(&d.domain)
+            .map_or(d.domain.clone(), |x| x.name.clone());
         DatasetView {
             id: &d.id.0,
             title: &d.title,
             summary: &d.summary,
-            domain: Link { name: domain_name, url: format!("domains/{}/", d.domain) },
+            domain: Link {
+                name: domain_name,
+                url: format!("domains/{}/", d.domain),
+            },
             keywords: &d.keywords,
             level: d.level.label(),
             level_url: format!("levels/{}/", d.level.slug()),
@@ -510,10 +638,14 @@ impl<'a> DatasetView<'a> {
                 .resources
                 .iter()
                 .map(|r| match &r.location {
-                    ResourceLocation::File { relative, size, sha256, .. } => ResourceView {
+                    ResourceLocation::File { size, sha256, .. } => ResourceView {
                         title: &r.title,
                         format: &r.format,
-                        url: format!("datasets/{}/files/{relative}", d.id),
+                        url: format!(
+                            "datasets/{}/{}",
+                            d.id,
+                            r.published_path().unwrap_or_default()
+                        ),
                         external: false,
                         size: Some(human_size(*size)),
                         sha256: Some(sha256),
@@ -561,5 +693,9 @@ fn human_size(bytes: u64) -> String {
         value /= 1024.0;
         unit += 1;
     }
-    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
 }

@@ -1,0 +1,425 @@
+//! One test per kind of bad input: each asserts the diagnostic's wording, its file:line:col
+//! and that the rest of the catalog still publishes.
+
+mod common;
+
+use common::Fixture;
+
+/// Checks the fixture with one extra record and returns the report text.
+fn check_with(name: &str, text: &str) -> (Fixture, String) {
+    let fixture = Fixture::new("basic");
+    fixture.record(name, text);
+    let run = fixture.check();
+    assert_eq!(
+        run.status, 1,
+        "errors must give exit status 1:\n{}{}",
+        run.stdout, run.stderr
+    );
+    assert!(
+        run.stdout.contains("3 datasets public"),
+        "the valid records must still be accepted:\n{}",
+        run.stdout
+    );
+    (fixture, run.stdout)
+}
+
+fn assert_has(report: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(report.contains(part), "expected `{part}` in:\n{report}");
+    }
+}
+
+const VALID: &str = "title: 好记录
+summary: 摘要
+domain: 交通运输
+open_type: 无条件开放
+update_frequency: 每月
+reviews:
+  security: { date: 2024-01-01 }
+";
+
+#[test]
+fn yaml_syntax_error_points_at_the_line() {
+    let (_, report) = check_with(
+        "broken.yaml",
+        "title: 坏记录\nsummary: \"未闭合\ndomain: 交通运输\n",
+    );
+    assert_has(
+        &report,
+        &[
+            "error[yaml-syntax]",
+            "content/departments/nn-transport/broken.yaml:2:10",
+            "2 | summary:",
+            "closing quotes",
+        ],
+    );
+}
+
+#[test]
+fn unknown_key_suggests_the_nearest() {
+    let text = VALID.replace("summary:", "sumary:");
+    let (_, report) = check_with("typo.yaml", &text);
+    assert_has(
+        &report,
+        &[
+            "error[unknown-key]: unknown key `sumary`",
+            "typo.yaml:2:1",
+            "did you mean `summary`?",
+        ],
+    );
+}
+
+#[test]
+fn wrong_type_is_named() {
+    let text = format!("{VALID}keywords: 公交\n");
+    let (_, report) = check_with("wrong-type.yaml", &text);
+    assert_has(
+        &report,
+        &[
+            "error[wrong-type]",
+            "wrong-type.yaml:8:11",
+            "a list is written",
+        ],
+    );
+}
+
+#[test]
+fn value_outside_a_controlled_list_suggests_the_nearest() {
+    let text = VALID.replace("open_type: 无条件开放", "open_type: 有条件");
+    let (_, report) = check_with("open-type.yaml", &text);
+    assert_has(
+        &report,
+        &[
+            "error[not-in-list]: `有条件` is not a valid open_type",
+            "open-type.yaml:4:12",
+            "^^^",
+            "did you mean `有条件开放`?",
+        ],
+    );
+}
+
+#[test]
+fn unknown_domain_suggests_the_nearest() {
+    let text = VALID.replace("domain: 交通运输", "domain: 交通");
+    let (_, report) = check_with("domain.yaml", &text);
+    assert_has(
+        &report,
+        &[
+            "`交通` is not a domain of this platform",
+            "domain.yaml:3:9",
+            "did you mean `交通运输`?",
+        ],
+    );
+}
+
+#[test]
+fn missing_required_key_is_named() {
+    let text = VALID.replace("open_type: 无条件开放\n", "");
+    let (_, report) = check_with("missing.yaml", &text);
+    assert_has(
+        &report,
+        &[
+            "error[missing-key]: required key `open_type` is missing",
+            "missing.yaml:1:1",
+            "add `open_type:`",
+        ],
+    );
+}
+
+#[test]
+fn missing_conditions_for_conditional_opening() {
+    let text = VALID.replace("open_type: 无条件开放", "open_type: 有条件开放");
+    let (_, report) = check_with("conditions.yaml", &text);
+    assert_has(
+        &report,
+        &[
+            "error[missing-conditions]",
+            "conditions.yaml:4:12",
+            "open_conditions",
+        ],
+    );
+}
+
+#[test]
+fn duplicate_key_is_rejected() {
+    let text = format!("{VALID}title: 又一个标题\n");
+    let (_, report) = check_with("dup-key.yaml", &text);
+    assert_has(
+        &report,
+        &[
+            "error[duplicate-key]: key `title` appears twice",
+            "dup-key.yaml:8:1",
+        ],
+    );
+}
+
+#[test]
+fn duplicate_id_across_files_names_both() {
+    let text = format!("id: bus-stops\n{VALID}");
+    let (_, report) = check_with("zz-copy.yaml", &text);
+    assert_has(
+        &report,
+        &[
+            "error[duplicate-id]: dataset id `bus-stops` is already used by content/departments/nn-transport/bus-stops.yaml",
+            "zz-copy.yaml",
+        ],
+    );
+}
+
+#[test]
+fn unknown_division_code_is_rejected() {
+    let text = format!("{VALID}region: 450199\n");
+    let (_, report) = check_with("region.yaml", &text);
+    assert_has(
+        &report,
+        &[
+            "error[unknown-region]: unknown division code `450199`",
+            "region.yaml:8:9",
+            "`4501` is 广西壮族自治区 南宁市",
+        ],
+    );
+}
+
+#[test]
+fn resource_path_cannot_leave_the_folder() {
+    let text =
+        format!("{VALID}resources:\n  - {{ title: x, format: CSV, file: ../../../site.toml }}\n");
+    let (_, report) = check_with("escape.yaml", &text);
+    assert_has(
+        &report,
+        &[
+            "error[path-escape]: resource path `../../../site.toml` leaves the department's folder",
+            "escape.yaml:9:36",
+        ],
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn resource_path_cannot_go_through_a_symlink() {
+    let fixture = Fixture::new("basic");
+    std::os::unix::fs::symlink(
+        fixture.path("site.toml"),
+        fixture.path("content/departments/nn-transport/files/link.csv"),
+    )
+    .unwrap();
+    fixture.record(
+        "link.yaml",
+        format!("{VALID}resources:\n  - {{ title: x, format: CSV, file: files/link.csv }}\n"),
+    );
+    let run = fixture.check();
+    assert_eq!(run.status, 1);
+    assert_has(
+        &run.stdout,
+        &["error[path-symlink]", "link.yaml:9:36", "symbolic link"],
+    );
+}
+
+#[test]
+fn only_http_urls_are_accepted() {
+    let text = format!(
+        "{VALID}resources:\n  - {{ title: x, format: API, url: \"javascript:alert(1)\" }}\n"
+    );
+    let (_, report) = check_with("url.yaml", &text);
+    assert_has(
+        &report,
+        &[
+            "error[bad-url]: `javascript:alert(1)` is not an http or https address",
+            "url.yaml:9:35",
+        ],
+    );
+}
+
+#[test]
+fn provider_must_be_the_own_department() {
+    let text = format!("{VALID}provider: 南宁市公安局\n");
+    let (_, report) = check_with("provider.yaml", &text);
+    assert_has(
+        &report,
+        &[
+            "error[wrong-provider]: provider `南宁市公安局` is not this folder's department",
+            "provider.yaml:8:11",
+        ],
+    );
+}
+
+#[test]
+fn non_utf8_file_is_rejected_with_position() {
+    let fixture = Fixture::new("basic");
+    let mut bytes = b"title: ok\nsummary: ".to_vec();
+    bytes.extend_from_slice(&[0xb9, 0xab, 0xbd, 0xbb]); // 公交 in GBK
+    fixture.record("gbk.yaml", bytes);
+    let run = fixture.check();
+    assert_eq!(run.status, 1);
+    assert_has(
+        &run.stdout,
+        &[
+            "error[not-utf8]: the file is not valid UTF-8",
+            "gbk.yaml:2:10",
+            "save the file as UTF-8",
+        ],
+    );
+}
+
+#[test]
+fn empty_file_is_rejected() {
+    let (_, report) = check_with("empty.yaml", "");
+    assert_has(
+        &report,
+        &["error[empty-file]: the file is empty", "empty.yaml"],
+    );
+    let (_, report) = check_with("comments.yaml", "# 只有注释\n");
+    assert_has(&report, &["error[empty-record]", "comments.yaml"]);
+}
+
+#[test]
+fn huge_file_is_rejected_before_parsing() {
+    let text = format!("{VALID}# {}\n", "x".repeat(300 * 1024));
+    let (_, report) = check_with("huge.yaml", &text);
+    assert_has(
+        &report,
+        &[
+            "error[file-too-large]",
+            "records may be at most 262144 bytes",
+        ],
+    );
+}
+
+#[test]
+fn alias_bomb_fails_fast() {
+    let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..12 {
+        let p = i - 1;
+        text.push_str(&format!(
+            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+        ));
+    }
+    let started = std::time::Instant::now();
+    let (_, report) = check_with("bomb.yaml", &text);
+    assert!(
+        started.elapsed().as_secs() < 20,
+        "an alias bomb must not hang the check"
+    );
+    assert!(
+        report.contains("error[too-complex]") || report.contains("error[unknown-key]"),
+        "alias bomb must be rejected:\n{report}"
+    );
+}
+
+#[test]
+fn deep_nesting_fails_fast() {
+    let text = format!(
+        "{VALID}keywords: {}{}\n",
+        "[".repeat(5000),
+        "]".repeat(5000)
+    );
+    let started = std::time::Instant::now();
+    let (_, report) = check_with("deep.yaml", &text);
+    assert!(started.elapsed().as_secs() < 20);
+    assert_has(
+        &report,
+        &["error[too-complex]", "deep.yaml:8:", "no deep nesting"],
+    );
+}
+
+#[test]
+fn bad_date_and_date_order() {
+    let text = format!("{VALID}issued: 2024-13-01\n");
+    let (_, report) = check_with("date.yaml", &text);
+    assert_has(
+        &report,
+        &[
+            "error[bad-date]: `2024-13-01` is not a date",
+            "date.yaml:8:9",
+            "YYYY-MM-DD",
+        ],
+    );
+    let text = format!("{VALID}issued: 2024-05-01\nmodified: 2024-04-01\n");
+    let (_, report) = check_with("order.yaml", &text);
+    assert_has(&report, &["error[date-order]", "order.yaml:9:11"]);
+}
+
+#[test]
+fn all_errors_of_a_run_are_reported_together() {
+    let fixture = Fixture::new("basic");
+    fixture.record("one.yaml", VALID.replace("summary:", "sumary:"));
+    fixture.record("two.yaml", VALID.replace("每月", "月度"));
+    fixture.record("three.yaml", format!("{VALID}region: 999\n"));
+    let run = fixture.check();
+    assert_eq!(run.status, 1);
+    assert_has(
+        &run.stdout,
+        &[
+            "one.yaml:2:1",
+            "two.yaml:5:19",
+            "three.yaml:8:9",
+            "3 rejected; 3 errors",
+        ],
+    );
+}
+
+#[test]
+fn rejected_record_is_left_out_and_valid_ones_publish() {
+    let fixture = Fixture::new("basic");
+    fixture.record(
+        "bad.yaml",
+        VALID.replace("open_type: 无条件开放", "open_type: 有条件"),
+    );
+    let run = fixture.build();
+    assert_eq!(
+        run.status, 1,
+        "built with rejections must exit 1:\n{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("bad.yaml:4:12"), "{}", run.stderr);
+    assert!(
+        fixture
+            .path("public/datasets/bus-stops/index.html")
+            .exists()
+    );
+    assert!(!fixture.path("public/datasets/bad/index.html").exists());
+}
+
+#[test]
+fn check_json_is_machine_readable() {
+    let fixture = Fixture::new("basic");
+    fixture.record("typo.yaml", VALID.replace("summary:", "sumary:"));
+    let run = fixture.run(&["check", "--format", "json"]);
+    assert_eq!(run.status, 1);
+    let value: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(value["ok"], false);
+    assert_eq!(value["errors"], 1);
+    let diagnostic = value["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["severity"] == "error")
+        .unwrap();
+    assert_eq!(diagnostic["code"], "unknown-key");
+    assert_eq!(
+        diagnostic["file"],
+        "content/departments/nn-transport/typo.yaml"
+    );
+    assert_eq!(diagnostic["location"]["line"], 2);
+    assert_eq!(diagnostic["location"]["column"], 1);
+}
+
+#[test]
+fn department_code_must_match_its_folder() {
+    let fixture = Fixture::new("basic");
+    std::fs::write(
+        fixture.path("content/departments/nn-transport/department.yaml"),
+        "name: 南宁市交通运输局\ncode: nn-jt\nregion: \"4501\"\n",
+    )
+    .unwrap();
+    let run = fixture.check();
+    assert_eq!(run.status, 1);
+    assert_has(
+        &run.stdout,
+        &[
+            "error[code-mismatch]",
+            "department.yaml:2:7",
+            "write `code: nn-transport`",
+        ],
+    );
+}

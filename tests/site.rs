@@ -1,0 +1,344 @@
+//! Whole-site tests: build fixture catalogs with the real binary and check the pages a user
+//! would see, that every link resolves, that withheld records are nowhere, and determinism.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use common::{Fixture, files};
+
+fn built() -> Fixture {
+    let fixture = Fixture::new("basic");
+    let run = fixture.build();
+    assert_eq!(
+        run.status, 0,
+        "build failed:\n{}\n{}",
+        run.stdout, run.stderr
+    );
+    fixture
+}
+
+#[test]
+fn dataset_page_shows_every_catalog_field() {
+    let fixture = built();
+    let page = fixture.read("public/datasets/bus-stops/index.html");
+    for label in [
+        "数据领域",
+        "数据摘要",
+        "数据项",
+        "数据格式",
+        "开放类型",
+        "更新频率",
+        "数据提供方",
+        "层级",
+        "行政区划",
+        "审查记录",
+    ] {
+        assert!(page.contains(label), "missing label {label}");
+    }
+    for value in [
+        "公交站点",
+        "交通运输",
+        "无条件开放",
+        "每月",
+        "南宁市交通运输局",
+        "广西壮族自治区 南宁市",
+        "站点名称",
+        "CSV",
+        "API",
+        "科技信息科",
+        "安全审查",
+    ] {
+        assert!(page.contains(value), "missing value {value}");
+    }
+    // The file resource is copied, with its size and checksum on the page.
+    let copied = fixture.path("public/datasets/bus-stops/files/stops.csv");
+    assert_eq!(
+        std::fs::read(&copied).unwrap(),
+        std::fs::read(fixture.path("content/departments/nn-transport/files/stops.csv")).unwrap()
+    );
+    let sha = generator::validate::hash_file(&copied).unwrap().1;
+    assert!(page.contains(&sha), "checksum missing");
+    assert!(page.contains(r#"href="../../datasets/bus-stops/files/stops.csv""#));
+}
+
+#[test]
+fn conditional_dataset_explains_how_to_apply() {
+    let fixture = built();
+    let page = fixture.read("public/datasets/road-freight/index.html");
+    assert!(
+        page.contains("有条件开放") && page.contains("仅限行业研究。") && page.contains("如何申请")
+    );
+    assert!(page.contains("5 个工作日"));
+}
+
+#[test]
+fn withheld_records_appear_in_no_file() {
+    let fixture = built();
+    let root = fixture.path("public");
+    for file in files(&root) {
+        let bytes = std::fs::read(root.join(&file)).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        for needle in [
+            "secret-roster",
+            "执法人员涉密名册",
+            "suspended-complaints",
+            "投诉处理暂停记录",
+            "unreviewed-parking",
+            "未审查停车场泊位",
+        ] {
+            assert!(!text.contains(needle), "{file} mentions withheld {needle}");
+        }
+    }
+    assert!(!fixture.path("public/datasets/secret-roster").exists());
+}
+
+#[test]
+fn listings_facets_and_pages_exist() {
+    let fixture = built();
+    for path in [
+        "index.html",
+        "404.html",
+        "about/index.html",
+        "datasets/index.html",
+        "datasets/page/2/index.html",
+        "domains/index.html",
+        "domains/transport/index.html",
+        "departments/nn-transport/index.html",
+        "levels/city/index.html",
+        "regions/index.html",
+        "regions/45/index.html",
+        "regions/4501/index.html",
+        "open-types/conditional/index.html",
+        "formats/csv/index.html",
+        "frequencies/monthly/index.html",
+        "schema/dataset.schema.json",
+        "assets/style.css",
+    ] {
+        assert!(
+            fixture.path("public").join(path).is_file(),
+            "missing {path}"
+        );
+    }
+    let listing = fixture.read("public/datasets/index.html");
+    assert!(listing.contains("共 3 个数据集") && listing.contains("第 1 / 2 页"));
+    // Sorted by last modified: bus-stops (2024-06) before road-freight (2024-02).
+    assert!(listing.find("公交站点").unwrap() < listing.find("道路货运企业").unwrap());
+    let department = fixture.read("public/departments/nn-transport/index.html");
+    assert!(department.contains("元数据完整度") && department.contains("0771-1111111"));
+    let home = fixture.read("public/index.html");
+    assert!(home.contains("lang=\"zh-CN\"") && home.contains("测试门户"));
+    // The 404 page is served at any depth, so it links from the site's base path.
+    assert!(
+        fixture
+            .read("public/404.html")
+            .contains(r#"href="/portal/assets/style.css""#)
+    );
+}
+
+#[test]
+fn markdown_cannot_inject_script() {
+    let fixture = Fixture::new("basic");
+    fixture.record(
+        "xss.yaml",
+        "title: \"<script>alert('t')</script>标题\"\nsummary: |\n  <script>alert(1)</script>\n  [点我](javascript:alert(2)) <img src=x onerror=alert(3)>\ndomain: 交通运输\nopen_type: 无条件开放\nupdate_frequency: 每月\nkeywords: [\"<b>k</b>\"]\nreviews:\n  security: { date: 2024-01-01 }\n",
+    );
+    assert_eq!(fixture.build().status, 0);
+    for file in files(&fixture.path("public"))
+        .iter()
+        .filter(|f| f.ends_with(".html"))
+    {
+        let page = fixture.read(&format!("public/{file}"));
+        assert!(!page.contains("<script>alert"), "{file} carries a script");
+        assert!(
+            !page.contains("<img"),
+            "{file} carries an injected image tag"
+        );
+        assert!(
+            !page.to_lowercase().contains("javascript:"),
+            "{file} carries a javascript: link"
+        );
+        assert!(
+            !page.contains("<b>k</b>"),
+            "{file} carries raw keyword HTML"
+        );
+    }
+    let about = fixture.read("public/about/index.html");
+    assert!(about.contains("&lt;script&gt;") && about.contains(r#"href="https://example.test/""#));
+}
+
+/// Resolves every href and src of every HTML page against the output folder.
+#[test]
+fn every_internal_link_resolves() {
+    for fixture in [built(), default_catalog()] {
+        let root = fixture.path("public");
+        let broken = broken_links(&root);
+        assert!(
+            broken.is_empty(),
+            "{} broken links, first: {:?}",
+            broken.len(),
+            &broken[..broken.len().min(10)]
+        );
+    }
+}
+
+fn default_catalog() -> Fixture {
+    let fixture = Fixture {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_kaifang"))
+        .args(["build", "--config"])
+        .arg(repo.join("site.toml"))
+        .arg("--content")
+        .arg(repo.join("content"))
+        .arg("--out")
+        .arg(fixture.path("public"))
+        .env("SOURCE_DATE_EPOCH", "1735689600")
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    fixture
+}
+
+fn broken_links(root: &Path) -> Vec<String> {
+    let all: BTreeSet<String> = files(root).into_iter().collect();
+    let mut broken = Vec::new();
+    for file in all
+        .iter()
+        .filter(|f| f.ends_with(".html") && f.as_str() != "404.html")
+    {
+        let html = std::fs::read_to_string(root.join(file)).unwrap();
+        for attr in ["href=\"", "src=\""] {
+            for part in html.split(attr).skip(1) {
+                let target = &part[..part.find('"').unwrap()];
+                if target.starts_with("http://")
+                    || target.starts_with("https://")
+                    || target.starts_with("mailto:")
+                    || target.starts_with("tel:")
+                    || target.starts_with('#')
+                {
+                    continue;
+                }
+                assert!(
+                    !target.starts_with('/'),
+                    "{file}: absolute link {target} breaks under a base path"
+                );
+                let target = target.split(['#', '?']).next().unwrap();
+                let mut path: Vec<&str> = file.split('/').collect();
+                path.pop();
+                for segment in target.split('/') {
+                    match segment {
+                        "" | "." => {}
+                        ".." => {
+                            if path.pop().is_none() {
+                                broken.push(format!("{file} -> {target} (leaves the site)"));
+                            }
+                        }
+                        s => path.push(s),
+                    }
+                }
+                let mut resolved = path.join("/");
+                if target.ends_with('/')
+                    || target.is_empty()
+                    || target == "."
+                    || target.ends_with("./")
+                {
+                    resolved = if resolved.is_empty() {
+                        "index.html".into()
+                    } else {
+                        format!("{resolved}/index.html")
+                    };
+                }
+                if !all.contains(&resolved) {
+                    broken.push(format!("{file} -> {target}"));
+                }
+            }
+        }
+    }
+    broken
+}
+
+#[test]
+fn two_builds_are_byte_identical() {
+    let one = built();
+    let two = built();
+    let (a, b) = (one.path("public"), two.path("public"));
+    assert_eq!(files(&a), files(&b));
+    for file in files(&a) {
+        assert_eq!(
+            std::fs::read(a.join(&file)).unwrap(),
+            std::fs::read(b.join(&file)).unwrap(),
+            "{file} differs"
+        );
+    }
+}
+
+#[test]
+fn rebuild_writes_only_changes_and_removes_withdrawn_pages() {
+    let fixture = built();
+    let run = fixture.build();
+    assert!(
+        run.stdout.contains(" 0 changed, 0 removed"),
+        "{}",
+        run.stdout
+    );
+    // Suspending a dataset removes its page on the next build.
+    let record = fixture.path("content/departments/nn-transport/taxi-fares.yaml");
+    let text = std::fs::read_to_string(&record).unwrap() + "status: suspended\n";
+    std::fs::write(&record, text).unwrap();
+    let run = fixture.build();
+    assert_eq!(run.status, 0);
+    assert!(!fixture.path("public/datasets/taxi-fares").exists());
+    assert!(
+        !fixture
+            .read("public/datasets/index.html")
+            .contains("出租车运价")
+    );
+}
+
+#[test]
+fn exit_status_distinguishes_failure() {
+    let fixture = Fixture::new("basic");
+    std::fs::write(fixture.path("site.toml"), "title = 1\n").unwrap();
+    let run = fixture.build();
+    assert_eq!(run.status, 2);
+    assert!(run.stderr.contains("site.toml"), "{}", run.stderr);
+}
+
+#[test]
+fn import_reads_jsonl_and_chinese_csv() {
+    let fixture = Fixture::new("basic");
+    std::fs::write(
+        fixture.path("export.jsonl"),
+        r#"{"id": "ABC123", "title": "测试导入", "description": "描述", "provider": "柳州市城中区教育局", "domain": "生活服务", "formats": ["xls", "其他"], "update_frequency": "每天", "open_type": "有条件开放", "issued": "2022-01-01", "modified": "2022-02-01", "source_url": "https://example.test/catalog/abc123", "region_code": "450202"}
+not json
+"#,
+    )
+    .unwrap();
+    let run = fixture.run(&["import", "export.jsonl"]);
+    assert_eq!(run.status, 1, "one row skipped: {}", run.stderr);
+    assert!(run.stderr.contains("export.jsonl:2"), "{}", run.stderr);
+    std::fs::write(
+        fixture.path("export.csv"),
+        "数据名称,数据摘要,数据提供方,数据领域,关键字,数据格式,更新频率,开放类型,发布日期,数据项\n便民服务点,服务点名录,青秀区新竹街道办事处,生活服务,便民、社区,CSV、JSON,每年,无条件开放,2024-05-10,名称、地址\n",
+    )
+    .unwrap();
+    let run = fixture.run(&["import", "export.csv"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let run = fixture.check();
+    assert!(run.stdout.contains("5 datasets public"), "{}", run.stdout);
+    assert!(run.stdout.contains(" 0 errors"), "{}", run.stdout);
+    let run = fixture.build();
+    assert_eq!(run.status, 0);
+    assert!(
+        fixture
+            .read("public/datasets/abc123/index.html")
+            .contains("每日")
+    );
+}
