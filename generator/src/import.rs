@@ -97,10 +97,13 @@ pub enum ImportError {
     Csv(String),
 }
 
+/// Rows read from an export, each with its line number, and the lines skipped with a reason.
+pub type Rows = (Vec<(usize, ImportRow)>, Vec<(usize, String)>);
+
 /// Reads JSON lines; a bad line is skipped and reported, not fatal.
 pub fn read_jsonl(
     path: &Path,
-) -> Result<(Vec<(usize, ImportRow)>, Vec<(usize, String)>), ImportError> {
+) -> Result<Rows, ImportError> {
     let file = std::fs::File::open(path).map_err(|source| ImportError::Io {
         path: path.display().to_string(),
         source,
@@ -157,7 +160,7 @@ const CSV_HEADERS: &[(&str, &[&str])] = &[
 /// Reads a CSV catalog with Chinese headers. Lists (关键字, 数据格式, 数据项) split on 、，,;；/ and spaces.
 pub fn read_csv(
     path: &Path,
-) -> Result<(Vec<(usize, ImportRow)>, Vec<(usize, String)>), ImportError> {
+) -> Result<Rows, ImportError> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_path(path)
@@ -269,7 +272,7 @@ pub fn sample(mut rows: Vec<(usize, ImportRow)>, n: usize) -> Vec<(usize, Import
             }
         }
     }
-    picked.sort_by(|a, b| a.0.cmp(&b.0));
+    picked.sort_by_key(|row| row.0);
     picked
 }
 

@@ -378,20 +378,20 @@ fn load_folder(content: &Path, dir: &Path, limits: &Limits) -> (LoadedFolder, Ve
             if is_department {
                 (
                     true,
-                    parse_file::<RawDepartment>(path, rel, limits).map(Either::Dept),
+                    parse_file::<RawDepartment>(path, rel, limits).map(|d| Either::Dept(Box::new(d))),
                 )
             } else {
                 (
                     false,
-                    parse_file::<RawDataset>(path, rel, limits).map(Either::Data),
+                    parse_file::<RawDataset>(path, rel, limits).map(|d| Either::Data(Box::new(d))),
                 )
             }
         })
         .collect();
     for (_, result) in parsed {
         match result {
-            Ok(Either::Dept(d)) => folder.department = Some(d),
-            Ok(Either::Data(d)) => folder.datasets.push(d),
+            Ok(Either::Dept(d)) => folder.department = Some(*d),
+            Ok(Either::Data(d)) => folder.datasets.push(*d),
             Err(d) => diagnostics.push(*d),
         }
     }
@@ -399,8 +399,8 @@ fn load_folder(content: &Path, dir: &Path, limits: &Limits) -> (LoadedFolder, Ve
 }
 
 enum Either {
-    Dept(Loaded<RawDepartment>),
-    Data(Loaded<RawDataset>),
+    Dept(Box<Loaded<RawDepartment>>),
+    Data(Box<Loaded<RawDataset>>),
 }
 
 /// `path` relative to `base`, with `/` separators, for messages and output.
@@ -535,7 +535,7 @@ impl ParseFailure {
 pub fn parse_yaml<T: for<'de> Deserialize<'de>>(
     source: &str,
     limits: &Limits,
-) -> Result<T, ParseFailure> {
+) -> Result<T, Box<ParseFailure>> {
     let options = serde_saphyr::options! {
         budget: serde_saphyr::budget! {
             max_depth: limits.max_depth,
@@ -552,7 +552,7 @@ pub fn parse_yaml<T: for<'de> Deserialize<'de>>(
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
         with_snippet: false,
     };
-    serde_saphyr::from_str_with_options(source, options).map_err(|e| classify(source, &e))
+    serde_saphyr::from_str_with_options(source, options).map_err(|e| Box::new(classify(source, &e)))
 }
 
 fn classify(source: &str, error: &serde_saphyr::Error) -> ParseFailure {

@@ -229,7 +229,7 @@ pub fn render(
             let (path, outcome, is_page, len) = run(job, site, &model, &tera, output)?;
             bytes.fetch_add(len, Ordering::Relaxed);
             let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-            if n % 256 == 0 || n == total {
+            if n.is_multiple_of(256) || n == total {
                 progress(n, total);
             }
             Ok((path, outcome, is_page))
