@@ -379,7 +379,7 @@ fn schema(config: &Path, out: &Path) -> u8 {
         ),
         (
             "department.schema.json",
-            generator::schema::department_schema(),
+            generator::schema::department_schema(&config),
         ),
     ];
     for (name, value) in files {

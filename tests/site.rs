@@ -342,3 +342,28 @@ not json
             .contains("每日")
     );
 }
+
+/// All 8,825 records of the real Guangxi export import and publish without a rejection.
+#[test]
+fn the_whole_guangxi_catalog_imports_and_builds() {
+    let fixture = Fixture {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(repo.join("site.toml"), fixture.path("site.toml")).unwrap();
+    let export = repo.join("data/catalog/guangxi.jsonl");
+    let run = fixture.run(&["import", export.to_str().unwrap()]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("imported 8825 records"),
+        "{}",
+        run.stdout
+    );
+    let run = fixture.run(&["build", "--quiet", "--json"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let summary: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(summary["published"], 8825);
+    assert_eq!(summary["rejected"], 0);
+    let page = fixture.read("public/datasets/001f859d2df4468098e955300076541d/index.html");
+    assert!(page.contains("梧州市藤县人社部门收费项目目录") && page.contains("data.gxzf.gov.cn"));
+}

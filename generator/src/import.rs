@@ -101,9 +101,7 @@ pub enum ImportError {
 pub type Rows = (Vec<(usize, ImportRow)>, Vec<(usize, String)>);
 
 /// Reads JSON lines; a bad line is skipped and reported, not fatal.
-pub fn read_jsonl(
-    path: &Path,
-) -> Result<Rows, ImportError> {
+pub fn read_jsonl(path: &Path) -> Result<Rows, ImportError> {
     let file = std::fs::File::open(path).map_err(|source| ImportError::Io {
         path: path.display().to_string(),
         source,
@@ -158,9 +156,7 @@ const CSV_HEADERS: &[(&str, &[&str])] = &[
 ];
 
 /// Reads a CSV catalog with Chinese headers. Lists (关键字, 数据格式, 数据项) split on 、，,;；/ and spaces.
-pub fn read_csv(
-    path: &Path,
-) -> Result<Rows, ImportError> {
+pub fn read_csv(path: &Path) -> Result<Rows, ImportError> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_path(path)

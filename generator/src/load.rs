@@ -378,7 +378,8 @@ fn load_folder(content: &Path, dir: &Path, limits: &Limits) -> (LoadedFolder, Ve
             if is_department {
                 (
                     true,
-                    parse_file::<RawDepartment>(path, rel, limits).map(|d| Either::Dept(Box::new(d))),
+                    parse_file::<RawDepartment>(path, rel, limits)
+                        .map(|d| Either::Dept(Box::new(d))),
                 )
             } else {
                 (

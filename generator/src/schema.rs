@@ -16,15 +16,25 @@ pub fn dataset_schema(config: &SiteConfig) -> Value {
     if let Some(id) = schema.pointer_mut("/properties/id") {
         id["pattern"] = json!("^[a-z0-9]+(-[a-z0-9]+)*$");
     }
-    schema["$id"] = json!("https://kaifang.example/schema/dataset.schema.json");
+    if !config.base_url.is_empty() {
+        schema["$id"] = json!(format!(
+            "{}/schema/dataset.schema.json",
+            config.base_url.trim_end_matches('/')
+        ));
+    }
     schema
 }
 
 /// The JSON Schema of `department.yaml`.
-pub fn department_schema() -> Value {
+pub fn department_schema(config: &SiteConfig) -> Value {
     let mut schema =
         serde_json::to_value(schemars::schema_for!(RawDepartment)).unwrap_or(Value::Null);
-    schema["$id"] = json!("https://kaifang.example/schema/department.schema.json");
+    if !config.base_url.is_empty() {
+        schema["$id"] = json!(format!(
+            "{}/schema/department.schema.json",
+            config.base_url.trim_end_matches('/')
+        ));
+    }
     schema
 }
 

@@ -259,7 +259,7 @@ fn plan(site: &Site<'_>, model: &SiteModel) -> Vec<Job> {
     ));
     jobs.push(Job::Json(
         "schema/department.schema.json",
-        crate::schema::department_schema(),
+        crate::schema::department_schema(site.config),
     ));
     for (i, dataset) in site.catalog.datasets.iter().enumerate() {
         for (r, resource) in dataset.resources.iter().enumerate() {
