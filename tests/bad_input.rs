@@ -423,3 +423,23 @@ fn department_code_must_match_its_folder() {
         ],
     );
 }
+
+#[test]
+fn page_cannot_take_a_portal_folder_name() {
+    let fixture = Fixture::new("basic");
+    std::fs::write(fixture.path("content/pages/datasets.md"), "# 数据集\n").unwrap();
+    let run = fixture.check();
+    assert_eq!(run.status, 1);
+    assert_has(
+        &run.stdout,
+        &["error[reserved-page-name]: page name `datasets` is used by the portal itself"],
+    );
+    let run = fixture.build();
+    assert!(
+        fixture
+            .read("public/datasets/index.html")
+            .contains("共 3 个数据集"),
+        "{}",
+        run.stderr
+    );
+}

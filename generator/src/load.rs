@@ -667,6 +667,24 @@ fn classify(source: &str, error: &serde_saphyr::Error) -> ParseFailure {
     }
 }
 
+/// Top-level folders the portal writes; a Markdown page may not take their names.
+const RESERVED_PAGE_NAMES: &[&str] = &[
+    "assets",
+    "datasets",
+    "departments",
+    "domains",
+    "formats",
+    "frequencies",
+    "high-value",
+    "levels",
+    "open-types",
+    "regions",
+    "schema",
+    "api",
+    "catalog",
+    "search",
+];
+
 fn load_pages(dir: &Path, diagnostics: &mut Vec<Diagnostic>) -> Vec<MarkdownPage> {
     let mut pages = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -691,6 +709,20 @@ fn load_pages(dir: &Path, diagnostics: &mut Vec<Diagnostic>) -> Vec<MarkdownPage
                     format!("page name `{slug}` is not a slug"),
                 )
                 .help("name pages with lowercase ASCII letters, digits and hyphens, e.g. about.md"),
+            );
+            continue;
+        }
+        if RESERVED_PAGE_NAMES.contains(&slug.as_str()) {
+            diagnostics.push(
+                Diagnostic::error(
+                    "reserved-page-name",
+                    path.display().to_string(),
+                    format!("page name `{slug}` is used by the portal itself"),
+                )
+                .help(format!(
+                    "rename the page; these names are reserved: {}",
+                    RESERVED_PAGE_NAMES.join(", ")
+                )),
             );
             continue;
         }
