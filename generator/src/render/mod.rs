@@ -34,6 +34,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../theme/templates/macros.html"),
     ),
     (
+        "card.html",
+        include_str!("../../../theme/templates/card.html"),
+    ),
+    (
         "home.html",
         include_str!("../../../theme/templates/home.html"),
     ),
@@ -572,7 +576,10 @@ mod tests {
 
     #[test]
     fn escapes_markup_but_not_slashes() {
-        assert_eq!(escape_html(r#"<a href="x">'公交' & 站点</a>"#), "&lt;a href=&quot;x&quot;&gt;&#39;公交&#39; &amp; 站点&lt;/a&gt;");
+        assert_eq!(
+            escape_html(r#"<a href="x">'公交' & 站点</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&#39;公交&#39; &amp; 站点&lt;/a&gt;"
+        );
         assert_eq!(escape_html("../datasets/"), "../datasets/");
     }
 }
