@@ -202,10 +202,17 @@ pub(crate) fn run_build(site: &SiteArgs, out: &Path, json: bool, quiet: bool) ->
         .filter(|d| !quiet || d.is_error())
         .cloned()
         .collect();
-    let problems = report::render_all(&shown);
-    if !problems.is_empty() {
-        eprintln!("{problems}\n");
+    if !shown.is_empty() {
+        eprintln!("{}\n", report::render_all(&shown));
     }
+    // What `serve` shows in the browser: errors only; warnings stay in the terminal.
+    let errors: Vec<_> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .cloned()
+        .collect();
+    let problems = report::render_all(&errors);
     let options = generator::BuildOptions {
         content: site.content.clone(),
         output: out.to_path_buf(),

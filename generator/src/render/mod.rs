@@ -75,6 +75,10 @@ const ASSETS: &[(&str, &str)] = &[
         "assets/site.js",
         include_str!("../../../theme/static/site.js"),
     ),
+    (
+        "assets/favicon.svg",
+        include_str!("../../../theme/static/favicon.svg"),
+    ),
 ];
 
 /// Why rendering failed.
