@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::config::SiteConfig;
@@ -115,9 +116,20 @@ pub enum BuildError {
 /// Loads, validates and applies policy; renders nothing.
 pub fn check(content: &Path, config: &SiteConfig, divisions: &Divisions) -> Checked {
     let started = Instant::now();
-    let mut loaded = load::load_content(content, &config.limits);
-    let pages = std::mem::take(&mut loaded.pages);
-    let validated = validate::validate(loaded, config, divisions);
+    let mut diagnostics = Vec::new();
+    let folders = load::department_folders(content).unwrap_or_else(|d| {
+        diagnostics.push(*d);
+        Vec::new()
+    });
+    let results: Vec<validate::FolderResult> = folders
+        .par_iter()
+        .map(|dir| {
+            let (folder, found) = load::load_folder(content, dir, &config.limits);
+            validate::validate_folder(folder, found, config, divisions)
+        })
+        .collect();
+    let pages = load::load_pages(&content.join("pages"), &mut diagnostics);
+    let validated = validate::merge(results, diagnostics);
     Checked {
         catalog: policy::apply(validated.catalog),
         diagnostics: validated.diagnostics,

@@ -281,54 +281,31 @@ pub struct MarkdownPage {
     pub markdown: String,
 }
 
-/// Everything read from the content folder.
-#[derive(Debug, Default)]
-pub struct LoadedContent {
-    /// Department folders, sorted by code.
-    pub folders: Vec<LoadedFolder>,
-    /// Pages, sorted by slug.
-    pub pages: Vec<MarkdownPage>,
-    /// Problems found while reading and parsing.
-    pub diagnostics: Vec<Diagnostic>,
-}
-
-/// Reads the content folder: `departments/<code>/*.yaml` and `pages/*.md`.
-pub fn load_content(content: &Path, limits: &Limits) -> LoadedContent {
-    let mut loaded = LoadedContent::default();
+/// The department folders under `content/departments/`, sorted; an error when it cannot be read.
+pub fn department_folders(content: &Path) -> Result<Vec<PathBuf>, Box<Diagnostic>> {
     let departments_dir = content.join("departments");
-    let mut folders: Vec<PathBuf> = match std::fs::read_dir(&departments_dir) {
-        Ok(entries) => entries
-            .filter_map(|e| e.ok())
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-            .map(|e| e.path())
-            .collect(),
-        Err(err) => {
-            loaded.diagnostics.push(
-                Diagnostic::error(
-                    "no-departments",
-                    departments_dir.display().to_string(),
-                    format!("cannot read the departments folder: {err}"),
-                )
-                .help("create content/departments/<department-code>/department.yaml"),
-            );
-            Vec::new()
-        }
-    };
-    folders.sort();
-
-    let results: Vec<(LoadedFolder, Vec<Diagnostic>)> = folders
-        .par_iter()
-        .map(|dir| load_folder(content, dir, limits))
+    let entries = std::fs::read_dir(&departments_dir).map_err(|err| {
+        Box::new(
+            Diagnostic::error(
+                "no-departments",
+                departments_dir.display().to_string(),
+                format!("cannot read the departments folder: {err}"),
+            )
+            .help("create content/departments/<department-code>/department.yaml"),
+        )
+    })?;
+    let mut folders: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.path())
         .collect();
-    for (folder, diagnostics) in results {
-        loaded.folders.push(folder);
-        loaded.diagnostics.extend(diagnostics);
-    }
-    loaded.pages = load_pages(&content.join("pages"), &mut loaded.diagnostics);
-    loaded
+    folders.sort();
+    Ok(folders)
 }
 
-fn load_folder(content: &Path, dir: &Path, limits: &Limits) -> (LoadedFolder, Vec<Diagnostic>) {
+/// Reads one department folder: `department.yaml` and every dataset record beside it.
+/// Returns what parsed and a diagnostic for every file that did not.
+pub fn load_folder(content: &Path, dir: &Path, limits: &Limits) -> (LoadedFolder, Vec<Diagnostic>) {
     let code = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -685,7 +662,8 @@ const RESERVED_PAGE_NAMES: &[&str] = &[
     "search",
 ];
 
-fn load_pages(dir: &Path, diagnostics: &mut Vec<Diagnostic>) -> Vec<MarkdownPage> {
+/// Reads the Markdown pages of `dir` (`content/pages/`), sorted by name.
+pub fn load_pages(dir: &Path, diagnostics: &mut Vec<Diagnostic>) -> Vec<MarkdownPage> {
     let mut pages = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else {
         return pages;

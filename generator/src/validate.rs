@@ -16,7 +16,7 @@ use crate::config::SiteConfig;
 use crate::diagnostics::{Diagnostic, nearest};
 use crate::divisions::Divisions;
 use crate::load::{
-    Loaded, LoadedContent, RawContact, RawDataset, RawDepartment, RawReview, Scalar, location_of,
+    Loaded, LoadedFolder, RawContact, RawDataset, RawDepartment, RawReview, Scalar, location_of,
 };
 use crate::model::*;
 
@@ -176,56 +176,86 @@ impl<'a> Checker<'a> {
     }
 }
 
-/// Validates everything loaded into a catalog.
-pub fn validate(content: LoadedContent, config: &SiteConfig, divisions: &Divisions) -> Validated {
+/// What one department folder yielded.
+#[derive(Debug, Default)]
+pub struct FolderResult {
+    /// The department, when its `department.yaml` is valid.
+    pub department: Option<Department>,
+    /// Accepted datasets with their record files, in file order.
+    pub datasets: Vec<(Dataset, String)>,
+    /// Findings from loading and validating the folder.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Validates one loaded folder. Runs per folder, so the raw text of a folder is dropped as soon
+/// as it is checked rather than held for the whole catalog.
+pub fn validate_folder(
+    folder: LoadedFolder,
+    mut diagnostics: Vec<Diagnostic>,
+    config: &SiteConfig,
+    divisions: &Divisions,
+) -> FolderResult {
+    let department = match &folder.department {
+        Some(file) => department(&folder.code, file, divisions, &mut diagnostics),
+        None => None,
+    };
+    let Some(department) = department else {
+        // Without a valid department.yaml none of the folder's records has a provider.
+        for record in &folder.datasets {
+            diagnostics.push(
+                Diagnostic::error(
+                    "no-department",
+                    &record.rel,
+                    format!(
+                        "record rejected: department `{}` has no valid department.yaml",
+                        folder.code
+                    ),
+                )
+                .help("fix department.yaml in this folder first"),
+            );
+        }
+        return FolderResult {
+            department: None,
+            datasets: Vec::new(),
+            diagnostics,
+        };
+    };
+    let checked: Vec<(Option<Dataset>, Vec<Diagnostic>, String)> = folder
+        .datasets
+        .par_iter()
+        .map(|record| {
+            let (dataset, found) = dataset(record, &department, &folder.dir, config, divisions);
+            (dataset, found, record.rel.clone())
+        })
+        .collect();
+    let mut datasets = Vec::new();
+    for (dataset, found, rel) in checked {
+        diagnostics.extend(found);
+        if let Some(dataset) = dataset {
+            datasets.push((dataset, rel));
+        }
+    }
+    FolderResult {
+        department: Some(department),
+        datasets,
+        diagnostics,
+    }
+}
+
+/// Joins the folders' results into one catalog: ids must be unique across all of them (the
+/// first file in path order keeps its id), and every file with an error counts as rejected.
+pub fn merge(folders: Vec<FolderResult>, diagnostics: Vec<Diagnostic>) -> Validated {
     let mut out = Validated {
-        diagnostics: content.diagnostics,
+        diagnostics,
         ..Validated::default()
     };
     let mut seen_ids: BTreeMap<String, String> = BTreeMap::new();
-
-    for folder in content.folders {
-        let Some(dept_file) = folder.department else {
-            // Without a valid department.yaml none of the folder's records has a provider.
-            for record in &folder.datasets {
-                out.rejected.push(record.rel.clone());
-                out.diagnostics.push(
-                    Diagnostic::error(
-                        "no-department",
-                        &record.rel,
-                        format!(
-                            "record rejected: department `{}` has no valid department.yaml",
-                            folder.code
-                        ),
-                    )
-                    .help("fix department.yaml in this folder first"),
-                );
-            }
+    for folder in folders {
+        out.diagnostics.extend(folder.diagnostics);
+        let Some(department) = folder.department else {
             continue;
         };
-        let Some(department) =
-            department(&folder.code, &dept_file, divisions, &mut out.diagnostics)
-        else {
-            for record in &folder.datasets {
-                out.rejected.push(record.rel.clone());
-            }
-            continue;
-        };
-
-        let checked: Vec<(Option<Dataset>, Vec<Diagnostic>, String)> = folder
-            .datasets
-            .par_iter()
-            .map(|record| {
-                let (dataset, found) = dataset(record, &department, &folder.dir, config, divisions);
-                (dataset, found, record.rel.clone())
-            })
-            .collect();
-        for (dataset, found, rel) in checked {
-            out.diagnostics.extend(found);
-            let Some(dataset) = dataset else {
-                out.rejected.push(rel);
-                continue;
-            };
+        for (dataset, rel) in folder.datasets {
             if let Some(first) = seen_ids.get(&dataset.id.0) {
                 out.diagnostics.push(
                     Diagnostic::error(
@@ -235,7 +265,6 @@ pub fn validate(content: LoadedContent, config: &SiteConfig, divisions: &Divisio
                     )
                     .help("give this record its own `id:` (or rename the file); ids must be unique in the whole catalog"),
                 );
-                out.rejected.push(rel);
                 continue;
             }
             seen_ids.insert(dataset.id.0.clone(), rel);

@@ -37,7 +37,8 @@ impl Output {
     /// Writes `bytes` to `rel` (a `/`-separated path) unless the file already holds them.
     pub fn write(&self, rel: &str, bytes: &[u8]) -> io::Result<WriteOutcome> {
         let path = self.root.join(rel);
-        if let Ok(meta) = std::fs::metadata(&path)
+        let existing = std::fs::metadata(&path).ok();
+        if let Some(meta) = &existing
             && meta.len() == bytes.len() as u64
             && std::fs::read(&path).is_ok_and(|old| old == bytes)
         {
@@ -46,13 +47,17 @@ impl Output {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        // Write beside, then rename, so a reader never sees half a file.
-        let tmp = path.with_extension(format!(
-            "{}.kaifang-tmp",
-            path.extension().and_then(|e| e.to_str()).unwrap_or("")
-        ));
-        std::fs::write(&tmp, bytes)?;
-        std::fs::rename(&tmp, &path)?;
+        if existing.is_some() {
+            // Replace beside, then rename, so a reader never sees half a changed file.
+            let tmp = path.with_extension(format!(
+                "{}.kaifang-tmp",
+                path.extension().and_then(|e| e.to_str()).unwrap_or("")
+            ));
+            std::fs::write(&tmp, bytes)?;
+            std::fs::rename(&tmp, &path)?;
+        } else {
+            std::fs::write(&path, bytes)?;
+        }
         Ok(WriteOutcome::Written)
     }
 
