@@ -367,3 +367,45 @@ fn the_whole_guangxi_catalog_imports_and_builds() {
     let page = fixture.read("public/datasets/001f859d2df4468098e955300076541d/index.html");
     assert!(page.contains("梧州市藤县人社部门收费项目目录") && page.contains("data.gxzf.gov.cn"));
 }
+
+/// 第二十一条: a dataset updated less often than its declared frequency is marked on its page.
+#[test]
+fn stale_datasets_are_marked() {
+    let fixture = Fixture::new("basic");
+    fixture.record(
+        "fresh.yaml",
+        "title: 新鲜数据\nsummary: 近期更新\ndomain: 交通运输\nopen_type: 无条件开放\nupdate_frequency: 每月\nmodified: 2024-12-20\nreviews:\n  security: { date: 2024-01-01 }\n",
+    );
+    assert_eq!(fixture.build().status, 0);
+    // SOURCE_DATE_EPOCH is 2025-01-01: taxi-fares (每年, last 2023-03-01) is overdue.
+    assert!(
+        fixture
+            .read("public/datasets/taxi-fares/index.html")
+            .contains("可能未及时更新")
+    );
+    assert!(
+        !fixture
+            .read("public/datasets/fresh/index.html")
+            .contains("可能未及时更新")
+    );
+}
+
+#[test]
+fn misnamed_department_file_is_explained() {
+    let fixture = Fixture::new("basic");
+    std::fs::rename(
+        fixture.path("content/departments/nn-transport/department.yaml"),
+        fixture.path("content/departments/nn-transport/department.yml"),
+    )
+    .unwrap();
+    let run = fixture.check();
+    assert_eq!(run.status, 1);
+    assert!(
+        run.stdout.contains("error[misnamed-department]")
+            && run
+                .stdout
+                .contains("rename department.yml to department.yaml"),
+        "{}",
+        run.stdout
+    );
+}

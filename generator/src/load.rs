@@ -351,7 +351,24 @@ pub fn load_folder(content: &Path, dir: &Path, limits: &Limits) -> (LoadedFolder
         .par_iter()
         .map(|path| {
             let rel = display_path(content, path);
-            let is_department = path.file_name().is_some_and(|n| n == "department.yaml");
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if name == "department.yml" {
+                return (
+                    false,
+                    Err(Box::new(
+                        Diagnostic::error(
+                            "misnamed-department",
+                            rel,
+                            "the department file must be named department.yaml",
+                        )
+                        .help("rename department.yml to department.yaml"),
+                    )),
+                );
+            }
+            let is_department = name == "department.yaml";
             if is_department {
                 (
                     true,
@@ -771,6 +788,36 @@ mod tests {
         assert_eq!(code_of(&text), "too-complex");
         let text = format!("k: {}\n", "[".repeat(100_000));
         assert_eq!(code_of(&text), "too-complex");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+
+        /// Whatever a department commits, parsing ends with a value or a diagnostic: no panic.
+        #[test]
+        fn parsing_never_panics(text in "\\PC{0,300}") {
+            let _ = parse_yaml::<RawDataset>(&text, &Limits::default());
+        }
+
+        /// Records assembled from YAML fragments (keys, indicators, anchors, quotes, CJK) give a
+        /// value or a located diagnostic, never a panic.
+        #[test]
+        fn yaml_like_input_gives_a_located_error(parts in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "title: ", "summary: ", "domain: ", "open_type: ", "reviews:", "fields:", "  - ",
+                "{", "}", "[", "]", ": ", "&a ", "*a", "\"", "'", "公交", "有条件开放", "\n", "\t",
+                "# ", "---", "|", ">", "!!str ", "?", "0x1F", "2024-01-01",
+            ]),
+            0..40,
+        )) {
+            let text: String = parts.concat();
+            if let Err(failure) = parse_yaml::<RawDataset>(&text, &Limits::default()) {
+                proptest::prop_assert!(!failure.message.is_empty());
+                if let Some(location) = failure.location {
+                    proptest::prop_assert!(location.line >= 1 && location.line <= text.lines().count().max(1) + 1);
+                }
+            }
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use crate::config::SiteConfig;
 use crate::load::{RawDataset, RawDepartment};
+use crate::model::Vocabulary;
 
 /// The JSON Schema of a dataset record, with `domain` limited to the site's list.
 pub fn dataset_schema(config: &SiteConfig) -> Value {
@@ -13,6 +14,11 @@ pub fn dataset_schema(config: &SiteConfig) -> Value {
     if let Some(domain) = schema.pointer_mut("/properties/domain") {
         domain["enum"] = json!(names);
     }
+    // The build also accepts each value's English slug (and 每天, the platform's own spelling of
+    // 每日), so editors must too.
+    add_slugs::<crate::model::Level>(&mut schema, "Level", &[]);
+    add_slugs::<crate::model::OpenType>(&mut schema, "OpenType", &[]);
+    add_slugs::<crate::model::UpdateFrequency>(&mut schema, "UpdateFrequency", &["每天"]);
     if let Some(id) = schema.pointer_mut("/properties/id") {
         id["pattern"] = json!("^[a-z0-9]+(-[a-z0-9]+)*$");
     }
@@ -23,6 +29,14 @@ pub fn dataset_schema(config: &SiteConfig) -> Value {
         ));
     }
     schema
+}
+
+fn add_slugs<V: Vocabulary>(schema: &mut Value, definition: &str, extra: &[&str]) {
+    let mut also: Vec<&str> = V::ALL.iter().map(|v| v.slug()).collect();
+    also.extend_from_slice(extra);
+    if let Some(Value::Array(choices)) = schema.pointer_mut(&format!("/$defs/{definition}/oneOf")) {
+        choices.push(json!({ "type": "string", "enum": also, "description": "English slug" }));
+    }
 }
 
 /// The JSON Schema of `department.yaml`.
@@ -63,6 +77,7 @@ mod tests {
         assert_eq!(schema["additionalProperties"], json!(false));
         assert_eq!(schema["properties"]["domain"]["enum"], json!(["交通运输"]));
         assert!(text.contains("有条件开放") && text.contains("每季度"));
+        assert!(text.contains("\"conditional\"") && text.contains("每天"));
         let required = schema["required"].as_array().unwrap();
         assert!(required.contains(&json!("open_type")));
     }

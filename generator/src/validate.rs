@@ -82,7 +82,7 @@ impl<'a> Checker<'a> {
             return Some(v);
         }
         let labels = V::labels();
-        let help = match nearest(text, labels.iter().copied()) {
+        let help = match common_synonym(text).or_else(|| nearest(text, labels.iter().copied())) {
             Some(near) => format!(
                 "did you mean `{near}`? `{key}` must be one of: {}",
                 labels.join(", ")
@@ -649,6 +649,31 @@ fn review(check: &mut Checker<'_>, kind: ReviewKind, raw: &RawReview) -> Option<
         by: raw.by.clone(),
         note: raw.note.clone(),
     })
+}
+
+/// Words clerks commonly write for a controlled value (`月度` for `每月`), offered as suggestions.
+fn common_synonym(text: &str) -> Option<&'static str> {
+    const SYNONYMS: &[(&[&str], &str)] = &[
+        (&["月度", "按月", "每个月", "月"], "每月"),
+        (&["季度", "按季", "按季度", "每季", "季"], "每季度"),
+        (&["年度", "按年", "每一年", "年"], "每年"),
+        (&["半年", "每半年度", "半年度"], "每半年"),
+        (&["日", "按日", "按天", "每天更新", "天"], "每日"),
+        (&["周", "按周", "每星期", "星期"], "每周"),
+        (&["实时更新", "即时"], "实时"),
+        (&["不定时", "不定期更新", "按需"], "不定期"),
+        (&["开放", "公开", "完全开放", "无条件"], "无条件开放"),
+        (&["不开放", "不公开", "禁止开放"], "不予开放"),
+        (&["自治区级", "省", "省级", "区级"], "自治区"),
+        (&["市级", "地市"], "市"),
+        (&["县级", "区县"], "县"),
+        (&["乡级", "镇", "乡镇", "街道"], "乡"),
+        (&["村级", "社区", "村委会"], "村"),
+    ];
+    SYNONYMS
+        .iter()
+        .find(|(words, _)| words.contains(&text))
+        .map(|(_, value)| *value)
 }
 
 fn slug_hint(text: &str) -> String {
