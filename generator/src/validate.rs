@@ -475,7 +475,7 @@ fn dataset(
     let open_conditions = raw
         .open_conditions
         .as_ref()
-        .map(|c| c.value.trim().to_string())
+        .map(|c| crate::render::markdown::join_lines(&c.value))
         .filter(|c| !c.is_empty());
     if open_type == Some(OpenType::Conditional) && open_conditions.is_none() {
         check.error(
