@@ -443,3 +443,29 @@ fn page_cannot_take_a_portal_folder_name() {
         run.stderr
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn symlinked_pages_and_department_folders_are_not_read() {
+    let fixture = Fixture::new("basic");
+    std::os::unix::fs::symlink("/etc/hostname", fixture.path("content/pages/host.md")).unwrap();
+    std::os::unix::fs::symlink(
+        fixture.path("content/departments/nn-transport"),
+        fixture.path("content/departments/elsewhere"),
+    )
+    .unwrap();
+    let run = fixture.check();
+    assert_eq!(run.status, 1);
+    assert_has(
+        &run.stdout,
+        &[
+            "error[symlink-page]",
+            "host.md",
+            "error[symlink-folder]",
+            "content/departments/elsewhere",
+        ],
+    );
+    fixture.build();
+    assert!(!fixture.path("public/host").exists());
+    assert!(!fixture.path("public/departments/elsewhere").exists());
+}

@@ -58,7 +58,7 @@ fn dataset_page_shows_every_catalog_field() {
         std::fs::read(&copied).unwrap(),
         std::fs::read(fixture.path("content/departments/nn-transport/files/stops.csv")).unwrap()
     );
-    let sha = generator::validate::hash_file(&copied).unwrap().1;
+    let sha = generator::digest::hash_file(&copied).unwrap().1;
     assert!(page.contains(&sha), "checksum missing");
     assert!(page.contains(r#"href="../../datasets/bus-stops/files/stops.csv""#));
 }

@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod config;
 pub mod diagnostics;
+pub mod digest;
 pub mod divisions;
 pub mod import;
 pub mod load;
@@ -116,11 +117,7 @@ pub enum BuildError {
 /// Loads, validates and applies policy; renders nothing.
 pub fn check(content: &Path, config: &SiteConfig, divisions: &Divisions) -> Checked {
     let started = Instant::now();
-    let mut diagnostics = Vec::new();
-    let folders = load::department_folders(content).unwrap_or_else(|d| {
-        diagnostics.push(*d);
-        Vec::new()
-    });
+    let (folders, mut diagnostics) = load::department_folders(content);
     let results: Vec<validate::FolderResult> = folders
         .par_iter()
         .map(|dir| {

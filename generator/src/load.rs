@@ -281,26 +281,45 @@ pub struct MarkdownPage {
     pub markdown: String,
 }
 
-/// The department folders under `content/departments/`, sorted; an error when it cannot be read.
-pub fn department_folders(content: &Path) -> Result<Vec<PathBuf>, Box<Diagnostic>> {
+/// The department folders under `content/departments/`, sorted, with a diagnostic for anything
+/// there that is not a plain folder (a symbolic link could lead out of the content).
+pub fn department_folders(content: &Path) -> (Vec<PathBuf>, Vec<Diagnostic>) {
     let departments_dir = content.join("departments");
-    let entries = std::fs::read_dir(&departments_dir).map_err(|err| {
-        Box::new(
-            Diagnostic::error(
-                "no-departments",
-                departments_dir.display().to_string(),
-                format!("cannot read the departments folder: {err}"),
-            )
-            .help("create content/departments/<department-code>/department.yaml"),
-        )
-    })?;
-    let mut folders: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .map(|e| e.path())
-        .collect();
+    let mut diagnostics = Vec::new();
+    let entries = match std::fs::read_dir(&departments_dir) {
+        Ok(entries) => entries,
+        Err(err) => {
+            diagnostics.push(
+                Diagnostic::error(
+                    "no-departments",
+                    departments_dir.display().to_string(),
+                    format!("cannot read the departments folder: {err}"),
+                )
+                .help("create content/departments/<department-code>/department.yaml"),
+            );
+            return (Vec::new(), diagnostics);
+        }
+    };
+    let mut folders = Vec::new();
+    for entry in entries.filter_map(|e| e.ok()) {
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
+            folders.push(entry.path());
+        } else if kind.is_symlink() {
+            diagnostics.push(
+                Diagnostic::error(
+                    "symlink-folder",
+                    display_path(content, &entry.path()),
+                    "this department folder is a symbolic link and is not read",
+                )
+                .help("keep each department's records in a real folder under content/departments/"),
+            );
+        }
+    }
     folders.sort();
-    Ok(folders)
+    (folders, diagnostics)
 }
 
 /// Reads one department folder: `department.yaml` and every dataset record beside it.
@@ -704,6 +723,17 @@ pub fn load_pages(dir: &Path, diagnostics: &mut Vec<Diagnostic>) -> Vec<Markdown
                     format!("page name `{slug}` is not a slug"),
                 )
                 .help("name pages with lowercase ASCII letters, digits and hyphens, e.g. about.md"),
+            );
+            continue;
+        }
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            diagnostics.push(
+                Diagnostic::error(
+                    "symlink-page",
+                    path.display().to_string(),
+                    "this page is a symbolic link and is not published",
+                )
+                .help("commit the page itself in content/pages/"),
             );
             continue;
         }

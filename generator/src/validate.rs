@@ -4,13 +4,11 @@
 //! left out and named, every valid record goes on. Visibility is not decided here (see `policy`).
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Component, Path};
 
 use chrono::NaiveDate;
 use rayon::prelude::*;
 use serde_saphyr::Spanned;
-use sha2::{Digest, Sha256};
 
 use crate::config::SiteConfig;
 use crate::diagnostics::{Diagnostic, nearest};
@@ -840,7 +838,7 @@ fn resource_file(
         );
         return None;
     }
-    let (size, sha256) = match hash_file(&canonical) {
+    let (size, sha256) = match crate::digest::hash_file(&canonical) {
         Ok(v) => v,
         Err(err) => {
             check.error(
@@ -867,28 +865,6 @@ fn resource_file(
         size,
         sha256,
     })
-}
-
-/// Size and SHA-256 of a file, streamed.
-pub fn hash_file(path: &Path) -> std::io::Result<(u64, String)> {
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 64 * 1024];
-    let mut size = 0u64;
-    loop {
-        let n = file.read(&mut buffer)?;
-        if n == 0 {
-            break;
-        }
-        size += n as u64;
-        hasher.update(&buffer[..n]);
-    }
-    let digest = hasher.finalize();
-    let mut hex = String::with_capacity(64);
-    for byte in digest {
-        hex.push_str(&format!("{byte:02x}"));
-    }
-    Ok((size, hex))
 }
 
 #[cfg(test)]

@@ -61,10 +61,37 @@ impl Output {
         Ok(WriteOutcome::Written)
     }
 
-    /// Copies the file at `source` to `rel` unless the target already holds the same bytes.
-    pub fn copy(&self, rel: &str, source: &Path) -> io::Result<WriteOutcome> {
-        let bytes = std::fs::read(source)?;
-        self.write(rel, &bytes)
+    /// Copies the file at `source` to `rel`, streaming, unless the target already holds bytes
+    /// with this size and SHA-256. The copy is checked against `sha256`, so a source changed
+    /// after validation cannot be published under the checksum shown on the page.
+    pub fn copy(
+        &self,
+        rel: &str,
+        source: &Path,
+        size: u64,
+        sha256: &str,
+    ) -> io::Result<WriteOutcome> {
+        let path = self.root.join(rel);
+        if std::fs::metadata(&path).is_ok_and(|m| m.len() == size)
+            && crate::digest::hash_file(&path).is_ok_and(|(_, hash)| hash == sha256)
+        {
+            return Ok(WriteOutcome::Unchanged);
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let tmp = path.with_extension("kaifang-tmp");
+        std::fs::copy(source, &tmp)?;
+        let (copied_size, copied_hash) = crate::digest::hash_file(&tmp)?;
+        if copied_size != size || copied_hash != sha256 {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(io::Error::other(format!(
+                "{} changed while the site was built; build again",
+                source.display()
+            )));
+        }
+        std::fs::rename(&tmp, &path)?;
+        Ok(WriteOutcome::Written)
     }
 
     /// Removes every file under the root that is not in `keep`, then empty folders.

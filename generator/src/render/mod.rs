@@ -430,7 +430,12 @@ fn run(
         }
         Job::ResourceFile { dataset, resource } => {
             let dataset = &site.catalog.datasets[*dataset];
-            let ResourceLocation::File { source, .. } = &dataset.resources[*resource].location
+            let ResourceLocation::File {
+                source,
+                size,
+                sha256,
+                ..
+            } = &dataset.resources[*resource].location
             else {
                 unreachable!("planned only for file resources");
             };
@@ -442,15 +447,12 @@ fn run(
                     .unwrap_or_default()
             );
             let outcome = output
-                .copy(&path, source)
+                .copy(&path, source, *size, sha256)
                 .map_err(|source| RenderError::Write {
                     path: path.clone(),
                     source,
                 })?;
-            let len = std::fs::metadata(output.root().join(&path))
-                .map(|m| m.len())
-                .unwrap_or(0);
-            return Ok((path, outcome, false, len));
+            return Ok((path, outcome, false, *size));
         }
         _ => {
             let (path, template, context) = context_for(job, site, model);
