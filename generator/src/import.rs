@@ -155,12 +155,33 @@ const CSV_HEADERS: &[(&str, &[&str])] = &[
     ("source_url", &["来源链接", "链接", "source_url"]),
 ];
 
+/// Text of a CSV file: UTF-8 (with or without a byte-order mark), UTF-16 with a byte-order
+/// mark, or GB18030 (which includes GBK), the encoding spreadsheet programs on Chinese systems
+/// save CSV in.
+pub fn decode_spreadsheet_text(bytes: &[u8]) -> Result<String, ImportError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return Ok(text.to_string());
+    }
+    let (text, _, had_errors) = encoding_rs::GB18030.decode(bytes);
+    if had_errors {
+        return Err(ImportError::Csv(
+            "the file is neither UTF-8, UTF-16 nor GB18030 text; save it as CSV (UTF-8)".into(),
+        ));
+    }
+    Ok(text.into_owned())
+}
+
 /// Reads a CSV catalog with Chinese headers. Lists (关键字, 数据格式, 数据项) split on 、，,;；/ and spaces.
 pub fn read_csv(path: &Path) -> Result<Rows, ImportError> {
+    let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let text = decode_spreadsheet_text(&bytes)?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
-        .from_path(path)
-        .map_err(|e| ImportError::Csv(e.to_string()))?;
+        .from_reader(text.as_bytes());
     let headers: Vec<String> = reader
         .headers()
         .map_err(|e| ImportError::Csv(e.to_string()))?
@@ -480,6 +501,26 @@ mod tests {
         }
         let parsed: T = serde_saphyr::from_str(&yaml).unwrap();
         assert_eq!(parsed.title, text);
+    }
+
+    #[test]
+    fn csv_in_gbk_or_utf8_is_read() {
+        let (gbk, _, _) =
+            encoding_rs::GBK.encode("数据名称,数据提供方\n公交站点,南宁市交通运输局\n");
+        assert_eq!(
+            decode_spreadsheet_text(&gbk).unwrap(),
+            "数据名称,数据提供方\n公交站点,南宁市交通运输局\n"
+        );
+        assert_eq!(
+            decode_spreadsheet_text("\u{feff}标题".as_bytes()).unwrap(),
+            "标题"
+        );
+        assert!(decode_spreadsheet_text(&[0x81, 0x20, 0xff]).is_err());
+        // UTF-16 with a byte-order mark, as spreadsheets save "Unicode text".
+        assert_eq!(
+            decode_spreadsheet_text(&[0xff, 0xfe, 0x07, 0x68, 0x98, 0x98]).unwrap(),
+            "标题"
+        );
     }
 
     #[test]
