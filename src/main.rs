@@ -351,7 +351,6 @@ fn import(file: &Path, content: &Path, sample: usize, source: &str) -> u8 {
     };
     let rows = generator::import::sample(rows, sample);
     let options = generator::import::ImportOptions {
-        sample,
         source_name: source.to_string(),
     };
     match generator::import::write_records(&rows, content, &Divisions::guangxi(), &options) {

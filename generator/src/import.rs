@@ -72,8 +72,6 @@ pub struct ImportReport {
 /// Options of an import.
 #[derive(Debug, Clone, Default)]
 pub struct ImportOptions {
-    /// Keep only this many rows, chosen evenly across the 14 cities (0 = all).
-    pub sample: usize,
     /// Name of the source, for the review note (e.g. `data.gxzf.gov.cn`).
     pub source_name: String,
 }

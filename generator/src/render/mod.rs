@@ -511,7 +511,7 @@ fn context_for(job: &Job, site: &Site<'_>, model: &SiteModel) -> (String, &'stat
             let dataset = &site.catalog.datasets[*i];
             let path = format!("datasets/{}/index.html", dataset.id);
             let mut c = base_context(site, model, &path, &dataset.title, "datasets");
-            c.insert("dataset", &DatasetView::new(dataset, site, model));
+            c.insert("dataset", &DatasetView::new(dataset, site));
             c.insert("department", &model.departments[&dataset.department.0]);
             let related: Vec<&Card> = model
                 .related(*i, dataset)

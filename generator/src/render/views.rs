@@ -609,7 +609,7 @@ struct ReviewView {
 }
 
 impl<'a> DatasetView<'a> {
-    pub(super) fn new(d: &'a Dataset, site: &'a Site<'_>, _model: &SiteModel) -> DatasetView<'a> {
+    pub(super) fn new(d: &'a Dataset, site: &'a Site<'_>) -> DatasetView<'a> {
         let domain_name = site
             .config
             .domain_by_slug(&d.domain)
