@@ -274,7 +274,7 @@ pub(crate) fn run_build(site: &SiteArgs, out: &Path, json: bool, quiet: bool) ->
             if let generator::BuildError::Leak(leaks) = &err {
                 for leak in leaks {
                     text.push_str(&format!(
-                        "\n  {} mentions withheld dataset `{}` (found `{}`); the file was removed",
+                        "\n  {} mentions withheld dataset `{}` (found `{}`); not published",
                         leak.file, leak.dataset, leak.found
                     ));
                 }

@@ -409,3 +409,35 @@ fn misnamed_department_file_is_explained() {
         run.stdout
     );
 }
+
+/// A public record that mentions a withheld one (its id or title) is refused before any byte of
+/// it is written, and the build fails naming the file and the dataset.
+#[test]
+fn mentions_of_withheld_records_are_never_written() {
+    let fixture = built();
+    fixture.record(
+        "leaky.yaml",
+        "title: 泄露测试\nsummary: 详见执法人员涉密名册（secret-roster）。\ndomain: 交通运输\nopen_type: 无条件开放\nupdate_frequency: 每月\nmodified: 2024-12-01\nreviews:\n  security: { date: 2024-01-01 }\n",
+    );
+    let run = fixture.build();
+    assert_eq!(run.status, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("datasets/leaky/index.html mentions withheld dataset `secret-roster`"),
+        "{}",
+        run.stderr
+    );
+    assert!(!fixture.path("public/datasets/leaky/index.html").exists());
+    // Listings that would show its snippet are refused too, and their old versions removed.
+    assert!(run.stderr.contains("datasets/index.html"), "{}", run.stderr);
+    assert!(!fixture.path("public/datasets/index.html").exists());
+    for file in files(&fixture.path("public")) {
+        let text =
+            String::from_utf8_lossy(&std::fs::read(fixture.path("public").join(&file)).unwrap())
+                .into_owned();
+        assert!(
+            !text.contains("涉密名册") && !text.contains("secret-roster"),
+            "{file} leaks"
+        );
+    }
+}

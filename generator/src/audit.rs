@@ -1,9 +1,14 @@
-//! Audit: after everything is written, scan every output file for the ids and titles of
-//! withheld datasets. A hit means a leak, and the build fails.
+//! Audit: no output file may mention a withheld dataset (its id or its title).
+//!
+//! Every file the build produces is scanned before it is written, so a leak never reaches the
+//! output folder; at the end of the build every file in the folder that was not scanned on the
+//! way in is read and scanned. Any hit fails the build.
 
+use std::collections::{BTreeSet, HashSet};
+use std::io::Read;
 use std::path::Path;
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -20,55 +25,133 @@ pub struct Leak {
     pub found: String,
 }
 
-/// Scans every file under `root` for withheld ids (as whole slugs) and titles.
-///
-/// Titles that a public dataset also carries are skipped: they say nothing about the withheld one.
-pub fn scan(
-    root: &Path,
-    withheld: &[Withheld],
-    public_titles: &[&str],
-) -> std::io::Result<Vec<Leak>> {
-    let mut patterns: Vec<(String, usize, bool)> = Vec::new(); // (text, withheld index, is_id)
-    for (i, w) in withheld.iter().enumerate() {
-        patterns.push((w.id.clone(), i, true));
-        if !w.title.is_empty() && !public_titles.contains(&w.title.as_str()) {
-            patterns.push((w.title.clone(), i, false));
+/// A withheld id or title to look for.
+struct Pattern {
+    text: String,
+    dataset: String,
+    is_id: bool,
+}
+
+/// Finds mentions of withheld datasets in bytes and files.
+pub struct Auditor {
+    matcher: AhoCorasick,
+    patterns: Vec<Pattern>,
+    longest: usize,
+}
+
+impl Auditor {
+    /// An auditor for these withheld datasets; `None` when nothing is withheld.
+    ///
+    /// Titles that a public dataset also carries are skipped: they say nothing about the
+    /// withheld one.
+    pub fn new(withheld: &[Withheld], public_titles: &[&str]) -> Option<Auditor> {
+        let public_titles: HashSet<&str> = public_titles.iter().copied().collect();
+        let mut patterns = Vec::new();
+        for w in withheld {
+            patterns.push(Pattern {
+                text: w.id.clone(),
+                dataset: w.id.clone(),
+                is_id: true,
+            });
+            if !w.title.is_empty() && !public_titles.contains(w.title.as_str()) {
+                patterns.push(Pattern {
+                    text: w.title.clone(),
+                    dataset: w.id.clone(),
+                    is_id: false,
+                });
+            }
         }
+        if patterns.is_empty() {
+            return None;
+        }
+        // A full DFA: with thousands of patterns it scans several times faster than the
+        // default automaton, for a few MB of memory.
+        let matcher = AhoCorasickBuilder::new()
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(patterns.iter().map(|p| p.text.as_bytes()))
+            .ok()?;
+        let longest = patterns.iter().map(|p| p.text.len()).max().unwrap_or(0);
+        Some(Auditor {
+            matcher,
+            patterns,
+            longest,
+        })
     }
-    if patterns.is_empty() {
-        return Ok(Vec::new());
+
+    /// Mentions in `bytes`, reported against the output path `file`.
+    pub fn scan(&self, file: &str, bytes: &[u8]) -> Vec<Leak> {
+        let mut found: Vec<Leak> = Vec::new();
+        for m in self.matcher.find_overlapping_iter(bytes) {
+            let pattern = &self.patterns[m.pattern().as_usize()];
+            if pattern.is_id && !whole_slug(bytes, m.start(), m.end()) {
+                continue;
+            }
+            let leak = Leak {
+                file: file.to_string(),
+                dataset: pattern.dataset.clone(),
+                found: pattern.text.clone(),
+            };
+            if !found.contains(&leak) {
+                found.push(leak);
+            }
+        }
+        found
     }
-    let matcher =
-        AhoCorasick::new(patterns.iter().map(|p| p.0.as_bytes())).map_err(std::io::Error::other)?;
-    let files: Vec<walkdir::DirEntry> = walkdir::WalkDir::new(root)
+
+    /// Mentions in the file at `path`, read in chunks (resource files can be large).
+    pub fn scan_file(&self, file: &str, path: &Path) -> std::io::Result<Vec<Leak>> {
+        const CHUNK: usize = 1 << 20;
+        let mut reader = std::fs::File::open(path)?;
+        let overlap = self.longest + 1;
+        let mut window: Vec<u8> = Vec::with_capacity(CHUNK + overlap);
+        let mut buffer = vec![0u8; CHUNK];
+        let mut found: Vec<Leak> = Vec::new();
+        loop {
+            let n = reader.read(&mut buffer)?;
+            if n == 0 {
+                break;
+            }
+            window.extend_from_slice(&buffer[..n]);
+            for leak in self.scan(file, &window) {
+                if !found.contains(&leak) {
+                    found.push(leak);
+                }
+            }
+            // Keep the tail, so a mention across two chunks is still seen.
+            let keep = window.len().min(overlap);
+            window.drain(..window.len() - keep);
+        }
+        Ok(found)
+    }
+}
+
+/// The build-end pass: every file under `root` not in `scanned` is read and scanned.
+/// Returns the leaks, sorted.
+pub fn scan_unscanned(
+    root: &Path,
+    auditor: &Auditor,
+    scanned: &BTreeSet<String>,
+) -> std::io::Result<Vec<Leak>> {
+    let files: Vec<(String, std::path::PathBuf)> = walkdir::WalkDir::new(root)
         .into_iter()
         .filter_map(|e| e.ok())
         .filter(|e| e.file_type().is_file())
+        .map(|e| (crate::load::relative(root, e.path()), e.into_path()))
+        .filter(|(rel, _)| !scanned.contains(rel))
         .collect();
     let leaks: Vec<Vec<Leak>> = files
         .par_iter()
-        .map(|entry| -> std::io::Result<Vec<Leak>> {
-            let bytes = std::fs::read(entry.path())?;
-            let mut found = Vec::new();
-            for m in matcher.find_overlapping_iter(&bytes) {
-                let (text, index, is_id) = &patterns[m.pattern().as_usize()];
-                if *is_id && !whole_slug(&bytes, m.start(), m.end()) {
-                    continue;
-                }
-                found.push(Leak {
-                    file: crate::load::relative(root, entry.path()),
-                    dataset: withheld[*index].id.clone(),
-                    found: text.clone(),
-                });
-            }
-            found.dedup();
-            Ok(found)
-        })
+        .map(|(rel, path)| auditor.scan_file(rel, path))
         .collect::<std::io::Result<_>>()?;
     let mut leaks: Vec<Leak> = leaks.into_iter().flatten().collect();
-    leaks.sort_by(|a, b| (&a.file, &a.dataset).cmp(&(&b.file, &b.dataset)));
-    leaks.dedup();
+    sort(&mut leaks);
     Ok(leaks)
+}
+
+/// Sorts leaks by file and dataset and removes repeats.
+pub fn sort(leaks: &mut Vec<Leak>) {
+    leaks.sort_by(|a, b| (&a.file, &a.dataset, &a.found).cmp(&(&b.file, &b.dataset, &b.found)));
+    leaks.dedup();
 }
 
 /// Whether the match is not part of a longer slug (so `bus` does not match `bus-stops`).
@@ -84,25 +167,53 @@ mod tests {
     use super::*;
     use crate::policy::WithholdReason;
 
-    #[test]
-    fn finds_ids_as_whole_slugs_and_titles() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("a.html"),
-            "<a href=\"datasets/secret-1/\">x</a>",
-        )
-        .unwrap();
-        std::fs::write(dir.path().join("b.html"), "secret-12 is public").unwrap();
-        std::fs::write(dir.path().join("c.html"), "标题：涉密名单").unwrap();
+    fn auditor(public_titles: &[&str]) -> Auditor {
         let withheld = vec![Withheld {
             id: "secret-1".into(),
             title: "涉密名单".into(),
             record_path: "x.yaml".into(),
             reason: WithholdReason::NotOpen,
         }];
-        let leaks = scan(dir.path(), &withheld, &[]).unwrap();
+        Auditor::new(&withheld, public_titles).unwrap()
+    }
+
+    #[test]
+    fn finds_ids_as_whole_slugs_and_titles() {
+        let audit = auditor(&[]);
+        assert_eq!(
+            audit
+                .scan("a.html", b"<a href=\"datasets/secret-1/\">x</a>")
+                .len(),
+            1
+        );
+        assert!(audit.scan("b.html", b"secret-12 is public").is_empty());
+        assert_eq!(
+            audit.scan("c.html", "标题：涉密名单".as_bytes())[0].found,
+            "涉密名单"
+        );
+        // A title that a public dataset shares is not evidence of a leak.
+        assert!(
+            auditor(&["涉密名单"])
+                .scan("c.html", "涉密名单".as_bytes())
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn build_end_pass_reads_only_unscanned_files_and_sees_across_chunks() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut big = vec![b'x'; (1 << 20) - 3];
+        big.extend_from_slice(b" secret-1 ");
+        std::fs::write(dir.path().join("big.csv"), &big).unwrap();
+        std::fs::write(dir.path().join("seen.html"), "secret-1").unwrap();
+        let scanned = BTreeSet::from(["seen.html".to_string()]);
+        let leaks = scan_unscanned(dir.path(), &auditor(&[]), &scanned).unwrap();
         let files: Vec<&str> = leaks.iter().map(|l| l.file.as_str()).collect();
-        assert_eq!(files, vec!["a.html", "c.html"]);
-        assert!(scan(dir.path(), &withheld, &["涉密名单"]).unwrap().len() == 1);
+        assert_eq!(files, vec!["big.csv"]);
+    }
+
+    #[test]
+    fn nothing_withheld_needs_no_auditor() {
+        assert!(Auditor::new(&[], &[]).is_none());
     }
 }

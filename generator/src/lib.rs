@@ -28,7 +28,7 @@ use serde::Serialize;
 use crate::config::SiteConfig;
 use crate::diagnostics::Diagnostic;
 use crate::divisions::Divisions;
-use crate::policy::{PublicCatalog, Withheld};
+use crate::policy::PublicCatalog;
 
 /// What to build and where.
 #[derive(Debug, Clone)]
@@ -109,8 +109,8 @@ pub enum BuildError {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// Withheld records were found in the output; the offending files were removed.
-    #[error("{} withheld record mention(s) found in the output", .0.len())]
+    /// Output mentioned withheld records; those files were not written (or were removed).
+    #[error("{} mention(s) of withheld records refused", .0.len())]
     Leak(Vec<audit::Leak>),
 }
 
@@ -147,7 +147,14 @@ pub fn build(
         path: options.output.display().to_string(),
         source,
     };
-    let output = write::Output::new(&options.output).map_err(output_error)?;
+    let public_titles: Vec<&str> = checked
+        .catalog
+        .datasets
+        .iter()
+        .map(|d| d.title.as_str())
+        .collect();
+    let auditor = audit::Auditor::new(&checked.catalog.withheld, &public_titles);
+    let output = write::Output::new(&options.output, auditor).map_err(output_error)?;
     let build_date = options
         .build_date
         .or_else(|| {
@@ -172,7 +179,21 @@ pub fn build(
     let render_seconds = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
-    audit_output(&options.output, &checked.catalog)?;
+    // Build-end audit: rendering refused every file that mentioned a withheld dataset; now
+    // every file in the folder that did not pass that check is read and scanned.
+    let mut leaks = stats.leaks.clone();
+    if let Some(auditor) = output.auditor() {
+        let unscanned = audit::scan_unscanned(&options.output, auditor, &stats.produced)
+            .map_err(output_error)?;
+        for leak in &unscanned {
+            let _ = std::fs::remove_file(options.output.join(&leak.file));
+        }
+        leaks.extend(unscanned);
+    }
+    if !leaks.is_empty() {
+        audit::sort(&mut leaks);
+        return Err(BuildError::Leak(leaks));
+    }
     Ok(BuildReport {
         published: checked.catalog.datasets.len(),
         rejected: checked.rejected.len(),
@@ -187,22 +208,4 @@ pub fn build(
         render_seconds,
         audit_seconds: started.elapsed().as_secs_f64(),
     })
-}
-
-/// Scans the output for withheld records; removes every file that mentions one.
-pub fn audit_output(root: &Path, catalog: &PublicCatalog) -> Result<(), BuildError> {
-    let public_titles: Vec<&str> = catalog.datasets.iter().map(|d| d.title.as_str()).collect();
-    let withheld: &[Withheld] = &catalog.withheld;
-    let leaks =
-        audit::scan(root, withheld, &public_titles).map_err(|source| BuildError::Output {
-            path: root.display().to_string(),
-            source,
-        })?;
-    if leaks.is_empty() {
-        return Ok(());
-    }
-    for leak in &leaks {
-        let _ = std::fs::remove_file(root.join(&leak.file));
-    }
-    Err(BuildError::Leak(leaks))
 }

@@ -139,12 +139,19 @@ pub fn write_catalog(root: &Path, records: usize) -> std::io::Result<()> {
         );
         let _ = writeln!(y, "domain: {domain}");
         let _ = writeln!(y, "keywords: [{subject}, {suffix}, {place}]");
-        let open_type = if i % 3 == 0 {
+        // About 2% of a real catalog is never published: 不予开放 records and suspended ones.
+        // They keep the build-end audit honest in the benchmark.
+        let open_type = if i % 50 == 49 {
+            "不予开放"
+        } else if i % 3 == 0 {
             "有条件开放"
         } else {
             "无条件开放"
         };
         let _ = writeln!(y, "open_type: {open_type}");
+        if i % 97 == 96 {
+            let _ = writeln!(y, "status: suspended");
+        }
         if i % 3 == 0 {
             let _ = writeln!(
                 y,

@@ -1,9 +1,23 @@
 //! Write: put bytes on disk deterministically, only when they change, and remove what the
-//! current build no longer produces (a withdrawn dataset's page must not linger).
+//! current build no longer produces (a withdrawn dataset's page must not linger). With an
+//! auditor, bytes that mention a withheld dataset are refused before they touch the disk.
 
 use std::collections::BTreeSet;
 use std::io;
 use std::path::{Path, PathBuf};
+
+use crate::audit::{Auditor, Leak};
+
+/// Why a file was not written.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// The file system failed.
+    #[error(transparent)]
+    Io(#[from] io::Error),
+    /// The bytes mention a withheld dataset; nothing was written.
+    #[error("mentions a withheld dataset")]
+    Leak(Vec<Leak>),
+}
 
 /// What happened to one output file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,18 +29,24 @@ pub enum WriteOutcome {
 }
 
 /// The output folder.
-#[derive(Debug, Clone)]
 pub struct Output {
     root: PathBuf,
+    auditor: Option<Auditor>,
 }
 
 impl Output {
-    /// An output rooted at `root` (created if missing).
-    pub fn new(root: &Path) -> io::Result<Output> {
+    /// An output rooted at `root` (created if missing) that refuses bytes `auditor` objects to.
+    pub fn new(root: &Path, auditor: Option<Auditor>) -> io::Result<Output> {
         std::fs::create_dir_all(root)?;
         Ok(Output {
             root: root.to_path_buf(),
+            auditor,
         })
+    }
+
+    /// The auditor every write goes through, if anything is withheld.
+    pub fn auditor(&self) -> Option<&Auditor> {
+        self.auditor.as_ref()
     }
 
     /// The output folder.
@@ -35,7 +55,13 @@ impl Output {
     }
 
     /// Writes `bytes` to `rel` (a `/`-separated path) unless the file already holds them.
-    pub fn write(&self, rel: &str, bytes: &[u8]) -> io::Result<WriteOutcome> {
+    pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<WriteOutcome, WriteError> {
+        if let Some(auditor) = &self.auditor {
+            let leaks = auditor.scan(rel, bytes);
+            if !leaks.is_empty() {
+                return Err(WriteError::Leak(leaks));
+            }
+        }
         let path = self.root.join(rel);
         let existing = std::fs::metadata(&path).ok();
         if let Some(meta) = &existing
@@ -70,11 +96,17 @@ impl Output {
         source: &Path,
         size: u64,
         sha256: &str,
-    ) -> io::Result<WriteOutcome> {
+    ) -> Result<WriteOutcome, WriteError> {
         let path = self.root.join(rel);
         if std::fs::metadata(&path).is_ok_and(|m| m.len() == size)
             && crate::digest::hash_file(&path).is_ok_and(|(_, hash)| hash == sha256)
         {
+            if let Some(auditor) = &self.auditor {
+                let leaks = auditor.scan_file(rel, &path)?;
+                if !leaks.is_empty() {
+                    return Err(WriteError::Leak(leaks));
+                }
+            }
             return Ok(WriteOutcome::Unchanged);
         }
         if let Some(parent) = path.parent() {
@@ -85,10 +117,17 @@ impl Output {
         let (copied_size, copied_hash) = crate::digest::hash_file(&tmp)?;
         if copied_size != size || copied_hash != sha256 {
             let _ = std::fs::remove_file(&tmp);
-            return Err(io::Error::other(format!(
+            return Err(WriteError::Io(io::Error::other(format!(
                 "{} changed while the site was built; build again",
                 source.display()
-            )));
+            ))));
+        }
+        if let Some(auditor) = &self.auditor {
+            let leaks = auditor.scan_file(rel, &tmp)?;
+            if !leaks.is_empty() {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(WriteError::Leak(leaks));
+            }
         }
         std::fs::rename(&tmp, &path)?;
         Ok(WriteOutcome::Written)
@@ -126,7 +165,7 @@ mod tests {
     #[test]
     fn writes_only_changed_files_and_removes_stale_ones() {
         let dir = tempfile::tempdir().unwrap();
-        let out = Output::new(dir.path()).unwrap();
+        let out = Output::new(dir.path(), None).unwrap();
         assert_eq!(
             out.write("a/b.html", b"one").unwrap(),
             WriteOutcome::Written

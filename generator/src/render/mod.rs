@@ -8,19 +8,20 @@ pub mod markdown;
 mod views;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::NaiveDate;
 use rayon::prelude::*;
 use serde::Serialize;
 use tera::{Context, Tera};
 
+use crate::audit::Leak;
 use crate::config::SiteConfig;
 use crate::divisions::Divisions;
 use crate::load::MarkdownPage;
 use crate::model::{Dataset, ResourceLocation};
 use crate::policy::PublicCatalog;
-use crate::write::{Output, WriteOutcome};
+use crate::write::{Output, WriteError, WriteOutcome};
 use views::*;
 
 /// Templates and static assets of the default theme, embedded at compile time from `theme/`.
@@ -122,6 +123,8 @@ pub struct RenderStats {
     /// Every produced path, relative to the output root.
     #[serde(skip)]
     pub produced: BTreeSet<String>,
+    /// Files refused because they mention a withheld dataset; none of them was written.
+    pub leaks: Vec<Leak>,
 }
 
 /// Everything render needs: configuration, reference data, the public catalog, the pages.
@@ -235,30 +238,48 @@ pub fn render(
     let jobs = plan(site, &model);
     let total = jobs.len();
     let done = AtomicUsize::new(0);
-    let bytes = AtomicU64::new(0);
-    let results: Vec<(String, WriteOutcome, bool)> = jobs
+    let results: Vec<Produced> = jobs
         .par_iter()
         .map(|job| {
-            let (path, outcome, is_page, len) = run(job, site, &model, &tera, output)?;
-            bytes.fetch_add(len, Ordering::Relaxed);
+            let produced = run(job, site, &model, &tera, output)?;
             let n = done.fetch_add(1, Ordering::Relaxed) + 1;
             if n.is_multiple_of(256) || n == total {
                 progress(n, total);
             }
-            Ok((path, outcome, is_page))
+            Ok(produced)
         })
         .collect::<Result<_, RenderError>>()?;
-    let mut stats = RenderStats {
-        bytes: bytes.into_inner(),
-        ..RenderStats::default()
-    };
-    for (path, outcome, is_page) in results {
-        stats.files += 1;
-        stats.pages += usize::from(is_page);
-        stats.written += usize::from(outcome == WriteOutcome::Written);
-        stats.produced.insert(path);
+    let mut stats = RenderStats::default();
+    for produced in results {
+        match produced {
+            Produced::File {
+                path,
+                outcome,
+                is_page,
+                len,
+            } => {
+                stats.files += 1;
+                stats.pages += usize::from(is_page);
+                stats.written += usize::from(outcome == WriteOutcome::Written);
+                stats.bytes += len;
+                stats.produced.insert(path);
+            }
+            Produced::Refused(leaks) => stats.leaks.extend(leaks),
+        }
     }
+    crate::audit::sort(&mut stats.leaks);
     Ok(stats)
+}
+
+/// What one job produced: a file, or nothing because its bytes mention a withheld dataset.
+enum Produced {
+    File {
+        path: String,
+        outcome: WriteOutcome,
+        is_page: bool,
+        len: u64,
+    },
+    Refused(Vec<Leak>),
 }
 
 fn plan(site: &Site<'_>, model: &SiteModel) -> Vec<Job> {
@@ -420,7 +441,7 @@ fn run(
     model: &SiteModel,
     tera: &Tera,
     output: &Output,
-) -> Result<(String, WriteOutcome, bool, u64), RenderError> {
+) -> Result<Produced, RenderError> {
     let (path, bytes, is_page): (String, Vec<u8>, bool) = match job {
         Job::Asset(path, content) => (path.to_string(), content.as_bytes().to_vec(), false),
         Job::Json(path, value) => {
@@ -446,13 +467,8 @@ fn run(
                     .published_path()
                     .unwrap_or_default()
             );
-            let outcome = output
-                .copy(&path, source, *size, sha256)
-                .map_err(|source| RenderError::Write {
-                    path: path.clone(),
-                    source,
-                })?;
-            return Ok((path, outcome, false, *size));
+            let written = output.copy(&path, source, *size, sha256);
+            return produced(path, written, false, *size);
         }
         _ => {
             let (path, template, context) = context_for(job, site, model);
@@ -460,13 +476,26 @@ fn run(
             (path, html.into_bytes(), true)
         }
     };
-    let outcome = output
-        .write(&path, &bytes)
-        .map_err(|source| RenderError::Write {
-            path: path.clone(),
-            source,
-        })?;
-    Ok((path, outcome, is_page, bytes.len() as u64))
+    let written = output.write(&path, &bytes);
+    produced(path, written, is_page, bytes.len() as u64)
+}
+
+fn produced(
+    path: String,
+    written: Result<WriteOutcome, WriteError>,
+    is_page: bool,
+    len: u64,
+) -> Result<Produced, RenderError> {
+    match written {
+        Ok(outcome) => Ok(Produced::File {
+            path,
+            outcome,
+            is_page,
+            len,
+        }),
+        Err(WriteError::Leak(leaks)) => Ok(Produced::Refused(leaks)),
+        Err(WriteError::Io(source)) => Err(RenderError::Write { path, source }),
+    }
 }
 
 fn base_context(
