@@ -73,6 +73,10 @@ enum Command {
         /// Output format for diagnostics.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
+        /// Report only on this department's folder (repeatable). The whole catalog is still
+        /// read, so ids taken by other departments are caught.
+        #[arg(long = "department", value_name = "CODE")]
+        departments: Vec<String>,
     },
     /// Build, serve on 127.0.0.1, rebuild on change and reload the browser.
     Serve {
@@ -132,7 +136,11 @@ fn main() -> ExitCode {
             json,
             quiet,
         } => build(&site, &out, json, quiet),
-        Command::Check { site, format } => check(&site, format),
+        Command::Check {
+            site,
+            format,
+            departments,
+        } => check(&site, format, &departments),
         Command::Serve { site, out, port } => serve::run(site.config, site.content, out, port),
         Command::Import {
             file,
@@ -292,12 +300,50 @@ fn build(site: &SiteArgs, out: &Path, json: bool, quiet: bool) -> u8 {
     run_build(site, out, json, quiet).status
 }
 
-fn check(site: &SiteArgs, format: Format) -> u8 {
+fn check(site: &SiteArgs, format: Format, departments: &[String]) -> u8 {
     let Some(config) = load_config(&site.config) else {
         return EXIT_FAILED;
     };
+    for code in departments {
+        let folder = site.content.join("departments").join(code);
+        if !folder.is_dir() {
+            eprintln!("error: there is no department folder {}", folder.display());
+            eprintln!(
+                "  = help: the code is the folder's name under {}/departments/",
+                site.content.display()
+            );
+            return EXIT_FAILED;
+        }
+    }
     let divisions = Divisions::guangxi();
-    let checked = generator::check(&site.content, &config, &divisions);
+    let mut checked = generator::check(&site.content, &config, &divisions);
+    if !departments.is_empty() {
+        let folders: Vec<String> = departments
+            .iter()
+            .map(|code| {
+                format!(
+                    "{}/",
+                    generator::load::display_path(
+                        &site.content,
+                        &site.content.join("departments").join(code)
+                    )
+                )
+            })
+            .collect();
+        let mine = |file: &str| {
+            folders
+                .iter()
+                .any(|f| file.starts_with(f.as_str()) || format!("{file}/") == *f)
+        };
+        checked.diagnostics.retain(|d| mine(&d.file));
+        checked.rejected.retain(|file| mine(file));
+        checked.catalog.withheld.retain(|w| mine(&w.record_path));
+        checked.catalog.datasets.retain(|d| mine(&d.record_path));
+        checked
+            .catalog
+            .departments
+            .retain(|code, _| departments.contains(&code.0));
+    }
     let errors = checked.error_count();
     let warnings = checked.diagnostics.len() - errors;
     match format {

@@ -469,3 +469,40 @@ fn symlinked_pages_and_department_folders_are_not_read() {
     assert!(!fixture.path("public/host").exists());
     assert!(!fixture.path("public/departments/elsewhere").exists());
 }
+
+#[test]
+fn check_can_report_on_one_department() {
+    let fixture = Fixture::new("basic");
+    std::fs::create_dir_all(fixture.path("content/departments/other")).unwrap();
+    std::fs::write(
+        fixture.path("content/departments/other/department.yaml"),
+        "name: 其他部门\ncode: other\nregion: \"4502\"\n",
+    )
+    .unwrap();
+    // Another department's broken record does not fail this department's check…
+    std::fs::write(
+        fixture.path("content/departments/other/broken.yaml"),
+        "title: [\n",
+    )
+    .unwrap();
+    let run = fixture.run(&["check", "--department", "nn-transport"]);
+    assert_eq!(run.status, 0, "{}", run.stdout);
+    assert!(!run.stdout.contains("broken.yaml"));
+    // …but an id already taken elsewhere in the catalog still does.
+    std::fs::write(
+        fixture.path("content/departments/other/bus-stops.yaml"),
+        VALID,
+    )
+    .unwrap();
+    fixture.record("zz.yaml", format!("id: bus-stops\n{VALID}"));
+    let run = fixture.run(&["check", "--department", "nn-transport"]);
+    assert_eq!(run.status, 1, "{}", run.stdout);
+    assert_has(&run.stdout, &["error[duplicate-id]", "zz.yaml"]);
+    let run = fixture.run(&["check", "--department", "missing"]);
+    assert_eq!(run.status, 2);
+    assert!(
+        run.stderr.contains("there is no department folder"),
+        "{}",
+        run.stderr
+    );
+}
