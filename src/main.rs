@@ -221,6 +221,19 @@ pub(crate) fn run_build(site: &SiteArgs, out: &Path, json: bool, quiet: bool) ->
         .cloned()
         .collect();
     let problems = report::render_all(&errors);
+    // Without a readable departments folder there is no catalog: building would replace the
+    // published portal with an empty one.
+    if checked
+        .diagnostics
+        .iter()
+        .any(|d| d.code == "no-departments")
+    {
+        eprintln!("error: nothing was built; the output folder is left as it was");
+        return BuildOutcome {
+            status: EXIT_FAILED,
+            problems,
+        };
+    }
     let options = generator::BuildOptions {
         content: site.content.clone(),
         output: out.to_path_buf(),
@@ -270,7 +283,9 @@ pub(crate) fn run_build(site: &SiteArgs, out: &Path, json: bool, quiet: bool) ->
                     seconds
                 );
             }
-            let status = if summary.rejected > 0 {
+            // Any error (a rejected record, a broken department.yaml, a bad page) means some
+            // of the input did not make it into the site.
+            let status = if summary.rejected > 0 || !errors.is_empty() {
                 EXIT_REJECTED
             } else {
                 EXIT_OK

@@ -138,9 +138,10 @@ fn resolve(root: &Path, path: &str) -> Option<PathBuf> {
     let mut file = root.to_path_buf();
     for segment in path.split('/').filter(|s| !s.is_empty()) {
         let segment = percent_decode(segment)?;
+        // A decoded segment is one name: no separators, no parent, no hidden files.
         if segment == ".."
-            || segment.contains(['\\', '\0'])
-            || segment.starts_with('.') && segment != "." && !segment.starts_with(".well-known")
+            || segment.contains(['/', '\\', '\0'])
+            || segment.starts_with('.') && segment != "." && segment != ".well-known"
         {
             return None;
         }
@@ -151,7 +152,10 @@ fn resolve(root: &Path, path: &str) -> Option<PathBuf> {
     if file.is_dir() {
         file.push("index.html");
     }
-    file.is_file().then_some(file)
+    // Whatever the path said, the file must be inside the output folder.
+    let canonical = std::fs::canonicalize(&file).ok()?;
+    let root = std::fs::canonicalize(root).ok()?;
+    (canonical.starts_with(&root) && canonical.is_file()).then_some(canonical)
 }
 
 fn percent_decode(text: &str) -> Option<String> {

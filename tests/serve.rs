@@ -109,3 +109,37 @@ fn serve_builds_serves_and_rebuilds_on_change() {
     )
     .is_some_and(|(s, _)| s == 200)));
 }
+
+#[test]
+fn serve_never_leaves_the_output_folder() {
+    let fixture = Fixture::new("basic");
+    let port = free_port();
+    let _server = Server(
+        Command::new(env!("CARGO_BIN_EXE_kaifang"))
+            .args(["serve", "--port", &port.to_string()])
+            .current_dir(fixture.dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    assert!(
+        wait_for(Duration::from_secs(30), || get(port, "/").is_some()),
+        "server did not start"
+    );
+    for path in [
+        "/%2Fetc%2Fpasswd",
+        "/assets%2F..%2F..%2Fsite.toml",
+        "/..%2Fsite.toml",
+        "/%2e%2e/site.toml",
+        "/assets/..%5c..%5csite.toml",
+        "/../content/departments/nn-transport/secret-roster.yaml",
+    ] {
+        let (status, body) = get(port, path).unwrap();
+        assert_eq!(status, 404, "{path} was served");
+        assert!(
+            !body.contains("root:") && !body.contains("secret"),
+            "{path} leaked"
+        );
+    }
+}

@@ -441,3 +441,57 @@ fn mentions_of_withheld_records_are_never_written() {
         );
     }
 }
+
+#[test]
+fn build_refuses_to_clean_a_folder_it_did_not_make() {
+    let fixture = Fixture::new("basic");
+    let run = fixture.run(&["build", "--out", "."]);
+    assert_eq!(run.status, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("overlap") || run.stderr.contains("not made by `kaifang build`"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        fixture.path("site.toml").exists()
+            && fixture
+                .path("content/departments/nn-transport/bus-stops.yaml")
+                .exists()
+    );
+    std::fs::create_dir_all(fixture.path("docs")).unwrap();
+    std::fs::write(fixture.path("docs/notes.txt"), "keep me").unwrap();
+    let run = fixture.run(&["build", "--out", "docs"]);
+    assert_eq!(run.status, 2);
+    assert!(
+        run.stderr.contains("not made by `kaifang build`"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(fixture.read("docs/notes.txt"), "keep me");
+    let run = fixture.run(&["build", "--out", "content/public"]);
+    assert_eq!(run.status, 2);
+    assert!(run.stderr.contains("overlap"), "{}", run.stderr);
+}
+
+#[test]
+fn a_missing_content_folder_fails_without_touching_the_site() {
+    let fixture = built();
+    let before = files(&fixture.path("public"));
+    let run = fixture.run(&["build", "--out", "public", "--content", "contnet"]);
+    assert_eq!(run.status, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("no-departments") && run.stderr.contains("nothing was built"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(files(&fixture.path("public")), before);
+    // A broken department.yaml in a folder without datasets still counts as an error.
+    std::fs::create_dir_all(fixture.path("content/departments/empty-dept")).unwrap();
+    std::fs::write(
+        fixture.path("content/departments/empty-dept/department.yaml"),
+        "name: x\ncode: empty-dept\nregion: \"999\"\n",
+    )
+    .unwrap();
+    let run = fixture.build();
+    assert_eq!(run.status, 1, "{}", run.stderr);
+}

@@ -154,6 +154,13 @@ pub fn build(
         .map(|d| d.title.as_str())
         .collect();
     let auditor = audit::Auditor::new(&checked.catalog.withheld, &public_titles);
+    if overlaps(&options.output, &options.content) {
+        return Err(output_error(std::io::Error::other(format!(
+            "the output folder {} and the content folder {} overlap; build into a separate folder",
+            options.output.display(),
+            options.content.display()
+        ))));
+    }
     let output = write::Output::new(&options.output, auditor).map_err(output_error)?;
     let build_date = options
         .build_date
@@ -208,4 +215,35 @@ pub fn build(
         render_seconds,
         audit_seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// Whether one of two folders is, contains or lies inside the other.
+pub fn overlaps(a: &Path, b: &Path) -> bool {
+    let absolute = |p: &Path| {
+        // The output may not exist yet: resolve its nearest existing ancestor.
+        let mut existing = p.to_path_buf();
+        let mut rest = Vec::new();
+        while !existing.exists() {
+            match (
+                existing.file_name().map(|n| n.to_os_string()),
+                existing.parent(),
+            ) {
+                (Some(name), Some(parent)) => {
+                    rest.push(name);
+                    existing = parent.to_path_buf();
+                }
+                _ => break,
+            }
+        }
+        let base = if existing.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            existing
+        };
+        let mut full = std::fs::canonicalize(&base).unwrap_or(base);
+        full.extend(rest.iter().rev());
+        full
+    };
+    let (a, b) = (absolute(a), absolute(b));
+    a.starts_with(&b) || b.starts_with(&a)
 }

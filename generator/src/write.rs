@@ -19,6 +19,9 @@ pub enum WriteError {
     Leak(Vec<Leak>),
 }
 
+/// The file that marks a folder as kaifang's output.
+pub const MARKER: &str = ".kaifang-output";
+
 /// What happened to one output file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteOutcome {
@@ -36,8 +39,24 @@ pub struct Output {
 
 impl Output {
     /// An output rooted at `root` (created if missing) that refuses bytes `auditor` objects to.
+    ///
+    /// Every build removes what it did not produce, so a folder is only taken when it is new,
+    /// empty, or carries the marker an earlier build left: `--out .` must not wipe a checkout.
     pub fn new(root: &Path, auditor: Option<Auditor>) -> io::Result<Output> {
         std::fs::create_dir_all(root)?;
+        let marker = root.join(MARKER);
+        let empty = std::fs::read_dir(root)?.next().is_none();
+        if !empty && !marker.is_file() {
+            return Err(io::Error::other(format!(
+                "{} is not empty and was not made by `kaifang build`; every build removes files it \
+                 did not produce, so choose a new or empty folder",
+                root.display()
+            )));
+        }
+        std::fs::write(
+            &marker,
+            "This folder is written by `kaifang build`; files it does not produce are removed.\n",
+        )?;
         Ok(Output {
             root: root.to_path_buf(),
             auditor,
@@ -75,10 +94,7 @@ impl Output {
         }
         if existing.is_some() {
             // Replace beside, then rename, so a reader never sees half a changed file.
-            let tmp = path.with_extension(format!(
-                "{}.kaifang-tmp",
-                path.extension().and_then(|e| e.to_str()).unwrap_or("")
-            ));
+            let tmp = temporary(&path);
             std::fs::write(&tmp, bytes)?;
             std::fs::rename(&tmp, &path)?;
         } else {
@@ -112,7 +128,7 @@ impl Output {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        let tmp = path.with_extension("kaifang-tmp");
+        let tmp = temporary(&path);
         std::fs::copy(source, &tmp)?;
         let (copied_size, copied_hash) = crate::digest::hash_file(&tmp)?;
         if copied_size != size || copied_hash != sha256 {
@@ -143,7 +159,7 @@ impl Output {
             let rel = crate::load::relative(&self.root, entry.path());
             if entry.file_type().is_dir() {
                 dirs.push(entry.path().to_path_buf());
-            } else if !keep.contains(&rel) {
+            } else if !keep.contains(&rel) && rel != MARKER {
                 std::fs::remove_file(entry.path())?;
                 removed.push(rel);
             }
@@ -158,9 +174,30 @@ impl Output {
     }
 }
 
+/// A temporary name beside `path`, unique to it (two files of one folder never share one).
+fn temporary(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.kaifang-tmp"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refuses_a_folder_it_did_not_make() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("site.toml"), "x").unwrap();
+        let err = Output::new(dir.path(), None).err().unwrap();
+        assert!(err.to_string().contains("not made by `kaifang build`"));
+        assert!(dir.path().join("site.toml").exists());
+        let fresh = dir.path().join("public");
+        Output::new(&fresh, None).unwrap();
+        Output::new(&fresh, None).unwrap();
+    }
 
     #[test]
     fn writes_only_changed_files_and_removes_stale_ones() {
