@@ -506,3 +506,106 @@ fn check_can_report_on_one_department() {
         run.stderr
     );
 }
+
+#[test]
+fn a_format_cannot_name_a_parent_folder() {
+    let text = format!(
+        "{VALID}resources:\n  - {{ title: x, format: \"..\", url: \"https://example.test/a\" }}\n"
+    );
+    let (_, report) = check_with("dots.yaml", &text);
+    assert_has(
+        &report,
+        &[
+            "error[bad-format]: `..` is not a format name",
+            "dots.yaml:9:25",
+        ],
+    );
+}
+
+#[test]
+fn records_and_active_content_are_not_resources() {
+    let fixture = Fixture::new("basic");
+    let dir = fixture.path("content/departments/nn-transport/files");
+    std::fs::write(dir.join("page.html"), "<script>alert(1)</script>").unwrap();
+    std::fs::write(
+        dir.join("feed.xml"),
+        "<?xml-stylesheet href=\"x.xsl\"?><a/>",
+    )
+    .unwrap();
+    std::fs::write(dir.join("data.xml"), "<rows><row>1</row></rows>").unwrap();
+    fixture.record(
+        "r1.yaml",
+        format!("{VALID}resources:\n  - {{ title: x, format: YAML, file: secret-roster.yaml }}\n"),
+    );
+    fixture.record(
+        "r2.yaml",
+        format!("{VALID}resources:\n  - {{ title: x, format: HTML, file: files/page.html }}\n"),
+    );
+    fixture.record(
+        "r3.yaml",
+        format!("{VALID}resources:\n  - {{ title: x, format: XML, file: files/feed.xml }}\n"),
+    );
+    fixture.record(
+        "r4.yaml",
+        format!("{VALID}resources:\n  - {{ title: x, format: XML, file: files/data.xml }}\n"),
+    );
+    let run = fixture.check();
+    assert_eq!(run.status, 1);
+    assert_has(
+        &run.stdout,
+        &[
+            "error[path-is-record]",
+            "r1.yaml:9:37",
+            "error[active-content]",
+            "r2.yaml:9:37",
+            "r3.yaml:9:36",
+            "3 rejected",
+        ],
+    );
+    assert!(
+        !run.stdout.contains("r4.yaml:9"),
+        "plain XML data is fine:\n{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_withheld_datasets_file_stays_unpublished_even_when_shared() {
+    let fixture = Fixture::new("basic");
+    let dir = fixture.path("content/departments/nn-transport");
+    std::fs::write(
+        dir.join("files/roster.csv"),
+        "姓名,证件号\n张三,450103199001011234\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("files/copy.csv"),
+        "姓名,证件号\n张三,450103199001011234\n",
+    )
+    .unwrap();
+    let secret = std::fs::read_to_string(dir.join("secret-roster.yaml")).unwrap();
+    std::fs::write(
+        dir.join("secret-roster.yaml"),
+        format!("{secret}resources:\n  - {{ title: 名册, format: CSV, file: files/roster.csv }}\n"),
+    )
+    .unwrap();
+    fixture.record("shared.yaml", format!("{VALID}resources:\n  - {{ title: 同一文件, format: CSV, file: files/roster.csv }}\n  - {{ title: 同样内容, format: CSV, file: files/copy.csv }}\n"));
+    let run = fixture.build();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("warning[withheld-resource]"),
+        "{}",
+        run.stderr
+    );
+    assert!(fixture.path("public/datasets/shared/index.html").exists());
+    assert!(
+        !fixture
+            .path("public/datasets/shared/files/roster.csv")
+            .exists()
+    );
+    assert!(
+        !fixture
+            .path("public/datasets/shared/files/copy.csv")
+            .exists()
+    );
+}

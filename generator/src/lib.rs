@@ -126,9 +126,14 @@ pub fn check(content: &Path, config: &SiteConfig, divisions: &Divisions) -> Chec
         })
         .collect();
     let pages = load::load_pages(&content.join("pages"), &mut diagnostics);
-    let validated = validate::merge(results, diagnostics);
+    let mut validated = validate::merge(results, diagnostics);
+    let (catalog, warnings) = policy::apply(validated.catalog);
+    validated.diagnostics.extend(warnings);
+    validated
+        .diagnostics
+        .sort_by_key(diagnostics::Diagnostic::sort_key);
     Checked {
-        catalog: policy::apply(validated.catalog),
+        catalog,
         diagnostics: validated.diagnostics,
         rejected: validated.rejected,
         pages,

@@ -7,7 +7,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::model::{Catalog, Dataset, Department, DeptCode, OpenType, Status};
+use std::collections::HashSet;
+
+use crate::diagnostics::Diagnostic;
+use crate::model::{Catalog, Dataset, Department, DeptCode, OpenType, ResourceLocation, Status};
 
 /// Why a dataset is kept out of every public file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -76,21 +79,60 @@ pub fn withhold_reason(dataset: &Dataset) -> Option<WithholdReason> {
 }
 
 /// Splits a catalog into its public part and the withheld list.
-pub fn apply(catalog: Catalog) -> PublicCatalog {
+///
+/// A file that is a resource of a withheld dataset is withheld with it, even when a public
+/// record lists the same file (by path or by content): such resources are dropped from the
+/// public record, with a warning returned for its department.
+pub fn apply(catalog: Catalog) -> (PublicCatalog, Vec<Diagnostic>) {
     let mut public = PublicCatalog {
         departments: catalog.departments,
         ..PublicCatalog::default()
     };
-    for dataset in catalog.datasets {
-        match withhold_reason(&dataset) {
-            None => public.datasets.push(dataset),
-            Some(reason) => public.withheld.push(Withheld {
+    // Files of withheld datasets, by path and by content (owned: few, and the catalog is
+    // consumed below without copying the public datasets).
+    let mut withheld_files: HashSet<std::path::PathBuf> = HashSet::new();
+    let mut withheld_hashes: HashSet<String> = HashSet::new();
+    for dataset in catalog
+        .datasets
+        .iter()
+        .filter(|d| withhold_reason(d).is_some())
+    {
+        for resource in &dataset.resources {
+            if let ResourceLocation::File { source, sha256, .. } = &resource.location {
+                withheld_files.insert(source.clone());
+                withheld_hashes.insert(sha256.clone());
+            }
+        }
+    }
+    let mut warnings = Vec::new();
+    for mut dataset in catalog.datasets {
+        if let Some(reason) = withhold_reason(&dataset) {
+            public.withheld.push(Withheld {
                 id: dataset.id.0,
                 title: dataset.title,
                 record_path: dataset.record_path,
                 reason,
-            }),
+            });
+            continue;
         }
+        let record_path = dataset.record_path.clone();
+        dataset.resources.retain(|resource| match &resource.location {
+            ResourceLocation::File { source, sha256, relative, .. }
+                if withheld_files.contains(source) || withheld_hashes.contains(sha256) =>
+            {
+                warnings.push(
+                    Diagnostic::warning(
+                        "withheld-resource",
+                        &record_path,
+                        format!("resource `{relative}` is also a resource of a dataset that is not published; it is left out"),
+                    )
+                    .help("a file of a 不予开放, suspended, withdrawn or unreviewed dataset stays unpublished; use a separate, de-sensitised file"),
+                );
+                false
+            }
+            _ => true,
+        });
+        public.datasets.push(dataset);
     }
-    public
+    (public, warnings)
 }

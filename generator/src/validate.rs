@@ -712,8 +712,10 @@ fn resource(
     dept_dir: &Path,
 ) -> Option<Resource> {
     let format_text = raw.format.value.trim();
+    // The format names a URL folder (formats/<format>/): it must start with a letter or digit.
     if format_text.is_empty()
         || format_text.len() > 16
+        || !format_text.starts_with(|c: char| c.is_ascii_alphanumeric())
         || !format_text
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '-'))
@@ -813,6 +815,30 @@ fn resource_file(
             return None;
         }
     }
+    let extension = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if path.components().count() == 1 && matches!(extension.as_str(), "yaml" | "yml") {
+        check.error(
+            "path-is-record",
+            file,
+            format!("`{text}` is a record of this folder, not a data file"),
+            "a record",
+            "records are never published as files; put the data itself in a file such as files/data.csv".into(),
+        );
+        return None;
+    }
+    if ACTIVE_EXTENSIONS.contains(&extension.as_str()) {
+        check.error(
+            "active-content",
+            file,
+            format!("`{text}` is a web page or script, which would run on the portal's own site"),
+            "active content",
+            "publish data in a data format (CSV, XLSX, JSON, XML, PDF …), or pack pages and scripts in a ZIP archive".into(),
+        );
+        return None;
+    }
     let canonical_dir = std::fs::canonicalize(dept_dir).ok()?;
     let canonical = match std::fs::canonicalize(&full) {
         Ok(c) if c.is_file() => c,
@@ -851,6 +877,16 @@ fn resource_file(
             return None;
         }
     };
+    if extension == "xml" && xml_is_active(&canonical) {
+        check.error(
+            "active-content",
+            file,
+            format!("`{text}` carries script, a stylesheet or XHTML, which a browser would run"),
+            "active content",
+            "publish plain XML data without <script>, <?xml-stylesheet?> or the XHTML namespace, or pack it in a ZIP archive".into(),
+        );
+        return None;
+    }
     let relative = path
         .components()
         .filter_map(|c| match c {
@@ -865,6 +901,27 @@ fn resource_file(
         size,
         sha256,
     })
+}
+
+/// File types a browser runs when served from the portal's own address.
+const ACTIVE_EXTENSIONS: &[&str] = &[
+    "html", "htm", "xhtml", "xht", "shtml", "svg", "svgz", "js", "mjs", "swf",
+];
+
+/// Whether an XML file holds something a browser would execute or render as a page.
+fn xml_is_active(path: &Path) -> bool {
+    let Ok(bytes) = std::fs::read(path) else {
+        return false;
+    };
+    let text = String::from_utf8_lossy(&bytes).to_ascii_lowercase();
+    [
+        "<script",
+        "xml-stylesheet",
+        "http://www.w3.org/1999/xhtml",
+        "javascript:",
+    ]
+    .iter()
+    .any(|needle| text.contains(needle))
 }
 
 #[cfg(test)]

@@ -75,6 +75,7 @@ impl Output {
 
     /// Writes `bytes` to `rel` (a `/`-separated path) unless the file already holds them.
     pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<WriteOutcome, WriteError> {
+        check_relative(rel)?;
         if let Some(auditor) = &self.auditor {
             let leaks = auditor.scan(rel, bytes);
             if !leaks.is_empty() {
@@ -113,6 +114,7 @@ impl Output {
         size: u64,
         sha256: &str,
     ) -> Result<WriteOutcome, WriteError> {
+        check_relative(rel)?;
         let path = self.root.join(rel);
         if std::fs::metadata(&path).is_ok_and(|m| m.len() == size)
             && crate::digest::hash_file(&path).is_ok_and(|(_, hash)| hash == sha256)
@@ -174,6 +176,22 @@ impl Output {
     }
 }
 
+/// Refuses an output path that is not a plain relative path: every part a name, none `.`,
+/// `..` or empty, so nothing is written outside the output folder or over another file.
+fn check_relative(rel: &str) -> io::Result<()> {
+    let plain = !rel.is_empty()
+        && rel
+            .split('/')
+            .all(|part| !part.is_empty() && part != "." && part != ".." && !part.contains('\\'));
+    if plain {
+        Ok(())
+    } else {
+        Err(io::Error::other(format!(
+            "refusing to write to the output path `{rel}`"
+        )))
+    }
+}
+
 /// A temporary name beside `path`, unique to it (two files of one folder never share one).
 fn temporary(path: &Path) -> PathBuf {
     let name = path
@@ -186,6 +204,22 @@ fn temporary(path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refuses_paths_that_are_not_plain() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = Output::new(&dir.path().join("out"), None).unwrap();
+        for rel in [
+            "../x.html",
+            "formats/../index.html",
+            "formats/./index.html",
+            "/etc/x",
+            "a//b",
+            "",
+        ] {
+            assert!(out.write(rel, b"x").is_err(), "{rel}");
+        }
+    }
 
     #[test]
     fn refuses_a_folder_it_did_not_make() {
