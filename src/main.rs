@@ -179,6 +179,17 @@ fn source_date() -> Option<chrono::NaiveDate> {
     chrono::DateTime::from_timestamp(seconds, 0).map(|t| t.date_naive())
 }
 
+/// The latest date a record may carry: SOURCE_DATE_EPOCH's day, else today (UTC).
+fn today() -> chrono::NaiveDate {
+    source_date().unwrap_or_else(|| {
+        let seconds = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        chrono::DateTime::from_timestamp(seconds, 0)
+            .map_or_else(Default::default, |t| t.date_naive())
+    })
+}
+
 /// Peak resident memory of this process in bytes (Linux), for the build summary.
 fn peak_memory() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -203,7 +214,7 @@ pub(crate) fn run_build(site: &SiteArgs, out: &Path, json: bool, quiet: bool) ->
         };
     };
     let divisions = Divisions::guangxi();
-    let checked = generator::check(&site.content, &config, &divisions);
+    let checked = generator::check(&site.content, &config, &divisions, Some(today()));
     let shown: Vec<_> = checked
         .diagnostics
         .iter()
@@ -331,7 +342,7 @@ fn check(site: &SiteArgs, format: Format, departments: &[String]) -> u8 {
         }
     }
     let divisions = Divisions::guangxi();
-    let mut checked = generator::check(&site.content, &config, &divisions);
+    let mut checked = generator::check(&site.content, &config, &divisions, Some(today()));
     if !departments.is_empty() {
         let folders: Vec<String> = departments
             .iter()

@@ -609,3 +609,69 @@ fn a_withheld_datasets_file_stays_unpublished_even_when_shared() {
             .exists()
     );
 }
+
+#[test]
+fn numbers_yaml_would_change_must_be_quoted() {
+    let (_, report) = check_with("hex.yaml", &format!("{VALID}region: 0x2D\n"));
+    assert_has(
+        &report,
+        &[
+            "error[quote-number]: `0x2D` is read by YAML as the number 45",
+            "hex.yaml:8:9",
+            "write `region: \"0x2D\"`",
+        ],
+    );
+    let (_, report) = check_with(
+        "phone.yaml",
+        &format!("{VALID}contact: {{ name: 科室, phone: 0o17 }}\n"),
+    );
+    assert_has(
+        &report,
+        &[
+            "error[quote-number]: `0o17` is read by YAML as the number 15",
+            "phone.yaml:8:29",
+        ],
+    );
+}
+
+#[test]
+fn dates_in_the_future_are_rejected() {
+    // The tests run with SOURCE_DATE_EPOCH at 2025-01-01.
+    let (_, report) = check_with("future.yaml", &format!("{VALID}modified: 2204-03-01\n"));
+    assert_has(
+        &report,
+        &[
+            "error[future-date]: `modified` 2204-03-01 is in the future",
+            "future.yaml:8:11",
+            "check the year",
+        ],
+    );
+}
+
+#[test]
+fn an_overlong_summary_is_rejected() {
+    let text = VALID.replace(
+        "summary: 摘要",
+        &format!("summary: \"{}\"", "> ".repeat(6000)),
+    );
+    let (_, report) = check_with("long.yaml", &text);
+    assert_has(
+        &report,
+        &[
+            "error[too-long]: `summary` is 12000 characters; at most 10000 are accepted",
+            "long.yaml:2:10",
+        ],
+    );
+}
+
+#[test]
+fn upper_case_extensions_are_records_too() {
+    let fixture = Fixture::new("basic");
+    fixture.record("Upper.YAML", VALID.replace("每月", "月度"));
+    let run = fixture.check();
+    assert_eq!(run.status, 1);
+    assert_has(
+        &run.stdout,
+        &["Upper.YAML:5:19", "did you mean `每月`?", "1 rejected"],
+    );
+}

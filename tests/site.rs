@@ -495,3 +495,35 @@ fn a_missing_content_folder_fails_without_touching_the_site() {
     let run = fixture.build();
     assert_eq!(run.status, 1, "{}", run.stderr);
 }
+
+#[test]
+fn a_failed_build_still_takes_withdrawn_datasets_down() {
+    let fixture = built();
+    assert!(
+        fixture
+            .path("public/datasets/taxi-fares/index.html")
+            .exists()
+    );
+    let record = fixture.path("content/departments/nn-transport/taxi-fares.yaml");
+    std::fs::write(
+        &record,
+        std::fs::read_to_string(&record).unwrap() + "status: withdrawn\n",
+    )
+    .unwrap();
+    // Make one page impossible to write: a folder stands where the file goes.
+    let blocked = fixture.path("public/datasets/bus-stops/index.html");
+    std::fs::remove_file(&blocked).unwrap();
+    std::fs::create_dir_all(blocked.join("x")).unwrap();
+    let run = fixture.build();
+    assert_eq!(run.status, 2, "{}", run.stderr);
+    assert!(!fixture.path("public/datasets/taxi-fares").exists());
+    for file in files(&fixture.path("public")) {
+        let text =
+            String::from_utf8_lossy(&std::fs::read(fixture.path("public").join(&file)).unwrap())
+                .into_owned();
+        assert!(
+            !text.contains("出租车运价") && !text.contains("taxi-fares"),
+            "{file} still mentions the withdrawn dataset"
+        );
+    }
+}

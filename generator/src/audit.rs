@@ -53,9 +53,21 @@ impl Auditor {
                 dataset: w.id.clone(),
                 is_id: true,
             });
-            if !w.title.is_empty() && !public_titles.contains(w.title.as_str()) {
+            if w.title.is_empty() || public_titles.contains(w.title.as_str()) {
+                continue;
+            }
+            // The title as it appears in HTML and in JSON, where escaping may change it.
+            let json = serde_json::to_string(&w.title).unwrap_or_default();
+            let mut forms = vec![
+                w.title.clone(),
+                crate::render::escape_html(&w.title),
+                json.trim_matches('"').to_string(),
+            ];
+            forms.sort();
+            forms.dedup();
+            for text in forms {
                 patterns.push(Pattern {
-                    text: w.title.clone(),
+                    text,
                     dataset: w.id.clone(),
                     is_id: false,
                 });
@@ -210,6 +222,29 @@ mod tests {
         let leaks = scan_unscanned(dir.path(), &auditor(&[]), &scanned).unwrap();
         let files: Vec<&str> = leaks.iter().map(|l| l.file.as_str()).collect();
         assert_eq!(files, vec!["big.csv"]);
+    }
+
+    #[test]
+    fn escaped_titles_are_found() {
+        let withheld = vec![Withheld {
+            id: "x-1".into(),
+            title: "名册<内部>\"版\"".into(),
+            record_path: "x.yaml".into(),
+            reason: WithholdReason::NotOpen,
+        }];
+        let audit = Auditor::new(&withheld, &[]).unwrap();
+        assert_eq!(
+            audit
+                .scan("a.html", "名册&lt;内部&gt;&quot;版&quot;".as_bytes())
+                .len(),
+            1
+        );
+        assert_eq!(
+            audit
+                .scan("a.json", "名册<内部>\\\"版\\\"".as_bytes())
+                .len(),
+            1
+        );
     }
 
     #[test]

@@ -271,7 +271,7 @@ pub fn sample(mut rows: Vec<(usize, ImportRow)>, n: usize) -> Vec<(usize, Import
         let key = match code.len() {
             0..=2 => "45".to_string(),
             4 => code,
-            _ => format!("{}-county", &code[..4]),
+            _ => format!("{}-county", code.get(..4).unwrap_or("45")),
         };
         buckets.entry(key).or_default().push(row);
     }

@@ -114,15 +114,21 @@ pub enum BuildError {
     Leak(Vec<audit::Leak>),
 }
 
-/// Loads, validates and applies policy; renders nothing.
-pub fn check(content: &Path, config: &SiteConfig, divisions: &Divisions) -> Checked {
+/// Loads, validates and applies policy; renders nothing. `today`, when given, is the latest
+/// date a record may carry (the CLI passes SOURCE_DATE_EPOCH's date or the current one).
+pub fn check(
+    content: &Path,
+    config: &SiteConfig,
+    divisions: &Divisions,
+    today: Option<NaiveDate>,
+) -> Checked {
     let started = Instant::now();
     let (folders, mut diagnostics) = load::department_folders(content);
     let results: Vec<validate::FolderResult> = folders
         .par_iter()
         .map(|dir| {
             let (folder, found) = load::load_folder(content, dir, &config.limits);
-            validate::validate_folder(folder, found, config, divisions)
+            validate::validate_folder(folder, found, config, divisions, today)
         })
         .collect();
     let pages = load::load_pages(&content.join("pages"), &mut diagnostics);
@@ -186,7 +192,15 @@ pub fn build(
         build_date,
     };
     let started = Instant::now();
-    let stats = render::render(&site, &output, progress)?;
+    let stats = match render::render(&site, &output, progress) {
+        Ok(stats) => stats,
+        Err(error) => {
+            // The build stopped half way, so stale files cannot be told from good ones; but
+            // nothing of a withheld dataset may stay published from an earlier build.
+            remove_withheld(&output, &checked.catalog);
+            return Err(error.into());
+        }
+    };
     let removed = output.remove_stale(&stats.produced).map_err(output_error)?;
     let render_seconds = started.elapsed().as_secs_f64();
 
@@ -220,6 +234,21 @@ pub fn build(
         render_seconds,
         audit_seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// After a failed build: removes the pages of withheld datasets and every file that mentions
+/// one, so a failure never leaves a withdrawn dataset online.
+fn remove_withheld(output: &write::Output, catalog: &PublicCatalog) {
+    for withheld in &catalog.withheld {
+        let _ = std::fs::remove_dir_all(output.root().join("datasets").join(&withheld.id));
+    }
+    if let Some(auditor) = output.auditor()
+        && let Ok(leaks) = audit::scan_unscanned(output.root(), auditor, &Default::default())
+    {
+        for leak in leaks {
+            let _ = std::fs::remove_file(output.root().join(&leak.file));
+        }
+    }
 }
 
 /// Whether one of two folders is, contains or lies inside the other.

@@ -50,9 +50,9 @@ pub struct RawContact {
     pub name: String,
     /// 职责 What the contact answers for.
     pub role: Option<String>,
-    /// 电话 Telephone.
+    /// 电话 Telephone (in quotes, so a leading zero stays).
     #[schemars(with = "Option<String>")]
-    pub phone: Option<Scalar>,
+    pub phone: Option<Spanned<Scalar>>,
     /// 电子邮箱 E-mail.
     #[schemars(with = "Option<String>")]
     pub email: Option<Text>,
@@ -337,10 +337,10 @@ pub fn load_folder(content: &Path, dir: &Path, limits: &Limits) -> (LoadedFolder
                 .filter(|e| e.file_type().is_ok_and(|t| t.is_file() || t.is_symlink()))
                 .map(|e| e.path())
                 .filter(|p| {
-                    matches!(
-                        p.extension().and_then(|e| e.to_str()),
-                        Some("yaml") | Some("yml")
-                    )
+                    // `.YAML` from an editor on another system is still a record.
+                    p.extension().is_some_and(|e| {
+                        e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml")
+                    })
                 })
                 .collect()
         })

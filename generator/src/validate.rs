@@ -33,16 +33,54 @@ pub struct Validated {
 struct Checker<'a> {
     rel: &'a str,
     source: &'a str,
+    today: Option<NaiveDate>,
     found: Vec<Diagnostic>,
 }
 
 impl<'a> Checker<'a> {
-    fn new(rel: &'a str, source: &'a str) -> Self {
+    fn new(rel: &'a str, source: &'a str, today: Option<NaiveDate>) -> Self {
         Checker {
             rel,
             source,
+            today,
             found: Vec::new(),
         }
+    }
+
+    /// The value's text exactly as written in the file.
+    fn written<T>(&self, value: &Spanned<T>) -> Option<String> {
+        let location = location_of(self.source, value)?;
+        Some(
+            location
+                .line_text
+                .chars()
+                .skip(location.column - 1)
+                .take(location.length)
+                .collect(),
+        )
+    }
+
+    /// A code or phone number written as a bare YAML number that YAML reads differently
+    /// (`0x2D` is 45, `0771…` loses its zero): ask for quotes rather than guess.
+    fn number_as_written(&mut self, key: &str, value: &Spanned<Scalar>) -> bool {
+        let Some(written) = self.written(value) else {
+            return true;
+        };
+        let written = written.trim();
+        if written.starts_with(['"', '\'']) || written == value.value.0 {
+            return true;
+        }
+        self.error(
+            "quote-number",
+            value,
+            format!(
+                "`{written}` is read by YAML as the number {}",
+                value.value.0
+            ),
+            "write it in quotes",
+            format!("write `{key}: \"{written}\"` so it keeps exactly these characters"),
+        );
+        false
     }
 
     fn error<T>(
@@ -100,6 +138,16 @@ impl<'a> Checker<'a> {
     fn date(&mut self, key: &str, value: &Option<Spanned<String>>) -> Option<NaiveDate> {
         let value = value.as_ref()?;
         match NaiveDate::parse_from_str(value.value.trim(), "%Y-%m-%d") {
+            Ok(date) if self.today.is_some_and(|today| date > today) => {
+                self.error(
+                    "future-date",
+                    value,
+                    format!("`{key}` {date} is in the future"),
+                    "after today",
+                    "a catalog records what already happened; check the year".into(),
+                );
+                None
+            }
             Ok(date) => Some(date),
             Err(_) => {
                 self.error(
@@ -115,6 +163,9 @@ impl<'a> Checker<'a> {
     }
 
     fn region(&mut self, divisions: &Divisions, value: &Spanned<Scalar>) -> Option<DivisionCode> {
+        if !self.number_as_written("region", value) {
+            return None;
+        }
         let code = value.value.0.trim();
         if divisions.get(code).is_some() {
             return Some(DivisionCode(code.to_string()));
@@ -167,7 +218,10 @@ impl<'a> Checker<'a> {
         }
         Contact {
             name: raw.name.trim().to_string(),
-            phone: raw.phone.as_ref().map(|p| p.0.trim().to_string()),
+            phone: raw.phone.as_ref().and_then(|p| {
+                self.number_as_written("phone", p)
+                    .then(|| p.value.0.trim().to_string())
+            }),
             email: raw.email.as_ref().map(|e| e.value.trim().to_string()),
             role: raw.role.clone(),
         }
@@ -187,14 +241,17 @@ pub struct FolderResult {
 
 /// Validates one loaded folder. Runs per folder, so the raw text of a folder is dropped as soon
 /// as it is checked rather than held for the whole catalog.
+///
+/// `today`, when given, is the latest date a record may carry.
 pub fn validate_folder(
     folder: LoadedFolder,
     mut diagnostics: Vec<Diagnostic>,
     config: &SiteConfig,
     divisions: &Divisions,
+    today: Option<NaiveDate>,
 ) -> FolderResult {
     let department = match &folder.department {
-        Some(file) => department(&folder.code, file, divisions, &mut diagnostics),
+        Some(file) => department(&folder.code, file, divisions, &mut diagnostics, today),
         None => None,
     };
     let Some(department) = department else {
@@ -222,7 +279,8 @@ pub fn validate_folder(
         .datasets
         .par_iter()
         .map(|record| {
-            let (dataset, found) = dataset(record, &department, &folder.dir, config, divisions);
+            let (dataset, found) =
+                dataset(record, &department, &folder.dir, config, divisions, today);
             (dataset, found, record.rel.clone())
         })
         .collect();
@@ -274,8 +332,9 @@ pub fn merge(folders: Vec<FolderResult>, diagnostics: Vec<Diagnostic>) -> Valida
     }
     // A record with any error is rejected, whether it failed to parse or to validate.
     for diagnostic in &out.diagnostics {
+        let file = diagnostic.file.to_ascii_lowercase();
         if diagnostic.is_error()
-            && (diagnostic.file.ends_with(".yaml") || diagnostic.file.ends_with(".yml"))
+            && (file.ends_with(".yaml") || file.ends_with(".yml"))
             && !diagnostic.file.ends_with("department.yaml")
         {
             out.rejected.push(diagnostic.file.clone());
@@ -293,9 +352,10 @@ fn department(
     file: &Loaded<RawDepartment>,
     divisions: &Divisions,
     diagnostics: &mut Vec<Diagnostic>,
+    today: Option<NaiveDate>,
 ) -> Option<Department> {
     let raw = &file.value;
-    let mut check = Checker::new(&file.rel, &file.source);
+    let mut check = Checker::new(&file.rel, &file.source, today);
     if !is_slug(folder_code) {
         check.found.push(
             Diagnostic::error(
@@ -369,9 +429,10 @@ fn dataset(
     dept_dir: &Path,
     config: &SiteConfig,
     divisions: &Divisions,
+    today: Option<NaiveDate>,
 ) -> (Option<Dataset>, Vec<Diagnostic>) {
     let raw = &file.value;
-    let mut check = Checker::new(&file.rel, &file.source);
+    let mut check = Checker::new(&file.rel, &file.source, today);
 
     let stem = file
         .path
@@ -409,7 +470,20 @@ fn dataset(
         }
     };
 
-    for (key, value) in [("title", &raw.title), ("summary", &raw.summary)] {
+    for (key, value, max) in [
+        ("title", &raw.title, 200),
+        ("summary", &raw.summary, MAX_SUMMARY_CHARS),
+    ] {
+        let length = value.value.chars().count();
+        if length > max {
+            check.error(
+                "too-long",
+                value,
+                format!("`{key}` is {length} characters; at most {max} are accepted"),
+                "too long",
+                format!("shorten the {key}; put long documentation in a resource file"),
+            );
+        }
         if value.value.trim().is_empty() {
             check.error(
                 "empty-value",
@@ -902,6 +976,10 @@ fn resource_file(
         sha256,
     })
 }
+
+/// Longest 数据摘要 accepted, in characters: an abstract, not a document (and a bound on
+/// Markdown rendering work, whose worst cases grow faster than the text).
+const MAX_SUMMARY_CHARS: usize = 10_000;
 
 /// File types a browser runs when served from the portal's own address.
 const ACTIVE_EXTENSIONS: &[&str] = &[

@@ -190,7 +190,7 @@ pub fn templates() -> Result<Tera, RenderError> {
 
 /// Escapes text for HTML content and quoted attributes. Unlike Tera's default it leaves `/`
 /// alone, so relative URLs stay readable.
-fn escape_html(input: &str) -> String {
+pub(crate) fn escape_html(input: &str) -> String {
     let mut out = String::with_capacity(input.len() + 16);
     let mut plain_from = 0;
     for (i, byte) in input.bytes().enumerate() {

@@ -644,7 +644,7 @@ impl<'a> DatasetView<'a> {
                         url: format!(
                             "datasets/{}/{}",
                             d.id,
-                            r.published_path().unwrap_or_default()
+                            percent_encode_path(&r.published_path().unwrap_or_default())
                         ),
                         external: false,
                         size: Some(human_size(*size)),
@@ -684,6 +684,20 @@ impl<'a> DatasetView<'a> {
     }
 }
 
+/// Percent-encodes each segment of a relative path, so names with spaces, `#`, `?`, `%` or
+/// Chinese characters still link to their file.
+fn percent_encode_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 /// Bytes in human units (KB = 1024 bytes).
 fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["B", "KB", "MB", "GB"];
@@ -697,5 +711,22 @@ fn human_size(bytes: u64) -> String {
         format!("{bytes} B")
     } else {
         format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_links_are_percent_encoded() {
+        assert_eq!(
+            percent_encode_path("files/50% #1?.csv"),
+            "files/50%25%20%231%3F.csv"
+        );
+        assert_eq!(
+            percent_encode_path("files/站点.csv"),
+            "files/%E7%AB%99%E7%82%B9.csv"
+        );
     }
 }
