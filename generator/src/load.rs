@@ -33,6 +33,15 @@ impl<'de> Deserialize<'de> for Scalar {
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Scalar, E> {
                 Ok(Scalar(v.to_string()))
             }
+            // `0771…` reads as a float in YAML; keep its value so validate can show what YAML
+            // made of it and ask for quotes.
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Scalar, E> {
+                Ok(Scalar(if v.fract() == 0.0 && v.abs() < 1e18 {
+                    format!("{}", v as i64)
+                } else {
+                    v.to_string()
+                }))
+            }
         }
         deserializer.deserialize_any(Visitor)
     }
