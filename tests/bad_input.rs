@@ -632,6 +632,17 @@ fn numbers_yaml_would_change_must_be_quoted() {
             "phone.yaml:8:29",
         ],
     );
+    let (_, report) = check_with(
+        "zero.yaml",
+        &format!("{VALID}contact: {{ name: 科室, phone: 07711234567 }}\n"),
+    );
+    assert_has(
+        &report,
+        &[
+            "error[quote-number]: `07711234567` is read by YAML as the number 7711234567",
+            "write `phone: \"07711234567\"`",
+        ],
+    );
 }
 
 #[test]
