@@ -131,7 +131,7 @@ pub fn check(
             validate::validate_folder(folder, found, config, divisions, today)
         })
         .collect();
-    let pages = load::load_pages(&content.join("pages"), &mut diagnostics);
+    let pages = load::load_pages(&content.join("pages"), &config.limits, &mut diagnostics);
     let mut validated = validate::merge(results, diagnostics);
     let (catalog, warnings) = policy::apply(validated.catalog);
     validated.diagnostics.extend(warnings);

@@ -708,7 +708,11 @@ const RESERVED_PAGE_NAMES: &[&str] = &[
 ];
 
 /// Reads the Markdown pages of `dir` (`content/pages/`), sorted by name.
-pub fn load_pages(dir: &Path, diagnostics: &mut Vec<Diagnostic>) -> Vec<MarkdownPage> {
+pub fn load_pages(
+    dir: &Path,
+    limits: &Limits,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<MarkdownPage> {
     let mut pages = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else {
         return pages;
@@ -757,6 +761,20 @@ pub fn load_pages(dir: &Path, diagnostics: &mut Vec<Diagnostic>) -> Vec<Markdown
                     "rename the page; these names are reserved: {}",
                     RESERVED_PAGE_NAMES.join(", ")
                 )),
+            );
+            continue;
+        }
+        // Pages may be longer than records, but not unbounded: Markdown work grows faster
+        // than the text in its worst cases.
+        let max = limits.max_record_bytes * 4;
+        if std::fs::metadata(&path).is_ok_and(|m| m.len() > max) {
+            diagnostics.push(
+                Diagnostic::error(
+                    "file-too-large",
+                    path.display().to_string(),
+                    format!("the page is larger than {max} bytes"),
+                )
+                .help("split the page or link to a document"),
             );
             continue;
         }
