@@ -527,3 +527,17 @@ fn a_failed_build_still_takes_withdrawn_datasets_down() {
         );
     }
 }
+
+#[test]
+fn region_tree_is_a_nested_list() {
+    let fixture = built();
+    let page = fixture.read("public/regions/index.html");
+    let tree = &page[page.find("<ul class=\"tree\">").unwrap()..];
+    let tree = &tree[..tree.find("</main>").unwrap()];
+    assert_eq!(tree.matches("<ul").count(), tree.matches("</ul>").count());
+    assert_eq!(tree.matches("<li>").count(), tree.matches("</li>").count());
+    // 南宁市 sits in a list inside 广西壮族自治区's item.
+    let region = tree.find("广西壮族自治区").unwrap();
+    let city = tree.find("南宁市").unwrap();
+    assert!(tree[region..city].contains("<ul>"), "{tree}");
+}

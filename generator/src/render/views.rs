@@ -114,6 +114,10 @@ pub(super) struct RegionRow {
     count: usize,
     depth: usize,
     level: &'static str,
+    /// Whether the next rows are this region's children (a nested list opens).
+    opens: bool,
+    /// How many nested lists close after this row.
+    closes: usize,
 }
 
 /// What the home page shows besides dataset cards.
@@ -547,12 +551,21 @@ fn regions(site: &Site<'_>, recent: &[usize]) -> (Vec<RegionGroup>, Vec<RegionRo
             count: e.count,
             depth,
             level: Level::from_code_length(code.len()).map_or("", |l| l.label()),
+            opens: false,
+            closes: 0,
         });
         if let Some(kids) = children.get(&code) {
             for kid in kids.iter().rev() {
                 stack.push((kid.clone(), depth + 1));
             }
         }
+    }
+    // Nesting for the template: a row opens a list when the next row is deeper, and closes
+    // as many lists as the next row is shallower.
+    for i in 0..rows.len() {
+        let next = rows.get(i + 1).map_or(0, |r| r.depth);
+        rows[i].opens = next > rows[i].depth;
+        rows[i].closes = rows[i].depth.saturating_sub(next);
     }
     (groups, rows)
 }
