@@ -155,15 +155,35 @@ fn duplicate_key_is_rejected() {
 
 #[test]
 fn duplicate_id_across_files_names_both() {
-    let text = format!("id: bus-stops\n{VALID}");
-    let (_, report) = check_with("zz-copy.yaml", &text);
+    // Neither claimant is published until a person decides; each is told where the other is.
+    let fixture = Fixture::new("basic");
+    std::fs::create_dir_all(fixture.path("content/departments/aaa")).unwrap();
+    std::fs::write(
+        fixture.path("content/departments/aaa/department.yaml"),
+        "name: 另一部门\ncode: aaa\nregion: \"4502\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        fixture.path("content/departments/aaa/zz.yaml"),
+        format!("id: bus-stops\n{VALID}"),
+    )
+    .unwrap();
+    let run = fixture.check();
+    assert_eq!(run.status, 1);
     assert_has(
-        &report,
+        &run.stdout,
         &[
-            "error[duplicate-id]: dataset id `bus-stops` is already used by content/departments/nn-transport/bus-stops.yaml",
-            "zz-copy.yaml",
+            "error[duplicate-id]: dataset id `bus-stops` is also used by content/departments/nn-transport/bus-stops.yaml",
+            "error[duplicate-id]: dataset id `bus-stops` is also used by content/departments/aaa/zz.yaml",
+            "2 datasets public",
         ],
     );
+    // The newcomer's own check fails too: it cannot quietly take the id over.
+    let run = fixture.run(&["check", "--department", "aaa"]);
+    assert_eq!(run.status, 1, "{}", run.stdout);
+    let run = fixture.build();
+    assert_eq!(run.status, 1);
+    assert!(!fixture.path("public/datasets/bus-stops").exists());
 }
 
 #[test]
@@ -685,4 +705,54 @@ fn upper_case_extensions_are_records_too() {
         &run.stdout,
         &["Upper.YAML:5:19", "did you mean `每月`?", "1 rejected"],
     );
+}
+
+/// A 不予开放 record that also fails validation must not lose its protection: its files stay
+/// unpublished even when a public record names them, and a record cannot be a resource however
+/// its path is spelled.
+#[test]
+fn a_rejected_withheld_record_stays_protected() {
+    let fixture = Fixture::new("basic");
+    let dir = fixture.path("content/departments/nn-transport");
+    std::fs::write(dir.join("files/roster.csv"), "姓名\n张三\n").unwrap();
+    let secret = std::fs::read_to_string(dir.join("secret-roster.yaml")).unwrap();
+    std::fs::write(
+        dir.join("secret-roster.yaml"),
+        format!("{secret}modified: 2099-01-01\nresources:\n  - {{ title: 名册, format: CSV, file: files/roster.csv }}\n"),
+    )
+    .unwrap();
+    fixture.record(
+        "sharer.yaml",
+        format!("{VALID}resources:\n  - {{ title: 名册, format: CSV, file: files/roster.csv }}\n  - {{ title: 记录, format: YAML, file: ./secret-roster.yaml }}\n"),
+    );
+    let run = fixture.build();
+    assert_has(
+        &run.stderr,
+        &["error[future-date]", "error[path-is-record]"],
+    );
+    assert!(
+        !fixture.path("public/datasets/sharer").exists(),
+        "sharer has an error and is rejected"
+    );
+    fixture.record(
+        "sharer.yaml",
+        format!("{VALID}resources:\n  - {{ title: 名册, format: CSV, file: files/roster.csv }}\n"),
+    );
+    let run = fixture.build();
+    assert_has(&run.stderr, &["warning[withheld-resource]"]);
+    assert!(fixture.path("public/datasets/sharer/index.html").exists());
+    assert!(
+        !fixture
+            .path("public/datasets/sharer/files/roster.csv")
+            .exists()
+    );
+    for file in common::files(&fixture.path("public")) {
+        let text =
+            String::from_utf8_lossy(&std::fs::read(fixture.path("public").join(&file)).unwrap())
+                .into_owned();
+        assert!(
+            !text.contains("执法人员涉密名册") && !text.contains("张三"),
+            "{file} leaks the rejected record"
+        );
+    }
 }

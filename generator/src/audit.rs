@@ -29,7 +29,6 @@ pub struct Leak {
 struct Pattern {
     text: String,
     dataset: String,
-    is_id: bool,
 }
 
 /// Finds mentions of withheld datasets in bytes and files.
@@ -44,23 +43,49 @@ impl Auditor {
     ///
     /// Titles that a public dataset also carries are skipped: they say nothing about the
     /// withheld one.
-    pub fn new(withheld: &[Withheld], public_titles: &[&str]) -> Option<Auditor> {
+    /// Ids of public datasets are skipped the same way (a rejected record may claim one).
+    pub fn new(
+        withheld: &[Withheld],
+        public_titles: &[&str],
+        public_ids: &[&str],
+    ) -> Option<Auditor> {
         let public_titles: HashSet<&str> = public_titles.iter().copied().collect();
+        let public_ids: HashSet<&str> = public_ids.iter().copied().collect();
         let mut patterns = Vec::new();
         for w in withheld {
-            patterns.push(Pattern {
-                text: w.id.clone(),
-                dataset: w.id.clone(),
-                is_id: true,
-            });
+            // An id is looked for where the portal would print it: in a link, as a JSON string,
+            // or as the text of an element. Bare words are left alone, so a withheld `page` or
+            // `bus` does not trip over ordinary text; titles catch prose mentions.
+            let id_forms = if public_ids.contains(w.id.as_str()) || w.id.is_empty() {
+                Vec::new()
+            } else {
+                vec![
+                    format!("datasets/{}/", w.id),
+                    format!("\"{}\"", w.id),
+                    format!(">{}<", w.id),
+                ]
+            };
+            for text in id_forms {
+                patterns.push(Pattern {
+                    text,
+                    dataset: w.id.clone(),
+                });
+            }
             if w.title.is_empty() || public_titles.contains(w.title.as_str()) {
                 continue;
             }
-            // The title as it appears in HTML and in JSON, where escaping may change it.
+            // The title as HTML (fully escaped, or `& < >` only, as the Markdown sanitiser
+            // writes it) and as JSON may differ from the raw text.
             let json = serde_json::to_string(&w.title).unwrap_or_default();
+            let minimal = w
+                .title
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;");
             let mut forms = vec![
                 w.title.clone(),
                 crate::render::escape_html(&w.title),
+                minimal,
                 json.trim_matches('"').to_string(),
             ];
             forms.sort();
@@ -69,7 +94,6 @@ impl Auditor {
                 patterns.push(Pattern {
                     text,
                     dataset: w.id.clone(),
-                    is_id: false,
                 });
             }
         }
@@ -95,9 +119,6 @@ impl Auditor {
         let mut found: Vec<Leak> = Vec::new();
         for m in self.matcher.find_overlapping_iter(bytes) {
             let pattern = &self.patterns[m.pattern().as_usize()];
-            if pattern.is_id && !whole_slug(bytes, m.start(), m.end()) {
-                continue;
-            }
             let leak = Leak {
                 file: file.to_string(),
                 dataset: pattern.dataset.clone(),
@@ -166,14 +187,6 @@ pub fn sort(leaks: &mut Vec<Leak>) {
     leaks.dedup();
 }
 
-/// Whether the match is not part of a longer slug (so `bus` does not match `bus-stops`).
-fn whole_slug(bytes: &[u8], start: usize, end: usize) -> bool {
-    let slug_byte = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
-    let before = start == 0 || !slug_byte(bytes[start - 1]);
-    let after = end == bytes.len() || !slug_byte(bytes[end]);
-    before && after
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,7 +199,7 @@ mod tests {
             record_path: "x.yaml".into(),
             reason: WithholdReason::NotOpen,
         }];
-        Auditor::new(&withheld, public_titles).unwrap()
+        Auditor::new(&withheld, public_titles, &[]).unwrap()
     }
 
     #[test]
@@ -215,9 +228,9 @@ mod tests {
     fn build_end_pass_reads_only_unscanned_files_and_sees_across_chunks() {
         let dir = tempfile::tempdir().unwrap();
         let mut big = vec![b'x'; (1 << 20) - 3];
-        big.extend_from_slice(b" secret-1 ");
+        big.extend_from_slice(b" datasets/secret-1/ ");
         std::fs::write(dir.path().join("big.csv"), &big).unwrap();
-        std::fs::write(dir.path().join("seen.html"), "secret-1").unwrap();
+        std::fs::write(dir.path().join("seen.html"), "datasets/secret-1/").unwrap();
         let scanned = BTreeSet::from(["seen.html".to_string()]);
         let leaks = scan_unscanned(dir.path(), &auditor(&[]), &scanned).unwrap();
         let files: Vec<&str> = leaks.iter().map(|l| l.file.as_str()).collect();
@@ -232,7 +245,7 @@ mod tests {
             record_path: "x.yaml".into(),
             reason: WithholdReason::NotOpen,
         }];
-        let audit = Auditor::new(&withheld, &[]).unwrap();
+        let audit = Auditor::new(&withheld, &[], &[]).unwrap();
         assert_eq!(
             audit
                 .scan("a.html", "名册&lt;内部&gt;&quot;版&quot;".as_bytes())
@@ -249,6 +262,6 @@ mod tests {
 
     #[test]
     fn nothing_withheld_needs_no_auditor() {
-        assert!(Auditor::new(&[], &[]).is_none());
+        assert!(Auditor::new(&[], &[], &[]).is_none());
     }
 }

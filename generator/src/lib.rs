@@ -133,7 +133,7 @@ pub fn check(
         .collect();
     let pages = load::load_pages(&content.join("pages"), &config.limits, &mut diagnostics);
     let mut validated = validate::merge(results, diagnostics);
-    let (catalog, warnings) = policy::apply(validated.catalog);
+    let (catalog, warnings) = policy::apply(validated.catalog, &validated.rejected_records);
     validated.diagnostics.extend(warnings);
     validated
         .diagnostics
@@ -164,7 +164,13 @@ pub fn build(
         .iter()
         .map(|d| d.title.as_str())
         .collect();
-    let auditor = audit::Auditor::new(&checked.catalog.withheld, &public_titles);
+    let public_ids: Vec<&str> = checked
+        .catalog
+        .datasets
+        .iter()
+        .map(|d| d.id.0.as_str())
+        .collect();
+    let auditor = audit::Auditor::new(&checked.catalog.withheld, &public_titles, &public_ids);
     if overlaps(&options.output, &options.content) {
         return Err(output_error(std::io::Error::other(format!(
             "the output folder {} and the content folder {} overlap; build into a separate folder",
@@ -223,7 +229,12 @@ pub fn build(
     Ok(BuildReport {
         published: checked.catalog.datasets.len(),
         rejected: checked.rejected.len(),
-        withheld: checked.catalog.withheld.len(),
+        withheld: checked
+            .catalog
+            .withheld
+            .iter()
+            .filter(|w| w.reason != policy::WithholdReason::Rejected)
+            .count(),
         departments: checked.catalog.departments.len(),
         pages: stats.pages,
         files: stats.files,

@@ -277,6 +277,8 @@ pub struct LoadedFolder {
     pub department: Option<Loaded<RawDepartment>>,
     /// Every dataset record that parsed.
     pub datasets: Vec<Loaded<RawDataset>>,
+    /// Dataset record files that did not parse (their problems are in the diagnostics).
+    pub unparsed: Vec<PathBuf>,
 }
 
 /// A Markdown page from `content/pages/`.
@@ -361,6 +363,7 @@ pub fn load_folder(content: &Path, dir: &Path, limits: &Limits) -> (LoadedFolder
         dir: dir.to_path_buf(),
         department: None,
         datasets: Vec::new(),
+        unparsed: Vec::new(),
     };
     let department_file = dir.join("department.yaml");
     if !department_file.exists() {
@@ -411,11 +414,16 @@ pub fn load_folder(content: &Path, dir: &Path, limits: &Limits) -> (LoadedFolder
             }
         })
         .collect();
-    for (_, result) in parsed {
+    for ((is_department, result), path) in parsed.into_iter().zip(&record_files) {
         match result {
             Ok(Either::Dept(d)) => folder.department = Some(*d),
             Ok(Either::Data(d)) => folder.datasets.push(*d),
-            Err(d) => diagnostics.push(*d),
+            Err(d) => {
+                if !is_department {
+                    folder.unparsed.push(path.clone());
+                }
+                diagnostics.push(*d);
+            }
         }
     }
     (folder, diagnostics)

@@ -11,6 +11,7 @@ use std::collections::HashSet;
 
 use crate::diagnostics::Diagnostic;
 use crate::model::{Catalog, Dataset, Department, DeptCode, OpenType, ResourceLocation, Status};
+use crate::validate::RejectedRecord;
 
 /// Why a dataset is kept out of every public file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -24,6 +25,8 @@ pub enum WithholdReason {
     Suspended,
     /// Withdrawn (第二十二条).
     Withdrawn,
+    /// The record was rejected by validation: nothing of it is published either.
+    Rejected,
 }
 
 impl WithholdReason {
@@ -34,6 +37,7 @@ impl WithholdReason {
             WithholdReason::NoSecurityReview => "未通过安全审查",
             WithholdReason::Suspended => "已暂停",
             WithholdReason::Withdrawn => "已撤回",
+            WithholdReason::Rejected => "记录有误",
         }
     }
 }
@@ -83,7 +87,10 @@ pub fn withhold_reason(dataset: &Dataset) -> Option<WithholdReason> {
 /// A file that is a resource of a withheld dataset is withheld with it, even when a public
 /// record lists the same file (by path or by content): such resources are dropped from the
 /// public record, with a warning returned for its department.
-pub fn apply(catalog: Catalog) -> (PublicCatalog, Vec<Diagnostic>) {
+///
+/// Rejected records count as withheld too: a 不予开放 record with a typo must not lose its
+/// protection (its id, title and files stay out of every public file).
+pub fn apply(catalog: Catalog, rejected: &[RejectedRecord]) -> (PublicCatalog, Vec<Diagnostic>) {
     let mut public = PublicCatalog {
         departments: catalog.departments,
         ..PublicCatalog::default()
@@ -103,6 +110,20 @@ pub fn apply(catalog: Catalog) -> (PublicCatalog, Vec<Diagnostic>) {
                 withheld_hashes.insert(sha256.clone());
             }
         }
+    }
+    for record in rejected {
+        for file in &record.files {
+            withheld_files.insert(file.clone());
+            if let Ok((_, sha256)) = crate::digest::hash_file(file) {
+                withheld_hashes.insert(sha256);
+            }
+        }
+        public.withheld.push(Withheld {
+            id: record.id.clone(),
+            title: record.title.clone().unwrap_or_default(),
+            record_path: record.rel.clone(),
+            reason: WithholdReason::Rejected,
+        });
     }
     let mut warnings = Vec::new();
     for mut dataset in catalog.datasets {

@@ -27,6 +27,64 @@ pub struct Validated {
     pub diagnostics: Vec<Diagnostic>,
     /// Record files rejected, relative paths.
     pub rejected: Vec<String>,
+    /// What is known of each rejected record, so that nothing of it is published either.
+    pub rejected_records: Vec<RejectedRecord>,
+}
+
+/// A record that was rejected: its id, title and files are kept out of the site just like a
+/// withheld dataset's (it may have been a 不予开放 record with a typo).
+#[derive(Debug, Clone, Default)]
+pub struct RejectedRecord {
+    /// The record file.
+    pub rel: String,
+    /// Its id: the `id` it claims, else its file name.
+    pub id: String,
+    /// Its title, when it parsed.
+    pub title: Option<String>,
+    /// Files it names that exist inside its department folder.
+    pub files: Vec<std::path::PathBuf>,
+}
+
+impl RejectedRecord {
+    fn of_raw(record: &Loaded<RawDataset>, dept_dir: &Path) -> RejectedRecord {
+        let stem = record
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let raw = &record.value;
+        RejectedRecord {
+            rel: record.rel.clone(),
+            id: raw
+                .id
+                .as_ref()
+                .map_or(stem, |id| id.value.trim().to_string()),
+            title: Some(raw.title.value.trim().to_string()),
+            files: raw
+                .resources
+                .iter()
+                .filter_map(|r| r.file.as_ref())
+                .filter_map(|f| std::fs::canonicalize(dept_dir.join(f.value.trim())).ok())
+                .filter(|f| f.is_file())
+                .collect(),
+        }
+    }
+
+    fn of_dataset(dataset: &Dataset, rel: &str) -> RejectedRecord {
+        RejectedRecord {
+            rel: rel.to_string(),
+            id: dataset.id.0.clone(),
+            title: Some(dataset.title.clone()),
+            files: dataset
+                .resources
+                .iter()
+                .filter_map(|r| match &r.location {
+                    ResourceLocation::File { source, .. } => Some(source.clone()),
+                    ResourceLocation::Url { .. } => None,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// Collects diagnostics for one file.
@@ -237,6 +295,8 @@ pub struct FolderResult {
     pub datasets: Vec<(Dataset, String)>,
     /// Findings from loading and validating the folder.
     pub diagnostics: Vec<Diagnostic>,
+    /// Records of this folder that were rejected.
+    pub rejected_records: Vec<RejectedRecord>,
 }
 
 /// Validates one loaded folder. Runs per folder, so the raw text of a folder is dropped as soon
@@ -254,6 +314,20 @@ pub fn validate_folder(
         Some(file) => department(&folder.code, file, divisions, &mut diagnostics, today),
         None => None,
     };
+    // Unparsed records are known by their file name only.
+    let mut rejected_records: Vec<RejectedRecord> = folder
+        .unparsed
+        .iter()
+        .map(|path| RejectedRecord {
+            rel: crate::load::relative(&folder.dir, path),
+            id: path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            title: None,
+            files: Vec::new(),
+        })
+        .collect();
     let Some(department) = department else {
         // Without a valid department.yaml none of the folder's records has a provider.
         for record in &folder.datasets {
@@ -268,33 +342,38 @@ pub fn validate_folder(
                 )
                 .help("fix department.yaml in this folder first"),
             );
+            rejected_records.push(RejectedRecord::of_raw(record, &folder.dir));
         }
         return FolderResult {
             department: None,
             datasets: Vec::new(),
             diagnostics,
+            rejected_records,
         };
     };
-    let checked: Vec<(Option<Dataset>, Vec<Diagnostic>, String)> = folder
+    let checked: Vec<(Option<Dataset>, Vec<Diagnostic>, usize)> = folder
         .datasets
         .par_iter()
-        .map(|record| {
+        .enumerate()
+        .map(|(i, record)| {
             let (dataset, found) =
                 dataset(record, &department, &folder.dir, config, divisions, today);
-            (dataset, found, record.rel.clone())
+            (dataset, found, i)
         })
         .collect();
     let mut datasets = Vec::new();
-    for (dataset, found, rel) in checked {
+    for (dataset, found, i) in checked {
         diagnostics.extend(found);
-        if let Some(dataset) = dataset {
-            datasets.push((dataset, rel));
+        match dataset {
+            Some(dataset) => datasets.push((dataset, folder.datasets[i].rel.clone())),
+            None => rejected_records.push(RejectedRecord::of_raw(&folder.datasets[i], &folder.dir)),
         }
     }
     FolderResult {
         department: Some(department),
         datasets,
         diagnostics,
+        rejected_records,
     }
 }
 
@@ -305,30 +384,55 @@ pub fn merge(folders: Vec<FolderResult>, diagnostics: Vec<Diagnostic>) -> Valida
         diagnostics,
         ..Validated::default()
     };
-    let mut seen_ids: BTreeMap<String, String> = BTreeMap::new();
+    let mut accepted: Vec<(Dataset, String)> = Vec::new();
     for folder in folders {
         out.diagnostics.extend(folder.diagnostics);
+        out.rejected_records.extend(folder.rejected_records);
         let Some(department) = folder.department else {
             continue;
         };
-        for (dataset, rel) in folder.datasets {
-            if let Some(first) = seen_ids.get(&dataset.id.0) {
+        accepted.extend(folder.datasets);
+        out.catalog
+            .departments
+            .insert(department.code.clone(), department);
+    }
+    // An id claimed twice belongs to neither record until a person decides: both are
+    // rejected, each told where the other is, so no folder can take over another's dataset.
+    let mut claims: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (dataset, rel) in &accepted {
+        claims.entry(&dataset.id.0).or_default().push(rel);
+    }
+    let contested: BTreeMap<String, Vec<String>> = claims
+        .into_iter()
+        .filter(|(_, files)| files.len() > 1)
+        .map(|(id, files)| {
+            (
+                id.to_string(),
+                files.iter().map(|f| f.to_string()).collect(),
+            )
+        })
+        .collect();
+    for (dataset, rel) in accepted {
+        match contested.get(&dataset.id.0) {
+            None => out.catalog.datasets.push(dataset),
+            Some(files) => {
+                let others: Vec<&str> = files
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|f| *f != rel)
+                    .collect();
                 out.diagnostics.push(
                     Diagnostic::error(
                         "duplicate-id",
                         &rel,
-                        format!("dataset id `{}` is already used by {first}", dataset.id),
+                        format!("dataset id `{}` is also used by {}", dataset.id, others.join(", ")),
                     )
-                    .help("give this record its own `id:` (or rename the file); ids must be unique in the whole catalog"),
+                    .help("ids must be unique in the whole catalog; neither record is published until one of them takes another `id:` (or file name)"),
                 );
-                continue;
+                out.rejected_records
+                    .push(RejectedRecord::of_dataset(&dataset, &rel));
             }
-            seen_ids.insert(dataset.id.0.clone(), rel);
-            out.catalog.datasets.push(dataset);
         }
-        out.catalog
-            .departments
-            .insert(department.code.clone(), department);
     }
     // A record with any error is rejected, whether it failed to parse or to validate.
     for diagnostic in &out.diagnostics {
@@ -893,16 +997,6 @@ fn resource_file(
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
-    if path.components().count() == 1 && matches!(extension.as_str(), "yaml" | "yml") {
-        check.error(
-            "path-is-record",
-            file,
-            format!("`{text}` is a record of this folder, not a data file"),
-            "a record",
-            "records are never published as files; put the data itself in a file such as files/data.csv".into(),
-        );
-        return None;
-    }
     if ACTIVE_EXTENSIONS.contains(&extension.as_str()) {
         check.error(
             "active-content",
@@ -928,6 +1022,20 @@ fn resource_file(
             return None;
         }
     };
+    // A record is any YAML file directly in the department folder, however the path spells it
+    // (`./x.yaml`, `files/../x.yaml`).
+    if canonical.parent() == Some(canonical_dir.as_path())
+        && matches!(extension.as_str(), "yaml" | "yml")
+    {
+        check.error(
+            "path-is-record",
+            file,
+            format!("`{text}` is a record of this folder, not a data file"),
+            "a record",
+            "records are never published as files; put the data itself in a file such as files/data.csv".into(),
+        );
+        return None;
+    }
     if !canonical.starts_with(&canonical_dir) {
         check.error(
             "path-escape",
