@@ -179,15 +179,16 @@ fn source_date() -> Option<chrono::NaiveDate> {
     chrono::DateTime::from_timestamp(seconds, 0).map(|t| t.date_naive())
 }
 
-/// The latest date a record may carry: SOURCE_DATE_EPOCH's day, else today (UTC).
+/// The latest date a record may carry: tomorrow in China (UTC+8), so a record dated today
+/// is never refused whatever the server's zone. This is the only clock read, and it decides
+/// only whether a date is in the future; SOURCE_DATE_EPOCH is not used here, since it may
+/// be set to any past time.
 fn today() -> chrono::NaiveDate {
-    source_date().unwrap_or_else(|| {
-        let seconds = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
-        chrono::DateTime::from_timestamp(seconds, 0)
-            .map_or_else(Default::default, |t| t.date_naive())
-    })
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let china = seconds + 8 * 3600 + 24 * 3600;
+    chrono::DateTime::from_timestamp(china, 0).map_or_else(Default::default, |t| t.date_naive())
 }
 
 /// Peak resident memory of this process in bytes (Linux), for the build summary.

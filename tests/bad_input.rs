@@ -667,7 +667,6 @@ fn numbers_yaml_would_change_must_be_quoted() {
 
 #[test]
 fn dates_in_the_future_are_rejected() {
-    // The tests run with SOURCE_DATE_EPOCH at 2025-01-01.
     let (_, report) = check_with("future.yaml", &format!("{VALID}modified: 2204-03-01\n"));
     assert_has(
         &report,
@@ -755,4 +754,16 @@ fn a_rejected_withheld_record_stays_protected() {
             "{file} leaks the rejected record"
         );
     }
+}
+
+#[test]
+fn text_that_looks_like_numbers_is_kept_as_written() {
+    let fixture = Fixture::new("basic");
+    fixture.record(
+        "phones.yaml",
+        format!("{VALID}contact:\n  name: 科室\n  phone: 0771-1111111\n    转 8001\n"),
+    );
+    let run = fixture.check();
+    assert!(!run.stdout.contains("quote-number"), "{}", run.stdout);
+    assert_eq!(run.status, 0, "{}", run.stdout);
 }

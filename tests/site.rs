@@ -468,9 +468,15 @@ fn build_refuses_to_clean_a_folder_it_did_not_make() {
         run.stderr
     );
     assert_eq!(fixture.read("docs/notes.txt"), "keep me");
-    let run = fixture.run(&["build", "--out", "content/public"]);
-    assert_eq!(run.status, 2);
-    assert!(run.stderr.contains("overlap"), "{}", run.stderr);
+    for out in [
+        "content/public",
+        "newdir/../content",
+        "./content/../content/x",
+    ] {
+        let run = fixture.run(&["build", "--out", out]);
+        assert_eq!(run.status, 2, "{out}");
+        assert!(run.stderr.contains("overlap"), "{out}: {}", run.stderr);
+    }
 }
 
 #[test]

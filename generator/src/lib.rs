@@ -264,31 +264,41 @@ fn remove_withheld(output: &write::Output, catalog: &PublicCatalog) {
 
 /// Whether one of two folders is, contains or lies inside the other.
 pub fn overlaps(a: &Path, b: &Path) -> bool {
-    let absolute = |p: &Path| {
-        // The output may not exist yet: resolve its nearest existing ancestor.
-        let mut existing = p.to_path_buf();
-        let mut rest = Vec::new();
-        while !existing.exists() {
-            match (
-                existing.file_name().map(|n| n.to_os_string()),
-                existing.parent(),
-            ) {
-                (Some(name), Some(parent)) => {
-                    rest.push(name);
-                    existing = parent.to_path_buf();
-                }
-                _ => break,
-            }
-        }
-        let base = if existing.as_os_str().is_empty() {
-            PathBuf::from(".")
-        } else {
-            existing
-        };
-        let mut full = std::fs::canonicalize(&base).unwrap_or(base);
-        full.extend(rest.iter().rev());
-        full
-    };
-    let (a, b) = (absolute(a), absolute(b));
+    let (a, b) = (resolved(a), resolved(b));
     a.starts_with(&b) || b.starts_with(&a)
+}
+
+/// `path` made absolute, `.` and `..` resolved by name, and symbolic links resolved for the
+/// part that exists (the output folder may not exist yet).
+fn resolved(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(path)
+    };
+    let mut plain = PathBuf::new();
+    for component in absolute.components() {
+        match component {
+            Component::ParentDir => {
+                plain.pop();
+            }
+            Component::CurDir => {}
+            other => plain.push(other),
+        }
+    }
+    let mut existing = plain.clone();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        match existing.file_name().map(|n| n.to_os_string()) {
+            Some(name) => {
+                rest.push(name);
+                existing.pop();
+            }
+            None => break,
+        }
+    }
+    let mut full = std::fs::canonicalize(&existing).unwrap_or(existing);
+    full.extend(rest.iter().rev());
+    full
 }

@@ -12,9 +12,10 @@ use serde_saphyr::Spanned;
 use crate::config::Limits;
 use crate::diagnostics::{Diagnostic, Location};
 
-/// A scalar that may be written as a string or a number (division codes, phone numbers).
+/// A scalar that may be written as a string or a number (division codes, phone numbers): its
+/// text, and whether YAML read it as a number (whose text may differ from what was written).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Scalar(pub String);
+pub struct Scalar(pub String, pub bool);
 
 impl<'de> Deserialize<'de> for Scalar {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -25,22 +26,23 @@ impl<'de> Deserialize<'de> for Scalar {
                 f.write_str("a string or a number")
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Scalar, E> {
-                Ok(Scalar(v.to_string()))
+                Ok(Scalar(v.to_string(), false))
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Scalar, E> {
-                Ok(Scalar(v.to_string()))
+                Ok(Scalar(v.to_string(), true))
             }
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Scalar, E> {
-                Ok(Scalar(v.to_string()))
+                Ok(Scalar(v.to_string(), true))
             }
             // `0771…` reads as a float in YAML; keep its value so validate can show what YAML
             // made of it and ask for quotes.
             fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Scalar, E> {
-                Ok(Scalar(if v.fract() == 0.0 && v.abs() < 1e18 {
+                let text = if v.fract() == 0.0 && v.abs() < 1e18 {
                     format!("{}", v as i64)
                 } else {
                     v.to_string()
-                }))
+                };
+                Ok(Scalar(text, true))
             }
         }
         deserializer.deserialize_any(Visitor)

@@ -121,6 +121,9 @@ impl<'a> Checker<'a> {
     /// A code or phone number written as a bare YAML number that YAML reads differently
     /// (`0x2D` is 45, `0771…` loses its zero): ask for quotes rather than guess.
     fn number_as_written(&mut self, key: &str, value: &Spanned<Scalar>) -> bool {
+        if !value.value.1 {
+            return true; // read as text: exactly what the author wrote
+        }
         let Some(written) = self.written(value) else {
             return true;
         };
