@@ -553,6 +553,31 @@ fn records_and_active_content_are_not_resources() {
     )
     .unwrap();
     std::fs::write(dir.join("data.xml"), "<rows><row>1</row></rows>").unwrap();
+    std::fs::write(
+        dir.join("svg.xml"),
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"/>",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("map.kml"),
+        "<kml><x:script xmlns:x=\"http://www.w3.org/1999/xhtml\">alert(1)</x:script></kml>",
+    )
+    .unwrap();
+    let mut utf16 = vec![0xff, 0xfe];
+    for unit in "<a><script>alert(1)</script></a>".encode_utf16() {
+        utf16.extend_from_slice(&unit.to_le_bytes());
+    }
+    std::fs::write(dir.join("wide.xml"), utf16).unwrap();
+    for (name, file) in [
+        ("r5.yaml", "files/svg.xml"),
+        ("r6.yaml", "files/map.kml"),
+        ("r7.yaml", "files/wide.xml"),
+    ] {
+        fixture.record(
+            name,
+            format!("{VALID}resources:\n  - {{ title: x, format: XML, file: {file} }}\n"),
+        );
+    }
     fixture.record(
         "r1.yaml",
         format!("{VALID}resources:\n  - {{ title: x, format: YAML, file: secret-roster.yaml }}\n"),
@@ -579,7 +604,10 @@ fn records_and_active_content_are_not_resources() {
             "error[active-content]",
             "r2.yaml:9:37",
             "r3.yaml:9:36",
-            "3 rejected",
+            "r5.yaml:9:36",
+            "r6.yaml:9:36",
+            "r7.yaml:9:36",
+            "6 rejected",
         ],
     );
     assert!(

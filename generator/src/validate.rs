@@ -1062,7 +1062,7 @@ fn resource_file(
             return None;
         }
     };
-    if extension == "xml" && xml_is_active(&canonical) {
+    if MARKUP_EXTENSIONS.contains(&extension.as_str()) && markup_is_active(&canonical) {
         check.error(
             "active-content",
             file,
@@ -1094,23 +1094,72 @@ const MAX_SUMMARY_CHARS: usize = 10_000;
 
 /// File types a browser runs when served from the portal's own address.
 const ACTIVE_EXTENSIONS: &[&str] = &[
-    "html", "htm", "xhtml", "xht", "shtml", "svg", "svgz", "js", "mjs", "swf",
+    "html", "htm", "xhtml", "xht", "shtml", "svg", "svgz", "js", "mjs", "swf", "xsl", "xslt",
 ];
 
-/// Whether an XML file holds something a browser would execute or render as a page.
-fn xml_is_active(path: &Path) -> bool {
-    let Ok(bytes) = std::fs::read(path) else {
-        return false;
-    };
-    let text = String::from_utf8_lossy(&bytes).to_ascii_lowercase();
-    [
+/// XML-based formats that browsers may render (and run script in) when served as `+xml`.
+const MARKUP_EXTENSIONS: &[&str] = &[
+    "xml", "kml", "gml", "gpx", "rss", "atom", "rdf", "owl", "xsd", "wsdl", "mathml",
+];
+
+/// Whether a markup file holds something a browser would run or render as a page: script,
+/// event handlers, a stylesheet, or the XHTML, SVG or MathML namespaces. Reads in chunks and
+/// honours a UTF-16 byte-order mark, so neither size nor encoding hides it.
+fn markup_is_active(path: &Path) -> bool {
+    use std::io::Read;
+    const NEEDLES: &[&str] = &[
         "<script",
         "xml-stylesheet",
         "http://www.w3.org/1999/xhtml",
+        "http://www.w3.org/2000/svg",
+        "http://www.w3.org/1998/math/mathml",
         "javascript:",
-    ]
-    .iter()
-    .any(|needle| text.contains(needle))
+        "<svg",
+        "<html",
+        "<iframe",
+        "onload=",
+        "onerror=",
+        "onclick=",
+        "onmouseover=",
+        "onfocus=",
+        "onbegin=",
+        "onanimationstart=",
+    ];
+    let Ok(matcher) = aho_corasick::AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .build(NEEDLES)
+    else {
+        return true;
+    };
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut chunk = vec![0u8; 1 << 20];
+    let mut decoder: Option<encoding_rs::Decoder> = None;
+    let mut tail = String::new();
+    loop {
+        let n = match file.read(&mut chunk) {
+            Ok(n) => n,
+            Err(_) => return true,
+        };
+        let decoder = decoder.get_or_insert_with(|| {
+            encoding_rs::Encoding::for_bom(&chunk[..n])
+                .map_or(encoding_rs::UTF_8, |(encoding, _)| encoding)
+                .new_decoder_with_bom_removal()
+        });
+        let mut text = std::mem::take(&mut tail);
+        text.reserve(n * 2 + 16);
+        let _ = decoder.decode_to_string(&chunk[..n], &mut text, n == 0);
+        if matcher.is_match(&text) {
+            return true;
+        }
+        if n == 0 {
+            return false;
+        }
+        // Keep the end, so a needle across two chunks is still seen.
+        let keep = text.char_indices().rev().nth(40).map_or(0, |(i, _)| i);
+        tail = text[keep..].to_string();
+    }
 }
 
 #[cfg(test)]
