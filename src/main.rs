@@ -333,7 +333,7 @@ fn check(site: &SiteArgs, format: Format, departments: &[String]) -> u8 {
     };
     for code in departments {
         let folder = site.content.join("departments").join(code);
-        if !folder.is_dir() {
+        if !generator::model::is_slug(code) || !folder.join("department.yaml").is_file() {
             eprintln!("error: there is no department folder {}", folder.display());
             eprintln!(
                 "  = help: the code is the folder's name under {}/departments/",

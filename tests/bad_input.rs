@@ -519,6 +519,13 @@ fn check_can_report_on_one_department() {
     assert_eq!(run.status, 1, "{}", run.stdout);
     assert_has(&run.stdout, &["error[duplicate-id]", "zz.yaml"]);
     let run = fixture.run(&["check", "--department", "missing"]);
+    assert_eq!(fixture.run(&["check", "--department", ".."]).status, 2);
+    assert_eq!(
+        fixture
+            .run(&["check", "--department", "nn-transport/files"])
+            .status,
+        2
+    );
     assert_eq!(run.status, 2);
     assert!(
         run.stderr.contains("there is no department folder"),

@@ -127,6 +127,16 @@ fn serve_never_leaves_the_output_folder() {
         wait_for(Duration::from_secs(30), || get(port, "/").is_some()),
         "server did not start"
     );
+    // A link planted inside the output must not lead out of it.
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(
+            fixture.path("site.toml"),
+            fixture.path("public/planted.txt"),
+        )
+        .unwrap();
+        assert_eq!(get(port, "/planted.txt").unwrap().0, 404);
+    }
     for path in [
         "/%2Fetc%2Fpasswd",
         "/assets%2F..%2F..%2Fsite.toml",

@@ -547,3 +547,42 @@ fn region_tree_is_a_nested_list() {
     let city = tree.find("南宁市").unwrap();
     assert!(tree[region..city].contains("<ul>"), "{tree}");
 }
+
+#[test]
+fn a_failed_build_also_removes_shared_copies_of_withdrawn_files() {
+    let fixture = Fixture::new("basic");
+    let dir = fixture.path("content/departments/nn-transport");
+    std::fs::write(dir.join("files/roster.csv"), "名单\n").unwrap();
+    for name in ["taxi-fares.yaml", "road-freight.yaml"] {
+        let text = std::fs::read_to_string(dir.join(name)).unwrap();
+        std::fs::write(
+            dir.join(name),
+            format!(
+                "{text}resources:\n  - {{ title: 名单, format: CSV, file: files/roster.csv }}\n"
+            ),
+        )
+        .unwrap();
+    }
+    assert_eq!(fixture.build().status, 0);
+    assert!(
+        fixture
+            .path("public/datasets/road-freight/files/roster.csv")
+            .exists()
+    );
+    let taxi = dir.join("taxi-fares.yaml");
+    std::fs::write(
+        &taxi,
+        std::fs::read_to_string(&taxi).unwrap() + "status: withdrawn\n",
+    )
+    .unwrap();
+    let blocked = fixture.path("public/datasets/bus-stops/index.html");
+    std::fs::remove_file(&blocked).unwrap();
+    std::fs::create_dir_all(blocked.join("x")).unwrap();
+    assert_eq!(fixture.build().status, 2);
+    assert!(!fixture.path("public/datasets/taxi-fares").exists());
+    assert!(
+        !fixture
+            .path("public/datasets/road-freight/files/roster.csv")
+            .exists()
+    );
+}

@@ -250,8 +250,21 @@ pub fn build(
 /// After a failed build: removes the pages of withheld datasets and every file that mentions
 /// one, so a failure never leaves a withdrawn dataset online.
 fn remove_withheld(output: &write::Output, catalog: &PublicCatalog) {
-    for withheld in &catalog.withheld {
+    for withheld in catalog.withheld.iter().filter(|w| model::is_slug(&w.id)) {
         let _ = std::fs::remove_dir_all(output.root().join("datasets").join(&withheld.id));
+    }
+    // Copies of withheld files that an earlier build published under another dataset.
+    let copies = walkdir::WalkDir::new(output.root().join("datasets"))
+        .min_depth(3)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file());
+    for copy in copies {
+        if digest::hash_file(copy.path())
+            .is_ok_and(|(_, sha)| catalog.withheld_hashes.contains(&sha))
+        {
+            let _ = std::fs::remove_file(copy.path());
+        }
     }
     if let Some(auditor) = output.auditor()
         && let Ok(leaks) = audit::scan_unscanned(output.root(), auditor, &Default::default())

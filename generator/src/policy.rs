@@ -65,6 +65,8 @@ pub struct PublicCatalog {
     pub datasets: Vec<Dataset>,
     /// Withheld datasets; never given to render.
     pub withheld: Vec<Withheld>,
+    /// SHA-256 of every file that belongs to a withheld dataset.
+    pub withheld_hashes: std::collections::BTreeSet<String>,
 }
 
 /// Decides whether one dataset may be public.
@@ -155,5 +157,6 @@ pub fn apply(catalog: Catalog, rejected: &[RejectedRecord]) -> (PublicCatalog, V
         });
         public.datasets.push(dataset);
     }
+    public.withheld_hashes = withheld_hashes.into_iter().collect();
     (public, warnings)
 }
