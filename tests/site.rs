@@ -586,3 +586,21 @@ fn a_failed_build_also_removes_shared_copies_of_withdrawn_files() {
             .exists()
     );
 }
+
+/// A withheld record whose id is a word the portal itself uses does not take pages down.
+#[test]
+fn a_withheld_id_that_is_a_common_word_does_not_empty_the_portal() {
+    let fixture = Fixture::new("basic");
+    fixture.record(
+        "datasets.yaml",
+        "title: 内部台账\nsummary: 不予开放。\ndomain: 交通运输\nopen_type: 不予开放\nupdate_frequency: 每年\nreviews:\n  security: { date: 2024-01-01 }\n",
+    );
+    let run = fixture.build();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(fixture.path("public/datasets/index.html").exists());
+    assert!(
+        fixture
+            .path("public/datasets/bus-stops/index.html")
+            .exists()
+    );
+}
