@@ -780,15 +780,7 @@ fn a_rejected_withheld_record_stays_protected() {
             .path("public/datasets/sharer/files/roster.csv")
             .exists()
     );
-    for file in common::files(&fixture.path("public")) {
-        let text =
-            String::from_utf8_lossy(&std::fs::read(fixture.path("public").join(&file)).unwrap())
-                .into_owned();
-        assert!(
-            !text.contains("执法人员涉密名册") && !text.contains("张三"),
-            "{file} leaks the rejected record"
-        );
-    }
+    common::assert_nothing_mentions(&fixture.path("public"), &["执法人员涉密名册", "张三"]);
 }
 
 #[test]

@@ -53,11 +53,10 @@ fn wait_for(deadline: Duration, mut ready: impl FnMut() -> bool) -> bool {
     false
 }
 
-#[test]
-fn serve_builds_serves_and_rebuilds_on_change() {
-    let fixture = Fixture::new("basic");
+/// Starts `kaifang serve` in the fixture on a free port and waits until it answers.
+fn serve(fixture: &Fixture) -> (Server, u16) {
     let port = free_port();
-    let _server = Server(
+    let server = Server(
         Command::new(env!("CARGO_BIN_EXE_kaifang"))
             .args(["serve", "--port", &port.to_string()])
             .current_dir(fixture.dir.path())
@@ -70,6 +69,13 @@ fn serve_builds_serves_and_rebuilds_on_change() {
         wait_for(Duration::from_secs(30), || get(port, "/").is_some()),
         "server did not start"
     );
+    (server, port)
+}
+
+#[test]
+fn serve_builds_serves_and_rebuilds_on_change() {
+    let fixture = Fixture::new("basic");
+    let (_server, port) = serve(&fixture);
 
     let (status, body) = get(port, "/datasets/bus-stops/").unwrap();
     assert_eq!(status, 200);
@@ -113,20 +119,7 @@ fn serve_builds_serves_and_rebuilds_on_change() {
 #[test]
 fn serve_never_leaves_the_output_folder() {
     let fixture = Fixture::new("basic");
-    let port = free_port();
-    let _server = Server(
-        Command::new(env!("CARGO_BIN_EXE_kaifang"))
-            .args(["serve", "--port", &port.to_string()])
-            .current_dir(fixture.dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    assert!(
-        wait_for(Duration::from_secs(30), || get(port, "/").is_some()),
-        "server did not start"
-    );
+    let (_server, port) = serve(&fixture);
     // A link planted inside the output must not lead out of it.
     #[cfg(unix)]
     {

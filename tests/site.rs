@@ -76,21 +76,17 @@ fn conditional_dataset_explains_how_to_apply() {
 #[test]
 fn withheld_records_appear_in_no_file() {
     let fixture = built();
-    let root = fixture.path("public");
-    for file in files(&root) {
-        let bytes = std::fs::read(root.join(&file)).unwrap();
-        let text = String::from_utf8_lossy(&bytes);
-        for needle in [
+    common::assert_nothing_mentions(
+        &fixture.path("public"),
+        &[
             "secret-roster",
             "执法人员涉密名册",
             "suspended-complaints",
             "投诉处理暂停记录",
             "unreviewed-parking",
             "未审查停车场泊位",
-        ] {
-            assert!(!text.contains(needle), "{file} mentions withheld {needle}");
-        }
-    }
+        ],
+    );
     assert!(!fixture.path("public/datasets/secret-roster").exists());
 }
 
@@ -431,15 +427,7 @@ fn mentions_of_withheld_records_are_never_written() {
     // Listings that would show its snippet are refused too, and their old versions removed.
     assert!(run.stderr.contains("datasets/index.html"), "{}", run.stderr);
     assert!(!fixture.path("public/datasets/index.html").exists());
-    for file in files(&fixture.path("public")) {
-        let text =
-            String::from_utf8_lossy(&std::fs::read(fixture.path("public").join(&file)).unwrap())
-                .into_owned();
-        assert!(
-            !text.contains("涉密名册") && !text.contains("secret-roster"),
-            "{file} leaks"
-        );
-    }
+    common::assert_nothing_mentions(&fixture.path("public"), &["涉密名册", "secret-roster"]);
 }
 
 #[test]
@@ -523,15 +511,7 @@ fn a_failed_build_still_takes_withdrawn_datasets_down() {
     let run = fixture.build();
     assert_eq!(run.status, 2, "{}", run.stderr);
     assert!(!fixture.path("public/datasets/taxi-fares").exists());
-    for file in files(&fixture.path("public")) {
-        let text =
-            String::from_utf8_lossy(&std::fs::read(fixture.path("public").join(&file)).unwrap())
-                .into_owned();
-        assert!(
-            !text.contains("出租车运价") && !text.contains("taxi-fares"),
-            "{file} still mentions the withdrawn dataset"
-        );
-    }
+    common::assert_nothing_mentions(&fixture.path("public"), &["出租车运价", "taxi-fares"]);
 }
 
 #[test]

@@ -101,3 +101,14 @@ pub fn files(root: &Path) -> Vec<String> {
     files.sort();
     files
 }
+
+/// Fails when any file under `root` contains one of `needles`, naming the file.
+pub fn assert_nothing_mentions(root: &Path, needles: &[&str]) {
+    for file in files(root) {
+        let bytes = std::fs::read(root.join(&file)).expect("read output file");
+        let text = String::from_utf8_lossy(&bytes);
+        for needle in needles {
+            assert!(!text.contains(needle), "{file} mentions `{needle}`");
+        }
+    }
+}
