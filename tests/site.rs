@@ -490,6 +490,20 @@ fn a_missing_content_folder_fails_without_touching_the_site() {
     assert_eq!(run.status, 1, "{}", run.stderr);
 }
 
+/// Marks a fixture dataset withdrawn.
+fn withdraw(fixture: &Fixture, id: &str) {
+    let record = fixture.path(&format!("content/departments/nn-transport/{id}.yaml"));
+    let text = std::fs::read_to_string(&record).unwrap() + "status: withdrawn\n";
+    std::fs::write(&record, text).unwrap();
+}
+
+/// Makes the next build fail: a folder stands where a page must be written.
+fn block_a_page(fixture: &Fixture) {
+    let blocked = fixture.path("public/datasets/bus-stops/index.html");
+    std::fs::remove_file(&blocked).unwrap();
+    std::fs::create_dir_all(blocked.join("x")).unwrap();
+}
+
 #[test]
 fn a_failed_build_still_takes_withdrawn_datasets_down() {
     let fixture = built();
@@ -498,16 +512,8 @@ fn a_failed_build_still_takes_withdrawn_datasets_down() {
             .path("public/datasets/taxi-fares/index.html")
             .exists()
     );
-    let record = fixture.path("content/departments/nn-transport/taxi-fares.yaml");
-    std::fs::write(
-        &record,
-        std::fs::read_to_string(&record).unwrap() + "status: withdrawn\n",
-    )
-    .unwrap();
-    // Make one page impossible to write: a folder stands where the file goes.
-    let blocked = fixture.path("public/datasets/bus-stops/index.html");
-    std::fs::remove_file(&blocked).unwrap();
-    std::fs::create_dir_all(blocked.join("x")).unwrap();
+    withdraw(&fixture, "taxi-fares");
+    block_a_page(&fixture);
     let run = fixture.build();
     assert_eq!(run.status, 2, "{}", run.stderr);
     assert!(!fixture.path("public/datasets/taxi-fares").exists());
@@ -549,15 +555,8 @@ fn a_failed_build_also_removes_shared_copies_of_withdrawn_files() {
             .path("public/datasets/road-freight/files/roster.csv")
             .exists()
     );
-    let taxi = dir.join("taxi-fares.yaml");
-    std::fs::write(
-        &taxi,
-        std::fs::read_to_string(&taxi).unwrap() + "status: withdrawn\n",
-    )
-    .unwrap();
-    let blocked = fixture.path("public/datasets/bus-stops/index.html");
-    std::fs::remove_file(&blocked).unwrap();
-    std::fs::create_dir_all(blocked.join("x")).unwrap();
+    withdraw(&fixture, "taxi-fares");
+    block_a_page(&fixture);
     assert_eq!(fixture.build().status, 2);
     assert!(!fixture.path("public/datasets/taxi-fares").exists());
     assert!(

@@ -520,18 +520,8 @@ fn context_for(job: &Job, site: &Site<'_>, model: &SiteModel) -> (String, &'stat
             let path = "index.html".to_string();
             let mut c = base_context(site, model, &path, &site.config.title, "home");
             c.insert("home", &model.home);
-            let newest: Vec<&Card> = model
-                .recent
-                .iter()
-                .take(8)
-                .map(|&i| &model.cards[i])
-                .collect();
-            let high_value: Vec<&Card> = model
-                .high_value
-                .iter()
-                .take(6)
-                .map(|&i| &model.cards[i])
-                .collect();
+            let newest = model.cards_of(model.recent.iter().copied().take(8));
+            let high_value = model.cards_of(model.high_value.iter().copied().take(6));
             c.insert("newest", &newest);
             c.insert("high_value", &high_value);
             (path, "home.html", c)
@@ -542,11 +532,7 @@ fn context_for(job: &Job, site: &Site<'_>, model: &SiteModel) -> (String, &'stat
             let mut c = base_context(site, model, &path, &dataset.title, "datasets");
             c.insert("dataset", &DatasetView::new(dataset, site));
             c.insert("department", &model.departments[&dataset.department.0]);
-            let related: Vec<&Card> = model
-                .related(*i, dataset)
-                .into_iter()
-                .map(|j| &model.cards[j])
-                .collect();
+            let related = model.cards_of(model.related(*i, dataset));
             c.insert("related", &related);
             (path, "dataset.html", c)
         }
@@ -558,7 +544,7 @@ fn context_for(job: &Job, site: &Site<'_>, model: &SiteModel) -> (String, &'stat
                 listing.title.clone()
             };
             let mut c = base_context(site, model, &path, &title, listing.section);
-            let cards: Vec<&Card> = listing.items.iter().map(|&i| &model.cards[i]).collect();
+            let cards = model.cards_of(listing.items.iter().copied());
             c.insert("heading", &listing.title);
             c.insert("intro", &listing.intro);
             c.insert("cards", &cards);

@@ -271,34 +271,6 @@ impl SiteModel {
                 }
             })
             .collect();
-        let vocabulary_groups = |groups: &BTreeMap<String, Vec<usize>>,
-                                 all: Vec<(&'static str, &'static str)>,
-                                 base: &str,
-                                 what: &str|
-         -> Vec<Group> {
-            all.into_iter()
-                .filter_map(|(slug, label)| {
-                    groups.get(slug).map(|items| Group {
-                        name: label.to_string(),
-                        url: format!("{base}{slug}/"),
-                        intro: format!("{what}为「{label}」的数据集。"),
-                        note: String::new(),
-                        items: items.clone(),
-                        department: None,
-                    })
-                })
-                .collect()
-        };
-        let pairs = |all: &[(&'static str, &'static str)]| all.to_vec();
-        let level_pairs: Vec<_> = Level::ALL.iter().map(|l| (l.slug(), l.label())).collect();
-        let open_pairs: Vec<_> = OpenType::ALL
-            .iter()
-            .map(|l| (l.slug(), l.label()))
-            .collect();
-        let freq_pairs: Vec<_> = UpdateFrequency::ALL
-            .iter()
-            .map(|l| (l.slug(), l.label()))
-            .collect();
         let format_groups: Vec<Group> = by_format
             .iter()
             .map(|(slug, items)| Group {
@@ -331,19 +303,14 @@ impl SiteModel {
                 intro: "自治区、市、县、乡、村五级（第十条）。",
                 base: "levels/",
                 section: "levels",
-                groups: vocabulary_groups(&by_level, pairs(&level_pairs), "levels/", "层级"),
+                groups: vocabulary_groups::<Level>(&by_level, "levels/", "层级"),
             },
             Facet {
                 title: "开放类型",
                 intro: "无条件开放与有条件开放（第十九条）。",
                 base: "open-types/",
                 section: "open-types",
-                groups: vocabulary_groups(
-                    &by_open_type,
-                    pairs(&open_pairs),
-                    "open-types/",
-                    "开放类型",
-                ),
+                groups: vocabulary_groups::<OpenType>(&by_open_type, "open-types/", "开放类型"),
             },
             Facet {
                 title: "数据格式",
@@ -357,9 +324,8 @@ impl SiteModel {
                 intro: "按更新频率浏览。",
                 base: "frequencies/",
                 section: "frequencies",
-                groups: vocabulary_groups(
+                groups: vocabulary_groups::<UpdateFrequency>(
                     &by_frequency,
-                    pairs(&freq_pairs),
                     "frequencies/",
                     "更新频率",
                 ),
@@ -423,6 +389,11 @@ impl SiteModel {
         }
     }
 
+    /// The cards of these datasets, in order.
+    pub(super) fn cards_of(&self, indices: impl IntoIterator<Item = usize>) -> Vec<&Card> {
+        indices.into_iter().map(|i| &self.cards[i]).collect()
+    }
+
     /// Up to six related datasets: the nearest in time from the same department, then domain.
     pub(super) fn related(&self, i: usize, dataset: &Dataset) -> Vec<usize> {
         let mut chosen = Vec::new();
@@ -450,6 +421,28 @@ impl SiteModel {
         }
         chosen
     }
+}
+
+/// One group per value of a vocabulary that has data, in the vocabulary's order.
+fn vocabulary_groups<V: Vocabulary>(
+    groups: &BTreeMap<String, Vec<usize>>,
+    base: &str,
+    what: &str,
+) -> Vec<Group> {
+    V::ALL
+        .iter()
+        .filter_map(|value| {
+            let (slug, label) = (value.slug(), value.label());
+            groups.get(slug).map(|items| Group {
+                name: label.to_string(),
+                url: format!("{base}{slug}/"),
+                intro: format!("{what}为「{label}」的数据集。"),
+                note: String::new(),
+                items: items.clone(),
+                department: None,
+            })
+        })
+        .collect()
 }
 
 fn department_view(
