@@ -170,7 +170,12 @@ pub fn build(
         .iter()
         .map(|d| d.id.0.as_str())
         .collect();
-    let auditor = audit::Auditor::new(&checked.catalog.withheld, &public_titles, &public_ids);
+    let auditor = audit::Auditor::new(&checked.catalog.withheld, &public_titles, &public_ids)
+        .map_err(|e| {
+            output_error(std::io::Error::other(format!(
+                "cannot build the audit: {e}"
+            )))
+        })?;
     if overlaps(&options.output, &options.content) {
         return Err(output_error(std::io::Error::other(format!(
             "the output folder {} and the content folder {} overlap; build into a separate folder",
