@@ -794,3 +794,22 @@ fn text_that_looks_like_numbers_is_kept_as_written() {
     assert!(!run.stdout.contains("quote-number"), "{}", run.stdout);
     assert_eq!(run.status, 0, "{}", run.stdout);
 }
+
+#[test]
+fn empty_and_repeated_item_names_are_rejected() {
+    let text = format!(
+        "{VALID}fields:\n  - {{ name: 站点 }}\n  - {{ name: 站点 }}\n  - {{ name: \" \" }}\nresources:\n  - {{ title: \"\", format: CSV, url: \"https://example.test/a\" }}\n"
+    );
+    let (_, report) = check_with("items.yaml", &text);
+    assert_has(
+        &report,
+        &[
+            "error[duplicate-field]: field `站点` is listed twice",
+            "items.yaml:10:13",
+            "error[empty-value]: a field has an empty `name`",
+            "items.yaml:11:13",
+            "error[empty-value]: a resource has an empty `title`",
+            "items.yaml:13:14",
+        ],
+    );
+}

@@ -122,7 +122,8 @@ pub struct RawDepartment {
 #[serde(deny_unknown_fields)]
 pub struct RawField {
     /// 名称 Field name.
-    pub name: String,
+    #[schemars(with = "String")]
+    pub name: Text,
     /// 类型 Data type (字符串, 整数, 小数, 日期, 时间, 布尔, 枚举 …).
     #[serde(rename = "type")]
     pub kind: Option<String>,
@@ -137,7 +138,8 @@ pub struct RawField {
 #[serde(deny_unknown_fields)]
 pub struct RawResource {
     /// 资源名称 Title.
-    pub title: String,
+    #[schemars(with = "String")]
+    pub title: Text,
     /// 格式 Format (CSV, XLSX, JSON, XML, PDF, API …).
     #[schemars(with = "String")]
     pub format: Text,
@@ -279,8 +281,9 @@ pub struct LoadedFolder {
     pub department: Option<Loaded<RawDepartment>>,
     /// Every dataset record that parsed.
     pub datasets: Vec<Loaded<RawDataset>>,
-    /// Dataset record files that did not parse (their problems are in the diagnostics).
-    pub unparsed: Vec<PathBuf>,
+    /// Dataset record files that did not parse, with their display paths (their problems
+    /// are in the diagnostics).
+    pub unparsed: Vec<(PathBuf, String)>,
 }
 
 /// A Markdown page from `content/pages/`.
@@ -422,7 +425,9 @@ pub fn load_folder(content: &Path, dir: &Path, limits: &Limits) -> (LoadedFolder
             Ok(Either::Data(d)) => folder.datasets.push(*d),
             Err(d) => {
                 if !is_department {
-                    folder.unparsed.push(path.clone());
+                    folder
+                        .unparsed
+                        .push((path.clone(), display_path(content, path)));
                 }
                 diagnostics.push(*d);
             }
@@ -717,6 +722,49 @@ const RESERVED_PAGE_NAMES: &[&str] = &[
     "search",
 ];
 
+/// Why a Markdown page cannot be published, if it cannot.
+fn page_problem(path: &Path, slug: &str, limits: &Limits) -> Option<Diagnostic> {
+    let file = path.display().to_string();
+    // Pages may be longer than records, but not unbounded: Markdown work grows faster than
+    // the text in its worst cases.
+    let max = limits.max_record_bytes * 4;
+    let problem = if !crate::model::is_slug(slug) {
+        Diagnostic::error(
+            "bad-page-name",
+            file,
+            format!("page name `{slug}` is not a slug"),
+        )
+        .help("name pages with lowercase ASCII letters, digits and hyphens, e.g. about.md")
+    } else if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        Diagnostic::error(
+            "symlink-page",
+            file,
+            "this page is a symbolic link and is not published",
+        )
+        .help("commit the page itself in content/pages/")
+    } else if RESERVED_PAGE_NAMES.contains(&slug) {
+        Diagnostic::error(
+            "reserved-page-name",
+            file,
+            format!("page name `{slug}` is used by the portal itself"),
+        )
+        .help(format!(
+            "rename the page; these names are reserved: {}",
+            RESERVED_PAGE_NAMES.join(", ")
+        ))
+    } else if std::fs::metadata(path).is_ok_and(|m| m.len() > max) {
+        Diagnostic::error(
+            "file-too-large",
+            file,
+            format!("the page is larger than {max} bytes"),
+        )
+        .help("split the page or link to a document")
+    } else {
+        return None;
+    };
+    Some(problem)
+}
+
 /// Reads the Markdown pages of `dir` (`content/pages/`), sorted by name.
 pub fn load_pages(
     dir: &Path,
@@ -738,54 +786,8 @@ pub fn load_pages(
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        if !crate::model::is_slug(&slug) {
-            diagnostics.push(
-                Diagnostic::error(
-                    "bad-page-name",
-                    path.display().to_string(),
-                    format!("page name `{slug}` is not a slug"),
-                )
-                .help("name pages with lowercase ASCII letters, digits and hyphens, e.g. about.md"),
-            );
-            continue;
-        }
-        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
-            diagnostics.push(
-                Diagnostic::error(
-                    "symlink-page",
-                    path.display().to_string(),
-                    "this page is a symbolic link and is not published",
-                )
-                .help("commit the page itself in content/pages/"),
-            );
-            continue;
-        }
-        if RESERVED_PAGE_NAMES.contains(&slug.as_str()) {
-            diagnostics.push(
-                Diagnostic::error(
-                    "reserved-page-name",
-                    path.display().to_string(),
-                    format!("page name `{slug}` is used by the portal itself"),
-                )
-                .help(format!(
-                    "rename the page; these names are reserved: {}",
-                    RESERVED_PAGE_NAMES.join(", ")
-                )),
-            );
-            continue;
-        }
-        // Pages may be longer than records, but not unbounded: Markdown work grows faster
-        // than the text in its worst cases.
-        let max = limits.max_record_bytes * 4;
-        if std::fs::metadata(&path).is_ok_and(|m| m.len() > max) {
-            diagnostics.push(
-                Diagnostic::error(
-                    "file-too-large",
-                    path.display().to_string(),
-                    format!("the page is larger than {max} bytes"),
-                )
-                .help("split the page or link to a document"),
-            );
+        if let Some(problem) = page_problem(&path, &slug, limits) {
+            diagnostics.push(problem);
             continue;
         }
         match std::fs::read_to_string(&path) {

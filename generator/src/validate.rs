@@ -321,8 +321,8 @@ pub fn validate_folder(
     let mut rejected_records: Vec<RejectedRecord> = folder
         .unparsed
         .iter()
-        .map(|path| RejectedRecord {
-            rel: crate::load::relative(&folder.dir, path),
+        .map(|(path, rel)| RejectedRecord {
+            rel: rel.clone(),
             id: path
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
@@ -713,11 +713,32 @@ fn dataset(
         }
     }
 
+    let mut field_names = std::collections::BTreeSet::new();
+    for f in &raw.fields {
+        let name = f.name.value.trim();
+        if name.is_empty() {
+            check.error(
+                "empty-value",
+                &f.name,
+                "a field has an empty `name`".into(),
+                "empty",
+                "name every data item, e.g. 站点名称".into(),
+            );
+        } else if !field_names.insert(name) {
+            check.error(
+                "duplicate-field",
+                &f.name,
+                format!("field `{name}` is listed twice"),
+                "second time",
+                "list each data item once".into(),
+            );
+        }
+    }
     let fields: Vec<Field> = raw
         .fields
         .iter()
         .map(|f| Field {
-            name: f.name.trim().to_string(),
+            name: f.name.value.trim().to_string(),
             kind: f.kind.clone(),
             description: f.description.clone(),
             unit: f.unit.clone(),
@@ -892,6 +913,16 @@ fn resource(
     raw: &crate::load::RawResource,
     dept_dir: &Path,
 ) -> Option<Resource> {
+    if raw.title.value.trim().is_empty() {
+        check.error(
+            "empty-value",
+            &raw.title,
+            "a resource has an empty `title`".into(),
+            "empty",
+            "say what the resource is, e.g. 公交站点（CSV）".into(),
+        );
+        return None;
+    }
     let format_text = raw.format.value.trim();
     // The format names a URL folder (formats/<format>/): it must start with a letter or digit.
     if format_text.is_empty()
@@ -943,7 +974,10 @@ fn resource(
             check.error(
                 "no-location",
                 &raw.format,
-                format!("resource `{}` has neither `file` nor `url`", raw.title),
+                format!(
+                    "resource `{}` has neither `file` nor `url`",
+                    raw.title.value
+                ),
                 "in this resource",
                 "add `file: <path in this folder>` or `url: https://…`".into(),
             );
@@ -951,7 +985,7 @@ fn resource(
         }
     };
     Some(Resource {
-        title: raw.title.trim().to_string(),
+        title: raw.title.value.trim().to_string(),
         format,
         location,
     })
