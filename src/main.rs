@@ -1,6 +1,7 @@
 //! `kaifang`: the command line. Parses arguments, calls the libraries, prints reports.
 
 mod report;
+mod search;
 mod serve;
 
 use std::path::{Path, PathBuf};
@@ -112,6 +113,25 @@ enum Command {
         #[arg(long, default_value = "docs/schema")]
         out: PathBuf,
     },
+    /// Search a built site's index, as the browser does; print results and the bytes read.
+    /// Exit status: 0 with results, 1 without, 2 when the index cannot be read.
+    Search {
+        /// The words to search for.
+        query: String,
+        /// The built site.
+        #[arg(long, default_value = "public")]
+        site: PathBuf,
+        /// Results to print (0 = all).
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Facet filter NAME=VALUE, e.g. domain=transport, city=4501, department=nn-jtysj
+        /// (repeatable).
+        #[arg(long = "filter", value_name = "NAME=VALUE")]
+        filters: Vec<String>,
+        /// Print the answer as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// Generate a synthetic catalog of N records, build it, and print records/s, pages/s,
     /// MB written and peak memory.
     Bench {
@@ -149,6 +169,13 @@ fn main() -> ExitCode {
             source,
         } => import(&file, &content, sample, &source),
         Command::Schema { config, out } => schema(&config, &out),
+        Command::Search {
+            query,
+            site,
+            limit,
+            filters,
+            json,
+        } => search::run(&site, &query, &filters, limit, json),
         Command::Bench {
             records,
             dir,

@@ -51,6 +51,11 @@ impl Divisions {
         Divisions { by_code }
     }
 
+    /// Every division, by code.
+    pub fn all(&self) -> impl Iterator<Item = &Division> {
+        self.by_code.values()
+    }
+
     /// Looks up a code.
     pub fn get(&self, code: &str) -> Option<&Division> {
         self.by_code.get(code)

@@ -14,6 +14,7 @@ pub mod model;
 pub mod policy;
 pub mod render;
 pub mod schema;
+pub mod search;
 pub mod synthetic;
 pub mod validate;
 pub mod write;
@@ -93,6 +94,8 @@ pub struct BuildReport {
     pub render_seconds: f64,
     /// Seconds spent auditing.
     pub audit_seconds: f64,
+    /// Figures of the search index.
+    pub search: search_index::IndexStats,
 }
 
 /// Why a build failed as a whole.
@@ -249,6 +252,7 @@ pub fn build(
         check_seconds: checked.elapsed.as_secs_f64(),
         render_seconds,
         audit_seconds: started.elapsed().as_secs_f64(),
+        search: stats.search,
     })
 }
 

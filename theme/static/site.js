@@ -7,3 +7,11 @@ document.querySelectorAll(".table-wrap").forEach(function (wrap) {
     wrap.setAttribute("aria-label", "可横向滚动的表格");
   }
 });
+// "/" moves to the search box, as on most search sites.
+document.addEventListener("keydown", function (event) {
+  var target = event.target;
+  if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
+  var box = document.getElementById("search-q") || document.getElementById("header-q");
+  if (box) { event.preventDefault(); box.focus(); }
+});

@@ -66,6 +66,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "404.html",
         include_str!("../../../theme/templates/404.html"),
     ),
+    (
+        "search.html",
+        include_str!("../../../theme/templates/search.html"),
+    ),
 ];
 const ASSETS: &[(&str, &str)] = &[
     (
@@ -80,11 +84,26 @@ const ASSETS: &[(&str, &str)] = &[
         "assets/favicon.svg",
         include_str!("../../../theme/static/favicon.svg"),
     ),
+    (
+        "assets/search.js",
+        include_str!("../../../theme/static/search.js"),
+    ),
+    (
+        "assets/search-worker.js",
+        include_str!("../../../theme/static/search-worker.js"),
+    ),
+    (
+        "assets/search-core.js",
+        include_str!("../../../theme/static/search-core.js"),
+    ),
 ];
 
 /// Why rendering failed.
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
+    /// The search index could not be built.
+    #[error(transparent)]
+    Search(#[from] search_index::IndexError),
     /// A template did not compile or render.
     #[error("template error: {0}")]
     Template(String),
@@ -125,6 +144,8 @@ pub struct RenderStats {
     pub produced: BTreeSet<String>,
     /// Files refused because they mention a withheld dataset; none of them was written.
     pub leaks: Vec<Leak>,
+    /// Figures of the search index.
+    pub search: search_index::IndexStats,
 }
 
 /// Everything render needs: configuration, reference data, the public catalog, the pages.
@@ -150,6 +171,7 @@ enum Job {
     Regions,
     Page(usize),
     NotFound,
+    Search,
     Asset(&'static str, &'static str),
     Json(&'static str, serde_json::Value),
     ResourceFile { dataset: usize, resource: usize },
@@ -238,18 +260,45 @@ pub fn render(
     let jobs = plan(site, &model);
     let total = jobs.len();
     let done = AtomicUsize::new(0);
-    let results: Vec<Produced> = jobs
-        .par_iter()
-        .map(|job| {
-            let produced = run(job, site, &model, &tera, output)?;
-            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-            if n.is_multiple_of(256) || n == total {
-                progress(n, total);
-            }
-            Ok(produced)
-        })
-        .collect::<Result<_, RenderError>>()?;
-    let mut stats = RenderStats::default();
+    // The search index builds while the pages render.
+    let (index, results) = rayon::join(
+        || {
+            search_index::build(&crate::search::index_input(
+                site.catalog,
+                site.config,
+                site.divisions,
+            ))
+        },
+        || {
+            jobs.par_iter()
+                .map(|job| {
+                    let produced = run(job, site, &model, &tera, output)?;
+                    let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                    if n.is_multiple_of(256) || n == total {
+                        progress(n, total);
+                    }
+                    Ok(produced)
+                })
+                .collect::<Result<Vec<Produced>, RenderError>>()
+        },
+    );
+    let index = index?;
+    let mut results = results?;
+    // Index files go through the same audited writer as pages.
+    results.extend(
+        index
+            .files
+            .par_iter()
+            .map(|file| {
+                let written = output.write(&file.path, &file.bytes);
+                produced(file.path.clone(), written, false, file.bytes.len() as u64)
+            })
+            .collect::<Result<Vec<Produced>, RenderError>>()?,
+    );
+    let mut stats = RenderStats {
+        search: index.stats,
+        ..RenderStats::default()
+    };
     for produced in results {
         match produced {
             Produced::File {
@@ -283,7 +332,7 @@ enum Produced {
 }
 
 fn plan(site: &Site<'_>, model: &SiteModel) -> Vec<Job> {
-    let mut jobs = vec![Job::Home, Job::Regions, Job::NotFound];
+    let mut jobs = vec![Job::Home, Job::Regions, Job::NotFound, Job::Search];
     jobs.extend((0..site.catalog.datasets.len()).map(Job::Dataset));
     jobs.extend((0..site.pages.len()).map(Job::Page));
     jobs.extend(ASSETS.iter().map(|(p, c)| Job::Asset(p, c)));
@@ -586,6 +635,11 @@ fn context_for(job: &Job, site: &Site<'_>, model: &SiteModel) -> (String, &'stat
             let mut c = base_context(site, model, &path, "页面不存在", "");
             c.insert("root", &site_root_path(&site.config.base_url));
             (path, "404.html", c)
+        }
+        Job::Search => {
+            let path = "search/index.html".to_string();
+            let c = base_context(site, model, &path, "搜索", "search");
+            (path, "search.html", c)
         }
         Job::Asset(..) | Job::Json(..) | Job::ResourceFile { .. } => unreachable!("not templated"),
     }

@@ -1,0 +1,187 @@
+//! The search index's view of the public catalog: what each dataset contributes to the
+//! index, its facet values, and the catalog's own words for the segmenter.
+//!
+//! Only [`PublicCatalog::datasets`] are read, so 不予开放, suspended, withdrawn, unreviewed
+//! and rejected records can never enter the index.
+
+use std::collections::BTreeSet;
+
+use search_index::{FacetDim, IndexInput, SearchDoc};
+
+use crate::config::SiteConfig;
+use crate::divisions::Divisions;
+use crate::model::{Level, OpenType, UpdateFrequency, Vocabulary};
+use crate::policy::PublicCatalog;
+use crate::render::markdown::plain_snippet;
+
+/// Formats with a facet value of their own; any other format counts as `other`.
+pub const FORMATS: &[&str] = &["CSV", "XLSX", "XLS", "JSON", "XML", "API", "RDF", "PDF"];
+
+/// Characters of summary shown under a result.
+const SNIPPET_CHARS: usize = 90;
+
+/// The city facet of a dataset: the 4-digit city code, or `45` for region-wide data.
+fn city_code(region: &str) -> &str {
+    if region.len() >= 4 {
+        &region[..4]
+    } else {
+        region
+    }
+}
+
+/// The facet dimensions, in layout order. The order and the value lists are fixed by the
+/// configuration and the vocabularies, never by the catalog, so the packed layout is stable.
+pub fn facet_dims(config: &SiteConfig, divisions: &Divisions) -> Vec<FacetDim> {
+    fn vocabulary<V: Vocabulary>(values: impl Iterator<Item = V>) -> Vec<(String, String)> {
+        values
+            .map(|v| (v.slug().to_string(), v.label().to_string()))
+            .collect()
+    }
+    let mut cities = vec![("45".to_string(), "自治区本级".to_string())];
+    cities.extend(
+        divisions
+            .all()
+            .filter(|d| d.level == Level::City)
+            .map(|d| (d.code.clone(), d.name.clone())),
+    );
+    let mut formats: Vec<(String, String)> = FORMATS
+        .iter()
+        .map(|f| (f.to_ascii_lowercase(), f.to_string()))
+        .collect();
+    formats.push(("other".into(), "其他".into()));
+    let dim = |name: &str, label: &str, values, multi| FacetDim {
+        name: name.into(),
+        label: label.into(),
+        values,
+        multi,
+    };
+    vec![
+        dim(
+            "domain",
+            "数据领域",
+            config
+                .domains
+                .iter()
+                .map(|d| (d.slug.clone(), d.name.clone()))
+                .collect(),
+            false,
+        ),
+        dim(
+            "level",
+            "层级",
+            vocabulary(Level::ALL.iter().copied()),
+            false,
+        ),
+        dim(
+            "open",
+            "开放类型",
+            vocabulary(
+                OpenType::ALL
+                    .iter()
+                    .copied()
+                    .filter(|o| *o != OpenType::NotOpen),
+            ),
+            false,
+        ),
+        dim(
+            "frequency",
+            "更新频率",
+            vocabulary(UpdateFrequency::ALL.iter().copied()),
+            false,
+        ),
+        dim("city", "地区", cities, false),
+        dim("format", "资源格式", formats, true),
+    ]
+}
+
+/// The index input for the public catalog.
+pub fn index_input(
+    catalog: &PublicCatalog,
+    config: &SiteConfig,
+    divisions: &Divisions,
+) -> IndexInput {
+    let facets = facet_dims(config, divisions);
+    let position = |dim: usize, value: &str| -> Vec<u16> {
+        facets[dim]
+            .values
+            .iter()
+            .position(|(v, _)| v == value)
+            .map(|i| vec![i as u16])
+            .unwrap_or_default()
+    };
+    let docs = catalog
+        .datasets
+        .iter()
+        .map(|d| {
+            let department = catalog.departments.get(&d.department);
+            let mut formats: Vec<u16> = d
+                .formats()
+                .iter()
+                .map(|f| {
+                    FORMATS
+                        .iter()
+                        .position(|known| known.eq_ignore_ascii_case(f))
+                        .unwrap_or(FORMATS.len()) as u16
+                })
+                .collect();
+            formats.sort_unstable();
+            formats.dedup();
+            SearchDoc {
+                id: d.id.0.clone(),
+                title: d.title.clone(),
+                summary: plain_snippet(&d.summary, usize::MAX),
+                department_code: d.department.0.clone(),
+                department_name: department.map(|x| x.name.clone()).unwrap_or_default(),
+                fields: d.fields.iter().map(|f| f.name.clone()).collect(),
+                keywords: d.keywords.clone(),
+                domain: config
+                    .domains
+                    .iter()
+                    .find(|x| x.slug == d.domain)
+                    .map(|x| x.name.clone())
+                    .unwrap_or_default(),
+                snippet: plain_snippet(&d.summary, SNIPPET_CHARS),
+                facets: vec![
+                    position(0, &d.domain),
+                    position(1, d.level.slug()),
+                    position(2, d.open_type.slug()),
+                    position(3, d.update_frequency.slug()),
+                    position(4, city_code(&d.region.0)),
+                    formats,
+                ],
+            }
+        })
+        .collect();
+    IndexInput {
+        docs,
+        dictionary: dictionary(catalog, config, divisions),
+        facets,
+    }
+}
+
+/// The catalog's own words: department, domain and place names, field names and keywords.
+fn dictionary(catalog: &PublicCatalog, config: &SiteConfig, divisions: &Divisions) -> Vec<String> {
+    let mut words: BTreeSet<String> = BTreeSet::new();
+    words.extend(catalog.departments.values().map(|d| d.name.clone()));
+    words.extend(config.domains.iter().map(|d| d.name.clone()));
+    // Places: every region and county, and every division a record or department names.
+    words.extend(
+        divisions
+            .all()
+            .filter(|d| matches!(d.level, Level::Region | Level::City | Level::County))
+            .map(|d| d.name.clone()),
+    );
+    let used = catalog
+        .datasets
+        .iter()
+        .map(|d| &d.region.0)
+        .chain(catalog.departments.values().map(|d| &d.region.0));
+    for code in used {
+        words.extend(divisions.ancestry(code).into_iter().map(|d| d.name.clone()));
+    }
+    for dataset in &catalog.datasets {
+        words.extend(dataset.fields.iter().map(|f| f.name.clone()));
+        words.extend(dataset.keywords.iter().cloned());
+    }
+    words.into_iter().collect()
+}

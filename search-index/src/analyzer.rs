@@ -1,0 +1,174 @@
+//! Text analysis: Chinese word segmentation with jieba (through tantivy-jieba, in search mode)
+//! and a user dictionary built from the catalog itself.
+//!
+//! A word of the dictionary (交通运输厅, 企业信用) stays one token, and its parts stay findable:
+//! search mode adds the two- and three-character words inside it, and this analyzer adds the
+//! longer dictionary words inside it too (交通运输 inside 交通运输厅). Tokens without a letter,
+//! digit or Han character (punctuation, spaces) are dropped; ASCII is lowercased and full-width
+//! ASCII folded to half-width, exactly as the clients fold queries.
+
+use std::sync::Arc;
+
+use tantivy::tokenizer::{PreTokenizedStream, PreTokenizedString, Token, TokenStream, Tokenizer};
+use tantivy_jieba::JiebaTokenizer;
+use tantivy_jieba::jieba_rs::Jieba;
+
+/// The name the analyzer is registered under in the tantivy index.
+pub const ANALYZER: &str = "kaifang";
+
+/// Longest token kept, in characters; longer runs (hashes, URLs) are not useful search terms.
+pub const MAX_TOKEN_CHARS: usize = 24;
+
+/// Folds full-width ASCII to half-width, the ideographic space to a space, and ASCII to
+/// lowercase. Queries go through the same folding in both clients.
+pub fn fold(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            '\u{3000}' => ' ',
+            _ => c,
+        })
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// Whether a token is worth indexing: it has a letter, digit or Han character.
+pub fn is_word(token: &str) -> bool {
+    token.chars().any(char::is_alphanumeric)
+}
+
+/// Whether a character is a Han ideograph (the scripts the segmenter treats as Chinese).
+pub fn is_han(c: char) -> bool {
+    matches!(c,
+        '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}'
+        | '\u{20000}'..='\u{2FA1F}')
+}
+
+/// Builds jieba's default dictionary plus the catalog's own words.
+pub fn dictionary(words: &[String]) -> Jieba {
+    let mut jieba = Jieba::new();
+    for word in words {
+        let chars = word.chars().count();
+        if (2..=MAX_TOKEN_CHARS).contains(&chars) && word.chars().all(char::is_alphanumeric) {
+            jieba.add_word(word, None, None);
+        }
+    }
+    jieba
+}
+
+/// The tantivy tokenizer: tantivy-jieba in search mode, then the longer sub-words, word filter
+/// and folding described in the module documentation.
+#[derive(Clone)]
+pub struct CatalogTokenizer {
+    segmenter: JiebaTokenizer,
+    dictionary: Arc<Jieba>,
+}
+
+impl CatalogTokenizer {
+    /// A tokenizer over `dictionary` (see [`dictionary`]).
+    pub fn new(dictionary: Arc<Jieba>) -> CatalogTokenizer {
+        let mut segmenter = JiebaTokenizer::with_jieba((*dictionary).clone());
+        segmenter.set_search_mode(true);
+        CatalogTokenizer {
+            segmenter,
+            dictionary,
+        }
+    }
+
+    /// The tokens of `text`, in order (sub-words right after the word that holds them).
+    pub fn tokens(&mut self, text: &str) -> Vec<String> {
+        let folded = fold(text);
+        let mut stream = self.segmenter.token_stream(&folded);
+        let mut out = Vec::new();
+        while stream.advance() {
+            let word = stream.token().text.as_str();
+            if !is_word(word) || word.chars().count() > MAX_TOKEN_CHARS {
+                continue;
+            }
+            out.push(word.to_string());
+            // Search mode already adds the 2- and 3-character words inside a word; add the
+            // longer ones so that 交通运输 is found inside 交通运输厅.
+            let chars: Vec<char> = word.chars().collect();
+            for len in 4..chars.len() {
+                for start in 0..=chars.len() - len {
+                    let part: String = chars[start..start + len].iter().collect();
+                    if self.dictionary.has_word(&part) {
+                        out.push(part);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Tokenizer for CatalogTokenizer {
+    type TokenStream<'a> = PreTokenizedStream;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> PreTokenizedStream {
+        let tokens = self
+            .tokens(text)
+            .into_iter()
+            .enumerate()
+            .map(|(position, text)| Token {
+                offset_from: 0,
+                offset_to: 0,
+                position,
+                text,
+                position_length: 1,
+            })
+            .collect();
+        PreTokenizedStream::from(PreTokenizedString {
+            text: String::new(),
+            tokens,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokenizer(words: &[&str]) -> CatalogTokenizer {
+        let words: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+        CatalogTokenizer::new(Arc::new(dictionary(&words)))
+    }
+
+    #[test]
+    fn dictionary_words_stay_whole_and_their_parts_are_found() {
+        let mut t = tokenizer(&["交通运输厅", "企业信用"]);
+        let tokens = t.tokens("广西壮族自治区交通运输厅发布企业信用信息");
+        for expected in [
+            "交通运输厅",
+            "交通运输",
+            "交通",
+            "运输",
+            "企业信用",
+            "企业",
+            "信用",
+        ] {
+            assert!(
+                tokens.iter().any(|t| t == expected),
+                "{expected} in {tokens:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn punctuation_is_dropped_and_ascii_folded() {
+        let mut t = tokenizer(&[]);
+        let tokens = t.tokens("ＧＤＰ统计，（2023年）API!");
+        assert!(tokens.contains(&"gdp".to_string()), "{tokens:?}");
+        assert!(tokens.contains(&"api".to_string()), "{tokens:?}");
+        assert!(tokens.contains(&"2023".to_string()), "{tokens:?}");
+        assert!(tokens.iter().all(|t| is_word(t)), "{tokens:?}");
+    }
+
+    #[test]
+    fn bus_is_not_two_characters() {
+        let mut t = tokenizer(&[]);
+        let tokens = t.tokens("南宁市公交站点分布");
+        assert!(tokens.contains(&"公交".to_string()), "{tokens:?}");
+        assert!(!tokens.contains(&"公".to_string()), "{tokens:?}");
+    }
+}
