@@ -1,5 +1,6 @@
 //! `kaifang`: the command line. Parses arguments, calls the libraries, prints reports.
 
+mod bench_search;
 mod report;
 mod search;
 mod serve;
@@ -18,11 +19,11 @@ use generator::divisions::Divisions;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Exit status: everything published.
-const EXIT_OK: u8 = 0;
+pub(crate) const EXIT_OK: u8 = 0;
 /// Exit status: the site was built but some records were rejected.
-const EXIT_REJECTED: u8 = 1;
+pub(crate) const EXIT_REJECTED: u8 = 1;
 /// Exit status: the build or check failed.
-const EXIT_FAILED: u8 = 2;
+pub(crate) const EXIT_FAILED: u8 = 2;
 
 #[derive(Parser)]
 #[command(
@@ -132,6 +133,23 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Build the search index of synthetic catalogs and print first-query bytes, round trips,
+    /// index build time and memory, index size, and files changed by a one-record edit; with
+    /// --pagefind, run Pagefind on the same site and measure both engines in Chromium.
+    BenchSearch {
+        /// Catalog sizes.
+        #[arg(long, value_delimiter = ',', default_value = "10000,50000,200000")]
+        records: Vec<usize>,
+        /// Where to put the synthetic catalogs (default: a temporary folder).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// The Pagefind binary (from the npm package `pagefind`, version 1.6.0).
+        #[arg(long)]
+        pagefind: Option<PathBuf>,
+        /// Largest catalog to run Pagefind on.
+        #[arg(long, default_value_t = 50_000)]
+        pagefind_max: usize,
+    },
     /// Generate a synthetic catalog of N records, build it, and print records/s, pages/s,
     /// MB written and peak memory.
     Bench {
@@ -176,6 +194,19 @@ fn main() -> ExitCode {
             filters,
             json,
         } => search::run(&site, &query, &filters, limit, json),
+        Command::BenchSearch {
+            records,
+            dir,
+            pagefind,
+            pagefind_max,
+        } => bench_search::run(&bench_search::Options {
+            sizes: records,
+            dir: dir.unwrap_or_else(|| {
+                std::env::temp_dir().join(format!("kaifang-bench-{}", std::process::id()))
+            }),
+            pagefind,
+            pagefind_max,
+        }),
         Command::Bench {
             records,
             dir,

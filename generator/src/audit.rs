@@ -116,8 +116,21 @@ impl Auditor {
         }))
     }
 
-    /// Mentions in `bytes`, reported against the output path `file`.
+    /// Mentions in `bytes`, reported against the output path `file`. Gzip data (the search
+    /// index stores every file compressed) is scanned decompressed as well.
     pub fn scan(&self, file: &str, bytes: &[u8]) -> Vec<Leak> {
+        let mut found = self.scan_plain(file, bytes);
+        if let Some(plain) = gunzip_bounded(bytes) {
+            for leak in self.scan_plain(file, &plain) {
+                if !found.contains(&leak) {
+                    found.push(leak);
+                }
+            }
+        }
+        found
+    }
+
+    fn scan_plain(&self, file: &str, bytes: &[u8]) -> Vec<Leak> {
         let mut found: Vec<Leak> = Vec::new();
         for m in self.matcher.find_overlapping_iter(bytes) {
             let pattern = &self.patterns[m.pattern().as_usize()];
@@ -136,6 +149,14 @@ impl Auditor {
     /// Mentions in the file at `path`, read in chunks (resource files can be large).
     pub fn scan_file(&self, file: &str, path: &Path) -> std::io::Result<Vec<Leak>> {
         const CHUNK: usize = 1 << 20;
+        let mut reader = std::fs::File::open(path)?;
+        let mut magic = [0u8; 2];
+        if reader.read(&mut magic)? == 2 && magic == GZIP_MAGIC {
+            // Compressed: read whole (index files are small) and scan both forms.
+            let mut bytes = magic.to_vec();
+            reader.read_to_end(&mut bytes)?;
+            return Ok(self.scan(file, &bytes));
+        }
         let mut reader = std::fs::File::open(path)?;
         let overlap = self.longest + 1;
         let mut window: Vec<u8> = Vec::with_capacity(CHUNK + overlap);
@@ -158,6 +179,23 @@ impl Auditor {
         }
         Ok(found)
     }
+}
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+/// Decompressed bytes scanned at most (a guard against decompression bombs).
+const GUNZIP_LIMIT: u64 = 256 << 20;
+
+/// The decompressed bytes of gzip data, or `None` for anything else (or broken gzip).
+fn gunzip_bounded(bytes: &[u8]) -> Option<Vec<u8>> {
+    if !bytes.starts_with(&GZIP_MAGIC) {
+        return None;
+    }
+    let mut plain = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .take(GUNZIP_LIMIT)
+        .read_to_end(&mut plain)
+        .ok()?;
+    Some(plain)
 }
 
 /// The build-end pass: every file under `root` not in `scanned` is read and scanned.
@@ -204,6 +242,20 @@ mod tests {
         Auditor::new(&withheld, public_titles, &[])
             .unwrap()
             .unwrap()
+    }
+
+    #[test]
+    fn looks_inside_compressed_files() {
+        let audit = auditor(&[]);
+        let hidden = search_index::codec::gzip("[1,\"secret-1\",\"涉密名单\"]".as_bytes());
+        let leaks = audit.scan("search/d/x.bin", &hidden);
+        assert_eq!(leaks.len(), 2, "{leaks:?}");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.bin");
+        std::fs::write(&path, &hidden).unwrap();
+        assert_eq!(audit.scan_file("x.bin", &path).unwrap().len(), 2);
+        // Broken gzip is still scanned as plain bytes, and does not fail the scan.
+        assert!(audit.scan("y.bin", &[0x1f, 0x8b, 0, 1, 2]).is_empty());
     }
 
     #[test]

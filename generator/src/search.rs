@@ -18,7 +18,7 @@ use crate::render::markdown::plain_snippet;
 pub const FORMATS: &[&str] = &["CSV", "XLSX", "XLS", "JSON", "XML", "API", "RDF", "PDF"];
 
 /// Characters of summary shown under a result.
-const SNIPPET_CHARS: usize = 90;
+const SNIPPET_CHARS: usize = 60;
 
 /// The city facet of a dataset: the 4-digit city code, or `45` for region-wide data.
 fn city_code(region: &str) -> &str {

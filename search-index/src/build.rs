@@ -10,7 +10,9 @@
 //! * display shards `search/d/<hash>.json` (a few dozen datasets each, by key) and
 //!   display-directory pages `search/m/<hash>.json` naming them;
 //! * the department table `search/f/<hash>.json`;
-//! * the directory `search/index.json`.
+//! * the directory `search/index.bin`.
+//!
+//! Every file is gzip-compressed (see [`crate::codec::gzip`]).
 //!
 //! The idf is left to the clients (it depends on the whole catalog); impacts use field-length
 //! averages rounded to whole tokens. Both choices keep a one-record edit from changing the
@@ -42,7 +44,7 @@ const BLOCK_BYTES: usize = 32 * 1024;
 /// Target size of one term shard.
 const SHARD_BYTES: usize = 16 * 1024;
 /// Target datasets per display shard.
-const BUCKET_DOCS: usize = 24;
+const BUCKET_DOCS: usize = 16;
 /// Display buckets per display-directory page.
 const PAGE_BUCKETS: u64 = 64;
 
@@ -209,7 +211,7 @@ pub fn build(input: &IndexInput) -> Result<ExportedIndex, IndexError> {
     bytes.push(b'\n');
     files.push(IndexFile {
         path: crate::directory::DIRECTORY.to_string(),
-        bytes,
+        bytes: codec::gzip(&bytes),
     });
     stats.files = files.len();
     stats.bytes = files.iter().map(|f| f.bytes.len() as u64).sum();
@@ -357,17 +359,19 @@ fn quantise(impact: f64) -> u8 {
     ((impact.min(SCORING.qmax) / SCORING.qmax * 127.0).round() as u8).max(1)
 }
 
-/// Name of a file from its bytes: `<kind>/<first 10 hex digits of SHA-256>.<ext>`.
-fn hashed(kind: &str, ext: &str, bytes: &[u8]) -> String {
+/// Name of a file from its contents: `<kind>/<first 10 hex digits of SHA-256>.bin`.
+fn hashed(kind: &str, _ext: &str, bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
     let hex: String = digest[..5].iter().map(|b| format!("{b:02x}")).collect();
-    format!("{kind}/{hex}.{ext}")
+    format!("{kind}/{hex}.bin")
 }
 
+/// Adds a file, gzip-compressed: every index file is stored compressed, so the bytes a
+/// client loads do not depend on the web server's compression settings.
 fn push(files: &mut Vec<IndexFile>, name: &str, bytes: Vec<u8>) {
     files.push(IndexFile {
         path: format!("{ROOT}{name}"),
-        bytes,
+        bytes: crate::codec::gzip(&bytes),
     });
 }
 
@@ -379,12 +383,10 @@ fn export_terms(
 ) -> (Vec<(String, String)>, Vec<LongTerm>) {
     let mut short: Vec<ShardTerm> = Vec::new();
     let mut long = Vec::new();
-    let mut short_bytes = 0usize;
     for (term, postings) in terms {
         let size = postings.len() * 7 + term.len();
         let df = postings.len() as u32;
         if size <= LONG_BYTES {
-            short_bytes += size;
             short.push(ShardTerm { term, df, postings });
             continue;
         }
@@ -408,10 +410,8 @@ fn export_terms(
     }
     stats.long_terms = long.len();
 
-    // Content-defined cuts: after a term whose hash is 0 modulo `every` (a power of two near
-    // the terms a shard should hold), with bounds on the size.
-    let per_term = (short_bytes / short.len().max(1)).max(1);
-    let every = (SHARD_BYTES / per_term).max(1).next_power_of_two() as u64;
+    // Content-defined cuts: once a shard holds half its target, cut after a term whose hash
+    // is 0 modulo 4; past twice the target, cut anyway. An edit moves at most the cut after it.
     let mut shards = Vec::new();
     let mut current: Vec<ShardTerm> = Vec::new();
     let mut current_bytes = 0;
@@ -432,9 +432,9 @@ fn export_terms(
     };
     for term in short {
         current_bytes += term.postings.len() * 7 + term.term.len();
-        let cut = keys::fnv1a(term.term.as_bytes()).is_multiple_of(every);
+        let cut = keys::fnv1a(term.term.as_bytes()).is_multiple_of(4);
         current.push(term);
-        if (cut && current_bytes >= SHARD_BYTES / 4) || current_bytes >= SHARD_BYTES * 4 {
+        if (cut && current_bytes >= SHARD_BYTES / 2) || current_bytes >= SHARD_BYTES * 2 {
             flush(&mut current, &mut shards);
             current_bytes = 0;
         }

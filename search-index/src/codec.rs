@@ -1,6 +1,7 @@
 //! The binary formats of the exported index: varints, posting lists, term shards and blocks.
 //!
-//! Everything here is read by two clients, this crate's [`crate::query`] and
+//! Every index file is stored gzip-compressed ([`gzip`], [`gunzip`]); the layouts below are
+//! of the decompressed bytes. Everything here is read by two clients, this crate's [`crate::query`] and
 //! `theme/static/search-core.js`, so the layout is documented byte by byte in
 //! `docs/search.md` and kept deliberately small:
 //!
@@ -12,6 +13,27 @@
 //!   frequency`, and the posting list;
 //! * a **block** (`b/<hash>.bin`) is the magic `KFB1` and one posting list: the postings of one
 //!   long term whose keys fall in that block.
+
+/// Compresses `bytes` with gzip at the best level (deterministic: no name, no timestamp).
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    // Writing to a Vec cannot fail.
+    let _ = encoder.write_all(bytes);
+    encoder.finish().unwrap_or_default()
+}
+
+/// Decompresses a gzip file; bytes without the gzip magic are returned as they are (a server
+/// may already have decoded them).
+pub fn gunzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        return Ok(bytes.to_vec());
+    }
+    let mut out = Vec::with_capacity(bytes.len() * 4);
+    flate2::read::GzDecoder::new(bytes).read_to_end(&mut out)?;
+    Ok(out)
+}
 
 /// Magic bytes at the start of a term shard.
 pub const SHARD_MAGIC: &[u8; 4] = b"KFT1";

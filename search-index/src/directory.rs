@@ -1,4 +1,4 @@
-//! The small JSON files that tie the index together: the directory (`search/index.json`, the
+//! The small JSON files that tie the index together: the directory (`search/index.bin`, the
 //! only file without a content hash in its name), display-directory pages and display shards.
 
 use serde::{Deserialize, Serialize};
@@ -9,10 +9,10 @@ pub const FORMAT: u32 = 1;
 /// Where the index lives, relative to the site root.
 pub const ROOT: &str = "search/";
 
-/// The directory file, relative to the site root.
-pub const DIRECTORY: &str = "search/index.json";
+/// The directory file (gzip-compressed JSON), relative to the site root.
+pub const DIRECTORY: &str = "search/index.bin";
 
-/// `search/index.json`: everything a client needs to find the files a query needs.
+/// `search/index.bin`: everything a client needs to find the files a query needs.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Directory {
     /// [`FORMAT`].

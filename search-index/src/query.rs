@@ -88,7 +88,7 @@ pub struct Query {
 pub struct Fetched {
     /// Path relative to the site root.
     pub path: String,
-    /// Bytes.
+    /// Bytes loaded (compressed, as stored).
     pub bytes: usize,
     /// Which dependent round it belonged to (1 = the directory).
     pub round: usize,
@@ -181,8 +181,9 @@ impl<S: Source> Engine<S> {
             path: DIRECTORY.to_string(),
             reason,
         };
+        let json = codec::gunzip(&bytes).map_err(|e| damaged(e.to_string()))?;
         let directory: Directory =
-            serde_json::from_slice(&bytes).map_err(|e| damaged(e.to_string()))?;
+            serde_json::from_slice(&json).map_err(|e| damaged(e.to_string()))?;
         if directory.format != FORMAT {
             return Err(damaged(format!(
                 "format {} (this reader knows {FORMAT})",
@@ -221,11 +222,15 @@ impl<S: Source> Engine<S> {
             let path = format!("{ROOT}{name}");
             let bytes = self.source.fetch(&path)?;
             self.fetched.push(Fetched {
-                path,
+                path: path.clone(),
                 bytes: bytes.len(),
                 round: self.round,
             });
-            self.cache.insert(name.clone(), bytes);
+            let plain = codec::gunzip(&bytes).map_err(|e| QueryError::Damaged {
+                path,
+                reason: e.to_string(),
+            })?;
+            self.cache.insert(name.clone(), plain);
         }
         Ok(())
     }
@@ -335,11 +340,17 @@ impl<S: Source> Engine<S> {
                 }
             }
         }
-        if open_end && let Some(last) = runs.last() {
+        // Shards for completing an unfinished last word, unless that word is a long term.
+        if open_end
+            && let Some(last) = runs.last()
+            && self.long_term(last).is_none()
+        {
             let chars: Vec<char> = last.chars().collect();
             for start in 0..chars.len() {
                 let tail: String = chars[start..].iter().collect();
-                self.want_completion_shards(&tail, &mut wanted);
+                if self.long_term(&tail).is_none() {
+                    self.want_completion_shards(&tail, &mut wanted);
+                }
             }
         }
         let department_filter = query.filters.iter().any(|(d, _)| d == "department");

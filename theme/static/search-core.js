@@ -7,7 +7,7 @@
 
   var FORMAT = 1;
   var INDEX_ROOT = "search/";
-  var DIRECTORY = "search/index.json";
+  var DIRECTORY = "search/index.bin";
   var MAX_QUERY_CHARS = 64;
   var MAX_TERM_CHARS = 12;
   var COMPLETIONS = 5;
@@ -113,6 +113,13 @@
     return r.postings();
   }
 
+  // Index files are stored gzip-compressed; a server may have decoded them already.
+  function gunzip(bytes) {
+    if (bytes.length < 2 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return Promise.resolve(bytes);
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return new Response(stream).arrayBuffer().then(function (b) { return new Uint8Array(b); });
+  }
+
   function json(bytes, path) {
     try { return JSON.parse(utf8.decode(bytes)); } catch (e) { throw DecodeError(path, e.message); }
   }
@@ -208,11 +215,13 @@
 
   function open(fetchBytes) {
     return Promise.resolve(fetchBytes(DIRECTORY)).then(function (bytes) {
-      var directory = json(bytes, DIRECTORY);
-      if (directory.format !== FORMAT) {
-        throw DecodeError(DIRECTORY, "format " + directory.format + " (this reader knows " + FORMAT + ")");
-      }
-      return new Engine(fetchBytes, directory, bytes.length);
+      return gunzip(bytes).then(function (plain) {
+        var directory = json(plain, DIRECTORY);
+        if (directory.format !== FORMAT) {
+          throw DecodeError(DIRECTORY, "format " + directory.format + " (this reader knows " + FORMAT + ")");
+        }
+        return new Engine(fetchBytes, directory, bytes.length);
+      }, function (e) { throw DecodeError(DIRECTORY, e.message); });
     });
   }
 
@@ -226,7 +235,8 @@
       var path = INDEX_ROOT + name;
       return Promise.resolve(self.fetchBytes(path)).then(function (bytes) {
         self.fetched.push({ path: path, bytes: bytes.length, round: round });
-        self.cache.set(name, bytes);
+        return gunzip(bytes).then(function (plain) { self.cache.set(name, plain); },
+          function (e) { throw DecodeError(path, e.message); });
       });
     }));
   };
@@ -324,11 +334,12 @@
         }
       });
     });
-    if (openEnd && textRuns.length) {
+    // Shards for completing an unfinished last word, unless that word is a long term.
+    if (openEnd && textRuns.length && !self.longTerm(textRuns[textRuns.length - 1])) {
       var lastChars = Array.from(textRuns[textRuns.length - 1]);
       for (var start = 0; start < lastChars.length; start++) {
         var tail = lastChars.slice(start).join(""), i = self.shardOf(tail);
-        if (i >= 0) {
+        if (i >= 0 && !self.longTerm(tail)) {
           wanted.add(d.shards[i][1]);
           var next = d.shards[i + 1];
           if (next && next[0].startsWith(tail)) wanted.add(next[1]);
