@@ -2,8 +2,9 @@
 //! and a user dictionary built from the catalog itself.
 //!
 //! A word of the dictionary (交通运输厅, 企业信用) stays one token, and its parts stay findable:
-//! search mode adds the two- and three-character words inside it, and this analyzer adds the
-//! longer dictionary words inside it too (交通运输 inside 交通运输厅). Tokens without a letter,
+//! search mode adds the two- and three-character words inside it, and full mode adds every
+//! other dictionary word that occurs in the text (交通运输 inside 交通运输厅, 企业信用 inside
+//! 从业企业信用评价). Tokens without a letter,
 //! digit or Han character (punctuation, spaces) are dropped; ASCII is lowercased and full-width
 //! ASCII folded to half-width, exactly as the clients fold queries.
 
@@ -75,27 +76,31 @@ impl CatalogTokenizer {
         }
     }
 
-    /// The tokens of `text`, in order (sub-words right after the word that holds them).
+    /// The tokens of `text`: jieba's search-mode words, then every other dictionary word of
+    /// two or more characters that occurs in the text (jieba's full mode), so a dictionary
+    /// word is found wherever it occurs (企业信用 inside 从业企业信用评价, which search mode
+    /// cuts as 从业 / 企业 / 信用 / 评价).
     pub fn tokens(&mut self, text: &str) -> Vec<String> {
         let folded = fold(text);
         let mut stream = self.segmenter.token_stream(&folded);
         let mut out = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         while stream.advance() {
-            let word = stream.token().text.as_str();
+            let token = stream.token();
+            let word = token.text.as_str();
             if !is_word(word) || word.chars().count() > MAX_TOKEN_CHARS {
                 continue;
             }
+            seen.insert((token.offset_from, word.len()));
             out.push(word.to_string());
-            // Search mode already adds the 2- and 3-character words inside a word; add the
-            // longer ones so that 交通运输 is found inside 交通运输厅.
-            let chars: Vec<char> = word.chars().collect();
-            for len in 4..chars.len() {
-                for start in 0..=chars.len() - len {
-                    let part: String = chars[start..start + len].iter().collect();
-                    if self.dictionary.has_word(&part) {
-                        out.push(part);
-                    }
-                }
+        }
+        for token in self.dictionary.cut_all(&folded) {
+            let chars = token.end - token.start;
+            if (2..=MAX_TOKEN_CHARS).contains(&chars)
+                && is_word(token.word)
+                && seen.insert((token.byte_start, token.word.len()))
+            {
+                out.push(token.word.to_string());
             }
         }
         out
@@ -152,6 +157,13 @@ mod tests {
                 "{expected} in {tokens:?}"
             );
         }
+    }
+
+    #[test]
+    fn dictionary_words_are_found_where_search_mode_cuts_across_them() {
+        let mut t = tokenizer(&["企业信用"]);
+        let tokens = t.tokens("公路建设、从业企业信用评价信息");
+        assert!(tokens.contains(&"企业信用".to_string()), "{tokens:?}");
     }
 
     #[test]
