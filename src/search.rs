@@ -1,6 +1,7 @@
 //! `kaifang search`: answers a query from a built site's exported index files, with the same
 //! steps as the browser, and says what it read.
 
+use std::io::Write as _;
 use std::path::Path;
 
 use search_index::query::{Engine, FolderSource, Query};
@@ -40,15 +41,22 @@ pub fn run(site: &Path, text: &str, filters: &[String], limit: usize, json: bool
             return EXIT_FAILED;
         }
     };
+    // A closed pipe (`| head`) ends the output quietly.
+    let mut out = std::io::stdout().lock();
     if json {
-        println!("{}", serde_json::to_string(&answer).unwrap_or_default());
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string(&answer).unwrap_or_default()
+        );
     } else {
         let how = match answer.mode {
             "any" => "no dataset has every word; datasets with any of",
             "none" => "nothing to search for in",
             _ => "datasets with every word of",
         };
-        println!(
+        let _ = writeln!(
+            out,
             "{} result(s): {how} [{}]{}",
             answer.total,
             answer.terms.join(", "),
@@ -67,7 +75,8 @@ pub fn run(site: &Path, text: &str, filters: &[String], limit: usize, json: bool
                 hit.title
             );
         }
-        println!(
+        let _ = writeln!(
+            out,
             "read {} file(s), {} bytes, in {} dependent round trip(s)",
             answer.fetched.len(),
             answer.bytes,

@@ -66,9 +66,11 @@ pub struct CatalogTokenizer {
 }
 
 impl CatalogTokenizer {
-    /// A tokenizer over `dictionary` (see [`dictionary`]).
+    /// A tokenizer over `dictionary` (see [`dictionary`]). Search mode uses tantivy-jieba's
+    /// shared default dictionary, full mode `dictionary` (default words plus the catalog's);
+    /// neither is copied when tantivy clones the tokenizer for each indexing thread.
     pub fn new(dictionary: Arc<Jieba>) -> CatalogTokenizer {
-        let mut segmenter = JiebaTokenizer::with_jieba((*dictionary).clone());
+        let mut segmenter = JiebaTokenizer::new();
         segmenter.set_search_mode(true);
         CatalogTokenizer {
             segmenter,

@@ -32,7 +32,8 @@ use tantivy::{DocSet, Index, IndexWriter, TERMINATED, TantivyDocument};
 use crate::analyzer::{self, ANALYZER, CatalogTokenizer};
 use crate::codec::{self, IN_TITLE, Posting, ShardTerm};
 use crate::directory::{
-    Directory, DisplayDoc, DisplayShard, FORMAT, FacetEntry, LongTerm, ROOT, Scoring,
+    Directory, DisplayDoc, DisplayShard, FORMAT, FacetEntry, HEAD_RESULTS, Head, LongTerm, ROOT,
+    Scoring,
 };
 use crate::facets::{FacetDim, Layout, LayoutError};
 use crate::keys::{self, KeyError};
@@ -180,7 +181,7 @@ pub fn build(input: &IndexInput) -> Result<ExportedIndex, IndexError> {
         index_seconds,
         ..IndexStats::default()
     };
-    let (shards, long) = export_terms(terms, &mut files, &mut stats);
+    let (shards, long) = export_terms(terms, input, &layout, &mut files, &mut stats);
     let (buckets, pages) = export_display(input, &keys, &mut files, &mut stats);
     let departments = export_departments(input, &keys, &mut files);
     let directory = Directory {
@@ -378,6 +379,8 @@ fn push(files: &mut Vec<IndexFile>, name: &str, bytes: Vec<u8>) {
 /// Writes shards and blocks; returns the directory's shard list and long-term table.
 fn export_terms(
     terms: Vec<(String, Vec<Posting>)>,
+    input: &IndexInput,
+    layout: &Layout,
     files: &mut Vec<IndexFile>,
     stats: &mut IndexStats,
 ) -> (Vec<(String, String)>, Vec<LongTerm>) {
@@ -406,7 +409,11 @@ fn export_terms(
             names.push(name);
             stats.blocks += 1;
         }
-        long.push(LongTerm(term, df, names));
+        let head = head(&postings_of(&split), input, layout);
+        let bytes = serde_json::to_vec(&head).unwrap_or_default();
+        let head_name = hashed("h", "bin", &bytes);
+        push(files, &head_name, bytes);
+        long.push(LongTerm(term, df, names, head_name));
     }
     stats.long_terms = long.len();
 
@@ -442,6 +449,50 @@ fn export_terms(
     flush(&mut current, &mut shards);
     stats.shards = shards.len();
     (shards, long)
+}
+
+fn postings_of(split: &BTreeMap<u64, Vec<Posting>>) -> Vec<Posting> {
+    split.values().flatten().copied().collect()
+}
+
+/// A posting's weight before idf, exactly as the clients compute it.
+pub fn weight(posting: Posting) -> f64 {
+    let bonus = if posting.in_title() {
+        SCORING.title
+    } else {
+        0.0
+    };
+    f64::from(posting.quantised()) / 127.0 * SCORING.qmax + bonus
+}
+
+/// The head of a long term: its best postings and its facet and department counts.
+fn head(postings: &[Posting], input: &IndexInput, layout: &Layout) -> Head {
+    let mut best: Vec<Posting> = postings.to_vec();
+    best.sort_by(|a, b| weight(*b).total_cmp(&weight(*a)).then(a.key.cmp(&b.key)));
+    best.truncate(HEAD_RESULTS);
+    let mut facets: Vec<Vec<u64>> = input
+        .facets
+        .iter()
+        .map(|d| vec![0; d.values.len()])
+        .collect();
+    let mut departments: BTreeMap<u64, u64> = BTreeMap::new();
+    for posting in postings {
+        for (d, counts) in facets.iter_mut().enumerate() {
+            for (v, count) in counts.iter_mut().enumerate() {
+                if layout.has(&input.facets, posting.facets, d, v) {
+                    *count += 1;
+                }
+            }
+        }
+        *departments
+            .entry(keys::department_slot(posting.key))
+            .or_default() += 1;
+    }
+    Head {
+        top: best.iter().map(|p| (p.key, p.impact, p.facets)).collect(),
+        facets,
+        departments: departments.into_iter().collect(),
+    }
 }
 
 /// Writes display shards and display-directory pages; returns the bucket count and pages.

@@ -37,9 +37,23 @@ pub struct Directory {
     pub scoring: Scoring,
 }
 
-/// A long term: `(term, document frequency, block files)`.
+/// A long term: `(term, document frequency, block files, head file)`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct LongTerm(pub String, pub u32, pub Vec<String>);
+pub struct LongTerm(pub String, pub u32, pub Vec<String>, pub String);
+
+/// Datasets a head file holds: enough for five pages of ten results.
+pub const HEAD_RESULTS: usize = 50;
+
+/// A long term's head file: what a query of that one word needs, without its blocks.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Head {
+    /// The best [`HEAD_RESULTS`] postings `(key, impact, facets)`, best first.
+    pub top: Vec<(u64, u8, u32)>,
+    /// Per facet dimension, the count of datasets with each value.
+    pub facets: Vec<Vec<u64>>,
+    /// `(department slot, count)`, by slot.
+    pub departments: Vec<(u64, u64)>,
+}
 
 /// One facet dimension as the clients see it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

@@ -22,8 +22,9 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::analyzer::{fold, is_han};
+use crate::build::weight;
 use crate::codec::{self, Posting};
-use crate::directory::{DIRECTORY, Directory, DisplayShard, FORMAT, ROOT};
+use crate::directory::{DIRECTORY, Directory, DisplayShard, FORMAT, HEAD_RESULTS, Head, ROOT};
 use crate::keys;
 
 /// Characters of a query that are read; the rest is ignored (and said so).
@@ -315,7 +316,19 @@ impl<S: Source> Engine<S> {
         // Long terms inside a longer long term of the query wait: their blocks are fetched
         // later only if segmentation picks them.
         let mut wanted = BTreeSet::new();
+        let head_only = runs.len() == 1 && self.head_eligible(query);
         for run in &runs {
+            // A run that is itself a long term segments as that term: no shard can change it.
+            if run.chars().count() <= MAX_TERM_CHARS
+                && let Some(term) = self.long_term(run)
+            {
+                if head_only {
+                    wanted.insert(term.3.clone());
+                } else {
+                    wanted.extend(term.2.iter().cloned());
+                }
+                continue;
+            }
             let found = candidates(run);
             let long: Vec<&(String, usize, usize)> = found
                 .iter()
@@ -412,6 +425,22 @@ impl<S: Source> Engine<S> {
                 wanted_terms.push(completions);
             }
         }
+        // One long word and nothing else: its head file holds the answer.
+        if let [alternatives] = wanted_terms.as_slice()
+            && let [term] = alternatives.as_slice()
+            && self.head_eligible(query)
+            && let Some(long) = self.long_term(term).cloned()
+        {
+            self.fetch_round(&BTreeSet::from([long.3.clone()]))?;
+            let bytes = self
+                .cache
+                .get(&long.3)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let head: Head =
+                serde_json::from_slice(bytes).map_err(|e| Self::damaged(&long.3, e))?;
+            return self.evaluate_head(query, text, truncated, labels, long.1, head);
+        }
         // Completions that are long terms need their blocks: one more round.
         let mut blocks = BTreeSet::new();
         for term in wanted_terms.iter().flatten() {
@@ -447,6 +476,79 @@ impl<S: Source> Engine<S> {
         }
     }
 
+    /// Whether a one-word query may be answered from the word's head file.
+    fn head_eligible(&self, query: &Query) -> bool {
+        query.filters.is_empty() && query.limit > 0 && query.limit <= HEAD_RESULTS
+    }
+
+    fn idf(&self, df: u32) -> f64 {
+        let (docs, df) = (self.directory.docs as f64, f64::from(df));
+        (1.0 + (docs - df + 0.5) / (df + 0.5)).ln()
+    }
+
+    /// The answer to a one-word query from the word's head file.
+    fn evaluate_head(
+        &mut self,
+        query: &Query,
+        text: String,
+        truncated: bool,
+        labels: Vec<String>,
+        df: u32,
+        head: Head,
+    ) -> Result<Answer, QueryError> {
+        let idf = self.idf(df);
+        let mut results: Vec<(u64, f64)> = head
+            .top
+            .iter()
+            .map(|&(key, impact, facets)| {
+                let weight = idf
+                    * weight(Posting {
+                        key,
+                        impact,
+                        facets,
+                    });
+                (key, (weight * 1e6).round() / 1e6)
+            })
+            .collect();
+        results.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        results.truncate(query.limit);
+        let facets = self
+            .directory
+            .facets
+            .iter()
+            .zip(&head.facets)
+            .map(|(facet, counts)| FacetCounts {
+                name: facet.name.clone(),
+                label: facet.label.clone(),
+                values: facet
+                    .values
+                    .iter()
+                    .zip(counts)
+                    .filter(|(_, c)| **c > 0)
+                    .map(|((v, l), c)| (v.clone(), l.clone(), *c as usize))
+                    .collect(),
+            })
+            .collect();
+        let hits = self.display(&results)?;
+        Ok(Answer {
+            query: text,
+            truncated,
+            terms: labels,
+            mode: "all",
+            total: df as usize,
+            results: hits,
+            facets,
+            departments: head
+                .departments
+                .iter()
+                .map(|&(slot, count)| (slot, count as usize))
+                .collect(),
+            bytes: self.fetched.iter().map(|f| f.bytes).sum(),
+            fetched: self.fetched.clone(),
+            round_trips: self.round,
+        })
+    }
+
     fn evaluate(
         &mut self,
         query: &Query,
@@ -454,18 +556,14 @@ impl<S: Source> Engine<S> {
         truncated: bool,
         terms: Vec<QueryTerm>,
     ) -> Result<Answer, QueryError> {
-        let docs = self.directory.docs as f64;
-        let scoring = self.directory.scoring;
         // key → (score, facets, terms matched)
         let mut matched: BTreeMap<u64, (f64, u32, usize)> = BTreeMap::new();
         for term in &terms {
             let mut best: BTreeMap<u64, (f64, u32)> = BTreeMap::new();
             for (df, postings) in &term.alternatives {
-                let df = f64::from(*df);
-                let idf = (1.0 + (docs - df + 0.5) / (df + 0.5)).ln();
+                let idf = self.idf(*df);
                 for p in postings {
-                    let bonus = if p.in_title() { scoring.title } else { 0.0 };
-                    let weight = idf * (f64::from(p.quantised()) / 127.0 * scoring.qmax + bonus);
+                    let weight = idf * weight(*p);
                     let entry = best.entry(p.key).or_insert((0.0, p.facets));
                     if weight > entry.0 {
                         entry.0 = weight;

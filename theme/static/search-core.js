@@ -11,6 +11,7 @@
   var MAX_QUERY_CHARS = 64;
   var MAX_TERM_CHARS = 12;
   var COMPLETIONS = 5;
+  var HEAD_RESULTS = 50;
   var IN_TITLE = 0x80;
   var SLOT = 1048576; // 2^20
   var HAN = /^[\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF\u{20000}-\u{2FA1F}]$/u;
@@ -320,7 +321,15 @@
     var filters = query.filters || [];
 
     var wanted = new Set();
+    var headOnly = textRuns.length === 1 && self.headEligible(query);
     textRuns.forEach(function (run) {
+      // A run that is itself a long term segments as that term: no shard can change it.
+      var whole = Array.from(run).length <= MAX_TERM_CHARS ? self.longTerm(run) : null;
+      if (whole) {
+        if (headOnly) wanted.add(whole[3]);
+        else whole[2].forEach(function (n) { wanted.add(n); });
+        return;
+      }
       var found = candidates(run);
       var long = found.filter(function (c) { return self.longTerm(c[0]); });
       found.forEach(function (c) {
@@ -379,6 +388,16 @@
         if (!completions.length) pieces.slice(keep).forEach(add);
         else { labels.push(completion[0] + "…"); wantedTerms.push(completions); }
       }
+      // One long word and nothing else: its head file holds the answer.
+      if (wantedTerms.length === 1 && wantedTerms[0].length === 1 && self.headEligible(query)) {
+        var single = self.longTerm(wantedTerms[0][0]);
+        if (single) {
+          return self.fetchRound(new Set([single[3]])).then(function () {
+            var head = json(self.cache.get(single[3]), INDEX_ROOT + single[3]);
+            return self.evaluateHead(query, text, truncated, labels, single[1], head);
+          });
+        }
+      }
       var blocks = new Set();
       wantedTerms.forEach(function (terms) {
         terms.forEach(function (t) {
@@ -395,6 +414,43 @@
     });
   };
 
+  Engine.prototype.headEligible = function (query) {
+    return !(query.filters || []).length && query.limit > 0 && query.limit <= HEAD_RESULTS;
+  };
+
+  Engine.prototype.idf = function (df) {
+    return Math.log(1 + (this.directory.docs - df + 0.5) / (df + 0.5));
+  };
+
+  Engine.prototype.weight = function (impact) {
+    var scoring = this.directory.scoring;
+    var bonus = (impact & IN_TITLE) ? scoring.title : 0;
+    return (impact & 0x7f) / 127 * scoring.qmax + bonus;
+  };
+
+  Engine.prototype.evaluateHead = function (query, text, truncated, labels, df, head) {
+    var self = this, idf = this.idf(df);
+    var results = head.top.map(function (p) {
+      return [p[0], Math.round(idf * self.weight(p[1]) * 1e6) / 1e6];
+    });
+    results.sort(function (a, b) { return b[1] - a[1] || a[0] - b[0]; });
+    results = results.slice(0, query.limit);
+    var facets = this.directory.facets.map(function (facet, d) {
+      var values = [];
+      facet.values.forEach(function (v, i) { if (head.facets[d][i] > 0) values.push([v[0], v[1], head.facets[d][i]]); });
+      return { name: facet.name, label: facet.label, values: values };
+    });
+    return self.display(results).then(function (hits) {
+      return {
+        query: text, truncated: truncated, terms: labels, mode: "all", total: df, results: hits,
+        facets: facets, departments: head.departments,
+        fetched: self.fetched.slice(),
+        bytes: self.fetched.reduce(function (s, f) { return s + f.bytes; }, 0),
+        round_trips: self.round
+      };
+    });
+  };
+
   Engine.prototype.departmentSlot = function (code) {
     var name = this.directory.departments;
     var rows = json(this.cache.get(name) || new Uint8Array(0), INDEX_ROOT + name);
@@ -404,16 +460,14 @@
 
   Engine.prototype.evaluate = function (query, text, truncated, terms) {
     var self = this, d = this.directory;
-    var docs = d.docs, scoring = d.scoring;
     var matched = new Map();
     terms.forEach(function (term) {
       var best = new Map();
       term.alternatives.forEach(function (alt) {
         var df = alt.df;
-        var idf = Math.log(1 + (docs - df + 0.5) / (df + 0.5));
+        var idf = self.idf(df);
         alt.list.forEach(function (p) {
-          var bonus = (p[1] & IN_TITLE) ? scoring.title : 0;
-          var weight = idf * ((p[1] & 0x7f) / 127 * scoring.qmax + bonus);
+          var weight = idf * self.weight(p[1]);
           var entry = best.get(p[0]);
           if (!entry) { entry = [0, p[2]]; best.set(p[0], entry); }
           if (weight > entry[0]) entry[0] = weight;
