@@ -432,3 +432,37 @@ fn the_command_line_answers_from_a_built_site() {
     assert_eq!(run.status, 2);
     assert!(run.stderr.contains("NAME=VALUE"), "{}", run.stderr);
 }
+
+/// Long posting lists (blocks), one-word queries (head files) and words in most datasets
+/// (complements) give the same exact answers as short lists.
+#[test]
+fn long_and_near_universal_words_stay_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    generator::synthetic::write_catalog(dir.path(), 3000).unwrap();
+    let indexed = index(&dir.path().join("content"), &dir.path().join("site.toml"));
+    for query in ["统计", "学校名录 统计", "南宁 公交", "统计 南宁 信息"] {
+        indexed.assert_exact(query);
+    }
+    // A one-word query answered from its head file matches the full answer's first page.
+    let mut engine = Engine::open(FolderSource(indexed.dir.path().to_path_buf())).unwrap();
+    let head = engine
+        .search(&Query {
+            text: "统计".into(),
+            filters: vec![],
+            limit: 10,
+        })
+        .unwrap();
+    let full = indexed.search("统计", &[]);
+    assert!(head.fetched.iter().any(|f| f.path.contains("/h/")));
+    assert_eq!(head.results[..], full.results[..10]);
+    assert_eq!((head.total, &head.facets), (full.total, &full.facets));
+    // The complement is used next to a rarer word, and is small.
+    let paired = indexed.search("学校名录 统计", &[]);
+    assert!(paired.fetched.iter().any(|f| f.path.contains("/c/")));
+    assert!(
+        !paired
+            .fetched
+            .iter()
+            .any(|f| f.path.contains("/b/") && f.bytes > 20_000)
+    );
+}

@@ -181,7 +181,9 @@ pub fn build(input: &IndexInput) -> Result<ExportedIndex, IndexError> {
         index_seconds,
         ..IndexStats::default()
     };
-    let (shards, long) = export_terms(terms, input, &layout, &mut files, &mut stats);
+    let mut all_keys = keys.clone();
+    all_keys.sort_unstable();
+    let (shards, long) = export_terms(terms, &all_keys, input, &layout, &mut files, &mut stats);
     let (buckets, pages) = export_display(input, &keys, &mut files, &mut stats);
     let departments = export_departments(input, &keys, &mut files);
     let directory = Directory {
@@ -379,6 +381,7 @@ fn push(files: &mut Vec<IndexFile>, name: &str, bytes: Vec<u8>) {
 /// Writes shards and blocks; returns the directory's shard list and long-term table.
 fn export_terms(
     terms: Vec<(String, Vec<Posting>)>,
+    all_keys: &[u64],
     input: &IndexInput,
     layout: &Layout,
     files: &mut Vec<IndexFile>,
@@ -409,11 +412,26 @@ fn export_terms(
             names.push(name);
             stats.blocks += 1;
         }
-        let head = head(&postings_of(&split), input, layout);
+        let all = postings_of(&split);
+        let head = head(&all, input, layout);
         let bytes = serde_json::to_vec(&head).unwrap_or_default();
         let head_name = hashed("h", "bin", &bytes);
         push(files, &head_name, bytes);
-        long.push(LongTerm(term, df, names, head_name));
+        let complement_name = if df as usize * 2 > all_keys.len() {
+            let have: std::collections::HashSet<u64> = all.iter().map(|p| p.key).collect();
+            let without: Vec<u64> = all_keys
+                .iter()
+                .copied()
+                .filter(|k| !have.contains(k))
+                .collect();
+            let bytes = codec::encode_keys(&without);
+            let name = hashed("c", "bin", &bytes);
+            push(files, &name, bytes);
+            name
+        } else {
+            String::new()
+        };
+        long.push(LongTerm(term, df, names, head_name, complement_name));
     }
     stats.long_terms = long.len();
 

@@ -12,7 +12,9 @@
 //!   `varint shared-prefix bytes`, `varint suffix bytes`, the suffix (UTF-8), `varint document
 //!   frequency`, and the posting list;
 //! * a **block** (`b/<hash>.bin`) is the magic `KFB1` and one posting list: the postings of one
-//!   long term whose keys fall in that block.
+//!   long term whose keys fall in that block;
+//! * a **complement** (`c/<hash>.bin`) is the magic `KFC1`, `varint count` and `varint key
+//!   delta`s: the datasets that do not have a term found in more than half of them.
 
 /// Compresses `bytes` with gzip at the best level (deterministic: no name, no timestamp).
 pub fn gzip(bytes: &[u8]) -> Vec<u8> {
@@ -39,6 +41,8 @@ pub fn gunzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
 pub const SHARD_MAGIC: &[u8; 4] = b"KFT1";
 /// Magic bytes at the start of a posting block.
 pub const BLOCK_MAGIC: &[u8; 4] = b"KFB1";
+/// Magic bytes at the start of a complement (a sorted key list).
+pub const KEYS_MAGIC: &[u8; 4] = b"KFC1";
 
 /// Bit of the impact byte saying the term occurs in the title.
 pub const IN_TITLE: u8 = 0x80;
@@ -266,6 +270,40 @@ pub fn decode_block(bytes: &[u8]) -> Result<Vec<Posting>, DecodeError> {
     reader.postings()
 }
 
+/// Encodes a sorted key list: magic, `varint count`, `varint key delta` each.
+pub fn encode_keys(keys: &[u64]) -> Vec<u8> {
+    let mut out = KEYS_MAGIC.to_vec();
+    put_varint(&mut out, keys.len() as u64);
+    let mut previous = 0;
+    for &key in keys {
+        put_varint(&mut out, key - previous);
+        previous = key;
+    }
+    out
+}
+
+/// Decodes a sorted key list.
+pub fn decode_keys(bytes: &[u8]) -> Result<Vec<u64>, DecodeError> {
+    let mut reader = Reader::new(bytes);
+    reader.expect_magic(KEYS_MAGIC, "key list")?;
+    let count = reader.varint()? as usize;
+    if count > bytes.len() {
+        return Err(DecodeError::Truncated(bytes.len()));
+    }
+    let mut keys = Vec::with_capacity(count);
+    let mut key = 0u64;
+    for i in 0..count {
+        let at = reader.at;
+        let delta = reader.varint()?;
+        if i > 0 && delta == 0 {
+            return Err(DecodeError::Order(at));
+        }
+        key = key.checked_add(delta).ok_or(DecodeError::Order(at))?;
+        keys.push(key);
+    }
+    Ok(keys)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,6 +332,13 @@ mod tests {
         ];
         let bytes = encode_shard(&terms);
         assert_eq!(decode_shard(&bytes).unwrap(), terms);
+    }
+
+    #[test]
+    fn key_lists_round_trip() {
+        let keys = vec![1, 2, 1 << 40];
+        assert_eq!(decode_keys(&encode_keys(&keys)).unwrap(), keys);
+        assert!(decode_keys(&encode_keys(&keys)[..6]).is_err());
     }
 
     #[test]

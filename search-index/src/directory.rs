@@ -37,9 +37,11 @@ pub struct Directory {
     pub scoring: Scoring,
 }
 
-/// A long term: `(term, document frequency, block files, head file)`.
+/// A long term: `(term, document frequency, block files, head file, complement file)`. The
+/// complement file (empty when the term is in at most half the datasets) lists the datasets
+/// *without* the term, so a query pairing it with a rarer word need not load its blocks.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct LongTerm(pub String, pub u32, pub Vec<String>, pub String);
+pub struct LongTerm(pub String, pub u32, pub Vec<String>, pub String, pub String);
 
 /// Datasets a head file holds: enough for five pages of ten results.
 pub const HEAD_RESULTS: usize = 50;

@@ -156,6 +156,8 @@ pub struct Answer {
 struct QueryTerm {
     label: String,
     alternatives: Vec<(u32, Vec<Posting>)>,
+    /// For a word checked by its complement: the datasets without it.
+    without: Option<BTreeSet<u64>>,
 }
 
 /// A piece of a segmented query.
@@ -325,7 +327,7 @@ impl<S: Source> Engine<S> {
                 if head_only {
                     wanted.insert(term.3.clone());
                 } else {
-                    wanted.extend(term.2.iter().cloned());
+                    self.want_long(term, runs.len() > 1, &mut wanted);
                 }
                 continue;
             }
@@ -342,7 +344,8 @@ impl<S: Source> Engine<S> {
                             .iter()
                             .any(|(_, s, l)| *s <= *start && s + l >= start + len && l > len);
                         if !inside_longer {
-                            wanted.extend(term.2.iter().cloned());
+                            let others = runs.len() > 1 || *len < run.chars().count();
+                            self.want_long(term, others, &mut wanted);
                         }
                     }
                     None => {
@@ -441,26 +444,80 @@ impl<S: Source> Engine<S> {
                 serde_json::from_slice(bytes).map_err(|e| Self::damaged(&long.3, e))?;
             return self.evaluate_head(query, text, truncated, labels, long.1, head);
         }
-        // Completions that are long terms need their blocks: one more round.
-        let mut blocks = BTreeSet::new();
-        for term in wanted_terms.iter().flatten() {
-            if let Some(long) = self.long_term(term) {
-                blocks.extend(long.2.iter().cloned());
+        // A word in more than half the datasets, next to a word that is not, is checked
+        // against its complement instead of its blocks.
+        let complement_of = |alternatives: &Vec<String>| -> Option<String> {
+            match alternatives.as_slice() {
+                [term] => self
+                    .long_term(term)
+                    .map(|l| l.4.clone())
+                    .filter(|c| !c.is_empty()),
+                _ => None,
+            }
+        };
+        let anchored = wanted_terms
+            .iter()
+            .any(|alternatives| !alternatives.is_empty() && complement_of(alternatives).is_none());
+        let complements: Vec<Option<String>> = wanted_terms
+            .iter()
+            .map(|alternatives| complement_of(alternatives).filter(|_| anchored))
+            .collect();
+        // Blocks (and complements) not fetched yet: one more round.
+        let mut more = BTreeSet::new();
+        for (alternatives, complement) in wanted_terms.iter().zip(&complements) {
+            match complement {
+                Some(name) => {
+                    more.insert(name.clone());
+                }
+                None => {
+                    for term in alternatives {
+                        if let Some(long) = self.long_term(term) {
+                            more.extend(long.2.iter().cloned());
+                        }
+                    }
+                }
             }
         }
-        self.fetch_round(&blocks)?;
+        self.fetch_round(&more)?;
         let mut terms = Vec::with_capacity(wanted_terms.len());
-        for (label, alternatives) in labels.iter().zip(&wanted_terms) {
-            let mut found = Vec::new();
-            for term in alternatives {
-                found.push(self.postings(term)?);
-            }
-            terms.push(QueryTerm {
+        for ((label, alternatives), complement) in
+            labels.iter().zip(&wanted_terms).zip(&complements)
+        {
+            let mut term = QueryTerm {
                 label: label.clone(),
-                alternatives: found,
-            });
+                alternatives: Vec::new(),
+                without: None,
+            };
+            match complement {
+                Some(name) => {
+                    let bytes = self.cache.get(name).map(Vec::as_slice).unwrap_or_default();
+                    let keys = codec::decode_keys(bytes).map_err(|e| Self::damaged(name, e))?;
+                    term.without = Some(keys.into_iter().collect());
+                }
+                None => {
+                    for alternative in alternatives {
+                        term.alternatives.push(self.postings(alternative)?);
+                    }
+                }
+            }
+            terms.push(term);
         }
         self.evaluate(query, text, truncated, terms)
+    }
+
+    /// Adds a long term's files: its complement when it has one and other words may anchor
+    /// the query, else its blocks.
+    fn want_long(
+        &self,
+        term: &crate::directory::LongTerm,
+        others: bool,
+        wanted: &mut BTreeSet<String>,
+    ) {
+        if others && !term.4.is_empty() {
+            wanted.insert(term.4.clone());
+        } else {
+            wanted.extend(term.2.iter().cloned());
+        }
     }
 
     /// Adds the shards holding terms that start with `prefix` (its shard and, when the next
@@ -558,7 +615,14 @@ impl<S: Source> Engine<S> {
     ) -> Result<Answer, QueryError> {
         // key → (score, facets, terms matched)
         let mut matched: BTreeMap<u64, (f64, u32, usize)> = BTreeMap::new();
-        for term in &terms {
+        let scored: Vec<&QueryTerm> = terms.iter().filter(|t| t.without.is_none()).collect();
+        let excluded = |key: &u64| {
+            terms
+                .iter()
+                .filter_map(|t| t.without.as_ref())
+                .any(|without| without.contains(key))
+        };
+        for term in &scored {
             let mut best: BTreeMap<u64, (f64, u32)> = BTreeMap::new();
             for (df, postings) in &term.alternatives {
                 let idf = self.idf(*df);
@@ -577,9 +641,11 @@ impl<S: Source> Engine<S> {
             }
         }
         let mut mode = if terms.is_empty() { "none" } else { "all" };
+        // Words checked by complement narrow the results but add nothing to the score (their
+        // idf is tiny), and a query with "any" of its words ignores them.
         let mut candidates: Vec<(u64, f64, u32)> = matched
             .iter()
-            .filter(|(_, m)| m.2 == terms.len())
+            .filter(|(k, m)| m.2 == scored.len() && !excluded(k))
             .map(|(&k, m)| (k, m.0, m.1))
             .collect();
         if candidates.is_empty() && terms.len() > 1 {

@@ -84,7 +84,7 @@ for (const [text, filters = []] of QUERIES) for (const limit of [0, 10]) {
   });
 }
 
-const LONG = [["公交"], ["企业信用"], ["南宁 公交"], ["南宁", [["domain", "d0"]]], ["学校名录 统计"], ["统计"], ["企业信"], ["就业岗位 月报"]];
+const LONG = [["公交"], ["企业信用"], ["南宁 公交"], ["南宁", [["domain", "d0"]]], ["学校名录 统计"], ["统计"], ["统计 数据"], ["统计 地铁"], ["企业信"], ["就业岗位 月报"], ["医疗机构统计"]];
 for (const [text, filters = []] of LONG) for (const limit of [0, 10, 60]) {
   test(`same answer on a synthetic catalog for ${text} ${JSON.stringify(filters)} limit ${limit}`, async () => {
     const site = join(synthetic, "public");
@@ -106,6 +106,15 @@ test("a one-word query reads the word's head file, not its blocks", async () => 
   assert.deepEqual(head.facets, full.facets);
   assert.deepEqual(head.departments, full.departments);
   assert.equal(head.total, full.total);
+});
+
+test("a word in most datasets is checked by its complement next to a rarer word", async () => {
+  const site = join(synthetic, "public");
+  const answer = await javascript("学校名录 统计", [], 10, site);
+  assert.ok(answer.fetched.some((f) => f.path.includes("/c/")));
+  assert.ok(answer.total > 0);
+  const alone = await javascript("学校名录", [], 0, site);
+  assert.ok(answer.total <= alone.total);
 });
 
 test("the queries above exercise results, filters and completion", async () => {

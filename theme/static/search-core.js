@@ -121,6 +121,16 @@
     return new Response(stream).arrayBuffer().then(function (b) { return new Uint8Array(b); });
   }
 
+  function decodeKeys(bytes, path) {
+    var r = new Reader(bytes, path);
+    r.magic("KFC1");
+    var count = r.varint();
+    if (count > bytes.length) throw DecodeError(path, "truncated");
+    var keys = new Array(count), key = 0;
+    for (var i = 0; i < count; i++) { key += r.varint(); keys[i] = key; }
+    return keys;
+  }
+
   function json(bytes, path) {
     try { return JSON.parse(utf8.decode(bytes)); } catch (e) { throw DecodeError(path, e.message); }
   }
@@ -327,7 +337,7 @@
       var whole = Array.from(run).length <= MAX_TERM_CHARS ? self.longTerm(run) : null;
       if (whole) {
         if (headOnly) wanted.add(whole[3]);
-        else whole[2].forEach(function (n) { wanted.add(n); });
+        else self.wantLong(whole, textRuns.length > 1, wanted);
         return;
       }
       var found = candidates(run);
@@ -336,7 +346,7 @@
         var term = self.longTerm(c[0]);
         if (term) {
           var inside = long.some(function (o) { return o[1] <= c[1] && o[1] + o[2] >= c[1] + c[2] && o[2] > c[2]; });
-          if (!inside) term[2].forEach(function (n) { wanted.add(n); });
+          if (!inside) self.wantLong(term, textRuns.length > 1 || c[2] < Array.from(run).length, wanted);
         } else {
           var i = self.shardOf(c[0]);
           if (i >= 0) wanted.add(d.shards[i][1]);
@@ -398,20 +408,39 @@
           });
         }
       }
-      var blocks = new Set();
-      wantedTerms.forEach(function (terms) {
+      // A word in more than half the datasets, next to a word that is not, is checked against
+      // its complement instead of its blocks.
+      function complementOf(alternatives) {
+        if (alternatives.length !== 1) return null;
+        var long = self.longTerm(alternatives[0]);
+        return long && long[4] ? long[4] : null;
+      }
+      var anchored = wantedTerms.some(function (alts) { return alts.length > 0 && !complementOf(alts); });
+      var complements = wantedTerms.map(function (alts) { return anchored ? complementOf(alts) : null; });
+      var more = new Set();
+      wantedTerms.forEach(function (terms, i) {
+        if (complements[i]) { more.add(complements[i]); return; }
         terms.forEach(function (t) {
           var long = self.longTerm(t);
-          if (long) long[2].forEach(function (n) { blocks.add(n); });
+          if (long) long[2].forEach(function (n) { more.add(n); });
         });
       });
-      return self.fetchRound(blocks).then(function () {
+      return self.fetchRound(more).then(function () {
         var terms = labels.map(function (label, i) {
-          return { label: label, alternatives: wantedTerms[i].map(function (t) { return self.postings(t); }) };
+          if (complements[i]) {
+            var name = complements[i];
+            return { label: label, alternatives: [], without: new Set(decodeKeys(self.cache.get(name), INDEX_ROOT + name)) };
+          }
+          return { label: label, alternatives: wantedTerms[i].map(function (t) { return self.postings(t); }), without: null };
         });
         return self.evaluate(query, text, truncated, terms);
       });
     });
+  };
+
+  Engine.prototype.wantLong = function (term, others, wanted) {
+    if (others && term[4]) wanted.add(term[4]);
+    else term[2].forEach(function (n) { wanted.add(n); });
   };
 
   Engine.prototype.headEligible = function (query) {
@@ -461,7 +490,10 @@
   Engine.prototype.evaluate = function (query, text, truncated, terms) {
     var self = this, d = this.directory;
     var matched = new Map();
-    terms.forEach(function (term) {
+    var scored = terms.filter(function (t) { return !t.without; });
+    var withouts = terms.filter(function (t) { return t.without; }).map(function (t) { return t.without; });
+    function excluded(key) { return withouts.some(function (w) { return w.has(key); }); }
+    scored.forEach(function (term) {
       var best = new Map();
       term.alternatives.forEach(function (alt) {
         var df = alt.df;
@@ -482,7 +514,9 @@
     });
     var keys = Array.from(matched.keys()).sort(function (a, b) { return a - b; });
     var mode = terms.length ? "all" : "none";
-    var candidates = keys.filter(function (k) { return matched.get(k)[2] === terms.length; });
+    // Words checked by complement narrow the results but add nothing to the score, and a query
+    // with "any" of its words ignores them.
+    var candidates = keys.filter(function (k) { return matched.get(k)[2] === scored.length && !excluded(k); });
     if (!candidates.length && terms.length > 1) { mode = "any"; candidates = keys; }
     candidates = candidates.map(function (k) { var m = matched.get(k); return [k, m[0], m[1]]; });
 
