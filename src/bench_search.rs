@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Instant;
 
 use generator::config::SiteConfig;
 use generator::divisions::Divisions;
@@ -140,7 +139,7 @@ fn one_size(options: &Options, n: usize) -> Result<(), String> {
     if let Some(pagefind) = &options.pagefind
         && n <= options.pagefind_max
     {
-        pagefind_run(pagefind, &root, &index_dir)?;
+        pagefind_run(pagefind, &root)?;
     }
     Ok(())
 }
@@ -159,9 +158,7 @@ fn build_index(
     // Resets the peak-RSS counter, so the peak below is the indexing's.
     let _ = std::fs::write("/proc/self/clear_refs", "5");
     let before = status_bytes("VmRSS:").unwrap_or(0);
-    let started = Instant::now();
     let exported = search_index::build(&input).map_err(|e| e.to_string())?;
-    let _ = started;
     let peak = status_bytes("VmHWM:").unwrap_or(0);
     let _ = std::fs::remove_dir_all(out);
     for file in &exported.files {
@@ -230,9 +227,11 @@ fn diff(before: &Path, after: &Path) -> (usize, usize, usize) {
 
 /// Builds the HTML site, runs Pagefind on it (time and peak memory via GNU time), then
 /// measures the first query of both engines in Chromium.
-fn pagefind_run(pagefind: &Path, root: &Path, _index_dir: &Path) -> Result<(), String> {
+fn pagefind_run(pagefind: &Path, root: &Path) -> Result<(), String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let site = root.join("public");
+    // A clean build: no Pagefind output of an earlier run to remove first.
+    let _ = std::fs::remove_dir_all(&site);
     let status = Command::new(&exe)
         .args(["build", "--quiet", "--json"])
         .arg("--config")
@@ -255,7 +254,6 @@ fn pagefind_run(pagefind: &Path, root: &Path, _index_dir: &Path) -> Result<(), S
         summary["seconds"].as_f64().unwrap_or(f64::NAN),
         summary["peak_memory_bytes"].as_f64().unwrap_or(0.0) / 1e6
     );
-    let _ = std::fs::remove_dir_all(site.join("pagefind"));
     let output = Command::new("/usr/bin/time")
         .args(["-f", "%e %M"])
         .arg(pagefind)
