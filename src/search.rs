@@ -67,7 +67,8 @@ pub fn run(site: &Path, text: &str, filters: &[String], limit: usize, json: bool
             }
         );
         for (i, hit) in answer.results.iter().enumerate() {
-            println!(
+            let _ = writeln!(
+                out,
                 "{:>4}. {:>10.6}  {}  {}",
                 i + 1,
                 hit.score,

@@ -319,6 +319,28 @@ fn a_missing_or_damaged_index_file_is_named() {
         Err(QueryError::Fetch { path, .. }) => assert_eq!(path, shard),
         other => panic!("expected a fetch error, got {other:?}"),
     }
+    // A directory that lies (facet bits past 32, a name leaving the index folder, too few
+    // display pages) is reported, never followed and never a panic.
+    let indexed = default_catalog();
+    let directory_path = indexed.dir.path().join("search/index.bin");
+    let original = search_index::codec::gunzip(&std::fs::read(&directory_path).unwrap()).unwrap();
+    let lie = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut value: serde_json::Value = serde_json::from_slice(&original).unwrap();
+        edit(&mut value);
+        let bytes = search_index::codec::gzip(&serde_json::to_vec(&value).unwrap());
+        std::fs::write(&directory_path, bytes).unwrap();
+        match indexed.try_search("南宁", &[]) {
+            Err(QueryError::Damaged { .. }) => {}
+            other => panic!("expected a damaged-file error, got {other:?}"),
+        }
+    };
+    lie(&|v| v["facets"][0]["offset"] = 30.into());
+    lie(&|v| {
+        for shard in v["shards"].as_array_mut().unwrap() {
+            shard[1] = "../../../etc/passwd".into();
+        }
+    });
+    lie(&|v| v["pages"] = serde_json::json!([]));
     std::fs::write(
         indexed.dir.path().join("search/index.bin"),
         b"not gzip or json",

@@ -417,7 +417,7 @@ fn export_terms(
         let bytes = serde_json::to_vec(&head).unwrap_or_default();
         let head_name = hashed("h", "bin", &bytes);
         push(files, &head_name, bytes);
-        let complement_name = if df as usize * 2 > all_keys.len() {
+        let complement_name = if df as usize * 10 >= all_keys.len() * 9 {
             let have: std::collections::HashSet<u64> = all.iter().map(|p| p.key).collect();
             let without: Vec<u64> = all_keys
                 .iter()
@@ -474,19 +474,32 @@ fn postings_of(split: &BTreeMap<u64, Vec<Posting>>) -> Vec<Posting> {
 }
 
 /// A posting's weight before idf, exactly as the clients compute it.
-pub fn weight(posting: Posting) -> f64 {
+pub fn weight(posting: Posting, scoring: Scoring) -> f64 {
     let bonus = if posting.in_title() {
-        SCORING.title
+        scoring.title
     } else {
         0.0
     };
-    f64::from(posting.quantised()) / 127.0 * SCORING.qmax + bonus
+    f64::from(posting.quantised()) / 127.0 * scoring.qmax + bonus
+}
+
+/// The inverse document frequency the clients apply.
+pub fn idf(docs: f64, df: f64) -> f64 {
+    (1.0 + (docs - df + 0.5) / (df + 0.5)).ln()
+}
+
+/// A score as the clients round it (6 decimals).
+pub fn rounded(score: f64) -> f64 {
+    (score * 1e6).round() / 1e6
 }
 
 /// The head of a long term: its best postings and its facet and department counts.
 fn head(postings: &[Posting], input: &IndexInput, layout: &Layout) -> Head {
+    // The order the clients sort in: rounded score, then key.
+    let idf = idf(input.docs.len() as f64, postings.len() as f64);
+    let score = |p: &Posting| rounded(idf * weight(*p, SCORING));
     let mut best: Vec<Posting> = postings.to_vec();
-    best.sort_by(|a, b| weight(*b).total_cmp(&weight(*a)).then(a.key.cmp(&b.key)));
+    best.sort_by(|a, b| score(b).total_cmp(&score(a)).then(a.key.cmp(&b.key)));
     best.truncate(HEAD_RESULTS);
     let mut facets: Vec<Vec<u64>> = input
         .facets

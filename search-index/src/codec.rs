@@ -25,15 +25,23 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     encoder.finish().unwrap_or_default()
 }
 
+/// Largest decompressed index file accepted (a guard against decompression bombs).
+pub const MAX_PLAIN_BYTES: u64 = 64 << 20;
+
 /// Decompresses a gzip file; bytes without the gzip magic are returned as they are (a server
-/// may already have decoded them).
+/// may already have decoded them). More than [`MAX_PLAIN_BYTES`] is an error.
 pub fn gunzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     use std::io::Read as _;
     if !bytes.starts_with(&[0x1f, 0x8b]) {
         return Ok(bytes.to_vec());
     }
     let mut out = Vec::with_capacity(bytes.len() * 4);
-    flate2::read::GzDecoder::new(bytes).read_to_end(&mut out)?;
+    flate2::read::GzDecoder::new(bytes)
+        .take(MAX_PLAIN_BYTES + 1)
+        .read_to_end(&mut out)?;
+    if out.len() as u64 > MAX_PLAIN_BYTES {
+        return Err(std::io::Error::other("decompresses to more than 64 MB"));
+    }
     Ok(out)
 }
 

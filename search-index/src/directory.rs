@@ -38,8 +38,9 @@ pub struct Directory {
 }
 
 /// A long term: `(term, document frequency, block files, head file, complement file)`. The
-/// complement file (empty when the term is in at most half the datasets) lists the datasets
-/// *without* the term, so a query pairing it with a rarer word need not load its blocks.
+/// complement file (empty unless the term is in at least 90% of the datasets) lists the
+/// datasets *without* the term, so a query pairing it with a rarer word need not load its
+/// blocks.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct LongTerm(pub String, pub u32, pub Vec<String>, pub String, pub String);
 
@@ -77,11 +78,22 @@ pub struct FacetEntry {
 impl FacetEntry {
     /// Whether packed `code` has value index `value`.
     pub fn has(&self, code: u32, value: usize) -> bool {
+        let code = u64::from(code);
         if self.multi {
-            (code >> (self.offset + value as u32)) & 1 == 1
+            (code >> (u64::from(self.offset) + value as u64).min(63)) & 1 == 1
         } else {
-            (code >> self.offset) & ((1u32 << self.width) - 1) == value as u32 + 1
+            (code >> self.offset.min(63)) & ((1u64 << self.width.min(32)) - 1) == value as u64 + 1
         }
+    }
+
+    /// Whether the layout fits in 32 bits (a damaged directory could say otherwise).
+    pub fn is_valid(&self) -> bool {
+        let width = if self.multi {
+            self.values.len() as u32
+        } else {
+            self.width
+        };
+        width <= 32 && self.offset.checked_add(width).is_some_and(|end| end <= 32)
     }
 }
 

@@ -3,14 +3,20 @@
 //! Posting lists and display shards refer to datasets by a key derived from the department
 //! code and the dataset id, never by tantivy's document numbers, so an unchanged catalog gives
 //! byte-identical files and a new record changes only the files that hold it. A key is
-//! `department slot × 2^20 + dataset slot`: both slots are hashes of the code and the id, with
-//! linear probing on the rare collision. The department slot doubles as the department facet.
+//! `department slot × 2^33 + dataset slot`: a 20-bit hash of the department code and a 33-bit
+//! hash of the dataset id, with linear probing on the rare collision (wide enough that a new id
+//! almost never takes an existing one's slot). Keys stay below 2^53, so JavaScript numbers hold
+//! them exactly. The department slot doubles as the department facet.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Bits of the dataset slot (the low bits of a key).
-pub const SLOT_BITS: u32 = 20;
+pub const SLOT_BITS: u32 = 33;
+/// Bits of the department slot (the high bits).
+pub const DEPARTMENT_BITS: u32 = 20;
 const SLOT_MASK: u64 = (1 << SLOT_BITS) - 1;
+const DEPARTMENT_MASK: u64 = (1 << DEPARTMENT_BITS) - 1;
+const MIX_MASK: u64 = (1 << 20) - 1;
 
 /// FNV-1a, 64 bits: small, stable across platforms and versions.
 pub fn fnv1a(bytes: &[u8]) -> u64 {
@@ -28,23 +34,23 @@ pub fn department_slot(key: u64) -> u64 {
 }
 
 /// A well-mixed 20-bit number from a key: picks display buckets and posting blocks. The
-/// JavaScript client computes the same with `(key % 2**20) ^ Math.floor(key / 2**20)`.
+/// JavaScript client computes the same with `(key % 2**20) ^ Math.floor(key / 2**33)`.
 pub fn mix(key: u64) -> u64 {
-    (key & SLOT_MASK) ^ (key >> SLOT_BITS)
+    (key & MIX_MASK) ^ (key >> SLOT_BITS)
 }
 
 /// Why keys could not be assigned.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum KeyError {
     /// More than 2^20 departments or datasets in one department.
-    #[error("more than 1,048,576 {0}; the key space is full")]
+    #[error("too many {0}; the key space is full")]
     Full(&'static str),
 }
 
 /// Assigns a key to each `(department code, dataset id)`, in the order given.
 pub fn assign(datasets: &[(&str, &str)]) -> Result<Vec<u64>, KeyError> {
     let departments: BTreeSet<&str> = datasets.iter().map(|(d, _)| *d).collect();
-    let department_slots = probe(departments.iter().copied(), "departments")?;
+    let department_slots = probe(departments.iter().copied(), DEPARTMENT_MASK, "departments")?;
     let mut by_department: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for (department, id) in datasets {
         by_department.entry(department).or_default().push(id);
@@ -52,7 +58,7 @@ pub fn assign(datasets: &[(&str, &str)]) -> Result<Vec<u64>, KeyError> {
     let mut slots: BTreeMap<(&str, &str), u64> = BTreeMap::new();
     for (department, mut ids) in by_department {
         ids.sort_unstable();
-        let dataset_slots = probe(ids.iter().copied(), "datasets in one department")?;
+        let dataset_slots = probe(ids.iter().copied(), SLOT_MASK, "datasets in one department")?;
         for (id, slot) in dataset_slots {
             slots.insert(
                 (department, id),
@@ -66,17 +72,18 @@ pub fn assign(datasets: &[(&str, &str)]) -> Result<Vec<u64>, KeyError> {
 /// Slots for `names` (sorted, unique): the hash, or the next free slot after it.
 fn probe<'a>(
     names: impl Iterator<Item = &'a str>,
+    mask: u64,
     what: &'static str,
 ) -> Result<BTreeMap<&'a str, u64>, KeyError> {
     let mut taken = BTreeSet::new();
     let mut slots = BTreeMap::new();
     for name in names {
-        if taken.len() as u64 > SLOT_MASK {
+        if taken.len() as u64 > mask {
             return Err(KeyError::Full(what));
         }
-        let mut slot = fnv1a(name.as_bytes()) & SLOT_MASK;
+        let mut slot = fnv1a(name.as_bytes()) & mask;
         while !taken.insert(slot) {
-            slot = (slot + 1) & SLOT_MASK;
+            slot = (slot + 1) & mask;
         }
         slots.insert(name, slot);
     }

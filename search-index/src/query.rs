@@ -22,7 +22,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::analyzer::{fold, is_han};
-use crate::build::weight;
+use crate::build::{idf, rounded, weight};
 use crate::codec::{self, Posting};
 use crate::directory::{DIRECTORY, Directory, DisplayShard, FORMAT, HEAD_RESULTS, Head, ROOT};
 use crate::keys;
@@ -154,10 +154,19 @@ pub struct Answer {
 
 /// One searched term: its alternatives (one, or several completions) with postings and df.
 struct QueryTerm {
-    label: String,
     alternatives: Vec<(u32, Vec<Posting>)>,
     /// For a word checked by its complement: the datasets without it.
     without: Option<BTreeSet<u64>>,
+}
+
+/// The ranked answer before display data is fetched.
+#[derive(Default)]
+struct Ranked {
+    mode: &'static str,
+    total: usize,
+    results: Vec<(u64, f64)>,
+    facets: Vec<FacetCounts>,
+    departments: Vec<(u64, usize)>,
 }
 
 /// A piece of a segmented query.
@@ -172,6 +181,7 @@ pub struct Engine<S: Source> {
     source: S,
     directory: Directory,
     cache: HashMap<String, Vec<u8>>,
+    shards: HashMap<String, Vec<codec::ShardTerm>>,
     fetched: Vec<Fetched>,
     round: usize,
 }
@@ -193,10 +203,20 @@ impl<S: Source> Engine<S> {
                 directory.format
             )));
         }
+        if let Some(facet) = directory.facets.iter().find(|f| !f.is_valid()) {
+            return Err(damaged(format!(
+                "facet `{}` does not fit 32 bits",
+                facet.name
+            )));
+        }
+        if !directory.buckets.is_power_of_two() {
+            return Err(damaged("the bucket count is not a power of two".into()));
+        }
         Ok(Engine {
             source,
             directory,
             cache: HashMap::new(),
+            shards: HashMap::new(),
             fetched: vec![Fetched {
                 path: DIRECTORY.to_string(),
                 bytes: bytes.len(),
@@ -212,6 +232,7 @@ impl<S: Source> Engine<S> {
     }
 
     /// Fetches `names` (relative to `search/`) as one round; already read files are free.
+    /// Term shards are decoded once, when they arrive.
     fn fetch_round(&mut self, names: &BTreeSet<String>) -> Result<(), QueryError> {
         let missing: Vec<&String> = names
             .iter()
@@ -222,6 +243,12 @@ impl<S: Source> Engine<S> {
         }
         self.round += 1;
         for name in missing {
+            if !is_index_name(name) {
+                return Err(QueryError::Damaged {
+                    path: DIRECTORY.to_string(),
+                    reason: format!("`{name}` is not an index file name"),
+                });
+            }
             let path = format!("{ROOT}{name}");
             let bytes = self.source.fetch(&path)?;
             self.fetched.push(Fetched {
@@ -233,6 +260,10 @@ impl<S: Source> Engine<S> {
                 path,
                 reason: e.to_string(),
             })?;
+            if name.starts_with("t/") {
+                let terms = codec::decode_shard(&plain).map_err(|e| Self::damaged(name, e))?;
+                self.shards.insert(name.clone(), terms);
+            }
             self.cache.insert(name.clone(), plain);
         }
         Ok(())
@@ -273,11 +304,9 @@ impl<S: Source> Engine<S> {
             .iter()
             .map(|l| (l.0.clone(), l.1))
             .collect();
-        for (_, name) in &self.directory.shards {
-            if let Some(bytes) = self.cache.get(name) {
-                for term in codec::decode_shard(bytes).map_err(|e| Self::damaged(name, e))? {
-                    vocabulary.insert(term.term, term.df);
-                }
+        for terms in self.shards.values() {
+            for term in terms {
+                vocabulary.insert(term.term.clone(), term.df);
             }
         }
         Ok(vocabulary)
@@ -294,21 +323,18 @@ impl<S: Source> Engine<S> {
             all.sort_unstable_by_key(|p| p.key);
             return Ok((long.1, all));
         }
-        if let Some(i) = self.shard_of(term) {
-            let name = &self.directory.shards[i].1;
-            if let Some(bytes) = self.cache.get(name) {
-                let terms = codec::decode_shard(bytes).map_err(|e| Self::damaged(name, e))?;
-                if let Some(found) = terms.into_iter().find(|t| t.term == term) {
-                    return Ok((found.df, found.postings));
-                }
-            }
+        if let Some(i) = self.shard_of(term)
+            && let Some(terms) = self.shards.get(&self.directory.shards[i].1)
+            && let Some(found) = terms.iter().find(|t| t.term == term)
+        {
+            return Ok((found.df, found.postings.clone()));
         }
         Ok((0, Vec::new()))
     }
 
     /// Answers `query`.
     pub fn search(&mut self, query: &Query) -> Result<Answer, QueryError> {
-        let folded = fold(query.text.trim());
+        let folded = fold(trim(&query.text));
         let truncated = folded.chars().count() > MAX_QUERY_CHARS;
         let text: String = folded.chars().take(MAX_QUERY_CHARS).collect();
         let runs = runs(&text);
@@ -444,8 +470,30 @@ impl<S: Source> Engine<S> {
                 serde_json::from_slice(bytes).map_err(|e| Self::damaged(&long.3, e))?;
             return self.evaluate_head(query, text, truncated, labels, long.1, head);
         }
-        // A word in more than half the datasets, next to a word that is not, is checked
-        // against its complement instead of its blocks.
+        // A word in 90% of the datasets or more, next to a word that is not, is checked
+        // against its complement instead of its blocks. If that leaves no dataset with every
+        // word, the "any" answer needs the word's own postings: rank again with blocks.
+        let mut ranked = None;
+        for use_complements in [true, false] {
+            let terms = self.query_terms(&wanted_terms, use_complements)?;
+            let uses = terms.iter().any(|t| t.without.is_some());
+            let answer = self.rank(query, &terms)?;
+            let again = use_complements && uses && answer.mode == "any";
+            ranked = Some(answer);
+            if !again {
+                break;
+            }
+        }
+        let ranked = ranked.unwrap_or_default();
+        self.finish(text, truncated, labels, ranked)
+    }
+
+    /// Fetches what each term needs (blocks, or a complement) and reads its postings.
+    fn query_terms(
+        &mut self,
+        wanted_terms: &[Vec<String>],
+        use_complements: bool,
+    ) -> Result<Vec<QueryTerm>, QueryError> {
         let complement_of = |alternatives: &Vec<String>| -> Option<String> {
             match alternatives.as_slice() {
                 [term] => self
@@ -455,9 +503,10 @@ impl<S: Source> Engine<S> {
                 _ => None,
             }
         };
-        let anchored = wanted_terms
-            .iter()
-            .any(|alternatives| !alternatives.is_empty() && complement_of(alternatives).is_none());
+        let anchored = use_complements
+            && wanted_terms.iter().any(|alternatives| {
+                !alternatives.is_empty() && complement_of(alternatives).is_none()
+            });
         let complements: Vec<Option<String>> = wanted_terms
             .iter()
             .map(|alternatives| complement_of(alternatives).filter(|_| anchored))
@@ -480,11 +529,8 @@ impl<S: Source> Engine<S> {
         }
         self.fetch_round(&more)?;
         let mut terms = Vec::with_capacity(wanted_terms.len());
-        for ((label, alternatives), complement) in
-            labels.iter().zip(&wanted_terms).zip(&complements)
-        {
+        for (alternatives, complement) in wanted_terms.iter().zip(&complements) {
             let mut term = QueryTerm {
-                label: label.clone(),
                 alternatives: Vec::new(),
                 without: None,
             };
@@ -502,7 +548,7 @@ impl<S: Source> Engine<S> {
             }
             terms.push(term);
         }
-        self.evaluate(query, text, truncated, terms)
+        Ok(terms)
     }
 
     /// Adds a long term's files: its complement when it has one and other words may anchor
@@ -539,8 +585,7 @@ impl<S: Source> Engine<S> {
     }
 
     fn idf(&self, df: u32) -> f64 {
-        let (docs, df) = (self.directory.docs as f64, f64::from(df));
-        (1.0 + (docs - df + 0.5) / (df + 0.5)).ln()
+        idf(self.directory.docs as f64, f64::from(df))
     }
 
     /// The answer to a one-word query from the word's head file.
@@ -554,17 +599,17 @@ impl<S: Source> Engine<S> {
         head: Head,
     ) -> Result<Answer, QueryError> {
         let idf = self.idf(df);
+        let scoring = self.directory.scoring;
         let mut results: Vec<(u64, f64)> = head
             .top
             .iter()
             .map(|&(key, impact, facets)| {
-                let weight = idf
-                    * weight(Posting {
-                        key,
-                        impact,
-                        facets,
-                    });
-                (key, (weight * 1e6).round() / 1e6)
+                let posting = Posting {
+                    key,
+                    impact,
+                    facets,
+                };
+                (key, rounded(idf * weight(posting, scoring)))
             })
             .collect();
         results.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -606,14 +651,11 @@ impl<S: Source> Engine<S> {
         })
     }
 
-    fn evaluate(
-        &mut self,
-        query: &Query,
-        text: String,
-        truncated: bool,
-        terms: Vec<QueryTerm>,
-    ) -> Result<Answer, QueryError> {
+    /// Ranks the datasets matching `terms` and counts facets; fetches nothing but the
+    /// department table's contents (already loaded when a department filter is set).
+    fn rank(&self, query: &Query, terms: &[QueryTerm]) -> Result<Ranked, QueryError> {
         // key → (score, facets, terms matched)
+        let scoring = self.directory.scoring;
         let mut matched: BTreeMap<u64, (f64, u32, usize)> = BTreeMap::new();
         let scored: Vec<&QueryTerm> = terms.iter().filter(|t| t.without.is_none()).collect();
         let excluded = |key: &u64| {
@@ -627,7 +669,7 @@ impl<S: Source> Engine<S> {
             for (df, postings) in &term.alternatives {
                 let idf = self.idf(*df);
                 for p in postings {
-                    let weight = idf * weight(*p);
+                    let weight = idf * weight(*p, scoring);
                     let entry = best.entry(p.key).or_insert((0.0, p.facets));
                     if weight > entry.0 {
                         entry.0 = weight;
@@ -711,26 +753,42 @@ impl<S: Source> Engine<S> {
         let mut results: Vec<(u64, f64)> = candidates
             .iter()
             .filter(|&&(key, _, code)| passes(code, key, None))
-            .map(|&(key, score, _)| (key, (score * 1e6).round() / 1e6))
+            .map(|&(key, score, _)| (key, rounded(score)))
             .collect();
         results.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let total = results.len();
         if query.limit > 0 {
             results.truncate(query.limit);
         }
-        let hits = self.display(&results)?;
-        let bytes = self.fetched.iter().map(|f| f.bytes).sum();
+        Ok(Ranked {
+            mode,
+            total,
+            results,
+            facets: facet_counts,
+            departments: departments.into_iter().collect(),
+        })
+    }
+
+    /// Fetches display data for the ranked results and builds the answer.
+    fn finish(
+        &mut self,
+        text: String,
+        truncated: bool,
+        labels: Vec<String>,
+        ranked: Ranked,
+    ) -> Result<Answer, QueryError> {
+        let hits = self.display(&ranked.results)?;
         Ok(Answer {
             query: text,
             truncated,
-            terms: terms.iter().map(|t| t.label.clone()).collect(),
-            mode,
-            total,
+            terms: labels,
+            mode: ranked.mode,
+            total: ranked.total,
             results: hits,
-            facets: facet_counts,
-            departments: departments.into_iter().collect(),
+            facets: ranked.facets,
+            departments: ranked.departments,
+            bytes: self.fetched.iter().map(|f| f.bytes).sum(),
             fetched: self.fetched.clone(),
-            bytes,
             round_trips: self.round,
         })
     }
@@ -759,13 +817,22 @@ impl<S: Source> Engine<S> {
             })
             .collect();
         self.fetch_round(&pages)?;
+        let mut parsed: HashMap<&str, Vec<String>> = HashMap::new();
+        for page in &pages {
+            let names: Vec<String> =
+                serde_json::from_slice(&self.cache[page]).map_err(|e| Self::damaged(page, e))?;
+            parsed.insert(page, names);
+        }
         let mut shards = BTreeSet::new();
         for (key, _) in results {
             let bucket = bucket_of(*key);
-            let page = &self.directory.pages[(bucket / page_size) as usize];
-            let names: Vec<String> =
-                serde_json::from_slice(&self.cache[page]).map_err(|e| Self::damaged(page, e))?;
-            let name = names
+            let Some(page) = self.directory.pages.get((bucket / page_size) as usize) else {
+                return Err(Self::damaged(
+                    "index.bin",
+                    format!("no display page for bucket {bucket}"),
+                ));
+            };
+            let name = parsed[page.as_str()]
                 .get((bucket % page_size) as usize)
                 .filter(|n| !n.is_empty())
                 .ok_or_else(|| {
@@ -801,6 +868,25 @@ impl<S: Source> Engine<S> {
             })
             .collect()
     }
+}
+
+/// Whether a name from the directory is an index file name (`t/0123456789.bin`): a damaged
+/// or hostile directory cannot send the reader anywhere else.
+fn is_index_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    bytes.len() == 16
+        && bytes[0].is_ascii_lowercase()
+        && bytes[1] == b'/'
+        && bytes[2..12]
+            .iter()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+        && &bytes[12..] == b".bin"
+}
+
+/// Spaces trimmed from both ends of a query: Unicode White_Space and U+FEFF, as the
+/// JavaScript client trims.
+fn trim(text: &str) -> &str {
+    text.trim_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}')
 }
 
 /// Letters and digits (any script) make words; everything else separates them.

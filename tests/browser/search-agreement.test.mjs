@@ -35,6 +35,9 @@ const QUERIES = [
   ["公交".repeat(100)],
   ["站点名称"],
   ["南"],
+  ["企业信\u0085"],
+  ["\uFEFF公交\u3000"],
+  ["\u2028南宁 交通\u00a0"],
 ];
 
 function build(config, content, into) {
@@ -84,7 +87,7 @@ for (const [text, filters = []] of QUERIES) for (const limit of [0, 10]) {
   });
 }
 
-const LONG = [["公交"], ["企业信用"], ["南宁 公交"], ["南宁", [["domain", "d0"]]], ["学校名录 统计"], ["统计"], ["统计 数据"], ["统计 地铁"], ["企业信"], ["就业岗位 月报"], ["医疗机构统计"]];
+const LONG = [["公交"], ["企业信用"], ["南宁 公交"], ["南宁", [["domain", "d0"]]], ["学校名录 统计"], ["统计"], ["统计 数据"], ["统计 地铁"], ["企业信"], ["就业岗位 月报"], ["医疗机构统计"], ["学校名录 统计 zzqx"], ["统计 zzqx"]];
 for (const [text, filters = []] of LONG) for (const limit of [0, 10, 60]) {
   test(`same answer on a synthetic catalog for ${text} ${JSON.stringify(filters)} limit ${limit}`, async () => {
     const site = join(synthetic, "public");

@@ -13,7 +13,10 @@
   var COMPLETIONS = 5;
   var HEAD_RESULTS = 50;
   var IN_TITLE = 0x80;
-  var SLOT = 1048576; // 2^20
+  var MIX = 1048576; // 2^20
+  var SLOT = 8589934592; // 2^33: keys are department slot × 2^33 + dataset slot
+  var NAME = /^[a-z]\/[0-9a-f]{10}\.bin$/;
+  var SPACE = /^[\p{White_Space}\uFEFF]+|[\p{White_Space}\uFEFF]+$/gu;
   var HAN = /^[\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF\u{20000}-\u{2FA1F}]$/u;
   var WORD = /^[\p{Alphabetic}\p{N}]$/u;
 
@@ -44,7 +47,7 @@
     return out;
   }
 
-  function mix(key) { return (key % SLOT) ^ Math.floor(key / SLOT); }
+  function mix(key) { return (key % MIX) ^ Math.floor(key / SLOT); }
   function departmentSlot(key) { return Math.floor(key / SLOT); }
 
   function DecodeError(path, reason) {
@@ -240,6 +243,8 @@
     var self = this;
     var missing = Array.from(names).filter(function (n) { return !self.cache.has(n); }).sort(cmp);
     if (!missing.length) return Promise.resolve();
+    var bad = missing.find(function (n) { return !NAME.test(n); });
+    if (bad) return Promise.reject(DecodeError(DIRECTORY, "`" + bad + "` is not an index file name"));
     self.round += 1;
     var round = self.round;
     return Promise.all(missing.map(function (name) {
@@ -321,7 +326,7 @@
   // query: { text, filters: [[dim, value]], limit }
   Engine.prototype.search = function (query) {
     var self = this, d = this.directory;
-    var folded = fold((query.text || "").trim());
+    var folded = fold((query.text || "").replace(SPACE, ""));
     var allChars = Array.from(folded);
     var truncated = allChars.length > MAX_QUERY_CHARS;
     var text = allChars.slice(0, MAX_QUERY_CHARS).join("");
@@ -408,32 +413,47 @@
           });
         }
       }
-      // A word in more than half the datasets, next to a word that is not, is checked against
-      // its complement instead of its blocks.
-      function complementOf(alternatives) {
-        if (alternatives.length !== 1) return null;
-        var long = self.longTerm(alternatives[0]);
-        return long && long[4] ? long[4] : null;
-      }
-      var anchored = wantedTerms.some(function (alts) { return alts.length > 0 && !complementOf(alts); });
-      var complements = wantedTerms.map(function (alts) { return anchored ? complementOf(alts) : null; });
-      var more = new Set();
-      wantedTerms.forEach(function (terms, i) {
-        if (complements[i]) { more.add(complements[i]); return; }
-        terms.forEach(function (t) {
-          var long = self.longTerm(t);
-          if (long) long[2].forEach(function (n) { more.add(n); });
+      // A word in 90% of the datasets or more, next to a word that is not, is checked against
+      // its complement instead of its blocks. If that leaves no dataset with every word, the
+      // "any" answer needs the word's own postings: rank again with blocks.
+      return self.queryTerms(labels, wantedTerms, true).then(function (terms) {
+        var ranked = self.rank(query, terms);
+        var uses = terms.some(function (t) { return t.without; });
+        if (!(uses && ranked.mode === "any")) return ranked;
+        return self.queryTerms(labels, wantedTerms, false).then(function (again) {
+          return self.rank(query, again);
         });
+      }).then(function (ranked) {
+        return self.finish(text, truncated, labels, ranked);
       });
-      return self.fetchRound(more).then(function () {
-        var terms = labels.map(function (label, i) {
-          if (complements[i]) {
-            var name = complements[i];
-            return { label: label, alternatives: [], without: new Set(decodeKeys(self.cache.get(name), INDEX_ROOT + name)) };
-          }
-          return { label: label, alternatives: wantedTerms[i].map(function (t) { return self.postings(t); }), without: null };
-        });
-        return self.evaluate(query, text, truncated, terms);
+    });
+  };
+
+  Engine.prototype.queryTerms = function (labels, wantedTerms, useComplements) {
+    var self = this;
+    function complementOf(alternatives) {
+      if (alternatives.length !== 1) return null;
+      var long = self.longTerm(alternatives[0]);
+      return long && long[4] ? long[4] : null;
+    }
+    var anchored = useComplements &&
+      wantedTerms.some(function (alts) { return alts.length > 0 && !complementOf(alts); });
+    var complements = wantedTerms.map(function (alts) { return anchored ? complementOf(alts) : null; });
+    var more = new Set();
+    wantedTerms.forEach(function (terms, i) {
+      if (complements[i]) { more.add(complements[i]); return; }
+      terms.forEach(function (t) {
+        var long = self.longTerm(t);
+        if (long) long[2].forEach(function (n) { more.add(n); });
+      });
+    });
+    return self.fetchRound(more).then(function () {
+      return labels.map(function (label, i) {
+        if (complements[i]) {
+          var name = complements[i];
+          return { label: label, alternatives: [], without: new Set(decodeKeys(self.cache.get(name), INDEX_ROOT + name)) };
+        }
+        return { label: label, alternatives: wantedTerms[i].map(function (t) { return self.postings(t); }), without: null };
       });
     });
   };
@@ -487,7 +507,8 @@
     return null;
   };
 
-  Engine.prototype.evaluate = function (query, text, truncated, terms) {
+  // Ranks the datasets matching `terms` and counts facets.
+  Engine.prototype.rank = function (query, terms) {
     var self = this, d = this.directory;
     var matched = new Map();
     var scored = terms.filter(function (t) { return !t.without; });
@@ -564,16 +585,25 @@
     results.sort(function (a, b) { return b[1] - a[1] || a[0] - b[0]; });
     var total = results.length;
     if (query.limit > 0) results = results.slice(0, query.limit);
-    return self.display(results).then(function (hits) {
+    return {
+      mode: mode, total: total, results: results, facets: facetCounts,
+      departments: Array.from(departments.entries()).sort(function (a, b) { return a[0] - b[0]; })
+    };
+  };
+
+  // Fetches display data for the ranked results and builds the answer.
+  Engine.prototype.finish = function (text, truncated, labels, ranked) {
+    var self = this;
+    return self.display(ranked.results).then(function (hits) {
       return {
         query: text,
         truncated: truncated,
-        terms: terms.map(function (t) { return t.label; }),
-        mode: mode,
-        total: total,
+        terms: labels,
+        mode: ranked.mode,
+        total: ranked.total,
         results: hits,
-        facets: facetCounts,
-        departments: Array.from(departments.entries()).sort(function (a, b) { return a[0] - b[0]; }),
+        facets: ranked.facets,
+        departments: ranked.departments,
         fetched: self.fetched.slice(),
         bytes: self.fetched.reduce(function (s, f) { return s + f.bytes; }, 0),
         round_trips: self.round
@@ -591,12 +621,13 @@
       if (page) pages.add(page);
     });
     return self.fetchRound(pages).then(function () {
-      var shards = new Set();
+      var shards = new Set(), parsed = new Map();
+      pages.forEach(function (page) { parsed.set(page, json(self.cache.get(page), INDEX_ROOT + page)); });
       results.forEach(function (r) {
         var bucket = bucketOf(r[0]);
         var page = d.pages[Math.floor(bucket / pageSize)];
-        var names = json(self.cache.get(page), INDEX_ROOT + page);
-        var name = names[bucket % pageSize];
+        if (!page) throw DecodeError(DIRECTORY, "no display page for bucket " + bucket);
+        var name = parsed.get(page)[bucket % pageSize];
         if (!name) throw DecodeError(INDEX_ROOT + page, "no display shard for bucket " + bucket);
         shards.add(name);
       });

@@ -7,8 +7,15 @@ importScripts("search-core.js");
 var opening = null;
 var base = "";
 
+var FETCH_TIMEOUT_MS = 15000;
+
+// A request that stalls is aborted, so a retry asks again instead of waiting on it forever.
 function fetchBytes(path) {
-  return fetch(base + path).then(function (response) {
+  var controller = new AbortController();
+  var timer = setTimeout(function () { controller.abort(); }, FETCH_TIMEOUT_MS);
+  return fetch(base + path, { signal: controller.signal }).catch(function (error) {
+    throw new Error(error && error.name === "AbortError" ? "读取 " + path + " 超时" : "无法读取 " + path + "（" + error.message + "）");
+  }).finally(function () { clearTimeout(timer); }).then(function (response) {
     if (!response.ok) {
       throw new Error("无法读取 " + path + "（HTTP " + response.status + "）");
     }

@@ -24,7 +24,6 @@
   var latest = 0;
   var departmentNames = null;
   var departmentsOpen = false;
-  var lastAnswer = null;
 
   function readUrl() {
     var params = new URLSearchParams(location.search);
@@ -93,7 +92,6 @@
       if (id !== latest) return;
       list.removeAttribute("aria-busy");
       if (data.error) { showError(data.error); return; }
-      lastAnswer = data.answer;
       show(data.answer);
     });
   }
@@ -209,14 +207,23 @@
     return ul;
   }
 
+  // Labels of facet values once seen, so a chosen value with no results keeps its name.
+  var labels = {};
+
   function showFacets(answer) {
+    answer.facets.forEach(function (facet) {
+      labels[facet.name] = labels[facet.name] || {};
+      facet.values.forEach(function (v) { labels[facet.name][v[0]] = v[1]; });
+    });
     var focused = document.activeElement && facetsBox.contains(document.activeElement)
       ? document.activeElement.textContent : null;
     facetsBox.textContent = "";
     answer.facets.forEach(function (facet) {
       var values = facet.values.slice();
       var chosen = selected(facet.name);
-      if (chosen && !values.some(function (v) { return v[0] === chosen; })) values.push([chosen, chosen, 0]);
+      if (chosen && !values.some(function (v) { return v[0] === chosen; })) {
+        values.push([chosen, (labels[facet.name] || {})[chosen] || chosen, 0]);
+      }
       if (!values.length) return;
       var fieldset = document.createElement("fieldset");
       var legend = document.createElement("legend");
@@ -227,16 +234,24 @@
     });
     if (answer.departments.length) {
       var details = document.createElement("details");
-      details.open = departmentsOpen || !!selected("department");
       var summary = document.createElement("summary");
       summary.textContent = "部门（" + answer.departments.length + "）";
       details.appendChild(summary);
+      facetsBox.appendChild(details);
+      var filled = false;
+      var fill = function () {
+        if (!filled) { filled = true; fillDepartments(details, answer); }
+      };
+      // Opening it here queues a toggle event; `filled` keeps that from rendering the list
+      // twice (which would drop the keyboard focus restored below).
       details.addEventListener("toggle", function () {
         departmentsOpen = details.open;
-        if (details.open) fillDepartments(details, answer);
+        if (details.open) fill();
       });
-      facetsBox.appendChild(details);
-      if (details.open) fillDepartments(details, answer);
+      if (departmentsOpen || selected("department")) {
+        details.open = true;
+        fill();
+      }
     }
     if (focused) {
       var again = Array.from(facetsBox.querySelectorAll("button")).find(function (b) { return b.textContent === focused; });
