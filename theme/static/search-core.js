@@ -14,7 +14,7 @@
   var HEAD_RESULTS = 50;
   var IN_TITLE = 0x80;
   var MIX = 1048576; // 2^20
-  var SLOT = 8589934592; // 2^33: keys are department slot × 2^33 + dataset slot
+  var SLOT = 67108864; // 2^26: keys are department slot × 2^26 + dataset slot
   var NAME = /^[a-z]\/[0-9a-f]{10}\.bin$/;
   var SPACE = /^[\p{White_Space}\uFEFF]+|[\p{White_Space}\uFEFF]+$/gu;
   var HAN = /^[\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF\u{20000}-\u{2FA1F}]$/u;
