@@ -81,9 +81,16 @@ pub fn run(config: PathBuf, content: PathBuf, out: PathBuf, port: u16) -> u8 {
     let watch_state = Arc::clone(&state);
     let watch_out = out.clone();
     std::thread::spawn(move || {
+        // The watcher also reports files being read (the build itself reads every record),
+        // so a rebuild happens only when a file's name, size or modification time changed.
+        let mut seen = fingerprint(&[&site.content, &site.config]);
         for result in rx {
             if result.is_ok() {
-                rebuild(&site, &watch_out, &watch_state);
+                let now = fingerprint(&[&site.content, &site.config]);
+                if now != seen {
+                    seen = now;
+                    rebuild(&site, &watch_out, &watch_state);
+                }
             }
         }
     });
@@ -93,6 +100,24 @@ pub fn run(config: PathBuf, content: PathBuf, out: PathBuf, port: u16) -> u8 {
         let _ = request.respond(response);
     }
     EXIT_OK
+}
+
+/// Every file under `roots` with its size and modification time, sorted.
+fn fingerprint(roots: &[&Path]) -> Vec<(PathBuf, u64, Option<std::time::SystemTime>)> {
+    let mut files: Vec<_> = roots
+        .iter()
+        .flat_map(|root| {
+            walkdir::WalkDir::new(root)
+                .into_iter()
+                .filter_map(|e| e.ok())
+        })
+        .filter_map(|entry| {
+            let meta = entry.metadata().ok()?;
+            Some((entry.into_path(), meta.len(), meta.modified().ok()))
+        })
+        .collect();
+    files.sort();
+    files
 }
 
 fn rebuild(site: &SiteArgs, out: &Path, state: &Mutex<State>) {
