@@ -363,7 +363,7 @@ fn quantise(impact: f64) -> u8 {
 }
 
 /// Name of a file from its contents: `<kind>/<first 10 hex digits of SHA-256>.bin`.
-fn hashed(kind: &str, _ext: &str, bytes: &[u8]) -> String {
+fn hashed(kind: &str, bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
     let hex: String = digest[..5].iter().map(|b| format!("{b:02x}")).collect();
     format!("{kind}/{hex}.bin")
@@ -407,7 +407,7 @@ fn export_terms(
         let mut names = Vec::with_capacity(split.len());
         for block in split.values() {
             let bytes = codec::encode_block(block);
-            let name = hashed("b", "bin", &bytes);
+            let name = hashed("b", &bytes);
             push(files, &name, bytes);
             names.push(name);
             stats.blocks += 1;
@@ -415,7 +415,7 @@ fn export_terms(
         let all = postings_of(&split);
         let head = head(&all, input, layout);
         let bytes = serde_json::to_vec(&head).unwrap_or_default();
-        let head_name = hashed("h", "bin", &bytes);
+        let head_name = hashed("h", &bytes);
         push(files, &head_name, bytes);
         let complement_name = if df as usize * 10 >= all_keys.len() * 9 {
             let have: std::collections::HashSet<u64> = all.iter().map(|p| p.key).collect();
@@ -425,7 +425,7 @@ fn export_terms(
                 .filter(|k| !have.contains(k))
                 .collect();
             let bytes = codec::encode_keys(&without);
-            let name = hashed("c", "bin", &bytes);
+            let name = hashed("c", &bytes);
             push(files, &name, bytes);
             name
         } else {
@@ -445,7 +445,7 @@ fn export_terms(
             return;
         }
         let bytes = codec::encode_shard(current);
-        let name = hashed("t", "bin", &bytes);
+        let name = hashed("t", &bytes);
         let first = if shards.is_empty() {
             String::new()
         } else {
@@ -558,7 +558,7 @@ fn export_display(
         docs.sort_by_key(|d| d.0);
         let shard = DisplayShard { bucket, docs };
         let bytes = serde_json::to_vec(&shard).unwrap_or_default();
-        let name = hashed("d", "json", &bytes);
+        let name = hashed("d", &bytes);
         push(files, &name, bytes);
         names[bucket as usize] = name;
         stats.display_shards += 1;
@@ -567,7 +567,7 @@ fn export_display(
         .chunks(PAGE_BUCKETS as usize)
         .map(|chunk| {
             let bytes = serde_json::to_vec(chunk).unwrap_or_default();
-            let name = hashed("m", "json", &bytes);
+            let name = hashed("m", &bytes);
             push(files, &name, bytes);
             name
         })
@@ -590,7 +590,7 @@ fn export_departments(input: &IndexInput, keys: &[u64], files: &mut Vec<IndexFil
         .collect();
     let rows: Vec<(u64, &str, &str)> = table.into_iter().map(|(s, (c, n))| (s, c, n)).collect();
     let bytes = serde_json::to_vec(&rows).unwrap_or_default();
-    let name = hashed("f", "json", &bytes);
+    let name = hashed("f", &bytes);
     push(files, &name, bytes);
     name
 }
