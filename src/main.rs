@@ -1,6 +1,7 @@
 //! `kaifang`: the command line. Parses arguments, calls the libraries, prints reports.
 
 mod bench_search;
+mod publish;
 mod report;
 mod search;
 mod serve;
@@ -114,6 +115,27 @@ enum Command {
         #[arg(long, default_value = "docs/schema")]
         out: PathBuf,
     },
+    /// Build into a new release folder and make it live atomically (`<releases>/current`);
+    /// keeps the newest N releases. A failed build leaves the live release as it was.
+    Publish {
+        #[command(flatten)]
+        site: SiteArgs,
+        /// Release root: holds releases/ and the `current` link a web server serves.
+        #[arg(long)]
+        releases: PathBuf,
+        /// Releases to keep.
+        #[arg(long, default_value_t = 5)]
+        keep: usize,
+    },
+    /// Make the release before the live one live again, unless it shows a dataset that is
+    /// withheld now (suspended, withdrawn, 不予开放, unreviewed): that never comes back.
+    Rollback {
+        #[command(flatten)]
+        site: SiteArgs,
+        /// Release root.
+        #[arg(long)]
+        releases: PathBuf,
+    },
     /// Search a built site's index, as the browser does; print results and the bytes read.
     /// Exit status: 0 with results, 1 without, 2 when the index cannot be read.
     Search {
@@ -187,6 +209,12 @@ fn main() -> ExitCode {
             source,
         } => import(&file, &content, sample, &source),
         Command::Schema { config, out } => schema(&config, &out),
+        Command::Publish {
+            site,
+            releases,
+            keep,
+        } => publish::publish(&site, &releases, keep),
+        Command::Rollback { site, releases } => publish::rollback(&site, &releases),
         Command::Search {
             query,
             site,
@@ -216,7 +244,7 @@ fn main() -> ExitCode {
     ExitCode::from(status)
 }
 
-fn load_config(path: &Path) -> Option<SiteConfig> {
+pub(crate) fn load_config(path: &Path) -> Option<SiteConfig> {
     match SiteConfig::load(path) {
         Ok(config) => Some(config),
         Err(err) => {
@@ -241,7 +269,7 @@ fn source_date() -> Option<chrono::NaiveDate> {
 /// is never refused whatever the server's zone. This is the only clock read, and it decides
 /// only whether a date is in the future; SOURCE_DATE_EPOCH is not used here, since it may
 /// be set to any past time.
-fn today() -> chrono::NaiveDate {
+pub(crate) fn today() -> chrono::NaiveDate {
     let seconds = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);

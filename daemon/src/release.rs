@@ -1,0 +1,349 @@
+//! Release folders and the atomic switch between them.
+//!
+//! Layout under a release root:
+//!
+//! ```text
+//! <root>/releases/r000001/   a complete published site
+//! <root>/releases/r000002/
+//! <root>/current -> releases/r000002     what the web server serves
+//! ```
+//!
+//! A new release is staged in `releases/.staging-<n>/`, first as hard links to every file of
+//! the current release (so unchanged files keep their bytes, inode and mtime, and cost no
+//! space), then built into: the generator replaces a changed file by writing beside it and
+//! renaming, which never touches the linked original. Publishing then
+//! 1. fsyncs every file and folder of the staged tree,
+//! 2. renames the staging folder to `releases/r<n>` and fsyncs `releases/`,
+//! 3. points a new symlink `current.new` at it and renames it over `current` (rename(2) is
+//!    atomic), then fsyncs the root.
+//!
+//! A crash at any instant leaves `current` pointing at a complete release: the old one until
+//! the rename, the new one after it. Leftover staging folders and `current.new` are removed the
+//! next time the root is opened. A web server following `current` never sees a mix.
+
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+
+const RELEASES: &str = "releases";
+const CURRENT: &str = "current";
+const CURRENT_NEW: &str = "current.new";
+const STAGING: &str = ".staging-";
+
+/// Why a release operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReleaseError {
+    /// A file operation failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The error.
+        source: io::Error,
+    },
+    /// There is no earlier release to go back to.
+    #[error("no release before {0} to roll back to")]
+    NothingToRollBack(String),
+}
+
+fn io_error(path: &Path) -> impl FnOnce(io::Error) -> ReleaseError + '_ {
+    move |source| ReleaseError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// A release root.
+#[derive(Debug, Clone)]
+pub struct Releases {
+    root: PathBuf,
+}
+
+/// A release being built: write the site into [`Staged::path`], then
+/// [`Releases::publish`] it (or drop it with [`Releases::discard`]).
+#[derive(Debug)]
+pub struct Staged {
+    path: PathBuf,
+    name: String,
+}
+
+impl Staged {
+    /// The folder to build into.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The name the release will have (`r000042`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Releases {
+    /// Opens (creating if needed) a release root, and clears what an interrupted publish left.
+    pub fn open(root: &Path) -> Result<Releases, ReleaseError> {
+        let releases = root.join(RELEASES);
+        std::fs::create_dir_all(&releases).map_err(io_error(&releases))?;
+        for entry in std::fs::read_dir(&releases).map_err(io_error(&releases))? {
+            let entry = entry.map_err(io_error(&releases))?;
+            if entry.file_name().to_string_lossy().starts_with(STAGING) {
+                std::fs::remove_dir_all(entry.path()).map_err(io_error(&entry.path()))?;
+            }
+        }
+        let leftover = root.join(CURRENT_NEW);
+        if leftover.symlink_metadata().is_ok() {
+            std::fs::remove_file(&leftover).map_err(io_error(&leftover))?;
+        }
+        Ok(Releases {
+            root: root.to_path_buf(),
+        })
+    }
+
+    /// The `current` link.
+    pub fn current_link(&self) -> PathBuf {
+        self.root.join(CURRENT)
+    }
+
+    /// The name of the live release, if any.
+    pub fn current(&self) -> Option<String> {
+        let target = std::fs::read_link(self.current_link()).ok()?;
+        Some(target.file_name()?.to_string_lossy().into_owned())
+    }
+
+    /// The folder of release `name`.
+    pub fn path_of(&self, name: &str) -> PathBuf {
+        self.root.join(RELEASES).join(name)
+    }
+
+    /// Complete releases, oldest first.
+    pub fn list(&self) -> Result<Vec<String>, ReleaseError> {
+        let dir = self.root.join(RELEASES);
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .map_err(io_error(&dir))?
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| is_release_name(n))
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// Stages a new release: a folder holding hard links to every file of the current one.
+    pub fn stage(&self) -> Result<Staged, ReleaseError> {
+        let next = self
+            .list()?
+            .last()
+            .and_then(|n| n[1..].parse::<u64>().ok())
+            .unwrap_or(0)
+            + 1;
+        let name = format!("r{next:06}");
+        let path = self.root.join(RELEASES).join(format!("{STAGING}{name}"));
+        std::fs::create_dir_all(&path).map_err(io_error(&path))?;
+        if let Some(current) = self.current() {
+            link_tree(&self.path_of(&current), &path)?;
+        }
+        Ok(Staged { path, name })
+    }
+
+    /// Drops a staged release (a failed build); the live site is untouched.
+    pub fn discard(&self, staged: Staged) -> Result<(), ReleaseError> {
+        std::fs::remove_dir_all(&staged.path).map_err(io_error(&staged.path))
+    }
+
+    /// Makes a staged release live, then keeps only the newest `keep` releases (never the live
+    /// one). Returns the release's name.
+    pub fn publish(&self, staged: Staged, keep: usize) -> Result<String, ReleaseError> {
+        sync_tree(&staged.path)?;
+        let finished = self.path_of(&staged.name);
+        std::fs::rename(&staged.path, &finished).map_err(io_error(&finished))?;
+        sync_dir(&self.root.join(RELEASES))?;
+        self.switch(&staged.name)?;
+        self.prune(keep)?;
+        Ok(staged.name)
+    }
+
+    /// Points `current` at release `name`, atomically.
+    pub fn switch(&self, name: &str) -> Result<(), ReleaseError> {
+        let link = self.root.join(CURRENT_NEW);
+        let _ = std::fs::remove_file(&link);
+        let target = Path::new(RELEASES).join(name);
+        symlink(&target, &link).map_err(io_error(&link))?;
+        std::fs::rename(&link, self.current_link()).map_err(io_error(&self.current_link()))?;
+        sync_dir(&self.root)
+    }
+
+    /// The release before the live one.
+    pub fn previous(&self) -> Result<String, ReleaseError> {
+        let current = self.current().unwrap_or_default();
+        self.list()?
+            .into_iter()
+            .rev()
+            .find(|n| *n < current)
+            .ok_or(ReleaseError::NothingToRollBack(current))
+    }
+
+    /// Removes all but the newest `keep` releases, never the live one.
+    pub fn prune(&self, keep: usize) -> Result<Vec<String>, ReleaseError> {
+        let current = self.current();
+        let names = self.list()?;
+        let mut removed = Vec::new();
+        for name in names.iter().take(names.len().saturating_sub(keep.max(1))) {
+            if Some(name) != current.as_ref() {
+                let path = self.path_of(name);
+                std::fs::remove_dir_all(&path).map_err(io_error(&path))?;
+                removed.push(name.clone());
+            }
+        }
+        Ok(removed)
+    }
+}
+
+fn is_release_name(name: &str) -> bool {
+    name.len() == 7 && name.starts_with('r') && name[1..].bytes().all(|b| b.is_ascii_digit())
+}
+
+#[cfg(unix)]
+fn symlink(target: &Path, link: &Path) -> io::Result<()> {
+    std::os::unix::fs::symlink(target, link)
+}
+
+#[cfg(not(unix))]
+fn symlink(_target: &Path, _link: &Path) -> io::Result<()> {
+    Err(io::Error::other(
+        "release switching needs symbolic links (Unix)",
+    ))
+}
+
+/// Mirrors the folders of `from` into `to` and hard-links its files.
+fn link_tree(from: &Path, to: &Path) -> Result<(), ReleaseError> {
+    for entry in walkdir::WalkDir::new(from).min_depth(1) {
+        let entry = entry.map_err(|e| ReleaseError::Io {
+            path: from.to_path_buf(),
+            source: e.into(),
+        })?;
+        let relative = entry.path().strip_prefix(from).unwrap_or(entry.path());
+        let target = to.join(relative);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).map_err(io_error(&target))?;
+        } else if entry.file_type().is_file() {
+            std::fs::hard_link(entry.path(), &target).map_err(io_error(&target))?;
+        }
+    }
+    Ok(())
+}
+
+/// fsyncs every file, then every folder (deepest first), of a tree.
+fn sync_tree(root: &Path) -> Result<(), ReleaseError> {
+    let mut dirs = Vec::new();
+    for entry in walkdir::WalkDir::new(root) {
+        let entry = entry.map_err(|e| ReleaseError::Io {
+            path: root.to_path_buf(),
+            source: e.into(),
+        })?;
+        if entry.file_type().is_file() {
+            File::open(entry.path())
+                .and_then(|f| f.sync_all())
+                .map_err(io_error(entry.path()))?;
+        } else if entry.file_type().is_dir() {
+            dirs.push(entry.into_path());
+        }
+    }
+    for dir in dirs.iter().rev() {
+        sync_dir(dir)?;
+    }
+    Ok(())
+}
+
+fn sync_dir(dir: &Path) -> Result<(), ReleaseError> {
+    File::open(dir)
+        .and_then(|f| f.sync_all())
+        .map_err(io_error(dir))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(path: &Path, text: &str) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        // Replace beside and rename, as the generator does.
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, text).unwrap();
+        std::fs::rename(&tmp, path).unwrap();
+    }
+
+    #[test]
+    fn releases_switch_atomically_and_share_unchanged_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let releases = Releases::open(dir.path()).unwrap();
+        let first = releases.stage().unwrap();
+        write(&first.path().join("index.html"), "one");
+        write(&first.path().join("a/b.html"), "same");
+        assert_eq!(releases.publish(first, 5).unwrap(), "r000001");
+        assert_eq!(releases.current().as_deref(), Some("r000001"));
+
+        let second = releases.stage().unwrap();
+        write(&second.path().join("index.html"), "two");
+        assert_eq!(releases.publish(second, 5).unwrap(), "r000002");
+        let live = releases.current_link();
+        assert_eq!(
+            std::fs::read_to_string(live.join("index.html")).unwrap(),
+            "two"
+        );
+        // The old release is intact; the unchanged file is the same inode.
+        let old = releases.path_of("r000001");
+        assert_eq!(
+            std::fs::read_to_string(old.join("index.html")).unwrap(),
+            "one"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let a = std::fs::metadata(old.join("a/b.html")).unwrap();
+            let b = std::fs::metadata(live.join("a/b.html")).unwrap();
+            assert_eq!(a.ino(), b.ino());
+        }
+        assert_eq!(releases.previous().unwrap(), "r000001");
+        releases.switch("r000001").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(live.join("index.html")).unwrap(),
+            "one"
+        );
+        assert!(matches!(
+            releases.previous(),
+            Err(ReleaseError::NothingToRollBack(_))
+        ));
+    }
+
+    #[test]
+    fn old_releases_are_pruned_but_never_the_live_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let releases = Releases::open(dir.path()).unwrap();
+        for i in 0..4 {
+            let staged = releases.stage().unwrap();
+            write(&staged.path().join("index.html"), &i.to_string());
+            releases.publish(staged, 2).unwrap();
+        }
+        assert_eq!(releases.list().unwrap(), vec!["r000003", "r000004"]);
+        releases.switch("r000003").unwrap();
+        let staged = releases.stage().unwrap();
+        releases.publish(staged, 1).unwrap();
+        assert_eq!(releases.list().unwrap(), vec!["r000005"]);
+    }
+
+    #[test]
+    fn leftovers_of_an_interrupted_publish_are_cleared() {
+        let dir = tempfile::tempdir().unwrap();
+        let releases = Releases::open(dir.path()).unwrap();
+        let staged = releases.stage().unwrap();
+        write(&staged.path().join("index.html"), "half");
+        symlink(Path::new("releases/nowhere"), &dir.path().join(CURRENT_NEW)).unwrap();
+        let releases = Releases::open(dir.path()).unwrap();
+        assert!(releases.list().unwrap().is_empty());
+        assert!(!staged.path().exists());
+        assert!(dir.path().join(CURRENT_NEW).symlink_metadata().is_err());
+        let discarded = releases.stage().unwrap();
+        releases.discard(discarded).unwrap();
+        assert_eq!(releases.current(), None);
+    }
+}
