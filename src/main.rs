@@ -127,6 +127,16 @@ enum Command {
         #[arg(long, default_value_t = 5)]
         keep: usize,
     },
+    /// Take in the department drop folders (`[daemon] drops`), keep bad or unsafe files out
+    /// with a `_report.json` per department, and publish a new release when the accepted
+    /// catalog changed. Scans every `[daemon] poll_secs` seconds; `--once` does one cycle.
+    Daemon {
+        #[command(flatten)]
+        site: SiteArgs,
+        /// One cycle, then exit (for cron and tests).
+        #[arg(long)]
+        once: bool,
+    },
     /// Make the release before the live one live again, unless it shows a dataset that is
     /// withheld now (suspended, withdrawn, 不予开放, unreviewed): that never comes back.
     Rollback {
@@ -215,6 +225,7 @@ fn main() -> ExitCode {
             keep,
         } => publish::publish(&site, &releases, keep),
         Command::Rollback { site, releases } => publish::rollback(&site, &releases),
+        Command::Daemon { site, once } => publish::daemon(&site, once),
         Command::Search {
             query,
             site,

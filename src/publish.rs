@@ -4,10 +4,11 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use daemon::ingest::{Folders, ingest};
 use daemon::release::Releases;
 use generator::divisions::Divisions;
 
-use crate::{EXIT_FAILED, EXIT_OK, SiteArgs, load_config, run_build, today};
+use crate::{EXIT_FAILED, EXIT_OK, EXIT_REJECTED, SiteArgs, load_config, run_build, today};
 
 /// Builds into a staged release and publishes it; a failed build is discarded.
 pub fn publish(site: &SiteArgs, root: &Path, keep: usize) -> u8 {
@@ -119,4 +120,99 @@ pub fn rollback(site: &SiteArgs, root: &Path) -> u8 {
             EXIT_FAILED
         }
     }
+}
+
+/// The daemon: ingest the drop folders, publish when the accepted catalog changed.
+pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
+    let Some(config) = load_config(&site.config) else {
+        return EXIT_FAILED;
+    };
+    let settings = config.daemon.clone();
+    let releases_root = std::path::PathBuf::from(&settings.releases);
+    let folders = Folders {
+        drops: settings.drops.clone().into(),
+        accepted: releases_root.join("state/content"),
+        scratch: releases_root.join("state/candidate"),
+    };
+    // The first run starts from the content folder (the platform's own pages and records).
+    if !folders.accepted.exists()
+        && let Err(err) = copy_content(&site.content, &folders.accepted)
+    {
+        eprintln!(
+            "error: cannot start the accepted catalog from {}: {err}",
+            site.content.display()
+        );
+        return EXIT_FAILED;
+    }
+    let divisions = Divisions::guangxi();
+    loop {
+        let status = cycle(site, &config, &divisions, &folders, &releases_root);
+        if once {
+            return status;
+        }
+        std::thread::sleep(std::time::Duration::from_secs(settings.poll_secs.max(1)));
+    }
+}
+
+fn cycle(
+    site: &SiteArgs,
+    config: &generator::config::SiteConfig,
+    divisions: &Divisions,
+    folders: &Folders,
+    releases_root: &Path,
+) -> u8 {
+    let settle = std::time::Duration::from_millis(config.daemon.settle_ms);
+    let ingested = match ingest(folders, config, divisions, settle) {
+        Ok(i) => i,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return EXIT_FAILED;
+        }
+    };
+    let mut rejected = 0;
+    for report in ingested.reports.values() {
+        rejected += report.rejected.len();
+        println!(
+            "department {}: {} file(s) accepted, {} rejected",
+            report.department,
+            report.accepted,
+            report.rejected.len()
+        );
+        for r in &report.rejected {
+            let at = r
+                .line
+                .map(|l| format!(":{l}:{}", r.column.unwrap_or(1)))
+                .unwrap_or_default();
+            println!("  rejected {}{at}: {} [{}]", r.file, r.message, r.code);
+        }
+    }
+    let live = Releases::open(releases_root).ok().and_then(|r| r.current());
+    let status = if ingested.changed || live.is_none() {
+        let accepted = SiteArgs {
+            config: site.config.clone(),
+            content: folders.accepted.clone(),
+        };
+        publish(&accepted, releases_root, config.daemon.keep)
+    } else {
+        println!("nothing changed; {} stays live", live.unwrap_or_default());
+        EXIT_OK
+    };
+    if status == EXIT_OK && rejected > 0 {
+        EXIT_REJECTED
+    } else {
+        status
+    }
+}
+
+fn copy_content(from: &Path, to: &Path) -> std::io::Result<()> {
+    for entry in walkdir::WalkDir::new(from).follow_links(false) {
+        let entry = entry?;
+        let target = to.join(entry.path().strip_prefix(from).unwrap_or(entry.path()));
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target)?;
+        } else if entry.file_type().is_file() {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
 }

@@ -61,6 +61,37 @@ pub struct SiteConfig {
     /// Input limits.
     #[serde(default)]
     pub limits: Limits,
+    /// The publishing daemon's settings (`[daemon]`).
+    #[serde(default)]
+    pub daemon: DaemonSettings,
+}
+
+/// `[daemon]` in `site.toml`: where departments drop records and where releases go.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DaemonSettings {
+    /// Drop root: one folder per department code.
+    pub drops: String,
+    /// Release root: `releases/`, `current`, and the daemon's state.
+    pub releases: String,
+    /// Releases kept.
+    pub keep: usize,
+    /// Milliseconds a dropped file's size and mtime must stay unchanged before it is read.
+    pub settle_ms: u64,
+    /// Seconds between two scans of the drop folders.
+    pub poll_secs: u64,
+}
+
+impl Default for DaemonSettings {
+    fn default() -> DaemonSettings {
+        DaemonSettings {
+            drops: "drops".into(),
+            releases: "releases".into(),
+            keep: 5,
+            settle_ms: 300,
+            poll_secs: 5,
+        }
+    }
 }
 
 fn default_per_page() -> usize {

@@ -1,0 +1,169 @@
+//! Whole-system tests of `kaifang daemon --once`: department drop folders in, releases out;
+//! bad, unsafe and foreign files stay out with a report, and published data never goes down
+//! because of a bad edit.
+
+mod common;
+
+use std::path::Path;
+
+use common::Fixture;
+
+/// The basic fixture with a `[daemon]` section and a drop folder holding the transport
+/// department's catalog.
+fn daemon_fixture() -> Fixture {
+    let fixture = Fixture::new("basic");
+    let mut config = std::fs::read_to_string(fixture.path("site.toml")).unwrap();
+    config.push_str("\n[daemon]\ndrops = \"drops\"\nreleases = \"rel\"\nsettle_ms = 20\n");
+    std::fs::write(fixture.path("site.toml"), config).unwrap();
+    common::copy_tree(
+        &fixture.path("content/departments/nn-transport"),
+        &fixture.path("drops/nn-transport"),
+    );
+    fixture
+}
+
+fn once(fixture: &Fixture) -> common::Run {
+    fixture.run(&["daemon", "--once"])
+}
+
+fn report(fixture: &Fixture, department: &str) -> serde_json::Value {
+    let text =
+        std::fs::read_to_string(fixture.path(&format!("drops/{department}/_report.json"))).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn rejected(report: &serde_json::Value) -> Vec<(String, String)> {
+    report["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["file"].as_str().unwrap().to_string(),
+                r["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn live_page(fixture: &Fixture, rel: &str) -> Option<String> {
+    std::fs::read_to_string(fixture.path("rel/current").join(rel)).ok()
+}
+
+const RECORD: &str = "title: 出租车运价\nsummary: 全市出租车运价标准\ndomain: 交通运输\nopen_type: 无条件开放\nupdate_frequency: 每年\nreviews:\n  security: { date: 2024-01-01 }\n";
+
+#[test]
+fn records_added_changed_and_deleted_in_a_drop_are_published() {
+    let fixture = daemon_fixture();
+    let run = once(&fixture);
+    assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
+    assert!(live_page(&fixture, "datasets/bus-stops/index.html").is_some());
+
+    std::fs::write(fixture.path("drops/nn-transport/taxi-new.yaml"), RECORD).unwrap();
+    assert_eq!(once(&fixture).status, 0);
+    assert!(
+        live_page(&fixture, "datasets/taxi-new/index.html")
+            .unwrap()
+            .contains("出租车运价")
+    );
+
+    std::fs::remove_file(fixture.path("drops/nn-transport/taxi-new.yaml")).unwrap();
+    assert_eq!(once(&fixture).status, 0);
+    assert!(live_page(&fixture, "datasets/taxi-new/index.html").is_none());
+    assert!(rejected(&report(&fixture, "nn-transport")).is_empty());
+
+    // Nothing changed: no new release.
+    let run = once(&fixture);
+    assert!(run.stdout.contains("nothing changed"), "{}", run.stdout);
+}
+
+#[test]
+fn bad_unsafe_and_foreign_files_stay_out_and_published_data_stays_up() {
+    let fixture = daemon_fixture();
+    assert_eq!(once(&fixture).status, 0);
+    let before = live_page(&fixture, "datasets/bus-stops/index.html").unwrap();
+
+    let drop = fixture.path("drops/nn-transport");
+    // A bad edit of a published record, a broken new record, a symlink to /etc/passwd,
+    // a FIFO, a half-written transfer, and a record taking another department's id.
+    let record = drop.join("bus-stops.yaml");
+    let text = std::fs::read_to_string(&record).unwrap();
+    std::fs::write(
+        &record,
+        text.replacen("title: 公交站点", "title: [公交站点", 1),
+    )
+    .unwrap();
+    std::fs::write(drop.join("broken.yaml"), "title: 坏\nsummary: \"未闭合\n").unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", drop.join("passwd.yaml")).unwrap();
+    let fifo = drop.join("pipe.yaml");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::fs::write(drop.join("upload.yaml.partial"), "title: 半").unwrap();
+    let other = fixture.path("drops/gx-other");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(
+        other.join("department.yaml"),
+        "name: 其他部门\ncode: gx-other\nlevel: 自治区\nregion: \"45\"\n",
+    )
+    .unwrap();
+    std::fs::write(other.join("bus-stops.yaml"), RECORD).unwrap();
+
+    let run = once(&fixture);
+    assert_eq!(run.status, 1, "{}{}", run.stdout, run.stderr);
+    let found = rejected(&report(&fixture, "nn-transport"));
+    for expected in [
+        ("broken.yaml", "yaml-syntax"),
+        ("passwd.yaml", "symlink"),
+        ("pipe.yaml", "not-a-file"),
+    ] {
+        assert!(
+            found
+                .iter()
+                .any(|(f, c)| f == expected.0 && c == expected.1),
+            "{expected:?} in {found:?}"
+        );
+    }
+    let bad_edit = report(&fixture, "nn-transport")["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["file"] == "bus-stops.yaml")
+        .cloned()
+        .expect("the bad edit is reported");
+    assert_eq!(bad_edit["line"], 1);
+    assert_eq!(bad_edit["previous_kept"], true);
+    assert!(
+        found.iter().all(|(f, _)| !f.contains("partial")),
+        "{found:?}"
+    );
+    let foreign = rejected(&report(&fixture, "gx-other"));
+    assert!(
+        foreign
+            .iter()
+            .any(|(f, c)| f == "bus-stops.yaml" && c == "duplicate-id"),
+        "{foreign:?}"
+    );
+    // The published page is the last good one; nothing of /etc/passwd is published.
+    assert_eq!(
+        live_page(&fixture, "datasets/bus-stops/index.html").unwrap(),
+        before
+    );
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    let root_line = passwd.lines().next().unwrap_or("root:x:0:0");
+    common::assert_nothing_mentions(&fixture.path("rel/current"), &[root_line]);
+
+    // Fixing the files clears the report.
+    std::fs::write(&record, text).unwrap();
+    for name in ["broken.yaml", "passwd.yaml", "pipe.yaml"] {
+        std::fs::remove_file(drop.join(name)).unwrap();
+    }
+    std::fs::remove_dir_all(&other).unwrap();
+    assert_eq!(once(&fixture).status, 0);
+    assert!(rejected(&report(&fixture, "nn-transport")).is_empty());
+    assert!(Path::new(&fixture.path("rel/current/datasets/bus-stops/index.html")).exists());
+}
