@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use daemon::ingest::{Folders, ingest};
 use daemon::release::Releases;
@@ -145,13 +146,115 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
         return EXIT_FAILED;
     }
     let divisions = Divisions::guangxi();
-    loop {
-        let status = cycle(site, &config, &divisions, &folders, &releases_root);
-        if once {
-            return status;
+    if once {
+        return cycle(site, &config, &divisions, &folders, &releases_root, None);
+    }
+    let status = Arc::new(Mutex::new(DaemonStatus::default()));
+    if settings.status_port != 0 {
+        match tiny_http::Server::http(("127.0.0.1", settings.status_port)) {
+            Ok(server) => {
+                let shared = Arc::clone(&status);
+                std::thread::spawn(move || serve_status(server, &shared));
+                println!("status at http://127.0.0.1:{}/", settings.status_port);
+            }
+            Err(err) => {
+                eprintln!(
+                    "error: cannot listen on 127.0.0.1:{}: {err}",
+                    settings.status_port
+                );
+                return EXIT_FAILED;
+            }
         }
+    }
+    loop {
+        cycle(
+            site,
+            &config,
+            &divisions,
+            &folders,
+            &releases_root,
+            Some(&status),
+        );
         std::thread::sleep(std::time::Duration::from_secs(settings.poll_secs.max(1)));
     }
+}
+
+/// What the internal status page shows.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+struct DaemonStatus {
+    /// Cycles run.
+    cycles: u64,
+    /// The live release.
+    live: Option<String>,
+    /// Exit status of the last cycle (0 ok, 1 some file rejected, 2 failed).
+    last_status: u8,
+    /// Per department: files accepted and rejected.
+    departments: Vec<daemon::ingest::DepartmentReport>,
+}
+
+fn serve_status(server: tiny_http::Server, status: &Mutex<DaemonStatus>) {
+    for request in server.incoming_requests() {
+        let snapshot = status.lock().map(|s| s.clone()).unwrap_or_default();
+        let response = if request.url().starts_with("/status") {
+            let body = serde_json::to_string_pretty(&snapshot).unwrap_or_default();
+            tiny_http::Response::from_string(body).with_header(header("application/json"))
+        } else {
+            tiny_http::Response::from_string(status_page(&snapshot))
+                .with_header(header("text/html; charset=utf-8"))
+        };
+        let _ = request.respond(response);
+    }
+}
+
+fn header(content_type: &str) -> tiny_http::Header {
+    tiny_http::Header::from_bytes("Content-Type", content_type)
+        .unwrap_or_else(|_| tiny_http::Header::from_bytes("X", "y").expect("static header"))
+}
+
+/// The human page: every rejected file with its diagnostic, per department.
+fn status_page(status: &DaemonStatus) -> String {
+    let escape = |text: &str| {
+        text.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let mut html = format!(
+        "<!DOCTYPE html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>Kaifang 发布状态</title>\
+         <h1>发布状态</h1><p>当前版本：{}；已运行 {} 轮；上一轮退出码 {}</p>",
+        escape(status.live.as_deref().unwrap_or("无")),
+        status.cycles,
+        status.last_status
+    );
+    for department in &status.departments {
+        html.push_str(&format!(
+            "<h2>{}</h2><p>接受 {} 个文件，拒绝 {} 个</p>",
+            escape(&department.department),
+            department.accepted,
+            department.rejected.len()
+        ));
+        if !department.rejected.is_empty() {
+            html.push_str("<table><tr><th>文件</th><th>位置</th><th>问题</th><th>修改建议</th><th>原版本仍发布</th></tr>");
+            for r in &department.rejected {
+                let at = r
+                    .line
+                    .map(|l| format!("{l}:{}", r.column.unwrap_or(1)))
+                    .unwrap_or_default();
+                html.push_str(&format!(
+                    "<tr><td>{}</td><td>{}</td><td>{} [{}]</td><td>{}</td><td>{}</td></tr>",
+                    escape(&r.file),
+                    at,
+                    escape(&r.message),
+                    escape(&r.code),
+                    escape(r.help.as_deref().unwrap_or("")),
+                    if r.previous_kept { "是" } else { "否" }
+                ));
+            }
+            html.push_str("</table>");
+        }
+    }
+    html.push_str("</html>\n");
+    html
 }
 
 fn cycle(
@@ -160,6 +263,7 @@ fn cycle(
     divisions: &Divisions,
     folders: &Folders,
     releases_root: &Path,
+    shared: Option<&Mutex<DaemonStatus>>,
 ) -> u8 {
     let settle = std::time::Duration::from_millis(config.daemon.settle_ms);
     let ingested = match ingest(folders, config, divisions, settle) {
@@ -197,11 +301,20 @@ fn cycle(
         println!("nothing changed; {} stays live", live.unwrap_or_default());
         EXIT_OK
     };
-    if status == EXIT_OK && rejected > 0 {
+    let status = if status == EXIT_OK && rejected > 0 {
         EXIT_REJECTED
     } else {
         status
+    };
+    if let Some(shared) = shared
+        && let Ok(mut s) = shared.lock()
+    {
+        s.cycles += 1;
+        s.live = Releases::open(releases_root).ok().and_then(|r| r.current());
+        s.last_status = status;
+        s.departments = ingested.reports.into_values().collect();
     }
+    status
 }
 
 fn copy_content(from: &Path, to: &Path) -> std::io::Result<()> {

@@ -167,3 +167,60 @@ fn bad_unsafe_and_foreign_files_stay_out_and_published_data_stays_up() {
     assert!(rejected(&report(&fixture, "nn-transport")).is_empty());
     assert!(Path::new(&fixture.path("rel/current/datasets/bus-stops/index.html")).exists());
 }
+
+/// The long-running daemon: publishes, then picks up a new drop on its next scan, and shows
+/// every rejected file on its internal status page (127.0.0.1 only).
+#[test]
+fn the_running_daemon_publishes_changes_and_reports_them_on_its_status_page() {
+    let fixture = daemon_fixture();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut config = std::fs::read_to_string(fixture.path("site.toml")).unwrap();
+    config.push_str(&format!("poll_secs = 1\nstatus_port = {port}\n"));
+    std::fs::write(fixture.path("site.toml"), config).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kaifang"))
+        .args(["daemon"])
+        .current_dir(fixture.dir.path())
+        .env("SOURCE_DATE_EPOCH", "1735689600")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let get = |path: &str| -> Option<String> {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+        write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+        let mut text = String::new();
+        stream.read_to_string(&mut text).ok()?;
+        Some(text)
+    };
+    let wait_for = |path: &str, needle: &str| {
+        for _ in 0..200 {
+            if get(path).is_some_and(|t| t.contains(needle)) {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        false
+    };
+    let published = wait_for("/status", "\"live\": \"r000001\"");
+    std::fs::write(
+        fixture.path("drops/nn-transport/broken.yaml"),
+        "title: 坏\nsummary: \"未闭合\n",
+    )
+    .unwrap();
+    std::fs::write(fixture.path("drops/nn-transport/taxi-new.yaml"), RECORD).unwrap();
+    let republished = wait_for("/status", "\"live\": \"r000002\"");
+    let page = get("/").unwrap_or_default();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(published && republished, "{page}");
+    assert!(
+        page.contains("broken.yaml") && page.contains("yaml-syntax"),
+        "{page}"
+    );
+    assert!(live_page(&fixture, "datasets/taxi-new/index.html").is_some());
+}

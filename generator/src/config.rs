@@ -80,6 +80,8 @@ pub struct DaemonSettings {
     pub settle_ms: u64,
     /// Seconds between two scans of the drop folders.
     pub poll_secs: u64,
+    /// Port of the internal status page on 127.0.0.1 (0: none).
+    pub status_port: u16,
 }
 
 impl Default for DaemonSettings {
@@ -90,6 +92,7 @@ impl Default for DaemonSettings {
             keep: 5,
             settle_ms: 300,
             poll_secs: 5,
+            status_port: 8090,
         }
     }
 }
