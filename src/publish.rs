@@ -166,6 +166,30 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
             }
         }
     }
+    // Changes in the drop folders wake the loop at once; the poll interval is the safety net
+    // (and the only trigger where the file system cannot be watched).
+    let (tx, rx) = std::sync::mpsc::channel();
+    let _watcher =
+        match notify_debouncer_full::new_debouncer(std::time::Duration::from_millis(200), None, tx)
+            .and_then(|mut debouncer| {
+                debouncer
+                    .watch(
+                        &folders.drops,
+                        notify_debouncer_full::notify::RecursiveMode::Recursive,
+                    )
+                    .map(|()| debouncer)
+            }) {
+            Ok(debouncer) => Some(debouncer),
+            Err(err) => {
+                eprintln!(
+                    "warning: cannot watch {} ({err}); scanning every {} s",
+                    folders.drops.display(),
+                    settings.poll_secs
+                );
+                None
+            }
+        };
+    let poll = std::time::Duration::from_secs(settings.poll_secs.max(1));
     loop {
         cycle(
             site,
@@ -175,7 +199,18 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
             &releases_root,
             Some(&status),
         );
-        std::thread::sleep(std::time::Duration::from_secs(settings.poll_secs.max(1)));
+        let seen = daemon::ingest::drops_fingerprint(&folders.drops);
+        let deadline = std::time::Instant::now() + poll;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match rx.recv_timeout(left) {
+                // An error (an overflowed event queue) means "look at everything".
+                Ok(Err(_)) => break,
+                Ok(Ok(_)) if daemon::ingest::drops_fingerprint(&folders.drops) != seen => break,
+                Ok(Ok(_)) => {}
+                Err(_) => break,
+            }
+        }
     }
 }
 

@@ -179,7 +179,8 @@ fn the_running_daemon_publishes_changes_and_reports_them_on_its_status_page() {
         .unwrap()
         .port();
     let mut config = std::fs::read_to_string(fixture.path("site.toml")).unwrap();
-    config.push_str(&format!("poll_secs = 1\nstatus_port = {port}\n"));
+    // A long poll interval: the second publish must come from the file-system watcher.
+    config.push_str(&format!("poll_secs = 120\nstatus_port = {port}\n"));
     std::fs::write(fixture.path("site.toml"), config).unwrap();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kaifang"))
         .args(["daemon"])

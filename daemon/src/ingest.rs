@@ -216,6 +216,24 @@ fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
+/// Every file in the drop folders that a cycle would look at, with its size and mtime: a
+/// watcher's event leads to a cycle only when this changed (reading files, and writing the
+/// reports, cause events too).
+pub fn drops_fingerprint(drops: &Path) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
+    let mut files: Vec<_> = walkdir::WalkDir::new(drops)
+        .follow_links(false)
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !ignored(&e.file_name().to_string_lossy()))
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let meta = e.path().symlink_metadata().ok()?;
+            Some((e.into_path(), meta.len(), meta.modified().ok()))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
 /// Runs one cycle (see the module documentation).
 pub fn ingest(
     folders: &Folders,
