@@ -13,6 +13,12 @@ use crate::{EXIT_FAILED, EXIT_OK, EXIT_REJECTED, SiteArgs, load_config, run_buil
 
 /// Builds into a staged release and publishes it; a failed build is discarded.
 pub fn publish(site: &SiteArgs, root: &Path, keep: usize) -> u8 {
+    publish_commit(site, root, keep, None)
+}
+
+/// As [`publish`], recording the git commit the release was built from in
+/// `.well-known/kaifang/commit`.
+fn publish_commit(site: &SiteArgs, root: &Path, keep: usize, commit: Option<&str>) -> u8 {
     let releases = match Releases::open(root) {
         Ok(r) => r,
         Err(err) => {
@@ -33,6 +39,16 @@ pub fn publish(site: &SiteArgs, root: &Path, keep: usize) -> u8 {
         let _ = releases.discard(staged);
         eprintln!("error: nothing published; {live} stays live");
         return EXIT_FAILED;
+    }
+    if let Some(commit) = commit {
+        let path = staged.path().join(".well-known/kaifang/commit");
+        let written = std::fs::create_dir_all(path.parent().unwrap_or(staged.path()))
+            .and_then(|()| std::fs::write(&path, format!("{commit}\n")));
+        if let Err(err) = written {
+            let _ = releases.discard(staged);
+            eprintln!("error: cannot record the commit: {err}; {live} stays live");
+            return EXIT_FAILED;
+        }
     }
     match releases.publish(staged, keep) {
         Ok(name) => {
@@ -130,8 +146,14 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
     };
     let settings = config.daemon.clone();
     let releases_root = std::path::PathBuf::from(&settings.releases);
+    // In git mode the checkout's departments/ folder is the drop root.
+    let checkout = releases_root.join("state/git");
     let folders = Folders {
-        drops: settings.drops.clone().into(),
+        drops: if settings.git.is_empty() {
+            settings.drops.clone().into()
+        } else {
+            checkout.join("departments")
+        },
         accepted: releases_root.join("state/content"),
         scratch: releases_root.join("state/candidate"),
     };
@@ -301,6 +323,18 @@ fn cycle(
     shared: Option<&Mutex<DaemonStatus>>,
 ) -> u8 {
     let settle = std::time::Duration::from_millis(config.daemon.settle_ms);
+    let commit = if config.daemon.git.is_empty() {
+        None
+    } else {
+        let checkout = releases_root.join("state/git");
+        match git_update(&config.daemon.git, &config.daemon.branch, &checkout) {
+            Ok(commit) => Some(commit),
+            Err(err) => {
+                eprintln!("error: git: {err}; the live release stays");
+                return EXIT_FAILED;
+            }
+        }
+    };
     let ingested = match ingest(folders, config, divisions, settle) {
         Ok(i) => i,
         Err(err) => {
@@ -331,7 +365,12 @@ fn cycle(
             config: site.config.clone(),
             content: folders.accepted.clone(),
         };
-        publish(&accepted, releases_root, config.daemon.keep)
+        publish_commit(
+            &accepted,
+            releases_root,
+            config.daemon.keep,
+            commit.as_deref(),
+        )
     } else {
         println!("nothing changed; {} stays live", live.unwrap_or_default());
         EXIT_OK
@@ -350,6 +389,57 @@ fn cycle(
         s.departments = ingested.reports.into_values().collect();
     }
     status
+}
+
+/// Brings the checkout to the tip of `branch` (cloning it the first time, following a
+/// force-push) and returns that commit.
+fn git_update(remote: &str, branch: &str, checkout: &Path) -> Result<String, String> {
+    let git = |args: &[&str], dir: Option<&Path>| -> Result<String, String> {
+        let mut command = std::process::Command::new("git");
+        if let Some(dir) = dir {
+            command.arg("-C").arg(dir);
+        }
+        let output = command
+            .args(args)
+            .output()
+            .map_err(|e| format!("cannot run git: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "git {} failed: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&output.stderr).trim()
+            ));
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
+    };
+    if !checkout.join(".git").exists() {
+        let _ = std::fs::remove_dir_all(checkout);
+        let target = checkout.to_string_lossy();
+        git(
+            &[
+                "clone",
+                "--quiet",
+                "--branch",
+                branch,
+                "--single-branch",
+                remote,
+                &target,
+            ],
+            None,
+        )?;
+    } else {
+        git(
+            &["fetch", "--quiet", "--force", "origin", branch],
+            Some(checkout),
+        )?;
+        git(
+            &["reset", "--quiet", "--hard", "FETCH_HEAD"],
+            Some(checkout),
+        )?;
+        // Reports written into the checkout are the daemon's own; anything else untracked goes.
+        git(&["clean", "--quiet", "-fdx"], Some(checkout))?;
+    }
+    git(&["rev-parse", "HEAD"], Some(checkout))
 }
 
 fn copy_content(from: &Path, to: &Path) -> std::io::Result<()> {

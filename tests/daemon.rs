@@ -225,3 +225,88 @@ fn the_running_daemon_publishes_changes_and_reports_them_on_its_status_page() {
     );
     assert!(live_page(&fixture, "datasets/taxi-new/index.html").is_some());
 }
+
+/// Git mode: the daemon publishes the tip of a branch and records its commit; a broken
+/// commit keeps the last good record published; a force-push is followed.
+#[test]
+fn git_mode_publishes_commits_and_follows_force_pushes() {
+    let fixture = Fixture::new("basic");
+    let origin = fixture.path("origin");
+    common::copy_tree(&fixture.path("content"), &origin);
+    let git = |args: &[&str]| -> String {
+        let output = std::process::Command::new("git")
+            .arg("-C")
+            .arg(&origin)
+            .args([
+                "-c",
+                "user.name=测试",
+                "-c",
+                "user.email=test@example.invalid",
+            ])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
+    };
+    git(&["init", "--quiet", "-b", "main"]);
+    git(&["add", "."]);
+    git(&["commit", "--quiet", "-m", "初始目录"]);
+    let first = git(&["rev-parse", "HEAD"]);
+    let mut config = std::fs::read_to_string(fixture.path("site.toml")).unwrap();
+    config.push_str(&format!(
+        "\n[daemon]\nreleases = \"rel\"\nsettle_ms = 20\ngit = \"{}\"\nbranch = \"main\"\n",
+        origin.display()
+    ));
+    std::fs::write(fixture.path("site.toml"), config).unwrap();
+
+    let run = once(&fixture);
+    assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
+    let commit = live_page(&fixture, ".well-known/kaifang/commit").unwrap();
+    assert_eq!(commit.trim(), first);
+
+    // A commit that adds a record is published with its commit.
+    std::fs::write(
+        origin.join("departments/nn-transport/taxi-new.yaml"),
+        RECORD,
+    )
+    .unwrap();
+    git(&["add", "."]);
+    git(&["commit", "--quiet", "-m", "新增出租车运价"]);
+    let second = git(&["rev-parse", "HEAD"]);
+    assert_eq!(once(&fixture).status, 0);
+    assert!(live_page(&fixture, "datasets/taxi-new/index.html").is_some());
+    assert_eq!(
+        live_page(&fixture, ".well-known/kaifang/commit")
+            .unwrap()
+            .trim(),
+        second
+    );
+
+    // A broken record in a commit stays out; the published page stays.
+    let record = origin.join("departments/nn-transport/bus-stops.yaml");
+    let text = std::fs::read_to_string(&record).unwrap();
+    std::fs::write(&record, text.replacen("title: 公交站点", "title: [坏", 1)).unwrap();
+    git(&["commit", "--quiet", "-am", "坏的修改"]);
+    assert_eq!(once(&fixture).status, 1);
+    assert!(
+        live_page(&fixture, "datasets/bus-stops/index.html")
+            .unwrap()
+            .contains("公交站点")
+    );
+
+    // A force-push back to the first commit: the added record goes.
+    git(&["reset", "--quiet", "--hard", &first]);
+    assert_eq!(once(&fixture).status, 0);
+    assert!(live_page(&fixture, "datasets/taxi-new/index.html").is_none());
+    assert_eq!(
+        live_page(&fixture, ".well-known/kaifang/commit")
+            .unwrap()
+            .trim(),
+        first
+    );
+}

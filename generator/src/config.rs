@@ -82,6 +82,11 @@ pub struct DaemonSettings {
     pub poll_secs: u64,
     /// Port of the internal status page on 127.0.0.1 (0: none).
     pub status_port: u16,
+    /// A git repository departments commit to (URL or path); when set, its `departments/`
+    /// folder takes the place of the drop root.
+    pub git: String,
+    /// The branch of `git` to publish.
+    pub branch: String,
 }
 
 impl Default for DaemonSettings {
@@ -93,6 +98,8 @@ impl Default for DaemonSettings {
             settle_ms: 300,
             poll_secs: 5,
             status_port: 8090,
+            git: String::new(),
+            branch: "main".into(),
         }
     }
 }
