@@ -148,3 +148,95 @@ fn kill_nine_during_publish_never_leaves_a_broken_live_site() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
     assert!(!fixture.path("rel/current.new").exists());
 }
+
+/// A checker fetching pages over HTTP from a server on 127.0.0.1 that follows `current` sees
+/// no 404 and no partial file while releases are switched.
+#[test]
+fn pages_stay_served_while_releases_switch() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let fixture = Fixture::new("basic");
+    assert_eq!(publish(&fixture).status, 0);
+    let current = fixture.path("rel/current");
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let root = current.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let root = root.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                let _ = reader.read_line(&mut line);
+                let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+                let mut file = root.join(path.trim_start_matches('/'));
+                if path.ends_with('/') {
+                    file = file.join("index.html");
+                }
+                let mut stream = stream;
+                match std::fs::read(&file) {
+                    Ok(body) => {
+                        let _ = write!(
+                            stream,
+                            "HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n",
+                            body.len()
+                        );
+                        let _ = stream.write_all(&body);
+                    }
+                    Err(_) => {
+                        let _ = stream
+                            .write_all(b"HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+                    }
+                }
+            });
+        }
+    });
+    let stop = Arc::new(AtomicBool::new(false));
+    let checker = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let pages = [
+                "/",
+                "/datasets/bus-stops/",
+                "/datasets/taxi-fares/",
+                "/assets/style.css",
+                "/search/index.bin",
+            ];
+            let (mut fetched, mut bad) = (0, Vec::new());
+            while !stop.load(Ordering::Relaxed) {
+                for page in pages {
+                    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+                    write!(stream, "GET {page} HTTP/1.0\r\n\r\n").unwrap();
+                    let mut response = Vec::new();
+                    stream.read_to_end(&mut response).unwrap();
+                    let text = String::from_utf8_lossy(&response);
+                    fetched += 1;
+                    let complete = !page.ends_with('/') || text.trim_end().ends_with("</html>");
+                    if !text.starts_with("HTTP/1.0 200") || !complete {
+                        bad.push(format!("{page}: {}", text.lines().next().unwrap_or("")));
+                    }
+                }
+            }
+            (fetched, bad)
+        })
+    };
+    let record = fixture.path("content/departments/nn-transport/bus-stops.yaml");
+    let original = std::fs::read_to_string(&record).unwrap();
+    for round in 0..6 {
+        let title = format!("title: 公交站点（第{round}版）");
+        std::fs::write(&record, original.replace("title: 公交站点", &title)).unwrap();
+        assert_eq!(publish(&fixture).status, 0);
+    }
+    stop.store(true, Ordering::Relaxed);
+    let (fetched, bad) = checker.join().unwrap();
+    assert!(fetched > 20, "only {fetched} fetches");
+    assert!(
+        bad.is_empty(),
+        "{} of {fetched} fetches failed: {:?}",
+        bad.len(),
+        &bad[..bad.len().min(5)]
+    );
+}
