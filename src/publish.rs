@@ -141,6 +141,12 @@ pub fn rollback(site: &SiteArgs, root: &Path) -> u8 {
 
 /// The daemon: ingest the drop folders, publish when the accepted catalog changed.
 pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
+    // Structured lines on standard output: one event per ingest, per publish, per rejected file.
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stdout)
+        .with_ansi(false)
+        .with_target(false)
+        .try_init();
     let Some(config) = load_config(&site.config) else {
         return EXIT_FAILED;
     };
@@ -322,6 +328,7 @@ fn cycle(
     releases_root: &Path,
     shared: Option<&Mutex<DaemonStatus>>,
 ) -> u8 {
+    let started = std::time::Instant::now();
     let settle = std::time::Duration::from_millis(config.daemon.settle_ms);
     let commit = if config.daemon.git.is_empty() {
         None
@@ -345,34 +352,51 @@ fn cycle(
     let mut rejected = 0;
     for report in ingested.reports.values() {
         rejected += report.rejected.len();
-        println!(
-            "department {}: {} file(s) accepted, {} rejected",
-            report.department,
-            report.accepted,
-            report.rejected.len()
-        );
         for r in &report.rejected {
-            let at = r
-                .line
-                .map(|l| format!(":{l}:{}", r.column.unwrap_or(1)))
-                .unwrap_or_default();
-            println!("  rejected {}{at}: {} [{}]", r.file, r.message, r.code);
+            tracing::warn!(
+                department = %report.department,
+                file = %r.file,
+                line = r.line.unwrap_or(0),
+                column = r.column.unwrap_or(0),
+                code = %r.code,
+                previous_kept = r.previous_kept,
+                "rejected: {}",
+                r.message
+            );
         }
     }
+    tracing::info!(
+        departments = ingested.reports.len(),
+        accepted = ingested.reports.values().map(|r| r.accepted).sum::<usize>(),
+        rejected,
+        changed = ingested.changed,
+        seconds = started.elapsed().as_secs_f64(),
+        "ingest"
+    );
     let live = Releases::open(releases_root).ok().and_then(|r| r.current());
     let status = if ingested.changed || live.is_none() {
+        let publish_started = std::time::Instant::now();
         let accepted = SiteArgs {
             config: site.config.clone(),
             content: folders.accepted.clone(),
         };
-        publish_commit(
+        let status = publish_commit(
             &accepted,
             releases_root,
             config.daemon.keep,
             commit.as_deref(),
-        )
+        );
+        tracing::info!(
+            release = %Releases::open(releases_root).ok().and_then(|r| r.current()).unwrap_or_default(),
+            previous = %live.unwrap_or_default(),
+            commit = %commit.as_deref().unwrap_or(""),
+            status,
+            seconds = publish_started.elapsed().as_secs_f64(),
+            "publish"
+        );
+        status
     } else {
-        println!("nothing changed; {} stays live", live.unwrap_or_default());
+        tracing::info!(live = %live.unwrap_or_default(), "nothing changed");
         EXIT_OK
     };
     let status = if status == EXIT_OK && rejected > 0 {
