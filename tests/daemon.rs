@@ -310,3 +310,48 @@ fn git_mode_publishes_commits_and_follows_force_pushes() {
         first
     );
 }
+
+/// kill -9 during a cycle, at random moments, then a restart: the live release is always
+/// complete, the daemon converges, and with unchanged inputs it publishes nothing new.
+#[test]
+fn the_daemon_converges_after_kill_nine() {
+    let fixture = daemon_fixture();
+    assert_eq!(once(&fixture).status, 0);
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    for round in 0..12 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        // Each round changes the input, so the killed cycle had real work to do.
+        std::fs::write(
+            fixture.path("drops/nn-transport/taxi-new.yaml"),
+            RECORD.replace("出租车运价", &format!("出租车运价{round}")),
+        )
+        .unwrap();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kaifang"))
+            .args(["daemon", "--once"])
+            .current_dir(fixture.dir.path())
+            .env("SOURCE_DATE_EPOCH", "1735689600")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(seed % 600));
+        let _ = child.kill();
+        let _ = child.wait();
+        let current = fixture.path("rel/current");
+        assert!(current.join("index.html").is_file(), "round {round}");
+        assert!(
+            current.join("datasets/bus-stops/index.html").is_file(),
+            "round {round}"
+        );
+    }
+    assert_eq!(once(&fixture).status, 0);
+    assert!(
+        live_page(&fixture, "datasets/taxi-new/index.html")
+            .unwrap()
+            .contains("出租车运价11")
+    );
+    let run = once(&fixture);
+    assert!(run.stdout.contains("nothing changed"), "{}", run.stdout);
+}

@@ -216,6 +216,67 @@ fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
+/// Makes `candidate` the accepted catalog. `accepted` is a symbolic link to a versioned
+/// folder (`content.<n>`), switched with rename(2): killed at any instant, the accepted catalog
+/// is the old one or the new one, whole. Unused versions are removed.
+pub fn accept(candidate: &Path, accepted: &Path) -> Result<(), IngestError> {
+    let parent = accepted.parent().unwrap_or(Path::new("."));
+    let stem = accepted
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let versions = |parent: &Path| -> Vec<(u64, PathBuf)> {
+        std::fs::read_dir(parent)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let n = name.strip_prefix(&format!("{stem}."))?.parse().ok()?;
+                Some((n, e.path()))
+            })
+            .collect()
+    };
+    let next = versions(parent).iter().map(|v| v.0).max().unwrap_or(0) + 1;
+    let target = parent.join(format!("{stem}.{next}"));
+    std::fs::rename(candidate, &target).map_err(io_error(&target))?;
+    sync(&target);
+    // A first run's real folder becomes a version, so the link can replace it.
+    if accepted.symlink_metadata().is_ok_and(|m| m.is_dir()) {
+        let first = parent.join(format!("{stem}.0"));
+        std::fs::rename(accepted, &first).map_err(io_error(accepted))?;
+    }
+    let link = parent.join(format!("{stem}.link"));
+    let _ = std::fs::remove_file(&link);
+    symlink(Path::new(&format!("{stem}.{next}")), &link).map_err(io_error(&link))?;
+    std::fs::rename(&link, accepted).map_err(io_error(accepted))?;
+    sync(parent);
+    for (n, path) in versions(parent) {
+        if n != next {
+            let _ = std::fs::remove_dir_all(path);
+        }
+    }
+    Ok(())
+}
+
+fn sync(path: &Path) {
+    if let Ok(dir) = std::fs::File::open(path) {
+        let _ = dir.sync_all();
+    }
+}
+
+#[cfg(unix)]
+fn symlink(target: &Path, link: &Path) -> std::io::Result<()> {
+    std::os::unix::fs::symlink(target, link)
+}
+
+#[cfg(not(unix))]
+fn symlink(_target: &Path, _link: &Path) -> std::io::Result<()> {
+    Err(std::io::Error::other(
+        "the daemon needs symbolic links (Unix)",
+    ))
+}
+
 /// Every file in the drop folders that a cycle would look at, with its size and mtime: a
 /// watcher's event leads to a cycle only when this changed (reading files, and writing the
 /// reports, cause events too).
@@ -367,11 +428,7 @@ pub fn ingest(
 
     let changed = snapshot(candidate) != snapshot(&folders.accepted);
     if changed {
-        let old = folders.scratch.with_extension("old");
-        let _ = std::fs::remove_dir_all(&old);
-        std::fs::rename(&folders.accepted, &old).map_err(io_error(&folders.accepted))?;
-        std::fs::rename(candidate, &folders.accepted).map_err(io_error(&folders.accepted))?;
-        let _ = std::fs::remove_dir_all(&old);
+        accept(candidate, &folders.accepted)?;
     } else {
         let _ = std::fs::remove_dir_all(candidate);
     }
