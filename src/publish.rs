@@ -85,8 +85,15 @@ pub fn rollback(site: &SiteArgs, root: &Path) -> u8 {
         return EXIT_FAILED;
     };
     // Today's catalog decides what is withheld: a dataset suspended or withdrawn since that
-    // release was built must not come back with it.
-    let checked = generator::check(&site.content, &config, &Divisions::guangxi(), Some(today()));
+    // release was built must not come back with it. Where the daemon publishes, its accepted
+    // catalog is today's catalog.
+    let accepted = root.join("state/content");
+    let content = if accepted.is_dir() {
+        accepted
+    } else {
+        site.content.clone()
+    };
+    let checked = generator::check(&content, &config, &Divisions::guangxi(), Some(today()));
     let titles: Vec<&str> = checked
         .catalog
         .datasets

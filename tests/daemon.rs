@@ -216,9 +216,19 @@ fn the_running_daemon_publishes_changes_and_reports_them_on_its_status_page() {
     std::fs::write(fixture.path("drops/nn-transport/taxi-new.yaml"), RECORD).unwrap();
     let republished = wait_for("/status", "\"live\": \"r000002\"");
     let page = get("/").unwrap_or_default();
+    // 第二十二条: a takedown (the record suspended) is published on the watcher's event, not
+    // after the poll interval, and takes the dataset out of every public file.
+    let record = fixture.path("drops/nn-transport/bus-stops.yaml");
+    let text = std::fs::read_to_string(&record).unwrap();
+    std::fs::write(&record, format!("{text}status: suspended\n")).unwrap();
+    let taken_down = wait_for("/status", "\"live\": \"r000003\"");
     let _ = child.kill();
     let _ = child.wait();
-    assert!(published && republished, "{page}");
+    assert!(published && republished && taken_down, "{page}");
+    assert!(live_page(&fixture, "datasets/bus-stops/index.html").is_none());
+    common::assert_nothing_mentions(&fixture.path("rel/current"), &["datasets/bus-stops/"]);
+    let rollback = fixture.run(&["rollback", "--releases", "rel"]);
+    assert_eq!(rollback.status, 2, "a rollback must not bring it back");
     assert!(
         page.contains("broken.yaml") && page.contains("yaml-syntax"),
         "{page}"
