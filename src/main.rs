@@ -1,5 +1,6 @@
 //! `kaifang`: the command line. Parses arguments, calls the libraries, prints reports.
 
+mod bench_daemon;
 mod bench_search;
 mod publish;
 mod report;
@@ -165,6 +166,20 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the daemon on synthetic catalogs delivered through drop folders and print the time
+    /// from one record changing on disk to the new release being live (p50, p95), the
+    /// takedown time, and the daemon's peak memory.
+    BenchDaemon {
+        /// Catalog sizes.
+        #[arg(long, value_delimiter = ',', default_value = "1000,10000")]
+        records: Vec<usize>,
+        /// Where to put the catalogs (default: a temporary folder).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// One-record edits timed per size.
+        #[arg(long, default_value_t = 10)]
+        edits: usize,
+    },
     /// Build the search index of synthetic catalogs and print first-query bytes, round trips,
     /// index build time and memory, index size, and files changed by a one-record edit; with
     /// --pagefind, run Pagefind on the same site and measure both engines in Chromium.
@@ -233,6 +248,17 @@ fn main() -> ExitCode {
             filters,
             json,
         } => search::run(&site, &query, &filters, limit, json),
+        Command::BenchDaemon {
+            records,
+            dir,
+            edits,
+        } => bench_daemon::run(
+            &records,
+            &dir.unwrap_or_else(|| {
+                std::env::temp_dir().join(format!("kaifang-bench-{}", std::process::id()))
+            }),
+            edits.max(1),
+        ),
         Command::BenchSearch {
             records,
             dir,

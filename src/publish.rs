@@ -226,6 +226,9 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
         };
     let poll = std::time::Duration::from_secs(settings.poll_secs.max(1));
     loop {
+        // Taken before the cycle reads the drops: a file changed while the cycle runs differs
+        // from it, so the next cycle starts at once (its events are already queued).
+        let seen = daemon::ingest::drops_fingerprint(&folders.drops);
         cycle(
             site,
             &config,
@@ -234,7 +237,9 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
             &releases_root,
             Some(&status),
         );
-        let seen = daemon::ingest::drops_fingerprint(&folders.drops);
+        if daemon::ingest::drops_fingerprint(&folders.drops) != seen {
+            continue;
+        }
         let deadline = std::time::Instant::now() + poll;
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
