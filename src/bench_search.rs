@@ -2,7 +2,6 @@
 //! first query costs, what indexing costs, and how many files a one-record edit rewrites;
 //! optionally runs Pagefind on the same generated site and measures both engines in Chromium.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -201,21 +200,10 @@ fn edit_one_record(content: &Path, n: usize) -> Result<(PathBuf, Vec<u8>), Strin
 
 /// Files in `after` whose bytes differ from `before`: (changed in place, new, gone).
 fn diff(before: &Path, after: &Path) -> (usize, usize, usize) {
-    let read = |dir: &Path| -> BTreeMap<String, Vec<u8>> {
-        walkdir::WalkDir::new(dir)
-            .into_iter()
-            .filter_map(|e| e.ok())
-            .filter(|e| e.file_type().is_file())
-            .map(|e| {
-                let rel = e.path().strip_prefix(dir).unwrap_or(e.path());
-                (
-                    rel.to_string_lossy().into_owned(),
-                    std::fs::read(e.path()).unwrap_or_default(),
-                )
-            })
-            .collect()
-    };
-    let (a, b) = (read(before), read(after));
+    let (a, b) = (
+        daemon::ingest::snapshot(before),
+        daemon::ingest::snapshot(after),
+    );
     let changed = b
         .iter()
         .filter(|(p, bytes)| a.get(*p).is_some_and(|old| old != *bytes))

@@ -19,12 +19,8 @@ pub fn publish(site: &SiteArgs, root: &Path, keep: usize) -> u8 {
 /// As [`publish`], recording the git commit the release was built from in
 /// `.well-known/kaifang/commit`.
 fn publish_commit(site: &SiteArgs, root: &Path, keep: usize, commit: Option<&str>) -> u8 {
-    let releases = match Releases::open(root) {
-        Ok(r) => r,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return EXIT_FAILED;
-        }
+    let Some(releases) = open_releases(root) else {
+        return EXIT_FAILED;
     };
     let staged = match releases.stage() {
         Ok(s) => s,
@@ -65,14 +61,16 @@ fn publish_commit(site: &SiteArgs, root: &Path, keep: usize, commit: Option<&str
     }
 }
 
+fn open_releases(root: &Path) -> Option<Releases> {
+    Releases::open(root)
+        .map_err(|err| eprintln!("error: {err}"))
+        .ok()
+}
+
 /// Switches back to the previous release after checking it shows nothing withheld now.
 pub fn rollback(site: &SiteArgs, root: &Path) -> u8 {
-    let releases = match Releases::open(root) {
-        Ok(r) => r,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return EXIT_FAILED;
-        }
+    let Some(releases) = open_releases(root) else {
+        return EXIT_FAILED;
     };
     let target = match releases.previous() {
         Ok(t) => t,
@@ -94,19 +92,7 @@ pub fn rollback(site: &SiteArgs, root: &Path) -> u8 {
         site.content.clone()
     };
     let checked = generator::check(&content, &config, &Divisions::guangxi(), Some(today()));
-    let titles: Vec<&str> = checked
-        .catalog
-        .datasets
-        .iter()
-        .map(|d| d.title.as_str())
-        .collect();
-    let ids: Vec<&str> = checked
-        .catalog
-        .datasets
-        .iter()
-        .map(|d| d.id.0.as_str())
-        .collect();
-    let auditor = match generator::audit::Auditor::new(&checked.catalog.withheld, &titles, &ids) {
+    let auditor = match generator::audit::Auditor::for_catalog(&checked.catalog) {
         Ok(a) => a,
         Err(err) => {
             eprintln!("error: cannot build the audit: {err}");
@@ -172,7 +158,7 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
     };
     // The first run starts from the content folder (the platform's own pages and records).
     if !folders.accepted.exists()
-        && let Err(err) = copy_content(&site.content, &folders.accepted)
+        && let Err(err) = daemon::ingest::copy_tree(&site.content, &folders.accepted)
     {
         eprintln!(
             "error: cannot start the accepted catalog from {}: {err}",
@@ -476,17 +462,4 @@ fn git_update(remote: &str, branch: &str, checkout: &Path) -> Result<String, Str
         git(&["clean", "--quiet", "-fdx"], Some(checkout))?;
     }
     git(&["rev-parse", "HEAD"], Some(checkout))
-}
-
-fn copy_content(from: &Path, to: &Path) -> std::io::Result<()> {
-    for entry in walkdir::WalkDir::new(from).follow_links(false) {
-        let entry = entry?;
-        let target = to.join(entry.path().strip_prefix(from).unwrap_or(entry.path()));
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target)?;
-        } else if entry.file_type().is_file() {
-            std::fs::copy(entry.path(), &target)?;
-        }
-    }
-    Ok(())
 }

@@ -22,6 +22,18 @@ fn daemon_fixture() -> Fixture {
     fixture
 }
 
+/// Starts `kaifang <args>` in the fixture, output discarded.
+fn spawn(fixture: &Fixture, args: &[&str]) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_kaifang"))
+        .args(args)
+        .current_dir(fixture.dir.path())
+        .env("SOURCE_DATE_EPOCH", "1735689600")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 fn once(fixture: &Fixture) -> common::Run {
     fixture.run(&["daemon", "--once"])
 }
@@ -182,14 +194,7 @@ fn the_running_daemon_publishes_changes_and_reports_them_on_its_status_page() {
     // A long poll interval: the second publish must come from the file-system watcher.
     config.push_str(&format!("poll_secs = 120\nstatus_port = {port}\n"));
     std::fs::write(fixture.path("site.toml"), config).unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kaifang"))
-        .args(["daemon"])
-        .current_dir(fixture.dir.path())
-        .env("SOURCE_DATE_EPOCH", "1735689600")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(&fixture, &["daemon"]);
     let get = |path: &str| -> Option<String> {
         use std::io::{Read, Write};
         let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
@@ -338,14 +343,7 @@ fn the_daemon_converges_after_kill_nine() {
             RECORD.replace("出租车运价", &format!("出租车运价{round}")),
         )
         .unwrap();
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kaifang"))
-            .args(["daemon", "--once"])
-            .current_dir(fixture.dir.path())
-            .env("SOURCE_DATE_EPOCH", "1735689600")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = spawn(&fixture, &["daemon", "--once"]);
         std::thread::sleep(std::time::Duration::from_millis(seed % 600));
         let _ = child.kill();
         let _ = child.wait();

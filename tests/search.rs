@@ -282,8 +282,19 @@ fn facets_filter_and_count_with_the_query() {
             .all(|h| indexed.departments[&h.id] == code)
     );
     assert!(by_department.total >= 1);
-    // An unknown filter value matches nothing, rather than everything.
+    // An unknown filter value matches nothing, rather than everything; an unknown filter
+    // name is an error that lists the known ones.
     assert_eq!(indexed.search("南宁", &[("domain", "no-such")]).total, 0);
+    match indexed.try_search("南宁", &[("domian", "transport")]) {
+        Err(QueryError::Filter { name, known }) => {
+            assert_eq!(name, "domian");
+            assert!(
+                known.contains("domain") && known.contains("department"),
+                "{known}"
+            );
+        }
+        other => panic!("expected a filter error, got {other:?}"),
+    }
 }
 
 #[test]

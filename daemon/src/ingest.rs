@@ -184,8 +184,9 @@ fn copy_file(from: &Path, to: &Path) -> Result<(), IngestError> {
     Ok(())
 }
 
-fn copy_tree(from: &Path, to: &Path) -> Result<(), IngestError> {
-    for entry in walkdir::WalkDir::new(from).min_depth(1) {
+/// Copies the files and folders of `from` into `to` (links are not followed).
+pub fn copy_tree(from: &Path, to: &Path) -> Result<(), IngestError> {
+    for entry in walkdir::WalkDir::new(from).min_depth(1).follow_links(false) {
         let entry = entry.map_err(|e| IngestError::Io {
             path: from.to_path_buf(),
             source: e.into(),
@@ -201,7 +202,7 @@ fn copy_tree(from: &Path, to: &Path) -> Result<(), IngestError> {
 }
 
 /// Every file under `root`, relative, with its bytes.
-fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
+pub fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
     walkdir::WalkDir::new(root)
         .into_iter()
         .filter_map(|e| e.ok())

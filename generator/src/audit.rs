@@ -39,6 +39,15 @@ pub struct Auditor {
 }
 
 impl Auditor {
+    /// The auditor of a public catalog: its withheld datasets, minus what public ones share.
+    pub fn for_catalog(
+        catalog: &crate::policy::PublicCatalog,
+    ) -> Result<Option<Auditor>, aho_corasick::BuildError> {
+        let titles: Vec<&str> = catalog.datasets.iter().map(|d| d.title.as_str()).collect();
+        let ids: Vec<&str> = catalog.datasets.iter().map(|d| d.id.0.as_str()).collect();
+        Auditor::new(&catalog.withheld, &titles, &ids)
+    }
+
     /// An auditor for these withheld datasets; `None` when nothing is withheld.
     ///
     /// Titles that a public dataset also carries are skipped: they say nothing about the

@@ -161,24 +161,11 @@ pub fn build(
         path: options.output.display().to_string(),
         source,
     };
-    let public_titles: Vec<&str> = checked
-        .catalog
-        .datasets
-        .iter()
-        .map(|d| d.title.as_str())
-        .collect();
-    let public_ids: Vec<&str> = checked
-        .catalog
-        .datasets
-        .iter()
-        .map(|d| d.id.0.as_str())
-        .collect();
-    let auditor = audit::Auditor::new(&checked.catalog.withheld, &public_titles, &public_ids)
-        .map_err(|e| {
-            output_error(std::io::Error::other(format!(
-                "cannot build the audit: {e}"
-            )))
-        })?;
+    let auditor = audit::Auditor::for_catalog(&checked.catalog).map_err(|e| {
+        output_error(std::io::Error::other(format!(
+            "cannot build the audit: {e}"
+        )))
+    })?;
     if overlaps(&options.output, &options.content) {
         return Err(output_error(std::io::Error::other(format!(
             "the output folder {} and the content folder {} overlap; build into a separate folder",

@@ -63,6 +63,14 @@ pub enum QueryError {
         /// Why.
         reason: String,
     },
+    /// A filter names a facet the index does not have.
+    #[error("unknown filter `{name}`; the index filters by {known}")]
+    Filter {
+        /// The name given.
+        name: String,
+        /// The names it knows.
+        known: String,
+    },
     /// A file is damaged.
     #[error("{path} is damaged: {reason}")]
     Damaged {
@@ -123,6 +131,23 @@ pub struct FacetCounts {
     pub label: String,
     /// Values with at least one result.
     pub values: Vec<(String, String, usize)>,
+}
+
+impl FacetCounts {
+    /// The values of `facet` with a count above zero; `counts` is indexed like its values.
+    fn of(facet: &crate::directory::FacetEntry, counts: Vec<usize>) -> FacetCounts {
+        FacetCounts {
+            name: facet.name.clone(),
+            label: facet.label.clone(),
+            values: facet
+                .values
+                .iter()
+                .zip(counts)
+                .filter(|(_, c)| *c > 0)
+                .map(|((v, l), c)| (v.clone(), l.clone(), c))
+                .collect(),
+        }
+    }
 }
 
 /// The answer to a query.
@@ -334,6 +359,21 @@ impl<S: Source> Engine<S> {
 
     /// Answers `query`.
     pub fn search(&mut self, query: &Query) -> Result<Answer, QueryError> {
+        if let Some((name, _)) = query.filters.iter().find(|(name, _)| {
+            name != "department" && !self.directory.facets.iter().any(|f| &f.name == name)
+        }) {
+            let mut known: Vec<&str> = self
+                .directory
+                .facets
+                .iter()
+                .map(|f| f.name.as_str())
+                .collect();
+            known.push("department");
+            return Err(QueryError::Filter {
+                name: name.clone(),
+                known: known.join(", "),
+            });
+        }
         let folded = fold(trim(&query.text));
         let truncated = folded.chars().count() > MAX_QUERY_CHARS;
         let text: String = folded.chars().take(MAX_QUERY_CHARS).collect();
@@ -619,16 +659,8 @@ impl<S: Source> Engine<S> {
             .facets
             .iter()
             .zip(&head.facets)
-            .map(|(facet, counts)| FacetCounts {
-                name: facet.name.clone(),
-                label: facet.label.clone(),
-                values: facet
-                    .values
-                    .iter()
-                    .zip(counts)
-                    .filter(|(_, c)| **c > 0)
-                    .map(|((v, l), c)| (v.clone(), l.clone(), *c as usize))
-                    .collect(),
+            .map(|(facet, counts)| {
+                FacetCounts::of(facet, counts.iter().map(|&c| c as usize).collect())
             })
             .collect();
         let hits = self.display(&results)?;
@@ -731,17 +763,7 @@ impl<S: Source> Engine<S> {
                     }
                 }
             }
-            facet_counts.push(FacetCounts {
-                name: facet.name.clone(),
-                label: facet.label.clone(),
-                values: facet
-                    .values
-                    .iter()
-                    .zip(counts)
-                    .filter(|(_, c)| *c > 0)
-                    .map(|((v, l), c)| (v.clone(), l.clone(), c))
-                    .collect(),
-            });
+            facet_counts.push(FacetCounts::of(facet, counts));
         }
         let mut departments: BTreeMap<u64, usize> = BTreeMap::new();
         for &(key, _, code) in &candidates {
