@@ -84,6 +84,8 @@ pub struct BuildReport {
     pub files: usize,
     /// Files whose bytes changed.
     pub written: usize,
+    /// Files not rendered again because their inputs did not change.
+    pub skipped: usize,
     /// Bytes of all produced files.
     pub bytes: u64,
     /// Stale files removed from the output.
@@ -157,6 +159,26 @@ pub fn build(
     checked: &Checked,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<BuildReport, BuildError> {
+    build_incremental(
+        options,
+        divisions,
+        checked,
+        progress,
+        &render::RenderMemo::default(),
+    )
+    .map(|(report, _)| report)
+}
+
+/// As [`build`], into an output that still holds what the render described by `memo` wrote:
+/// files whose inputs did not change are neither rendered nor read again, and stale files are
+/// found from the memo instead of by walking the output. Returns the memo of this build.
+pub fn build_incremental(
+    options: &BuildOptions,
+    divisions: &Divisions,
+    checked: &Checked,
+    progress: &(dyn Fn(usize, usize) + Sync),
+    memo: &render::RenderMemo,
+) -> Result<(BuildReport, render::RenderMemo), BuildError> {
     let output_error = |source| BuildError::Output {
         path: options.output.display().to_string(),
         source,
@@ -193,8 +215,8 @@ pub fn build(
         build_date,
     };
     let started = Instant::now();
-    let stats = match render::render(&site, &output, progress) {
-        Ok(stats) => stats,
+    let (stats, next) = match render::render_incremental(&site, &output, progress, memo) {
+        Ok(rendered) => rendered,
         Err(error) => {
             // The build stopped half way, so stale files cannot be told from good ones; but
             // nothing of a withheld dataset may stay published from an earlier build.
@@ -202,14 +224,26 @@ pub fn build(
             return Err(error.into());
         }
     };
-    let removed = output.remove_stale(&stats.produced).map_err(output_error)?;
+    let removed = if memo.is_empty() {
+        output.remove_stale(&stats.produced).map_err(output_error)?
+    } else {
+        let gone: Vec<String> = memo
+            .produced()
+            .difference(&stats.produced)
+            .cloned()
+            .collect();
+        output.remove(&gone).map_err(output_error)?;
+        gone
+    };
     let render_seconds = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
     // Build-end audit: rendering refused every file that mentioned a withheld dataset; now
-    // every file in the folder that did not pass that check is read and scanned.
+    // every file in the folder that did not pass that check is read and scanned. (With a
+    // memo the folder holds nothing else: the memo's files were audited when written, and
+    // those showing a newly withheld dataset were rendered again.)
     let mut leaks = stats.leaks.clone();
-    if let Some(auditor) = output.auditor() {
+    if let Some(auditor) = output.auditor().filter(|_| memo.is_empty()) {
         let unscanned = audit::scan_unscanned(&options.output, auditor, &stats.produced)
             .map_err(output_error)?;
         for leak in &unscanned {
@@ -221,7 +255,7 @@ pub fn build(
         audit::sort(&mut leaks);
         return Err(BuildError::Leak(leaks));
     }
-    Ok(BuildReport {
+    let report = BuildReport {
         published: checked.catalog.datasets.len(),
         rejected: checked.rejected.len(),
         withheld: checked
@@ -239,8 +273,10 @@ pub fn build(
         check_seconds: checked.elapsed.as_secs_f64(),
         render_seconds,
         audit_seconds: started.elapsed().as_secs_f64(),
+        skipped: stats.skipped,
         search: stats.search,
-    })
+    };
+    Ok((report, next))
 }
 
 /// After a failed build: removes the pages of withheld datasets and every file that mentions

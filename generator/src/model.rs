@@ -352,9 +352,22 @@ pub struct Dataset {
     pub source_url: Option<String>,
     /// The record file, relative to the content folder.
     pub record_path: String,
+    /// A hash of everything above, set by [`Dataset::seal`]: pages that show this dataset
+    /// are rendered again only when it changes (within one process; never published).
+    #[serde(skip)]
+    pub digest: u64,
 }
 
 impl Dataset {
+    /// Sets [`Dataset::digest`] from the dataset's current contents; call after any change.
+    pub fn seal(&mut self) {
+        use std::hash::{Hash, Hasher};
+        self.digest = 0;
+        let mut hasher = std::hash::DefaultHasher::new();
+        format!("{self:?}").hash(&mut hasher);
+        self.digest = hasher.finish();
+    }
+
     /// Whether a security review (安全审查) passed.
     pub fn security_reviewed(&self) -> bool {
         self.reviews

@@ -139,6 +139,7 @@ pub fn apply(catalog: Catalog, rejected: &[RejectedRecord]) -> (PublicCatalog, V
             continue;
         }
         let record_path = dataset.record_path.clone();
+        let resources = dataset.resources.len();
         dataset.resources.retain(|resource| match &resource.location {
             ResourceLocation::File { source, sha256, relative, .. }
                 if withheld_files.contains(source) || withheld_hashes.contains(sha256) =>
@@ -155,6 +156,9 @@ pub fn apply(catalog: Catalog, rejected: &[RejectedRecord]) -> (PublicCatalog, V
             }
             _ => true,
         });
+        if dataset.resources.len() != resources {
+            dataset.seal();
+        }
         public.datasets.push(dataset);
     }
     public.withheld_hashes = withheld_hashes.into_iter().collect();

@@ -185,3 +185,64 @@ fn dictionary(catalog: &PublicCatalog, config: &SiteConfig, divisions: &Division
     }
     words.into_iter().collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SiteConfig;
+    use search_index::{IndexFile, LiveIndex};
+
+    fn files(list: Vec<IndexFile>) -> std::collections::BTreeMap<String, Vec<u8>> {
+        list.into_iter().map(|f| (f.path, f.bytes)).collect()
+    }
+
+    /// The live index must export exactly what a full tantivy build of the same input gives,
+    /// after every kind of change.
+    #[test]
+    fn live_index_matches_a_full_build_after_edits() {
+        let dir = tempfile::tempdir().unwrap();
+        crate::synthetic::write_catalog(dir.path(), 1500).unwrap();
+        let config = SiteConfig::load(&dir.path().join("site.toml")).unwrap();
+        let divisions = Divisions::guangxi();
+        let checked = crate::check(&dir.path().join("content"), &config, &divisions, None);
+        let mut input = index_input(&checked.catalog, &config, &divisions);
+        let mut live = LiveIndex::new();
+        let agree = |live: &mut LiveIndex, input: &IndexInput, what: &str| {
+            let (exported, update) = live.update(input).unwrap();
+            let full = search_index::build(input).unwrap();
+            let (got, want) = (files(exported.files), files(full.files));
+            let differing: Vec<&String> = want
+                .keys()
+                .chain(got.keys())
+                .filter(|p| got.get(*p) != want.get(*p))
+                .collect();
+            assert!(differing.is_empty(), "{what}: {differing:?}");
+            assert!(want.len() > 100, "{what}: a real index");
+            (update, want.len())
+        };
+        agree(&mut live, &input, "first update");
+        let (_, again) = live.update(&input).unwrap();
+        assert_eq!((again.analysed, again.encoded > 10), (0, false));
+
+        input.docs[7].title.push_str("第二次修订");
+        let (update, total) = agree(&mut live, &input, "retitle");
+        assert!(!update.rebuilt && update.analysed == 1, "{update:?}");
+        assert!(update.encoded <= 30, "{update:?} of {total}");
+        input.docs[3].summary = "公交 站点 实时 数据 更新".repeat(40);
+        agree(&mut live, &input, "longer summary");
+        let gone = input.docs.remove(11);
+        agree(&mut live, &input, "removal");
+        let mut added = gone.clone();
+        added.id = "new-record".into();
+        added.keywords.push("新增关键字".into());
+        input.docs.push(added);
+        agree(&mut live, &input, "addition");
+        input.docs[20].facets = input.docs[21].facets.clone();
+        input.docs[20].department_name = "另一个部门名称".into();
+        agree(&mut live, &input, "facets and department");
+        input.dictionary.push("实时公交".into());
+        agree(&mut live, &input, "new dictionary word");
+        input.docs.truncate(700);
+        agree(&mut live, &input, "half the catalog gone");
+    }
+}

@@ -812,7 +812,7 @@ fn dataset(
     else {
         return (None, diagnostics);
     };
-    let dataset = Dataset {
+    let mut dataset = Dataset {
         id: DatasetId(id),
         title: raw.title.value.trim().to_string(),
         summary: raw.summary.value.trim().to_string(),
@@ -836,7 +836,9 @@ fn dataset(
         status,
         source_url,
         record_path: file.rel.clone(),
+        digest: 0,
     };
+    dataset.seal();
     (Some(dataset), diagnostics)
 }
 

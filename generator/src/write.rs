@@ -29,6 +29,8 @@ pub enum WriteOutcome {
     Written,
     /// The file already held these bytes.
     Unchanged,
+    /// Not rendered: its inputs did not change since the render that wrote it.
+    Skipped,
 }
 
 /// The output folder.
@@ -149,6 +151,26 @@ impl Output {
         }
         std::fs::rename(&tmp, &path)?;
         Ok(WriteOutcome::Written)
+    }
+
+    /// Removes these files (relative paths), then the folders they leave empty.
+    pub fn remove(&self, files: &[String]) -> io::Result<()> {
+        for rel in files {
+            check_relative(rel)?;
+            let path = self.root.join(rel);
+            match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+            let mut dir = path.parent();
+            while let Some(d) = dir.filter(|d| *d != self.root) {
+                if std::fs::remove_dir(d).is_err() {
+                    break;
+                }
+                dir = d.parent();
+            }
+        }
+        Ok(())
     }
 
     /// Removes every file under the root that is not in `keep`, then empty folders.

@@ -186,6 +186,31 @@ pub fn build(input: &IndexInput) -> Result<ExportedIndex, IndexError> {
     let (shards, long) = export_terms(terms, &all_keys, input, &layout, &mut files, &mut stats);
     let (buckets, pages) = export_display(input, &keys, &mut files, &mut stats);
     let departments = export_departments(input, &keys, &mut files);
+    files.push(directory_file(
+        input,
+        &layout,
+        shards,
+        long,
+        buckets,
+        pages,
+        departments,
+    ));
+    stats.files = files.len();
+    stats.bytes = files.iter().map(|f| f.bytes.len() as u64).sum();
+    stats.export_seconds = started.elapsed().as_secs_f64();
+    Ok(ExportedIndex { files, stats })
+}
+
+/// The directory file, `search/index.bin`.
+pub(crate) fn directory_file(
+    input: &IndexInput,
+    layout: &Layout,
+    shards: Vec<(String, String)>,
+    long: Vec<LongTerm>,
+    buckets: u64,
+    pages: Vec<String>,
+    departments: String,
+) -> IndexFile {
     let directory = Directory {
         format: FORMAT,
         docs: input.docs.len() as u64,
@@ -212,15 +237,21 @@ pub fn build(input: &IndexInput) -> Result<ExportedIndex, IndexError> {
     };
     let mut bytes = serde_json::to_vec(&directory).unwrap_or_default();
     bytes.push(b'\n');
-    files.push(IndexFile {
+    IndexFile {
         path: crate::directory::DIRECTORY.to_string(),
         bytes: codec::gzip(&bytes),
-    });
-    stats.files = files.len();
-    stats.bytes = files.iter().map(|f| f.bytes.len() as u64).sum();
-    stats.export_seconds = started.elapsed().as_secs_f64();
-    Ok(ExportedIndex { files, stats })
+    }
 }
+
+/// The indexed text fields in order, with their BM25F weights and whether a hit there counts
+/// as "in the title". Impacts sum over fields in this order.
+pub(crate) const TEXT_FIELDS: [(&str, f64, bool); 5] = [
+    ("title", 3.0, true),
+    ("keywords", 2.0, false),
+    ("department", 1.5, false),
+    ("fields", 1.0, false),
+    ("summary", 1.0, false),
+];
 
 /// The text fields, their BM25F weights, and whether a hit there counts as "in the title".
 struct TextFields {
@@ -236,25 +267,14 @@ fn schema() -> (Schema, TextFields) {
             .set_index_option(IndexRecordOption::WithFreqs)
             .set_fieldnorms(true),
     );
-    let title = builder.add_text_field("title", text.clone());
-    let keywords = builder.add_text_field("keywords", text.clone());
-    let department = builder.add_text_field("department", text.clone());
-    let fields = builder.add_text_field("fields", text.clone());
-    let summary = builder.add_text_field("summary", text);
+    let fields = TEXT_FIELDS
+        .iter()
+        .map(|&(name, weight, is_title)| {
+            (builder.add_text_field(name, text.clone()), weight, is_title)
+        })
+        .collect();
     let ord = builder.add_u64_field("ord", FAST);
-    (
-        builder.build(),
-        TextFields {
-            fields: vec![
-                (title, 3.0, true),
-                (keywords, 2.0, false),
-                (department, 1.5, false),
-                (fields, 1.0, false),
-                (summary, 1.0, false),
-            ],
-            ord,
-        },
-    )
+    (builder.build(), TextFields { fields, ord })
 }
 
 /// Runs tantivy over the catalog and reads back, per term, every dataset's impact.
@@ -320,10 +340,8 @@ fn index_terms(
                 while doc != TERMINATED {
                     let tf = f64::from(postings.term_freq());
                     let length = f64::from(norms.fieldnorm(doc));
-                    let impact =
-                        weight * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * length / average));
                     let ord = ords.first(doc).unwrap_or_default() as u32;
-                    entry.push((ord, impact as f32, is_title));
+                    entry.push((ord, field_impact(weight, tf, length, average), is_title));
                     doc = postings.advance();
                 }
             }
@@ -332,7 +350,9 @@ fn index_terms(
     let mut terms: Vec<(String, Vec<Posting>)> = found
         .into_iter()
         .map(|(term, mut hits)| {
-            hits.sort_unstable_by_key(|h| h.0);
+            // Stable: a dataset's hits stay in field order, so its impact sums the same way
+            // every time (and as the incremental index sums it).
+            hits.sort_by_key(|h| h.0);
             let mut postings: Vec<Posting> = Vec::with_capacity(hits.len());
             let mut i = 0;
             while i < hits.len() {
@@ -357,8 +377,14 @@ fn index_terms(
     Ok(terms)
 }
 
+/// The BM25 impact of one field: `tf` occurrences in a field of `length` tokens (tantivy's
+/// field norm) whose average length is `average`.
+pub(crate) fn field_impact(weight: f64, tf: f64, length: f64, average: f64) -> f32 {
+    (weight * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * length / average))) as f32
+}
+
 /// Impact → 0–127 on a fixed scale (never relative to the catalog, so edits stay local).
-fn quantise(impact: f64) -> u8 {
+pub(crate) fn quantise(impact: f64) -> u8 {
     ((impact.min(SCORING.qmax) / SCORING.qmax * 127.0).round() as u8).max(1)
 }
 
@@ -369,13 +395,110 @@ fn hashed(kind: &str, bytes: &[u8]) -> String {
     format!("{kind}/{hex}.bin")
 }
 
-/// Adds a file, gzip-compressed: every index file is stored compressed, so the bytes a
-/// client loads do not depend on the web server's compression settings.
-fn push(files: &mut Vec<IndexFile>, name: &str, bytes: Vec<u8>) {
-    files.push(IndexFile {
+/// A file named by its contents, gzip-compressed: every index file is stored compressed, so
+/// the bytes a client loads do not depend on the web server's compression settings.
+/// Returns the name (without [`ROOT`]) and the file.
+pub(crate) fn named_file(kind: &str, bytes: &[u8]) -> (String, IndexFile) {
+    let name = hashed(kind, bytes);
+    let file = IndexFile {
         path: format!("{ROOT}{name}"),
-        bytes: crate::codec::gzip(&bytes),
-    });
+        bytes: crate::codec::gzip(bytes),
+    };
+    (name, file)
+}
+
+/// Encoded size of a posting list, as the export measures it.
+pub(crate) fn list_size(term: &str, df: usize) -> usize {
+    df * 7 + term.len()
+}
+
+/// Whether a posting list goes to blocks rather than a shard.
+pub(crate) fn is_long(term: &str, df: usize) -> bool {
+    list_size(term, df) > LONG_BYTES
+}
+
+/// Whether a term may end a shard (content-defined, so an edit moves no cut far from itself).
+pub(crate) fn may_cut_after(term: &str) -> bool {
+    keys::fnv1a(term.as_bytes()).is_multiple_of(4)
+}
+
+/// Where shards end, given each short term's list size and [`may_cut_after`], in term order:
+/// once a shard holds half its target, cut after a term that may end one; past twice the
+/// target, cut anyway. Returns exclusive end indices.
+pub(crate) fn shard_ends(terms: impl Iterator<Item = (usize, bool)>) -> Vec<usize> {
+    let mut ends = Vec::new();
+    let mut bytes = 0;
+    let mut count = 0;
+    for (size, cut) in terms {
+        bytes += size;
+        count += 1;
+        if (cut && bytes >= SHARD_BYTES / 2) || bytes >= SHARD_BYTES * 2 {
+            ends.push(count);
+            bytes = 0;
+        }
+    }
+    if ends.last() != Some(&count) && count > 0 {
+        ends.push(count);
+    }
+    ends
+}
+
+/// The file of one term shard.
+pub(crate) fn shard_file(terms: &[ShardTerm]) -> (String, IndexFile) {
+    named_file("t", &codec::encode_shard(terms))
+}
+
+/// The files of a long term (blocks, head, and a complement when it is in at least 90% of the
+/// datasets) and its directory entry. `postings` are sorted by key.
+pub(crate) fn long_term(
+    term: &str,
+    postings: &[Posting],
+    all_keys: &[u64],
+    input: &IndexInput,
+    layout: &Layout,
+) -> (LongTerm, Vec<IndexFile>) {
+    let df = postings.len() as u32;
+    let size = list_size(term, postings.len());
+    let blocks = size.div_ceil(BLOCK_BYTES).next_power_of_two() as u64;
+    let mut split: BTreeMap<u64, Vec<Posting>> = BTreeMap::new();
+    for posting in postings {
+        split
+            .entry(keys::mix(posting.key) & (blocks - 1))
+            .or_default()
+            .push(*posting);
+    }
+    let mut files = Vec::with_capacity(split.len() + 2);
+    let mut names = Vec::with_capacity(split.len());
+    for block in split.values() {
+        let (name, file) = named_file("b", &codec::encode_block(block));
+        files.push(file);
+        names.push(name);
+    }
+    let head = head(postings, input, layout);
+    let (head_name, file) = named_file("h", &serde_json::to_vec(&head).unwrap_or_default());
+    files.push(file);
+    let complement_name = if has_complement(postings.len(), all_keys.len()) {
+        let have: std::collections::HashSet<u64> = postings.iter().map(|p| p.key).collect();
+        let without: Vec<u64> = all_keys
+            .iter()
+            .copied()
+            .filter(|k| !have.contains(k))
+            .collect();
+        let (name, file) = named_file("c", &codec::encode_keys(&without));
+        files.push(file);
+        name
+    } else {
+        String::new()
+    };
+    (
+        LongTerm(term.to_string(), df, names, head_name, complement_name),
+        files,
+    )
+}
+
+/// Whether a term in `df` of `docs` datasets gets a complement file (df ≥ 90%).
+pub(crate) fn has_complement(df: usize, docs: usize) -> bool {
+    df * 10 >= docs * 9
 }
 
 /// Writes shards and blocks; returns the directory's shard list and long-term table.
@@ -390,87 +513,38 @@ fn export_terms(
     let mut short: Vec<ShardTerm> = Vec::new();
     let mut long = Vec::new();
     for (term, postings) in terms {
-        let size = postings.len() * 7 + term.len();
-        let df = postings.len() as u32;
-        if size <= LONG_BYTES {
+        if !is_long(&term, postings.len()) {
+            let df = postings.len() as u32;
             short.push(ShardTerm { term, df, postings });
             continue;
         }
-        let blocks = size.div_ceil(BLOCK_BYTES).next_power_of_two() as u64;
-        let mut split: BTreeMap<u64, Vec<Posting>> = BTreeMap::new();
-        for posting in postings {
-            split
-                .entry(keys::mix(posting.key) & (blocks - 1))
-                .or_default()
-                .push(posting);
-        }
-        let mut names = Vec::with_capacity(split.len());
-        for block in split.values() {
-            let bytes = codec::encode_block(block);
-            let name = hashed("b", &bytes);
-            push(files, &name, bytes);
-            names.push(name);
-            stats.blocks += 1;
-        }
-        let all = postings_of(&split);
-        let head = head(&all, input, layout);
-        let bytes = serde_json::to_vec(&head).unwrap_or_default();
-        let head_name = hashed("h", &bytes);
-        push(files, &head_name, bytes);
-        let complement_name = if df as usize * 10 >= all_keys.len() * 9 {
-            let have: std::collections::HashSet<u64> = all.iter().map(|p| p.key).collect();
-            let without: Vec<u64> = all_keys
-                .iter()
-                .copied()
-                .filter(|k| !have.contains(k))
-                .collect();
-            let bytes = codec::encode_keys(&without);
-            let name = hashed("c", &bytes);
-            push(files, &name, bytes);
-            name
-        } else {
-            String::new()
-        };
-        long.push(LongTerm(term, df, names, head_name, complement_name));
+        let (entry, term_files) = long_term(&term, &postings, all_keys, input, layout);
+        stats.blocks += entry.2.len();
+        files.extend(term_files);
+        long.push(entry);
     }
     stats.long_terms = long.len();
 
-    // Content-defined cuts: once a shard holds half its target, cut after a term whose hash
-    // is 0 modulo 4; past twice the target, cut anyway. An edit moves at most the cut after it.
-    let mut shards = Vec::new();
-    let mut current: Vec<ShardTerm> = Vec::new();
-    let mut current_bytes = 0;
-    let mut flush = |current: &mut Vec<ShardTerm>, shards: &mut Vec<(String, String)>| {
-        if current.is_empty() {
-            return;
-        }
-        let bytes = codec::encode_shard(current);
-        let name = hashed("t", &bytes);
+    let ends = shard_ends(
+        short
+            .iter()
+            .map(|t| (list_size(&t.term, t.postings.len()), may_cut_after(&t.term))),
+    );
+    let mut shards = Vec::with_capacity(ends.len());
+    let mut start = 0;
+    for end in ends {
+        let (name, file) = shard_file(&short[start..end]);
         let first = if shards.is_empty() {
             String::new()
         } else {
-            current[0].term.clone()
+            short[start].term.clone()
         };
-        push(files, &name, bytes);
+        files.push(file);
         shards.push((first, name));
-        current.clear();
-    };
-    for term in short {
-        current_bytes += term.postings.len() * 7 + term.term.len();
-        let cut = keys::fnv1a(term.term.as_bytes()).is_multiple_of(4);
-        current.push(term);
-        if (cut && current_bytes >= SHARD_BYTES / 2) || current_bytes >= SHARD_BYTES * 2 {
-            flush(&mut current, &mut shards);
-            current_bytes = 0;
-        }
+        start = end;
     }
-    flush(&mut current, &mut shards);
     stats.shards = shards.len();
     (shards, long)
-}
-
-fn postings_of(split: &BTreeMap<u64, Vec<Posting>>) -> Vec<Posting> {
-    split.values().flatten().copied().collect()
 }
 
 /// A posting's weight before idf, exactly as the clients compute it.
@@ -494,7 +568,7 @@ pub fn rounded(score: f64) -> f64 {
 }
 
 /// The head of a long term: its best postings and its facet and department counts.
-fn head(postings: &[Posting], input: &IndexInput, layout: &Layout) -> Head {
+pub(crate) fn head(postings: &[Posting], input: &IndexInput, layout: &Layout) -> Head {
     // The order the clients sort in: rounded score, then key.
     let idf = idf(input.docs.len() as f64, postings.len() as f64);
     let score = |p: &Posting| rounded(idf * weight(*p, SCORING));
@@ -526,6 +600,38 @@ fn head(postings: &[Posting], input: &IndexInput, layout: &Layout) -> Head {
     }
 }
 
+/// Number of display buckets for `docs` datasets (a power of two).
+pub(crate) fn display_buckets(docs: usize) -> u64 {
+    docs.div_ceil(BUCKET_DOCS).max(1).next_power_of_two() as u64
+}
+
+/// What a search result shows of one dataset.
+pub(crate) fn display_doc(doc: &SearchDoc, key: u64) -> DisplayDoc {
+    DisplayDoc(
+        key,
+        doc.id.clone(),
+        doc.title.clone(),
+        doc.department_name.clone(),
+        doc.domain.clone(),
+        doc.snippet.clone(),
+    )
+}
+
+/// The file of one display shard; `docs` in any order.
+pub(crate) fn bucket_file(bucket: u64, mut docs: Vec<DisplayDoc>) -> (String, IndexFile) {
+    docs.sort_by_key(|d| d.0);
+    let shard = DisplayShard { bucket, docs };
+    named_file("d", &serde_json::to_vec(&shard).unwrap_or_default())
+}
+
+/// The display-directory pages naming the display shards, [`PAGE_BUCKETS`] per page.
+pub(crate) fn page_files(names: &[String]) -> Vec<(String, IndexFile)> {
+    names
+        .chunks(PAGE_BUCKETS as usize)
+        .map(|chunk| named_file("m", &serde_json::to_vec(chunk).unwrap_or_default()))
+        .collect()
+}
+
 /// Writes display shards and display-directory pages; returns the bucket count and pages.
 fn export_display(
     input: &IndexInput,
@@ -533,42 +639,25 @@ fn export_display(
     files: &mut Vec<IndexFile>,
     stats: &mut IndexStats,
 ) -> (u64, Vec<String>) {
-    let buckets = input
-        .docs
-        .len()
-        .div_ceil(BUCKET_DOCS)
-        .max(1)
-        .next_power_of_two() as u64;
+    let buckets = display_buckets(input.docs.len());
     let mut by_bucket: BTreeMap<u64, Vec<DisplayDoc>> = BTreeMap::new();
     for (doc, &key) in input.docs.iter().zip(keys) {
         by_bucket
             .entry(keys::mix(key) & (buckets - 1))
             .or_default()
-            .push(DisplayDoc(
-                key,
-                doc.id.clone(),
-                doc.title.clone(),
-                doc.department_name.clone(),
-                doc.domain.clone(),
-                doc.snippet.clone(),
-            ));
+            .push(display_doc(doc, key));
     }
     let mut names = vec![String::new(); buckets as usize];
-    for (bucket, mut docs) in by_bucket {
-        docs.sort_by_key(|d| d.0);
-        let shard = DisplayShard { bucket, docs };
-        let bytes = serde_json::to_vec(&shard).unwrap_or_default();
-        let name = hashed("d", &bytes);
-        push(files, &name, bytes);
+    for (bucket, docs) in by_bucket {
+        let (name, file) = bucket_file(bucket, docs);
+        files.push(file);
         names[bucket as usize] = name;
         stats.display_shards += 1;
     }
-    let pages = names
-        .chunks(PAGE_BUCKETS as usize)
-        .map(|chunk| {
-            let bytes = serde_json::to_vec(chunk).unwrap_or_default();
-            let name = hashed("m", &bytes);
-            push(files, &name, bytes);
+    let pages = page_files(&names)
+        .into_iter()
+        .map(|(name, file)| {
+            files.push(file);
             name
         })
         .collect();
@@ -576,7 +665,11 @@ fn export_display(
 }
 
 /// Writes the department table: `[slot, code, name]` by slot.
-fn export_departments(input: &IndexInput, keys: &[u64], files: &mut Vec<IndexFile>) -> String {
+pub(crate) fn export_departments(
+    input: &IndexInput,
+    keys: &[u64],
+    files: &mut Vec<IndexFile>,
+) -> String {
     let table: BTreeMap<u64, (&str, &str)> = input
         .docs
         .iter()
@@ -589,8 +682,7 @@ fn export_departments(input: &IndexInput, keys: &[u64], files: &mut Vec<IndexFil
         })
         .collect();
     let rows: Vec<(u64, &str, &str)> = table.into_iter().map(|(s, (c, n))| (s, c, n)).collect();
-    let bytes = serde_json::to_vec(&rows).unwrap_or_default();
-    let name = hashed("f", &bytes);
-    push(files, &name, bytes);
+    let (name, file) = named_file("f", &serde_json::to_vec(&rows).unwrap_or_default());
+    files.push(file);
     name
 }

@@ -12,7 +12,9 @@ pub mod codec;
 pub mod directory;
 pub mod facets;
 pub mod keys;
+pub mod live;
 pub mod query;
 
 pub use build::{ExportedIndex, IndexError, IndexFile, IndexInput, IndexStats, SearchDoc, build};
 pub use facets::FacetDim;
+pub use live::{LiveIndex, UpdateStats};

@@ -7,7 +7,8 @@
 pub mod markdown;
 mod views;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::NaiveDate;
@@ -137,6 +138,8 @@ pub struct RenderStats {
     pub files: usize,
     /// Files whose bytes changed.
     pub written: usize,
+    /// Files not rendered again because their inputs did not change (see [`RenderMemo`]).
+    pub skipped: usize,
     /// Bytes of all produced files.
     pub bytes: u64,
     /// Every produced path, relative to the output root.
@@ -249,17 +252,58 @@ impl tera::Filter for MarkdownFilter {
     }
 }
 
+/// What one render produced, kept by a long-running process (the daemon) so that its next
+/// render into the same output skips every file whose inputs did not change.
+///
+/// A file's inputs are summed up in a fingerprint: the site-wide facts (configuration, build
+/// date, departments, pages), the [`Dataset::digest`] of every dataset the file shows, and the
+/// file's own shape (page number, totals, trail). The memo is only valid while the output
+/// still holds what that render wrote; start from [`RenderMemo::default`] otherwise.
+#[derive(Debug, Clone, Default)]
+pub struct RenderMemo {
+    /// Output path → (fingerprint of its inputs, length in bytes).
+    files: HashMap<String, (u64, u64)>,
+    /// Every path the render produced, memoised or not.
+    produced: BTreeSet<String>,
+    /// Ids and titles withheld at that render.
+    withheld: BTreeSet<(String, String)>,
+}
+
+impl RenderMemo {
+    /// Whether the memo holds a render.
+    pub fn is_empty(&self) -> bool {
+        self.produced.is_empty()
+    }
+
+    /// Every path the memoised render produced.
+    pub fn produced(&self) -> &BTreeSet<String> {
+        &self.produced
+    }
+}
+
 /// Renders and writes the whole site; `progress` is called with (done, total) as files finish.
 pub fn render(
     site: &Site<'_>,
     output: &Output,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<RenderStats, RenderError> {
+    render_incremental(site, output, progress, &RenderMemo::default()).map(|(stats, _)| stats)
+}
+
+/// Renders the site, skipping every file whose fingerprint matches `memo` (which must describe
+/// what `output` holds). Returns the figures and the memo of this render.
+pub fn render_incremental(
+    site: &Site<'_>,
+    output: &Output,
+    progress: &(dyn Fn(usize, usize) + Sync),
+    memo: &RenderMemo,
+) -> Result<(RenderStats, RenderMemo), RenderError> {
     let tera = templates()?;
     let model = SiteModel::new(site);
     let jobs = plan(site, &model);
     let total = jobs.len();
     let done = AtomicUsize::new(0);
+    let fingerprints = Fingerprints::new(site, &model, memo);
     // The search index builds while the pages render.
     let (index, results) = rayon::join(
         || {
@@ -272,14 +316,32 @@ pub fn render(
         || {
             jobs.par_iter()
                 .map(|job| {
-                    let produced = run(job, site, &model, &tera, output)?;
+                    let key = fingerprints.of(job);
+                    let remembered = key
+                        .as_ref()
+                        .and_then(|(path, fp)| Some((path, fp, memo.files.get(path)?)));
+                    let produced = match remembered {
+                        Some((path, fp, &(old, len))) if old == *fp => (
+                            Produced::File {
+                                path: path.clone(),
+                                outcome: WriteOutcome::Skipped,
+                                is_page: !matches!(job, Job::ResourceFile { .. }),
+                                len,
+                            },
+                            key.map(|(_, fp)| fp),
+                        ),
+                        _ => (
+                            run(job, site, &model, &tera, output)?,
+                            key.map(|(_, fp)| fp),
+                        ),
+                    };
                     let n = done.fetch_add(1, Ordering::Relaxed) + 1;
                     if n.is_multiple_of(256) || n == total {
                         progress(n, total);
                     }
                     Ok(produced)
                 })
-                .collect::<Result<Vec<Produced>, RenderError>>()
+                .collect::<Result<Vec<(Produced, Option<u64>)>, RenderError>>()
         },
     );
     let index = index?;
@@ -292,14 +354,19 @@ pub fn render(
             .map(|file| {
                 let written = output.write(&file.path, &file.bytes);
                 produced(file.path.clone(), written, false, file.bytes.len() as u64)
+                    .map(|p| (p, None))
             })
-            .collect::<Result<Vec<Produced>, RenderError>>()?,
+            .collect::<Result<Vec<(Produced, Option<u64>)>, RenderError>>()?,
     );
     let mut stats = RenderStats {
         search: index.stats,
         ..RenderStats::default()
     };
-    for produced in results {
+    let mut next = RenderMemo {
+        withheld: fingerprints.withheld,
+        ..RenderMemo::default()
+    };
+    for (produced, fingerprint) in results {
         match produced {
             Produced::File {
                 path,
@@ -310,14 +377,187 @@ pub fn render(
                 stats.files += 1;
                 stats.pages += usize::from(is_page);
                 stats.written += usize::from(outcome == WriteOutcome::Written);
+                stats.skipped += usize::from(outcome == WriteOutcome::Skipped);
                 stats.bytes += len;
+                if let Some(fingerprint) = fingerprint {
+                    next.files.insert(path.clone(), (fingerprint, len));
+                }
                 stats.produced.insert(path);
             }
             Produced::Refused(leaks) => stats.leaks.extend(leaks),
         }
     }
+    next.produced = stats.produced.clone();
     crate::audit::sort(&mut stats.leaks);
-    Ok(stats)
+    Ok((stats, next))
+}
+
+/// Fingerprints of the files a render produces, from the same inputs their contexts read.
+struct Fingerprints<'a> {
+    site: &'a Site<'a>,
+    model: &'a SiteModel,
+    /// The site-wide part every page shares.
+    global: u64,
+    /// Per department code: its view (name, counts, completeness …).
+    departments: HashMap<&'a str, u64>,
+    /// Datasets whose text names a dataset withheld since the memo's render: their pages
+    /// render again, so the audit reads them with the new withheld list.
+    tainted: HashSet<usize>,
+    /// Ids and titles withheld now.
+    withheld: BTreeSet<(String, String)>,
+}
+
+impl<'a> Fingerprints<'a> {
+    fn new(site: &'a Site<'a>, model: &'a SiteModel, memo: &RenderMemo) -> Fingerprints<'a> {
+        let global = hash_of(&(
+            format!("{:?}", site.config),
+            site.build_date,
+            format!("{:?}", site.catalog.departments),
+            format!("{:?}", site.pages),
+            format!("{:?}", model.site),
+        ));
+        let departments = model
+            .departments
+            .iter()
+            .map(|(code, view)| (code.as_str(), hash_of(&format!("{view:?}"))))
+            .collect();
+        let withheld: BTreeSet<(String, String)> = site
+            .catalog
+            .withheld
+            .iter()
+            .map(|w| (w.id.clone(), w.title.clone()))
+            .collect();
+        let mut tainted = HashSet::new();
+        if !memo.is_empty() {
+            let newly: Vec<crate::policy::Withheld> = site
+                .catalog
+                .withheld
+                .iter()
+                .filter(|w| !memo.withheld.contains(&(w.id.clone(), w.title.clone())))
+                .cloned()
+                .collect();
+            if !newly.is_empty() {
+                tainted = mentions_of(site.catalog, &newly);
+            }
+        }
+        Fingerprints {
+            site,
+            model,
+            global,
+            departments,
+            tainted,
+            withheld,
+        }
+    }
+
+    /// A dataset as the pages that show it see it.
+    fn dataset(&self, i: usize) -> u64 {
+        let digest = self.site.catalog.datasets[i].digest;
+        if self.tainted.contains(&i) {
+            !digest
+        } else {
+            digest
+        }
+    }
+
+    /// The path and fingerprint of a job, for the kinds of files that are memoised (the many:
+    /// dataset pages, listings, facet indexes, resource files). Other files always render.
+    fn of(&self, job: &Job) -> Option<(String, u64)> {
+        let mut h = std::hash::DefaultHasher::new();
+        self.global.hash(&mut h);
+        let path = match job {
+            Job::Dataset(i) => {
+                let dataset = &self.site.catalog.datasets[*i];
+                self.dataset(*i).hash(&mut h);
+                self.departments
+                    .get(dataset.department.0.as_str())
+                    .hash(&mut h);
+                for j in self.model.related(*i, dataset) {
+                    self.dataset(j).hash(&mut h);
+                }
+                format!("datasets/{}/index.html", dataset.id)
+            }
+            Job::Listing(listing) => {
+                (
+                    &listing.base,
+                    &listing.title,
+                    &listing.intro,
+                    listing.page,
+                    listing.total_pages,
+                    listing.total_items,
+                    listing.section,
+                )
+                    .hash(&mut h);
+                if let Some(code) = &listing.department {
+                    self.departments.get(code.as_str()).hash(&mut h);
+                }
+                format!("{:?}{:?}", listing.trail, listing.children).hash(&mut h);
+                for &i in &listing.items {
+                    self.dataset(i).hash(&mut h);
+                }
+                page_path(&listing.base, listing.page)
+            }
+            Job::FacetIndex(index) => {
+                (&index.title, &index.intro, index.section).hash(&mut h);
+                format!("{:?}", index.entries).hash(&mut h);
+                index.path.clone()
+            }
+            Job::ResourceFile { dataset, resource } => {
+                let dataset = &self.site.catalog.datasets[*dataset];
+                let resource = &dataset.resources[*resource];
+                let ResourceLocation::File {
+                    source,
+                    size,
+                    sha256,
+                    ..
+                } = &resource.location
+                else {
+                    return None;
+                };
+                (source, size, sha256).hash(&mut h);
+                format!(
+                    "datasets/{}/{}",
+                    dataset.id,
+                    resource.published_path().unwrap_or_default()
+                )
+            }
+            _ => return None,
+        };
+        Some((path, h.finish()))
+    }
+}
+
+fn hash_of<T: Hash + ?Sized>(value: &T) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    value.hash(&mut h);
+    h.finish()
+}
+
+/// Public datasets whose own text names one of `withheld` (by id or title).
+fn mentions_of(catalog: &PublicCatalog, withheld: &[crate::policy::Withheld]) -> HashSet<usize> {
+    let titles: Vec<&str> = catalog.datasets.iter().map(|d| d.title.as_str()).collect();
+    let ids: Vec<&str> = catalog.datasets.iter().map(|d| d.id.0.as_str()).collect();
+    let Ok(Some(auditor)) = crate::audit::Auditor::new(withheld, &titles, &ids) else {
+        // No pattern to look for (or none buildable): render everything again.
+        return (0..catalog.datasets.len()).collect();
+    };
+    catalog
+        .datasets
+        .par_iter()
+        .enumerate()
+        .filter(|(_, d)| {
+            let mut text = format!("{}\n{}\n{}", d.title, d.summary, d.keywords.join("\n"));
+            for field in &d.fields {
+                text.push_str(&format!(
+                    "\n{}\n{}",
+                    field.name,
+                    field.description.as_deref().unwrap_or("")
+                ));
+            }
+            !auditor.scan("", text.as_bytes()).is_empty()
+        })
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// What one job produced: a file, or nothing because its bytes mention a withheld dataset.

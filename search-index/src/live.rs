@@ -1,0 +1,582 @@
+//! The index kept current in memory by a long-running process (the daemon).
+//!
+//! [`build`](crate::build()) runs tantivy over the whole catalog. A [`LiveIndex`] gives the
+//! same files, byte for byte, from state it keeps between updates: every dataset's analysis
+//! (its terms with their frequency per field, and the field lengths as tantivy records them),
+//! the posting lists, and the files of the last export. An update analyses only the datasets
+//! whose text changed, patches the posting lists of their terms, and encodes again only the
+//! shards, blocks, heads, complements and display shards whose contents changed; everything
+//! else is reused as it was.
+//!
+//! Some changes touch every dataset, and then the index starts over from the datasets:
+//! a new segmenter dictionary (tokens may change anywhere), new facet values (every packed
+//! code may change), or an average field length that rounds differently (every impact of that
+//! field changes). Those are rare for one-record edits: averages are rounded to whole tokens.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::time::Instant;
+
+use rayon::prelude::*;
+use tantivy::fieldnorm::FieldNormReader;
+
+use crate::analyzer::{self, CatalogTokenizer};
+use crate::build::{
+    self, ExportedIndex, IndexError, IndexFile, IndexInput, IndexStats, SearchDoc, TEXT_FIELDS,
+};
+use crate::codec::{IN_TITLE, Posting, ShardTerm};
+use crate::directory::{DIRECTORY, DisplayDoc, LongTerm, ROOT};
+use crate::facets::{FacetDim, Layout};
+use crate::keys;
+
+const FIELDS: usize = TEXT_FIELDS.len();
+
+/// One dataset's analysis: field lengths and, per term, its frequency in each field.
+#[derive(Debug, Clone, Default)]
+struct Analysis {
+    /// Tokens per field, as tantivy stores field norms (lossy above 40).
+    norms: [u32; FIELDS],
+    /// Terms, sorted, with their frequency per field.
+    terms: Vec<(String, [u32; FIELDS])>,
+}
+
+/// The text of one dataset per indexed field, in [`TEXT_FIELDS`] order.
+fn field_values(doc: &SearchDoc) -> [Vec<&str>; FIELDS] {
+    [
+        vec![doc.title.as_str()],
+        doc.keywords.iter().map(String::as_str).collect(),
+        vec![doc.department_name.as_str()],
+        doc.fields.iter().map(String::as_str).collect(),
+        vec![doc.summary.as_str()],
+    ]
+}
+
+fn analyse(doc: &SearchDoc, tokenizer: &mut CatalogTokenizer) -> Analysis {
+    let mut counts: BTreeMap<String, [u32; FIELDS]> = BTreeMap::new();
+    let mut norms = [0u32; FIELDS];
+    for (field, values) in field_values(doc).iter().enumerate() {
+        for value in values {
+            let tokens = tokenizer.tokens(value);
+            norms[field] += tokens.len() as u32;
+            for token in tokens {
+                counts.entry(token).or_default()[field] += 1;
+            }
+        }
+        norms[field] =
+            FieldNormReader::id_to_fieldnorm(FieldNormReader::fieldnorm_to_id(norms[field]));
+    }
+    Analysis {
+        norms,
+        terms: counts.into_iter().collect(),
+    }
+}
+
+fn hash_of<T: Hash + ?Sized>(value: &T) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    value.hash(&mut h);
+    h.finish()
+}
+
+/// What the index holds of one dataset.
+#[derive(Debug, Clone)]
+struct LiveDoc {
+    /// Hash of the indexed text.
+    text: u64,
+    /// Hash of what a result shows.
+    display: u64,
+    key: u64,
+    code: u32,
+    analysis: Arc<Analysis>,
+}
+
+/// A search index kept up to date between builds; see the module documentation.
+#[derive(Default)]
+pub struct LiveIndex {
+    dictionary: Vec<String>,
+    facets: Vec<(String, String, Vec<(String, String)>, bool)>,
+    tokenizer: Option<CatalogTokenizer>,
+    docs: HashMap<String, LiveDoc>,
+    terms: BTreeMap<String, Vec<Posting>>,
+    sums: [u64; FIELDS],
+    averages: [f64; FIELDS],
+    exported: Option<Exported>,
+}
+
+/// What the last export wrote, for reuse.
+#[derive(Default)]
+struct Exported {
+    docs: usize,
+    /// Short-term shards by (first term, last term, terms) → name.
+    shards: HashMap<(String, String, usize), String>,
+    /// Long terms → their directory entry and files.
+    long: HashMap<String, (LongTerm, Vec<String>)>,
+    buckets: u64,
+    bucket_names: Vec<String>,
+    /// Every file by path.
+    files: HashMap<String, Vec<u8>>,
+}
+
+/// Figures of one update, beside the usual [`IndexStats`].
+#[derive(Debug, Clone, Default)]
+pub struct UpdateStats {
+    /// Whether the index started over (see the module documentation).
+    pub rebuilt: bool,
+    /// Datasets analysed in this update.
+    pub analysed: usize,
+    /// Datasets removed.
+    pub removed: usize,
+    /// Files encoded in this update (the others were reused).
+    pub encoded: usize,
+}
+
+impl LiveIndex {
+    /// An empty index; the first update indexes everything.
+    pub fn new() -> LiveIndex {
+        LiveIndex::default()
+    }
+
+    /// Brings the index to `input` and exports it: the same files as [`build`](crate::build())
+    /// of `input`.
+    pub fn update(
+        &mut self,
+        input: &IndexInput,
+    ) -> Result<(ExportedIndex, UpdateStats), IndexError> {
+        let started = Instant::now();
+        let mut update = UpdateStats::default();
+        let pairs: Vec<(&str, &str)> = input
+            .docs
+            .iter()
+            .map(|d| (d.department_code.as_str(), d.id.as_str()))
+            .collect();
+        let keys = keys::assign(&pairs)?;
+        let layout = Layout::new(&input.facets)?;
+        let codes: Vec<u32> = input
+            .docs
+            .iter()
+            .map(|d| layout.pack(&input.facets, &d.facets))
+            .collect();
+        let facets = facet_signature(&input.facets);
+        if self.tokenizer.is_none() || self.dictionary != input.dictionary || self.facets != facets
+        {
+            *self = LiveIndex {
+                dictionary: input.dictionary.clone(),
+                facets,
+                tokenizer: Some(CatalogTokenizer::new(Arc::new(analyzer::dictionary(
+                    &input.dictionary,
+                )))),
+                ..LiveIndex::default()
+            };
+            update.rebuilt = true;
+        }
+
+        // What changed, dataset by dataset.
+        let seen: HashSet<&str> = input.docs.iter().map(|d| d.id.as_str()).collect();
+        let removed: Vec<String> = self
+            .docs
+            .keys()
+            .filter(|id| !seen.contains(id.as_str()))
+            .cloned()
+            .collect();
+        let mut dirty_terms: HashSet<String> = HashSet::new();
+        let mut dirty_buckets: Vec<u64> = Vec::new();
+        let mut reanalyse: Vec<usize> = Vec::new();
+        let mut repost: Vec<usize> = Vec::new();
+        let mut entries: Vec<Option<LiveDoc>> = Vec::with_capacity(input.docs.len());
+        for (i, doc) in input.docs.iter().enumerate() {
+            let text = hash_of(&field_values(doc));
+            let display = hash_of(&(
+                &doc.id,
+                &doc.title,
+                &doc.department_name,
+                &doc.domain,
+                &doc.snippet,
+            ));
+            match self.docs.get(&doc.id) {
+                Some(old) if old.text == text => {
+                    if old.key != keys[i] || old.code != codes[i] {
+                        repost.push(i);
+                    }
+                    if old.key != keys[i] || old.display != display {
+                        dirty_buckets.push(old.key);
+                        dirty_buckets.push(keys[i]);
+                    }
+                    entries.push(Some(LiveDoc {
+                        display,
+                        key: keys[i],
+                        code: codes[i],
+                        ..old.clone()
+                    }));
+                }
+                old => {
+                    if let Some(old) = old {
+                        dirty_buckets.push(old.key);
+                    }
+                    dirty_buckets.push(keys[i]);
+                    reanalyse.push(i);
+                    entries.push(None);
+                }
+            }
+        }
+        let tokenizer = self.tokenizer.clone().unwrap_or_else(|| {
+            CatalogTokenizer::new(Arc::new(analyzer::dictionary(&input.dictionary)))
+        });
+        let analysed: Vec<(usize, Analysis)> = reanalyse
+            .par_iter()
+            .map_init(
+                || tokenizer.clone(),
+                |t, &i| (i, analyse(&input.docs[i], t)),
+            )
+            .collect();
+        update.analysed = analysed.len();
+        update.removed = removed.len();
+
+        // Take out the postings of removed, changed and re-keyed datasets.
+        let leaving: Vec<LiveDoc> = removed
+            .iter()
+            .chain(reanalyse.iter().map(|&i| &input.docs[i].id))
+            .chain(repost.iter().map(|&i| &input.docs[i].id))
+            .filter_map(|id| self.docs.remove(id))
+            .collect();
+        // Postings taken out, so a list that gets back the very same posting is not dirty.
+        let mut taken: HashMap<(String, u64), Posting> = HashMap::new();
+        for old in &leaving {
+            dirty_buckets.push(old.key);
+            for (field, norm) in old.analysis.norms.iter().enumerate() {
+                self.sums[field] -= u64::from(*norm);
+            }
+            for (term, _) in &old.analysis.terms {
+                if let Some(list) = self.terms.get_mut(term) {
+                    if let Ok(at) = list.binary_search_by_key(&old.key, |p| p.key) {
+                        taken.insert((term.clone(), old.key), list.remove(at));
+                    }
+                    if list.is_empty() {
+                        self.terms.remove(term);
+                    }
+                }
+            }
+        }
+        for (i, analysis) in analysed {
+            let doc = &input.docs[i];
+            entries[i] = Some(LiveDoc {
+                text: hash_of(&field_values(doc)),
+                display: hash_of(&(
+                    &doc.id,
+                    &doc.title,
+                    &doc.department_name,
+                    &doc.domain,
+                    &doc.snippet,
+                )),
+                key: keys[i],
+                code: codes[i],
+                analysis: Arc::new(analysis),
+            });
+        }
+        // Put in the postings of new, changed and re-keyed datasets.
+        let arriving: Vec<usize> = reanalyse.iter().chain(&repost).copied().collect();
+        for &i in &arriving {
+            if let Some(entry) = &entries[i] {
+                for (field, norm) in entry.analysis.norms.iter().enumerate() {
+                    self.sums[field] += u64::from(*norm);
+                }
+            }
+        }
+        let docs = input.docs.len().max(1) as f64;
+        let averages = self
+            .sums
+            .map(|total| (total as f64 / docs).round().max(1.0));
+        let start_over = averages != self.averages;
+        self.averages = averages;
+        self.docs = input
+            .docs
+            .iter()
+            .zip(entries)
+            .filter_map(|(doc, entry)| Some((doc.id.clone(), entry?)))
+            .collect();
+        if start_over {
+            // Every impact moves: post every dataset again.
+            self.terms.clear();
+            let all: Vec<&LiveDoc> = self.docs.values().collect();
+            for doc in all {
+                for (term, tf) in &doc.analysis.terms {
+                    self.terms
+                        .entry(term.clone())
+                        .or_default()
+                        .push(posting(doc, tf, &averages));
+                }
+            }
+            for list in self.terms.values_mut() {
+                list.sort_unstable_by_key(|p| p.key);
+            }
+            self.exported = None;
+        } else {
+            for &i in &arriving {
+                let doc = &self.docs[&input.docs[i].id];
+                for (term, tf) in &doc.analysis.terms {
+                    let list = self.terms.entry(term.clone()).or_default();
+                    let p = posting(doc, tf, &averages);
+                    match list.binary_search_by_key(&p.key, |q| q.key) {
+                        Ok(at) => list[at] = p,
+                        Err(at) => list.insert(at, p),
+                    }
+                    if taken.remove(&(term.clone(), p.key)) != Some(p) {
+                        dirty_terms.insert(term.clone());
+                    }
+                }
+            }
+            // Lists that lost a posting for good.
+            dirty_terms.extend(taken.into_keys().map(|(term, _)| term));
+        }
+        let index_seconds = started.elapsed().as_secs_f64();
+
+        let started = Instant::now();
+        let (files, mut stats, encoded) =
+            self.export(input, &keys, &layout, &dirty_terms, &dirty_buckets);
+        update.encoded = encoded;
+        stats.index_seconds = index_seconds;
+        stats.export_seconds = started.elapsed().as_secs_f64();
+        Ok((ExportedIndex { files, stats }, update))
+    }
+
+    fn export(
+        &mut self,
+        input: &IndexInput,
+        keys: &[u64],
+        layout: &Layout,
+        dirty_terms: &HashSet<String>,
+        dirty_buckets: &[u64],
+    ) -> (Vec<IndexFile>, IndexStats, usize) {
+        let old = self.exported.take().unwrap_or_default();
+        let fresh = old.files.is_empty();
+        let docs = input.docs.len();
+        let mut all_keys = keys.to_vec();
+        all_keys.sort_unstable();
+        let mut stats = IndexStats {
+            docs,
+            terms: self.terms.len(),
+            ..IndexStats::default()
+        };
+        let mut next = Exported {
+            docs,
+            ..Exported::default()
+        };
+        let mut new_files: Vec<IndexFile> = Vec::new();
+
+        // Long terms: encoded again when their postings changed, or, when the catalog grew or
+        // shrank, when their complement or head ordering depends on its size.
+        let long_terms: Vec<(&String, &Vec<Posting>)> = self
+            .terms
+            .iter()
+            .filter(|(t, p)| build::is_long(t, p.len()))
+            .collect();
+        let encoded: Vec<(LongTerm, Vec<IndexFile>)> = long_terms
+            .par_iter()
+            .filter(|(term, postings)| {
+                fresh
+                    || dirty_terms.contains(*term)
+                    || !old.long.contains_key(*term)
+                    || (old.docs != docs
+                        && (build::has_complement(postings.len(), old.docs)
+                            || build::has_complement(postings.len(), docs)))
+            })
+            .map(|(term, postings)| build::long_term(term, postings, &all_keys, input, layout))
+            .collect();
+        let mut long_entries: BTreeMap<String, (LongTerm, Vec<String>)> = BTreeMap::new();
+        for (entry, files) in encoded {
+            let paths = files.iter().map(|f| f.path.clone()).collect();
+            long_entries.insert(entry.0.clone(), (entry, paths));
+            new_files.extend(files);
+        }
+        for (term, _) in &long_terms {
+            if !long_entries.contains_key(*term)
+                && let Some(kept) = old.long.get(*term)
+            {
+                long_entries.insert((*term).clone(), kept.clone());
+            }
+        }
+        let mut long = Vec::with_capacity(long_entries.len());
+        for (term, (entry, paths)) in long_entries {
+            stats.blocks += entry.2.len();
+            long.push(entry.clone());
+            next.long.insert(term, (entry, paths));
+        }
+        stats.long_terms = long.len();
+
+        // Short terms: shards are cut again over the whole term list (cheap); a shard with
+        // the same terms as before and no changed list keeps its file.
+        let short: Vec<(&String, &Vec<Posting>)> = self
+            .terms
+            .iter()
+            .filter(|(t, p)| !build::is_long(t, p.len()))
+            .collect();
+        let ends = build::shard_ends(
+            short
+                .iter()
+                .map(|(t, p)| (build::list_size(t, p.len()), build::may_cut_after(t))),
+        );
+        let mut ranges = Vec::with_capacity(ends.len());
+        let mut start = 0;
+        for end in ends {
+            ranges.push(start..end);
+            start = end;
+        }
+        let shards: Vec<(String, Option<IndexFile>, (String, String, usize))> = ranges
+            .par_iter()
+            .map(|range| {
+                let terms = &short[range.clone()];
+                let id = (
+                    terms[0].0.clone(),
+                    terms[terms.len() - 1].0.clone(),
+                    terms.len(),
+                );
+                let unchanged = !fresh && terms.iter().all(|(t, _)| !dirty_terms.contains(*t));
+                if unchanged && let Some(name) = old.shards.get(&id) {
+                    return (name.clone(), None, id);
+                }
+                let encoded: Vec<ShardTerm> = terms
+                    .iter()
+                    .map(|(t, p)| ShardTerm {
+                        term: (*t).clone(),
+                        df: p.len() as u32,
+                        postings: (*p).clone(),
+                    })
+                    .collect();
+                let (name, file) = build::shard_file(&encoded);
+                (name, Some(file), id)
+            })
+            .collect();
+        let mut shard_list = Vec::with_capacity(shards.len());
+        for (n, ((name, file, id), range)) in shards.into_iter().zip(&ranges).enumerate() {
+            let first = if n == 0 {
+                String::new()
+            } else {
+                short[range.start].0.clone()
+            };
+            shard_list.push((first, name.clone()));
+            next.shards.insert(id, name);
+            new_files.extend(file);
+        }
+        stats.shards = shard_list.len();
+
+        // Display shards: those holding a changed, new or removed dataset.
+        let buckets = build::display_buckets(docs);
+        let all_buckets = fresh || buckets != old.buckets;
+        let dirty: BTreeSet<u64> = dirty_buckets
+            .iter()
+            .map(|&k| keys::mix(k) & (buckets - 1))
+            .collect();
+        let mut names = if all_buckets {
+            vec![String::new(); buckets as usize]
+        } else {
+            old.bucket_names.clone()
+        };
+        let mut by_bucket: BTreeMap<u64, Vec<DisplayDoc>> = BTreeMap::new();
+        for (doc, &key) in input.docs.iter().zip(keys) {
+            let bucket = keys::mix(key) & (buckets - 1);
+            if all_buckets || dirty.contains(&bucket) {
+                by_bucket
+                    .entry(bucket)
+                    .or_default()
+                    .push(build::display_doc(doc, key));
+            }
+        }
+        if !all_buckets {
+            for &bucket in &dirty {
+                names[bucket as usize] = String::new();
+            }
+        }
+        for (bucket, docs) in by_bucket {
+            let (name, file) = build::bucket_file(bucket, docs);
+            names[bucket as usize] = name;
+            new_files.push(file);
+        }
+        stats.display_shards = names.iter().filter(|n| !n.is_empty()).count();
+        let mut pages = Vec::new();
+        for (name, file) in build::page_files(&names) {
+            pages.push(name);
+            new_files.push(file);
+        }
+        let departments = build::export_departments(input, keys, &mut new_files);
+        new_files.push(build::directory_file(
+            input,
+            layout,
+            shard_list.clone(),
+            long.clone(),
+            buckets,
+            pages.clone(),
+            departments.clone(),
+        ));
+        next.buckets = buckets;
+        next.bucket_names = names.clone();
+
+        // The files of this export: the new ones, and the old ones still named.
+        let encoded = new_files.len();
+        let mut wanted: BTreeSet<String> = BTreeSet::new();
+        wanted.insert(DIRECTORY.to_string());
+        let rooted = |name: &String| format!("{ROOT}{name}");
+        wanted.extend(shard_list.iter().map(|(_, n)| rooted(n)));
+        for (entry, paths) in next.long.values() {
+            let _ = entry;
+            wanted.extend(paths.iter().cloned());
+        }
+        wanted.extend(names.iter().filter(|n| !n.is_empty()).map(rooted));
+        wanted.extend(pages.iter().map(rooted));
+        wanted.insert(rooted(&departments));
+        let mut files: HashMap<String, Vec<u8>> = old.files;
+        for file in new_files {
+            files.insert(file.path, file.bytes);
+        }
+        files.retain(|path, _| wanted.contains(path));
+        next.files = files;
+        let mut out: Vec<IndexFile> = next
+            .files
+            .iter()
+            .filter(|(path, _)| path.as_str() != DIRECTORY)
+            .map(|(path, bytes)| IndexFile {
+                path: path.clone(),
+                bytes: bytes.clone(),
+            })
+            .collect();
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        if let Some(directory) = next.files.get(DIRECTORY) {
+            out.push(IndexFile {
+                path: DIRECTORY.to_string(),
+                bytes: directory.clone(),
+            });
+        }
+        stats.files = out.len();
+        stats.bytes = out.iter().map(|f| f.bytes.len() as u64).sum();
+        self.exported = Some(next);
+        (out, stats, encoded)
+    }
+}
+
+/// A comparable form of the facet dimensions.
+fn facet_signature(dims: &[FacetDim]) -> Vec<(String, String, Vec<(String, String)>, bool)> {
+    dims.iter()
+        .map(|d| (d.name.clone(), d.label.clone(), d.values.clone(), d.multi))
+        .collect()
+}
+
+/// A dataset's posting for one term: the BM25F impact summed over fields in field order.
+fn posting(doc: &LiveDoc, tf: &[u32; FIELDS], averages: &[f64; FIELDS]) -> Posting {
+    let mut impact = 0f64;
+    let mut in_title = false;
+    for (field, &(_, weight, is_title)) in TEXT_FIELDS.iter().enumerate() {
+        if tf[field] == 0 {
+            continue;
+        }
+        impact += f64::from(build::field_impact(
+            weight,
+            f64::from(tf[field]),
+            f64::from(doc.analysis.norms[field]),
+            averages[field],
+        ));
+        in_title |= is_title;
+    }
+    Posting {
+        key: doc.key,
+        impact: build::quantise(impact) | if in_title { IN_TITLE } else { 0 },
+        facets: doc.code,
+    }
+}
