@@ -293,7 +293,7 @@ pub(crate) fn load_config(path: &Path) -> Option<SiteConfig> {
 }
 
 /// The date the site describes, from SOURCE_DATE_EPOCH when set (reproducible builds).
-fn source_date() -> Option<chrono::NaiveDate> {
+pub(crate) fn source_date() -> Option<chrono::NaiveDate> {
     let seconds: i64 = std::env::var("SOURCE_DATE_EPOCH")
         .ok()?
         .trim()

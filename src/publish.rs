@@ -1,7 +1,7 @@
 //! `kaifang publish` and `kaifang rollback`: builds go into release folders, and the live one
 //! changes atomically (see `daemon::release`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -9,16 +9,12 @@ use daemon::ingest::{Folders, ingest};
 use daemon::release::Releases;
 use generator::divisions::Divisions;
 
-use crate::{EXIT_FAILED, EXIT_OK, EXIT_REJECTED, SiteArgs, load_config, run_build, today};
+use crate::{
+    EXIT_FAILED, EXIT_OK, EXIT_REJECTED, SiteArgs, load_config, run_build, source_date, today,
+};
 
 /// Builds into a staged release and publishes it; a failed build is discarded.
 pub fn publish(site: &SiteArgs, root: &Path, keep: usize) -> u8 {
-    publish_commit(site, root, keep, None)
-}
-
-/// As [`publish`], recording the git commit the release was built from in
-/// `.well-known/kaifang/commit`.
-fn publish_commit(site: &SiteArgs, root: &Path, keep: usize, commit: Option<&str>) -> u8 {
     let Some(releases) = open_releases(root) else {
         return EXIT_FAILED;
     };
@@ -35,16 +31,6 @@ fn publish_commit(site: &SiteArgs, root: &Path, keep: usize, commit: Option<&str
         let _ = releases.discard(staged);
         eprintln!("error: nothing published; {live} stays live");
         return EXIT_FAILED;
-    }
-    if let Some(commit) = commit {
-        let path = staged.path().join(".well-known/kaifang/commit");
-        let written = std::fs::create_dir_all(path.parent().unwrap_or(staged.path()))
-            .and_then(|()| std::fs::write(&path, format!("{commit}\n")));
-        if let Err(err) = written {
-            let _ = releases.discard(staged);
-            eprintln!("error: cannot record the commit: {err}; {live} stays live");
-            return EXIT_FAILED;
-        }
     }
     match releases.publish(staged, keep) {
         Ok(name) => {
@@ -154,7 +140,7 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
             checkout.join("departments")
         },
         accepted: releases_root.join("state/content"),
-        scratch: releases_root.join("state/candidate"),
+        scratch: releases_root.join("state/saved"),
     };
     // The first run starts from the content folder (the platform's own pages and records).
     if !folders.accepted.exists()
@@ -168,7 +154,15 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
     }
     let divisions = Divisions::guangxi();
     if once {
-        return cycle(site, &config, &divisions, &folders, &releases_root, None);
+        let mut session = Warm::default();
+        return cycle(
+            &config,
+            &divisions,
+            &folders,
+            &releases_root,
+            None,
+            &mut session,
+        );
     }
     let status = Arc::new(Mutex::new(DaemonStatus::default()));
     if settings.status_port != 0 {
@@ -211,17 +205,18 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
             }
         };
     let poll = std::time::Duration::from_secs(settings.poll_secs.max(1));
+    let mut session = Warm::default();
     loop {
         // Taken before the cycle reads the drops: a file changed while the cycle runs differs
         // from it, so the next cycle starts at once (its events are already queued).
         let seen = daemon::ingest::drops_fingerprint(&folders.drops);
         cycle(
-            site,
             &config,
             &divisions,
             &folders,
             &releases_root,
             Some(&status),
+            &mut session,
         );
         if daemon::ingest::drops_fingerprint(&folders.drops) != seen {
             continue;
@@ -319,12 +314,12 @@ fn status_page(status: &DaemonStatus) -> String {
 }
 
 fn cycle(
-    site: &SiteArgs,
     config: &generator::config::SiteConfig,
     divisions: &Divisions,
     folders: &Folders,
     releases_root: &Path,
     shared: Option<&Mutex<DaemonStatus>>,
+    session: &mut Warm,
 ) -> u8 {
     let started = std::time::Instant::now();
     let settle = std::time::Duration::from_millis(config.daemon.settle_ms);
@@ -340,7 +335,14 @@ fn cycle(
             }
         }
     };
-    let ingested = match ingest(folders, config, divisions, settle) {
+    let ingested = match ingest(
+        folders,
+        config,
+        divisions,
+        settle,
+        Some(today()),
+        &mut session.ingest,
+    ) {
         Ok(i) => i,
         Err(err) => {
             eprintln!("error: {err}");
@@ -372,18 +374,27 @@ fn cycle(
         "ingest"
     );
     let live = Releases::open(releases_root).ok().and_then(|r| r.current());
-    let status = if ingested.changed || live.is_none() {
+    let unpublished = folders.unpublished();
+    let status = if ingested.changed || live.is_none() || unpublished.exists() {
         let publish_started = std::time::Instant::now();
-        let accepted = SiteArgs {
-            config: site.config.clone(),
-            content: folders.accepted.clone(),
+        let checked = match ingested.checked {
+            Some(checked) => checked,
+            None => session
+                .ingest
+                .check(folders, config, divisions, Some(today())),
         };
-        let status = publish_commit(
-            &accepted,
+        let status = publish_warm(
+            &folders.accepted,
+            &checked,
+            config,
+            divisions,
             releases_root,
-            config.daemon.keep,
             commit.as_deref(),
+            session,
         );
+        if status == EXIT_OK {
+            let _ = std::fs::remove_file(&unpublished);
+        }
         tracing::info!(
             release = %Releases::open(releases_root).ok().and_then(|r| r.current()).unwrap_or_default(),
             previous = %live.unwrap_or_default(),
@@ -411,6 +422,142 @@ fn cycle(
         s.departments = ingested.reports.into_values().collect();
     }
     status
+}
+
+/// What the daemon keeps between cycles: the generator's session and the release it last
+/// built, which is what the session's memo describes.
+#[derive(Default)]
+struct Warm {
+    ingest: daemon::ingest::IngestState,
+    build: generator::Session,
+    release: Option<String>,
+    /// Per release this process published: the paths that differ from the release before it.
+    history: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Warm {
+    /// The oldest kept release, if it can be reused for the next one (see
+    /// [`Releases::recycle`]), and the paths that differ between it and the live release.
+    fn reusable(&self, releases: &Releases, keep: usize) -> Option<(String, BTreeSet<String>)> {
+        let list = releases.list().ok()?;
+        let live = releases.current()?;
+        if list.len() < keep.max(2) || list.last() != Some(&live) {
+            return None;
+        }
+        let mut differing = BTreeSet::new();
+        for name in &list[1..] {
+            differing.extend(self.history.get(name)?.iter().cloned());
+        }
+        Some((list[0].clone(), differing))
+    }
+}
+
+/// Builds the accepted catalog into a staged release, rendering only what changed since the
+/// session's last build, and publishes it.
+fn publish_warm(
+    content: &Path,
+    checked: &generator::Checked,
+    config: &generator::config::SiteConfig,
+    divisions: &Divisions,
+    root: &Path,
+    commit: Option<&str>,
+    session: &mut Warm,
+) -> u8 {
+    let Some(releases) = open_releases(root) else {
+        return EXIT_FAILED;
+    };
+    let live = releases.current();
+    // A rollback (or anything else) switched releases: the memo no longer describes the
+    // release a new one starts from.
+    if live != session.release {
+        session.build.forget_output();
+        session.history.clear();
+    }
+    session.release = None;
+    if checked
+        .diagnostics
+        .iter()
+        .any(|d| d.code == "no-departments")
+    {
+        eprintln!("error: the accepted catalog has no departments folder; nothing published");
+        return EXIT_FAILED;
+    }
+    let keep = config.daemon.keep;
+    let staged = match session.reusable(&releases, keep) {
+        Some((old, differing)) => releases.recycle(&old, &differing),
+        None => releases.stage(),
+    };
+    let staged = match staged {
+        Ok(s) => s,
+        Err(err) => {
+            eprintln!("error: cannot stage a release: {err}");
+            return EXIT_FAILED;
+        }
+    };
+    let options = generator::BuildOptions {
+        content: content.to_path_buf(),
+        output: staged.path().to_path_buf(),
+        config: config.clone(),
+        build_date: source_date(),
+    };
+    let live = live.unwrap_or_else(|| "nothing".into());
+    let mut report = match generator::build_incremental(
+        &options,
+        divisions,
+        &checked,
+        &|_, _| {},
+        &mut session.build,
+    ) {
+        Ok(report) => report,
+        Err(err) => {
+            let _ = releases.discard(staged);
+            eprintln!("error: build failed ({err}); nothing published, {live} stays live");
+            return EXIT_FAILED;
+        }
+    };
+    if let Some(commit) = commit {
+        report
+            .changed_paths
+            .insert(".well-known/kaifang/commit".into());
+        let path = staged.path().join(".well-known/kaifang/commit");
+        let written = std::fs::create_dir_all(path.parent().unwrap_or(staged.path()))
+            .and_then(|()| std::fs::write(&path, format!("{commit}\n")));
+        if let Err(err) = written {
+            session.build.forget_output();
+            let _ = releases.discard(staged);
+            eprintln!("error: cannot record the commit: {err}; {live} stays live");
+            return EXIT_FAILED;
+        }
+    }
+    let started = std::time::Instant::now();
+    match releases.publish_changed(staged, keep, Some(&report.changed_paths)) {
+        Ok(name) => {
+            session
+                .history
+                .insert(name.clone(), std::mem::take(&mut report.changed_paths));
+            let kept: BTreeSet<String> = releases.list().unwrap_or_default().into_iter().collect();
+            session.history.retain(|n, _| kept.contains(n));
+            tracing::info!(
+                release = %name,
+                datasets = report.published,
+                files = report.files,
+                rendered = report.files - report.skipped,
+                written = report.written,
+                removed = report.removed,
+                check_seconds = report.check_seconds,
+                render_seconds = report.render_seconds,
+                publish_seconds = started.elapsed().as_secs_f64(),
+                "built"
+            );
+            session.release = Some(name);
+            EXIT_OK
+        }
+        Err(err) => {
+            session.build.forget_output();
+            eprintln!("error: publishing failed, {live} stays live: {err}");
+            EXIT_FAILED
+        }
+    }
 }
 
 /// Brings the checkout to the tip of `branch` (cloning it the first time, following a

@@ -4,14 +4,22 @@
 //! 1. scans every drop folder without following links: symbolic links, hard links to other
 //!    files, FIFOs, sockets and devices are refused; editor and transfer leftovers (`*.partial`,
 //!    `*.tmp`, `*.swp`, `*~`, `.#*`, dot files) and `_report.json` are ignored;
-//! 2. keeps only files whose size and mtime did not change over the settle time;
-//! 3. builds a candidate catalog: the accepted catalog with each dropped department's folder
-//!    replaced by its drop (files not yet settled or refused keep their accepted version);
-//! 4. validates the candidate with the generator; a file with an error gets its last accepted
-//!    version back (or is left out if it never had one), so a bad edit never takes a published
-//!    dataset down, and a record cannot take another department's id;
-//! 5. makes the candidate the accepted catalog, and writes `<drops>/<code>/_report.json` with
-//!    every rejected file, why, where, and how to fix it. A fixed file clears its entry.
+//! 2. picks the departments whose drop changed since the last cycle (by size and mtime), and
+//!    keeps only files whose size and mtime did not change over the settle time;
+//! 3. saves each picked department's accepted folder (hard links into `<scratch>/<code>/`),
+//!    then brings the accepted folder to the drop: changed files are copied in (replacing by
+//!    rename), deleted ones removed; files not yet settled or refused keep their accepted
+//!    version;
+//! 4. validates the accepted catalog with the generator, reading again only the picked
+//!    departments; a file with an error gets its saved version back (or goes, if it never had
+//!    one), so a bad edit never takes a published dataset down, and a record cannot take
+//!    another department's id;
+//! 5. drops the saved folders, and writes `<drops>/<code>/_report.json` with every rejected
+//!    file, why, where, and how to fix it. A fixed file clears its entry.
+//!
+//! Killed at any instant, the next cycle first puts every saved folder back in place of its
+//! half-updated accepted folder, so each department's accepted records are always a set that
+//! validated together.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -76,12 +84,25 @@ pub struct DepartmentReport {
 }
 
 /// What a cycle did.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct Ingested {
     /// Whether the accepted catalog changed.
     pub changed: bool,
     /// Per department.
     pub reports: BTreeMap<String, DepartmentReport>,
+    /// The check of the accepted catalog, when the cycle ran one.
+    pub checked: Option<generator::Checked>,
+}
+
+/// What ingest remembers between cycles, so a cycle reads only the departments that changed.
+#[derive(Debug, Default)]
+pub struct IngestState {
+    /// Per department: its drop as the last cycle that processed it saw it.
+    seen: BTreeMap<String, BTreeMap<String, Seen>>,
+    /// Per department: its last report.
+    reports: BTreeMap<String, DepartmentReport>,
+    /// The generator's per-department results for the accepted catalog.
+    cache: generator::CheckCache,
 }
 
 /// Where things are.
@@ -91,8 +112,18 @@ pub struct Folders {
     pub drops: PathBuf,
     /// The accepted catalog (a content folder: `departments/`, `pages/`).
     pub accepted: PathBuf,
-    /// Scratch space for the candidate.
+    /// Where a cycle saves the accepted folders of the departments it updates.
     pub scratch: PathBuf,
+}
+
+impl Folders {
+    /// A file that exists while the accepted catalog holds changes not yet published: ingest
+    /// makes it before it lets go of the saved folders, and the daemon removes it once a
+    /// release built from the accepted catalog is live. A restart after a kill -9 in between
+    /// still publishes.
+    pub fn unpublished(&self) -> PathBuf {
+        self.scratch.with_file_name("unpublished")
+    }
 }
 
 fn ignored(name: &str) -> bool {
@@ -217,65 +248,10 @@ pub fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
-/// Makes `candidate` the accepted catalog. `accepted` is a symbolic link to a versioned
-/// folder (`content.<n>`), switched with rename(2): killed at any instant, the accepted catalog
-/// is the old one or the new one, whole. Unused versions are removed.
-pub fn accept(candidate: &Path, accepted: &Path) -> Result<(), IngestError> {
-    let parent = accepted.parent().unwrap_or(Path::new("."));
-    let stem = accepted
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let versions = |parent: &Path| -> Vec<(u64, PathBuf)> {
-        std::fs::read_dir(parent)
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e.ok())
-            .filter_map(|e| {
-                let name = e.file_name().to_string_lossy().into_owned();
-                let n = name.strip_prefix(&format!("{stem}."))?.parse().ok()?;
-                Some((n, e.path()))
-            })
-            .collect()
-    };
-    let next = versions(parent).iter().map(|v| v.0).max().unwrap_or(0) + 1;
-    let target = parent.join(format!("{stem}.{next}"));
-    std::fs::rename(candidate, &target).map_err(io_error(&target))?;
-    sync(&target);
-    // A first run's real folder becomes a version, so the link can replace it.
-    if accepted.symlink_metadata().is_ok_and(|m| m.is_dir()) {
-        let first = parent.join(format!("{stem}.0"));
-        std::fs::rename(accepted, &first).map_err(io_error(accepted))?;
-    }
-    let link = parent.join(format!("{stem}.link"));
-    let _ = std::fs::remove_file(&link);
-    symlink(Path::new(&format!("{stem}.{next}")), &link).map_err(io_error(&link))?;
-    std::fs::rename(&link, accepted).map_err(io_error(accepted))?;
-    sync(parent);
-    for (n, path) in versions(parent) {
-        if n != next {
-            let _ = std::fs::remove_dir_all(path);
-        }
-    }
-    Ok(())
-}
-
 fn sync(path: &Path) {
     if let Ok(dir) = std::fs::File::open(path) {
         let _ = dir.sync_all();
     }
-}
-
-#[cfg(unix)]
-fn symlink(target: &Path, link: &Path) -> std::io::Result<()> {
-    std::os::unix::fs::symlink(target, link)
-}
-
-#[cfg(not(unix))]
-fn symlink(_target: &Path, _link: &Path) -> std::io::Result<()> {
-    Err(std::io::Error::other(
-        "the daemon needs symbolic links (Unix)",
-    ))
 }
 
 /// Every file in the drop folders that a cycle would look at, with its size and mtime: a
@@ -296,19 +272,131 @@ pub fn drops_fingerprint(drops: &Path) -> Vec<(PathBuf, u64, Option<SystemTime>)
     files
 }
 
-/// Runs one cycle (see the module documentation).
+impl IngestState {
+    /// Checks the accepted catalog, reading only what the last check did not.
+    pub fn check(
+        &mut self,
+        folders: &Folders,
+        config: &SiteConfig,
+        divisions: &Divisions,
+        today: Option<chrono::NaiveDate>,
+    ) -> generator::Checked {
+        generator::check_cached(
+            &folders.accepted,
+            config,
+            divisions,
+            today,
+            &mut self.cache,
+            Some(&BTreeSet::new()),
+        )
+    }
+}
+
+/// Puts back every department folder saved by a cycle that did not finish.
+fn restore_saved(folders: &Folders) -> Result<bool, IngestError> {
+    let Ok(entries) = std::fs::read_dir(&folders.scratch) else {
+        return Ok(false);
+    };
+    let mut restored = false;
+    for entry in entries.filter_map(|e| e.ok()) {
+        let saved = entry.path();
+        let target = folders.accepted.join("departments").join(entry.file_name());
+        let _ = std::fs::remove_dir_all(&target);
+        if std::fs::read_dir(&saved).is_ok_and(|mut d| d.next().is_some()) {
+            std::fs::rename(&saved, &target).map_err(io_error(&target))?;
+        } else {
+            let _ = std::fs::remove_dir_all(&saved);
+        }
+        restored = true;
+    }
+    Ok(restored)
+}
+
+/// Mirrors the folders of `from` into `to` and hard-links its files (both are the daemon's
+/// own state; files there are only ever replaced by rename, never written in place).
+fn link_tree(from: &Path, to: &Path) -> Result<(), IngestError> {
+    std::fs::create_dir_all(to).map_err(io_error(to))?;
+    for entry in walkdir::WalkDir::new(from).min_depth(1).follow_links(false) {
+        let entry = entry.map_err(|e| IngestError::Io {
+            path: from.to_path_buf(),
+            source: e.into(),
+        })?;
+        let target = to.join(entry.path().strip_prefix(from).unwrap_or(entry.path()));
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).map_err(io_error(&target))?;
+        } else if entry.file_type().is_file() {
+            std::fs::hard_link(entry.path(), &target).map_err(io_error(&target))?;
+        }
+    }
+    Ok(())
+}
+
+/// Replaces `to` with a copy of `from`, beside and renamed, so a saved hard link to the old
+/// file keeps the old bytes.
+fn replace_file(from: &Path, to: &Path) -> Result<(), IngestError> {
+    if let Some(parent) = to.parent() {
+        std::fs::create_dir_all(parent).map_err(io_error(parent))?;
+    }
+    let tmp = to.with_file_name(format!(
+        ".{}.incoming",
+        to.file_name().unwrap_or_default().to_string_lossy()
+    ));
+    std::fs::copy(from, &tmp).map_err(io_error(&tmp))?;
+    std::fs::rename(&tmp, to).map_err(io_error(to))?;
+    Ok(())
+}
+
+/// Whether two paths hold the same bytes (both missing counts as the same).
+fn same_bytes(a: &Path, b: &Path) -> bool {
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(ma), Ok(mb)) => {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::MetadataExt;
+                if ma.ino() == mb.ino() && ma.dev() == mb.dev() {
+                    return true;
+                }
+            }
+            ma.len() == mb.len() && std::fs::read(a).ok() == std::fs::read(b).ok()
+        }
+        (Err(_), Err(_)) => true,
+        _ => false,
+    }
+}
+
+fn unsettled(rel: &str, kept: bool) -> Rejected {
+    Rejected {
+        file: rel.to_string(),
+        code: "unsettled".into(),
+        message: "the file was still changing; it is read once it stays the same".into(),
+        line: None,
+        column: None,
+        help: Some("write to a temporary name (*.partial) and rename when done".into()),
+        previous_kept: kept,
+    }
+}
+
+/// Runs one cycle (see the module documentation). `today` is the latest date a record may
+/// carry.
 pub fn ingest(
     folders: &Folders,
     config: &SiteConfig,
     divisions: &Divisions,
     settle: Duration,
+    today: Option<chrono::NaiveDate>,
+    state: &mut IngestState,
 ) -> Result<Ingested, IngestError> {
     for dir in [
         folders.accepted.join("departments"),
         folders.accepted.join("pages"),
         folders.drops.clone(),
+        folders.scratch.clone(),
     ] {
         std::fs::create_dir_all(&dir).map_err(io_error(&dir))?;
+    }
+    if restore_saved(folders)? {
+        state.cache.clear();
+        state.seen.clear();
     }
     let mut departments: Vec<String> = std::fs::read_dir(&folders.drops)
         .map_err(io_error(&folders.drops))?
@@ -319,65 +407,110 @@ pub fn ingest(
         .collect();
     departments.sort();
 
-    // Two looks, `settle` apart: only files that did not change are read.
-    let first: BTreeMap<&str, _> = departments
+    // Departments whose drop changed since it was last processed; with any, also those still
+    // holding rejected files (a conflict elsewhere may have gone).
+    let first: BTreeMap<String, (BTreeMap<String, Seen>, Vec<Rejected>)> = departments
         .iter()
-        .map(|d| (d.as_str(), scan(&folders.drops.join(d))))
+        .map(|d| (d.clone(), scan(&folders.drops.join(d))))
         .collect();
+    let mut picked: BTreeSet<String> = first
+        .iter()
+        .filter(|(d, (files, refused))| {
+            state.seen.get(*d) != Some(files)
+                || !refused.is_empty() && !state.reports.contains_key(*d)
+        })
+        .map(|(d, _)| d.clone())
+        .collect();
+    if !picked.is_empty() {
+        picked.extend(
+            state
+                .reports
+                .iter()
+                .filter(|(d, r)| !r.rejected.is_empty() && first.contains_key(*d))
+                .map(|(d, _)| d.clone()),
+        );
+    }
+    state.reports.retain(|d, _| first.contains_key(d));
+    if picked.is_empty() {
+        return Ok(Ingested {
+            changed: false,
+            reports: state.reports.clone(),
+            checked: None,
+        });
+    }
+
+    // Two looks, `settle` apart: only files that did not change are read.
     std::thread::sleep(settle);
+    let accepted_root = folders.accepted.join("departments");
     let mut reports: BTreeMap<String, DepartmentReport> = BTreeMap::new();
-    let candidate = &folders.scratch;
-    let _ = std::fs::remove_dir_all(candidate);
-    copy_tree(&folders.accepted, candidate)?;
-    std::fs::create_dir_all(candidate.join("departments")).map_err(io_error(candidate))?;
-    for department in &departments {
+    let mut seen_now: BTreeMap<String, BTreeMap<String, Seen>> = BTreeMap::new();
+    for department in &picked {
         let drop = folders.drops.join(department);
         let (now, refused) = scan(&drop);
-        let (before, _) = &first[department.as_str()];
-        let target = candidate.join("departments").join(department);
-        let accepted = folders.accepted.join("departments").join(department);
-        let _ = std::fs::remove_dir_all(&target);
-        std::fs::create_dir_all(&target).map_err(io_error(&target))?;
+        let (before, _) = &first[department];
+        let accepted = accepted_root.join(department);
+        let saved = folders.scratch.join(department);
+        if accepted.is_dir() {
+            link_tree(&accepted, &saved)?;
+        } else {
+            std::fs::create_dir_all(&saved).map_err(io_error(&saved))?;
+        }
+        std::fs::create_dir_all(&accepted).map_err(io_error(&accepted))?;
         let mut report = DepartmentReport {
             department: department.clone(),
             ..DepartmentReport::default()
         };
+        let mut keep: BTreeSet<String> = BTreeSet::new();
         for (rel, seen) in &now {
+            keep.insert(rel.clone());
             if before.get(rel) == Some(seen) {
-                copy_file(&drop.join(rel), &target.join(rel))?;
+                if !same_bytes(&drop.join(rel), &accepted.join(rel)) {
+                    replace_file(&drop.join(rel), &accepted.join(rel))?;
+                }
                 report.accepted += 1;
             } else {
-                let kept = accepted.join(rel).is_file();
-                if kept {
-                    copy_file(&accepted.join(rel), &target.join(rel))?;
-                }
-                report.rejected.push(Rejected {
-                    file: rel.clone(),
-                    code: "unsettled".into(),
-                    message: "the file was still changing; it is read once it stays the same"
-                        .into(),
-                    line: None,
-                    column: None,
-                    help: Some("write to a temporary name (*.partial) and rename when done".into()),
-                    previous_kept: kept,
-                });
+                report
+                    .rejected
+                    .push(unsettled(rel, accepted.join(rel).is_file()));
             }
         }
         for mut refusal in refused {
             refusal.previous_kept = accepted.join(&refusal.file).is_file();
-            if refusal.previous_kept {
-                copy_file(&accepted.join(&refusal.file), &target.join(&refusal.file))?;
-            }
+            keep.insert(refusal.file.clone());
             report.rejected.push(refusal);
         }
+        // Files gone from the drop go from the accepted folder.
+        let gone: Vec<PathBuf> = walkdir::WalkDir::new(&accepted)
+            .min_depth(1)
+            .into_iter()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_file())
+            .filter(|e| {
+                let rel = e.path().strip_prefix(&accepted).unwrap_or(e.path());
+                !keep.contains(&rel.to_string_lossy().replace('\\', "/"))
+            })
+            .map(|e| e.into_path())
+            .collect();
+        for path in gone {
+            std::fs::remove_file(&path).map_err(io_error(&path))?;
+        }
+        seen_now.insert(department.clone(), now);
         reports.insert(department.clone(), report);
     }
 
-    // Validate; a file with an error gets its accepted version back. Restoring can surface a
+    // Validate; a file with an error gets its saved version back. Restoring can surface a
     // conflict elsewhere (two departments, one id), so repeat a few times.
+    let mut checked = generator::check_cached(
+        &folders.accepted,
+        config,
+        divisions,
+        today,
+        &mut state.cache,
+        Some(&picked),
+    );
     for _ in 0..4 {
-        let checked = generator::check(candidate, config, divisions, None);
         let mut bad: BTreeSet<String> = BTreeSet::new();
+        let mut again: BTreeSet<String> = BTreeSet::new();
         for diagnostic in checked.diagnostics.iter().filter(|d| d.is_error()) {
             // Diagnostics name files as the generator displays them; find the part inside
             // the content folder.
@@ -388,26 +521,23 @@ pub fn ingest(
             let Some((department, file)) = relative["departments/".len()..].split_once('/') else {
                 continue;
             };
-            if bad.contains(&relative) {
+            // Only files this cycle changed can be turned away; an unchanged record whose id
+            // another department's new record took stays, and the newcomer goes.
+            if !picked.contains(department) || bad.contains(&relative) {
                 continue;
             }
-            let accepted_version = folders.accepted.join(&relative);
-            let accepted_bytes = std::fs::read(&accepted_version).ok();
-            let candidate_bytes = std::fs::read(candidate.join(&relative)).ok();
-            // An unchanged record whose id another department's new record took stays, and
-            // the newcomer goes.
-            if diagnostic.code == "duplicate-id"
-                && accepted_bytes.is_some()
-                && accepted_bytes == candidate_bytes
-            {
+            let current = folders.accepted.join(&relative);
+            let saved = folders.scratch.join(department).join(file);
+            if same_bytes(&current, &saved) {
                 continue;
             }
             bad.insert(relative.clone());
-            let restored = accepted_bytes.is_some() && accepted_bytes != candidate_bytes;
-            if restored {
-                copy_file(&accepted_version, &candidate.join(&relative))?;
-            } else if accepted_bytes.is_none() {
-                let _ = std::fs::remove_file(candidate.join(&relative));
+            again.insert(department.to_string());
+            let kept = saved.is_file();
+            if kept {
+                replace_file(&saved, &current)?;
+            } else {
+                let _ = std::fs::remove_file(&current);
             }
             if let Some(report) = reports.get_mut(department) {
                 report.accepted = report.accepted.saturating_sub(1);
@@ -418,36 +548,84 @@ pub fn ingest(
                     line: diagnostic.location.as_ref().map(|l| l.line),
                     column: diagnostic.location.as_ref().map(|l| l.column),
                     help: diagnostic.help.clone(),
-                    previous_kept: restored,
+                    previous_kept: kept,
                 });
             }
         }
         if bad.is_empty() {
             break;
         }
+        checked = generator::check_cached(
+            &folders.accepted,
+            config,
+            divisions,
+            today,
+            &mut state.cache,
+            Some(&again),
+        );
     }
 
-    let changed = snapshot(candidate) != snapshot(&folders.accepted);
-    if changed {
-        accept(candidate, &folders.accepted)?;
-    } else {
-        let _ = std::fs::remove_dir_all(candidate);
+    // Whether anything accepted changed, then the saved folders go.
+    let mut changed = false;
+    for department in &picked {
+        let saved = folders.scratch.join(department);
+        let accepted = accepted_root.join(department);
+        if !changed {
+            let listed = |root: &Path| -> BTreeSet<PathBuf> {
+                walkdir::WalkDir::new(root)
+                    .min_depth(1)
+                    .into_iter()
+                    .filter_map(|e| e.ok())
+                    .filter(|e| e.file_type().is_file())
+                    .map(|e| {
+                        e.path()
+                            .strip_prefix(root)
+                            .unwrap_or(e.path())
+                            .to_path_buf()
+                    })
+                    .collect()
+            };
+            let (old, new) = (listed(&saved), listed(&accepted));
+            changed = old != new
+                || new
+                    .iter()
+                    .any(|rel| !same_bytes(&saved.join(rel), &accepted.join(rel)));
+        }
+        if accepted.read_dir().is_ok_and(|mut d| d.next().is_none()) {
+            let _ = std::fs::remove_dir(&accepted);
+        }
     }
-    for (department, report) in &mut reports {
+    sync(&accepted_root);
+    if changed {
+        let marker = folders.unpublished();
+        std::fs::write(&marker, b"").map_err(io_error(&marker))?;
+        sync(marker.parent().unwrap_or(Path::new(".")));
+    }
+    for department in &picked {
+        let _ = std::fs::remove_dir_all(folders.scratch.join(department));
+    }
+    for (department, mut report) in reports {
         report
             .rejected
             .sort_by(|a, b| (&a.file, &a.code).cmp(&(&b.file, &b.code)));
         report
             .rejected
             .dedup_by(|a, b| a.file == b.file && a.code == b.code);
-        let path = folders.drops.join(department).join(REPORT);
-        let mut text = serde_json::to_string_pretty(report).unwrap_or_default();
+        let path = folders.drops.join(&department).join(REPORT);
+        let mut text = serde_json::to_string_pretty(&report).unwrap_or_default();
         text.push('\n');
         if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
             let tmp = path.with_file_name(".report.json.tmp");
             std::fs::write(&tmp, &text).map_err(io_error(&tmp))?;
             std::fs::rename(&tmp, &path).map_err(io_error(&path))?;
         }
+        state.reports.insert(department, report);
     }
-    Ok(Ingested { changed, reports })
+    state.seen.extend(seen_now);
+    state.seen.retain(|d, _| first.contains_key(d));
+    Ok(Ingested {
+        changed,
+        reports: state.reports.clone(),
+        checked: Some(checked),
+    })
 }

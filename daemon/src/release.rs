@@ -21,6 +21,7 @@
 //! the rename, the new one after it. Leftover staging folders and `current.new` are removed the
 //! next time the root is opened. A web server following `current` never sees a mix.
 
+use std::collections::BTreeSet;
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -65,6 +66,8 @@ pub struct Releases {
 pub struct Staged {
     path: PathBuf,
     name: String,
+    /// For a recycled release: the paths brought up to date from the live release.
+    recycled: Option<BTreeSet<String>>,
 }
 
 impl Staged {
@@ -128,21 +131,88 @@ impl Releases {
         Ok(names)
     }
 
-    /// Stages a new release: a folder holding hard links to every file of the current one.
-    pub fn stage(&self) -> Result<Staged, ReleaseError> {
+    fn next_name(&self) -> Result<String, ReleaseError> {
         let next = self
             .list()?
             .last()
             .and_then(|n| n[1..].parse::<u64>().ok())
             .unwrap_or(0)
             + 1;
-        let name = format!("r{next:06}");
+        Ok(format!("r{next:06}"))
+    }
+
+    /// Stages a new release: a folder holding hard links to every file of the current one.
+    pub fn stage(&self) -> Result<Staged, ReleaseError> {
+        let name = self.next_name()?;
         let path = self.root.join(RELEASES).join(format!("{STAGING}{name}"));
         std::fs::create_dir_all(&path).map_err(io_error(&path))?;
         if let Some(current) = self.current() {
             link_tree(&self.path_of(&current), &path)?;
         }
-        Ok(Staged { path, name })
+        Ok(Staged {
+            path,
+            name,
+            recycled: None,
+        })
+    }
+
+    /// Stages a new release by reusing `old`, a kept release that is not live, instead of
+    /// linking every file of the live one: `differing` must name every path whose bytes differ
+    /// between `old` and the live release (or that only one of them has). Each becomes a hard
+    /// link to the live release's file, or goes where the live release has none, so the staged
+    /// folder then holds what the live release holds, at the cost of the differences only.
+    /// `old` leaves the list of releases at once; an interruption leaves a staging folder
+    /// that the next [`Releases::open`] removes.
+    pub fn recycle(&self, old: &str, differing: &BTreeSet<String>) -> Result<Staged, ReleaseError> {
+        let current = self.current().filter(|c| c != old && is_release_name(old));
+        let Some(current) = current else {
+            return Err(ReleaseError::Io {
+                path: self.path_of(old),
+                source: io::Error::other("only a release that is not live can be reused"),
+            });
+        };
+        let name = self.next_name()?;
+        let path = self.root.join(RELEASES).join(format!("{STAGING}{name}"));
+        std::fs::rename(self.path_of(old), &path).map_err(io_error(&path))?;
+        let live = self.path_of(&current);
+        for rel in differing {
+            let target = path.join(rel);
+            let source = live.join(rel);
+            if source.is_file() {
+                if let Some(parent) = target.parent() {
+                    std::fs::create_dir_all(parent).map_err(io_error(parent))?;
+                }
+                let link = target.with_file_name(format!(
+                    ".{}.link",
+                    target.file_name().unwrap_or_default().to_string_lossy()
+                ));
+                let _ = std::fs::remove_file(&link);
+                std::fs::hard_link(&source, &link).map_err(io_error(&link))?;
+                std::fs::rename(&link, &target).map_err(io_error(&target))?;
+            } else {
+                match std::fs::remove_file(&target) {
+                    Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                        return Err(ReleaseError::Io {
+                            path: target,
+                            source: e,
+                        });
+                    }
+                    _ => {}
+                }
+                let mut dir = target.parent();
+                while let Some(d) = dir.filter(|d| *d != path) {
+                    if std::fs::remove_dir(d).is_err() {
+                        break;
+                    }
+                    dir = d.parent();
+                }
+            }
+        }
+        Ok(Staged {
+            path,
+            name,
+            recycled: Some(differing.clone()),
+        })
     }
 
     /// Drops a staged release (a failed build); the live site is untouched.
@@ -153,7 +223,45 @@ impl Releases {
     /// Makes a staged release live, then keeps only the newest `keep` releases (never the live
     /// one). Returns the release's name.
     pub fn publish(&self, staged: Staged, keep: usize) -> Result<String, ReleaseError> {
-        sync_tree(&staged.path)?;
+        self.publish_changed(staged, keep, None)
+    }
+
+    /// As [`Releases::publish`]; `changed`, when given, names every path the build wrote or
+    /// removed in the staged folder. For a recycled release that is enough to know what to
+    /// make durable: those files, the files brought over from the live release (already
+    /// durable there), and the folders of both. Otherwise every file and folder is synced.
+    pub fn publish_changed(
+        &self,
+        staged: Staged,
+        keep: usize,
+        changed: Option<&BTreeSet<String>>,
+    ) -> Result<String, ReleaseError> {
+        match (&staged.recycled, changed) {
+            (Some(recycled), Some(changed)) => {
+                let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
+                for rel in changed {
+                    let path = staged.path.join(rel);
+                    if path.is_file() {
+                        File::open(&path)
+                            .and_then(|f| f.sync_all())
+                            .map_err(io_error(&path))?;
+                    }
+                }
+                for rel in changed.iter().chain(recycled) {
+                    let mut dir = staged.path.join(rel);
+                    while dir.pop() && dir.starts_with(&staged.path) {
+                        if !dirs.insert(dir.clone()) {
+                            break;
+                        }
+                    }
+                }
+                for dir in dirs.iter().rev().filter(|d| d.is_dir()) {
+                    sync_dir(dir)?;
+                }
+                sync_dir(&staged.path)?;
+            }
+            _ => sync_tree(&staged.path)?,
+        }
         let finished = self.path_of(&staged.name);
         std::fs::rename(&staged.path, &finished).map_err(io_error(&finished))?;
         sync_dir(&self.root.join(RELEASES))?;

@@ -90,6 +90,9 @@ pub struct BuildReport {
     pub bytes: u64,
     /// Stale files removed from the output.
     pub removed: usize,
+    /// Every path written or removed, relative to the output.
+    #[serde(skip)]
+    pub changed_paths: std::collections::BTreeSet<String>,
     /// Seconds spent loading and validating.
     pub check_seconds: f64,
     /// Seconds spent rendering and writing.
@@ -137,6 +140,72 @@ pub fn check(
         })
         .collect();
     let pages = load::load_pages(&content.join("pages"), &config.limits, &mut diagnostics);
+    finish_check(results, diagnostics, pages, started)
+}
+
+/// Per-department results of [`check`], kept between checks of one content folder by a
+/// long-running process, so that a check reads only the departments that changed.
+#[derive(Debug, Default)]
+pub struct CheckCache {
+    today: Option<NaiveDate>,
+    folders: std::collections::BTreeMap<PathBuf, validate::FolderResult>,
+}
+
+impl CheckCache {
+    /// Forgets everything: the next check reads every department.
+    pub fn clear(&mut self) {
+        self.folders.clear();
+    }
+}
+
+/// As [`check`], reading again only the department folders named in `changed` (by folder
+/// name) and those `cache` has not seen; `None` reads them all. The others are taken from
+/// `cache`, which is then brought up to date.
+pub fn check_cached(
+    content: &Path,
+    config: &SiteConfig,
+    divisions: &Divisions,
+    today: Option<NaiveDate>,
+    cache: &mut CheckCache,
+    changed: Option<&std::collections::BTreeSet<String>>,
+) -> Checked {
+    let started = Instant::now();
+    if cache.today != today {
+        cache.clear();
+        cache.today = today;
+    }
+    let (folders, mut diagnostics) = load::department_folders(content);
+    let stale = |dir: &PathBuf| {
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        !cache.folders.contains_key(dir) || changed.is_none_or(|c| c.contains(&name))
+    };
+    let fresh: Vec<(PathBuf, validate::FolderResult)> = folders
+        .par_iter()
+        .filter(|dir| stale(dir))
+        .map(|dir| {
+            let (folder, found) = load::load_folder(content, dir, &config.limits);
+            let result = validate::validate_folder(folder, found, config, divisions, today);
+            (dir.clone(), result)
+        })
+        .collect();
+    cache.folders.extend(fresh);
+    cache
+        .folders
+        .retain(|dir, _| folders.binary_search(dir).is_ok());
+    let results: Vec<validate::FolderResult> = cache.folders.values().cloned().collect();
+    let pages = load::load_pages(&content.join("pages"), &config.limits, &mut diagnostics);
+    finish_check(results, diagnostics, pages, started)
+}
+
+fn finish_check(
+    results: Vec<validate::FolderResult>,
+    diagnostics: Vec<Diagnostic>,
+    pages: Vec<load::MarkdownPage>,
+    started: Instant,
+) -> Checked {
     let mut validated = validate::merge(results, diagnostics);
     let (catalog, warnings) = policy::apply(validated.catalog, &validated.rejected_records);
     validated.diagnostics.extend(warnings);
@@ -159,25 +228,65 @@ pub fn build(
     checked: &Checked,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<BuildReport, BuildError> {
-    build_incremental(
+    build_with(
         options,
         divisions,
         checked,
         progress,
         &render::RenderMemo::default(),
+        None,
     )
     .map(|(report, _)| report)
 }
 
-/// As [`build`], into an output that still holds what the render described by `memo` wrote:
-/// files whose inputs did not change are neither rendered nor read again, and stale files are
-/// found from the memo instead of by walking the output. Returns the memo of this build.
+/// What a long-running process (the daemon) keeps between builds into the same output: the
+/// memo of the last render and the live search index. Builds with a session render only what
+/// changed; see [`render::RenderMemo`] and [`search_index::LiveIndex`].
+#[derive(Default)]
+pub struct Session {
+    memo: render::RenderMemo,
+    index: search_index::LiveIndex,
+}
+
+impl Session {
+    /// Forgets the last render (the output no longer holds it). The live index stays: its
+    /// files are written whenever the output lacks them.
+    pub fn forget_output(&mut self) {
+        self.memo = render::RenderMemo::default();
+    }
+}
+
+/// As [`build`], into an output that still holds what the session's last build wrote: files
+/// whose inputs did not change are neither rendered nor read again, and stale files are found
+/// from the session instead of by walking the output. After an error the session forgets the
+/// output, so the next build renders everything.
 pub fn build_incremental(
     options: &BuildOptions,
     divisions: &Divisions,
     checked: &Checked,
     progress: &(dyn Fn(usize, usize) + Sync),
+    session: &mut Session,
+) -> Result<BuildReport, BuildError> {
+    let memo = std::mem::take(&mut session.memo);
+    let (report, next) = build_with(
+        options,
+        divisions,
+        checked,
+        progress,
+        &memo,
+        Some(&mut session.index),
+    )?;
+    session.memo = next;
+    Ok(report)
+}
+
+fn build_with(
+    options: &BuildOptions,
+    divisions: &Divisions,
+    checked: &Checked,
+    progress: &(dyn Fn(usize, usize) + Sync),
     memo: &render::RenderMemo,
+    index: Option<&mut search_index::LiveIndex>,
 ) -> Result<(BuildReport, render::RenderMemo), BuildError> {
     let output_error = |source| BuildError::Output {
         path: options.output.display().to_string(),
@@ -215,7 +324,7 @@ pub fn build_incremental(
         build_date,
     };
     let started = Instant::now();
-    let (stats, next) = match render::render_incremental(&site, &output, progress, memo) {
+    let (stats, next) = match render::render_incremental(&site, &output, progress, memo, index) {
         Ok(rendered) => rendered,
         Err(error) => {
             // The build stopped half way, so stale files cannot be told from good ones; but
@@ -270,6 +379,12 @@ pub fn build_incremental(
         written: stats.written,
         bytes: stats.bytes,
         removed: removed.len(),
+        changed_paths: stats
+            .written_paths
+            .iter()
+            .chain(&removed)
+            .cloned()
+            .collect(),
         check_seconds: checked.elapsed.as_secs_f64(),
         render_seconds,
         audit_seconds: started.elapsed().as_secs_f64(),

@@ -290,7 +290,7 @@ impl<'a> Checker<'a> {
 }
 
 /// What one department folder yielded.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct FolderResult {
     /// The department, when its `department.yaml` is valid.
     pub department: Option<Department>,

@@ -55,10 +55,13 @@ impl Output {
                 root.display()
             )));
         }
-        std::fs::write(
-            &marker,
-            "This folder is written by `kaifang build`; files it does not produce are removed.\n",
-        )?;
+        let text =
+            "This folder is written by `kaifang build`; files it does not produce are removed.\n";
+        // Never rewritten in place: in a staged release it is a hard link into the live one.
+        if std::fs::read_to_string(&marker).ok().as_deref() != Some(text) {
+            let _ = std::fs::remove_file(&marker);
+            std::fs::write(&marker, text)?;
+        }
         Ok(Output {
             root: root.to_path_buf(),
             auditor,

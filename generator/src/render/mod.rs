@@ -145,6 +145,9 @@ pub struct RenderStats {
     /// Every produced path, relative to the output root.
     #[serde(skip)]
     pub produced: BTreeSet<String>,
+    /// The paths whose bytes were written.
+    #[serde(skip)]
+    pub written_paths: Vec<String>,
     /// Files refused because they mention a withheld dataset; none of them was written.
     pub leaks: Vec<Leak>,
     /// Figures of the search index.
@@ -287,16 +290,18 @@ pub fn render(
     output: &Output,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<RenderStats, RenderError> {
-    render_incremental(site, output, progress, &RenderMemo::default()).map(|(stats, _)| stats)
+    render_incremental(site, output, progress, &RenderMemo::default(), None).map(|(stats, _)| stats)
 }
 
 /// Renders the site, skipping every file whose fingerprint matches `memo` (which must describe
-/// what `output` holds). Returns the figures and the memo of this render.
+/// what `output` holds). With a live index, the search index is brought up to date in it
+/// rather than built afresh. Returns the figures and the memo of this render.
 pub fn render_incremental(
     site: &Site<'_>,
     output: &Output,
     progress: &(dyn Fn(usize, usize) + Sync),
     memo: &RenderMemo,
+    live: Option<&mut search_index::LiveIndex>,
 ) -> Result<(RenderStats, RenderMemo), RenderError> {
     let tera = templates()?;
     let model = SiteModel::new(site);
@@ -307,11 +312,11 @@ pub fn render_incremental(
     // The search index builds while the pages render.
     let (index, results) = rayon::join(
         || {
-            search_index::build(&crate::search::index_input(
-                site.catalog,
-                site.config,
-                site.divisions,
-            ))
+            let input = crate::search::index_input(site.catalog, site.config, site.divisions);
+            match live {
+                Some(live) => live.update(&input).map(|(index, _)| index),
+                None => search_index::build(&input),
+            }
         },
         || {
             jobs.par_iter()
@@ -352,9 +357,26 @@ pub fn render_incremental(
             .files
             .par_iter()
             .map(|file| {
+                let len = file.bytes.len() as u64;
+                // Every index file but the directory is named by its contents: one the last
+                // render produced holds these bytes.
+                if file.path != search_index::directory::DIRECTORY
+                    && memo.produced.contains(&file.path)
+                {
+                    let path = file.path.clone();
+                    let outcome = WriteOutcome::Skipped;
+                    return Ok((
+                        Produced::File {
+                            path,
+                            outcome,
+                            is_page: false,
+                            len,
+                        },
+                        None,
+                    ));
+                }
                 let written = output.write(&file.path, &file.bytes);
-                produced(file.path.clone(), written, false, file.bytes.len() as u64)
-                    .map(|p| (p, None))
+                produced(file.path.clone(), written, false, len).map(|p| (p, None))
             })
             .collect::<Result<Vec<(Produced, Option<u64>)>, RenderError>>()?,
     );
@@ -376,7 +398,10 @@ pub fn render_incremental(
             } => {
                 stats.files += 1;
                 stats.pages += usize::from(is_page);
-                stats.written += usize::from(outcome == WriteOutcome::Written);
+                if outcome == WriteOutcome::Written {
+                    stats.written += 1;
+                    stats.written_paths.push(path.clone());
+                }
                 stats.skipped += usize::from(outcome == WriteOutcome::Skipped);
                 stats.bytes += len;
                 if let Some(fingerprint) = fingerprint {
