@@ -8,15 +8,17 @@ use std::time::{Duration, Instant};
 
 use crate::{EXIT_FAILED, EXIT_OK};
 
-/// Runs the benchmark for each catalog size.
-pub fn run(sizes: &[usize], dir: &Path, edits: usize) -> u8 {
+/// Runs the benchmark for each catalog size; with `hugo`, also times `hugo server` on a site
+/// of the same records for sizes up to `hugo_max`.
+pub fn run(sizes: &[usize], dir: &Path, edits: usize, hugo: Option<&Path>, hugo_max: usize) -> u8 {
     for &n in sizes {
-        match one_size(n, dir, edits) {
-            Ok(()) => {}
-            Err(err) => {
-                eprintln!("error: {err}");
-                return EXIT_FAILED;
-            }
+        let result = one_size(n, dir, edits).and_then(|()| match hugo {
+            Some(bin) if n <= hugo_max => hugo_size(n, dir, edits, bin),
+            _ => Ok(()),
+        });
+        if let Err(err) = result {
+            eprintln!("error: {err}");
+            return EXIT_FAILED;
         }
     }
     EXIT_OK
@@ -72,17 +74,18 @@ fn one_size(n: usize, dir: &Path, edits: usize) -> Result<(), String> {
     ));
     std::fs::write(root.join("site.toml"), config).map_err(|e| e.to_string())?;
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let log = std::fs::File::create(root.join("daemon.log")).map_err(|e| e.to_string())?;
     let mut child = Command::new(exe)
         .arg("daemon")
         .current_dir(&root)
-        .stdout(Stdio::null())
+        .stdout(log)
         .stderr(Stdio::null())
         .spawn()
         .map_err(|e| e.to_string())?;
     let result = measure(&root, port, edits, child.id());
     let _ = child.kill();
     let _ = child.wait();
-    let (first, latencies, takedown, peak) = result?;
+    let (first, latencies, takedown, burst, peak) = result?;
     let mut sorted = latencies.clone();
     sorted.sort();
     let pick = |q: f64| sorted[((sorted.len() as f64 - 1.0) * q).round() as usize];
@@ -95,10 +98,89 @@ fn one_size(n: usize, dir: &Path, edits: usize) -> Result<(), String> {
         takedown.as_secs_f64() * 1e3,
         peak
     );
+    println!(
+        "{n} records: burst of {} files rewritten in {} department folders: {} publish(es), live {:.2} s after the last write",
+        burst.files,
+        burst.departments,
+        burst.publishes,
+        burst.settled.as_secs_f64()
+    );
     Ok(())
 }
 
-type Figures = (Duration, Vec<Duration>, Duration, f64);
+/// What a burst of writes led to.
+struct Burst {
+    files: usize,
+    departments: usize,
+    publishes: usize,
+    settled: Duration,
+}
+
+type Figures = (Duration, Vec<Duration>, Duration, Burst, f64);
+
+fn live_release(port: u16) -> Option<u64> {
+    let text = status(port)?;
+    let at = text.find("\"live\": \"r")? + "\"live\": \"r".len();
+    text.get(at..at + 6)?.parse().ok()
+}
+
+/// Rewrites whole department folders, 10,000 files or the whole catalog, then waits until
+/// the daemon has been quiet for two seconds.
+fn burst(root: &Path, port: u16) -> Result<Burst, String> {
+    let before = live_release(port).ok_or("no live release")?;
+    let mut departments: Vec<PathBuf> = std::fs::read_dir(root.join("drops"))
+        .map_err(|e| e.to_string())?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    departments.sort();
+    let (mut files, mut touched) = (0, 0);
+    for dept in departments {
+        if files >= 10_000 {
+            break;
+        }
+        touched += 1;
+        let mut records: Vec<PathBuf> = std::fs::read_dir(&dept)
+            .map_err(|e| e.to_string())?
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+            .collect();
+        records.sort();
+        for record in records {
+            let text = std::fs::read_to_string(&record).map_err(|e| e.to_string())?;
+            let text = if record.ends_with("department.yaml") {
+                text
+            } else {
+                text.replacen("title: ", "title: 批量", 1)
+            };
+            std::fs::write(&record, text).map_err(|e| e.to_string())?;
+            files += 1;
+        }
+    }
+    let last_write = Instant::now();
+    let mut last_change = Instant::now();
+    let mut current = before;
+    while last_change.elapsed() < Duration::from_secs(2) || current == before {
+        if last_write.elapsed() > Duration::from_secs(600) {
+            return Err("the burst did not settle".into());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+        if let Some(now) = live_release(port)
+            && now != current
+        {
+            current = now;
+            last_change = Instant::now();
+        }
+    }
+    Ok(Burst {
+        files,
+        departments: touched,
+        publishes: (current - before) as usize,
+        settled: last_change.duration_since(last_write),
+    })
+}
 
 fn measure(root: &Path, port: u16, edits: usize, pid: u32) -> Result<Figures, String> {
     let first = wait_live(port, "r000001", Duration::from_secs(600))
@@ -128,5 +210,129 @@ fn measure(root: &Path, port: u16, edits: usize, pid: u32) -> Result<Figures, St
         Duration::from_secs(600),
     )
     .ok_or("the takedown was not published")?;
-    Ok((first, latencies, started.elapsed(), rss_mb(pid)))
+    let takedown = started.elapsed();
+    let burst = burst(root, port)?;
+    Ok((first, latencies, takedown, burst, rss_mb(pid)))
+}
+
+/// A Hugo site of the same records (pages per record, a paginated list per department and
+/// for the whole catalog, keyword taxonomy), served by `hugo server`; an edit is live when
+/// the server's page shows it.
+fn hugo_size(n: usize, dir: &Path, edits: usize, bin: &Path) -> Result<(), String> {
+    let drops = dir.join(format!("daemon-n{n}/drops"));
+    let site = dir.join(format!("hugo-n{n}"));
+    let _ = std::fs::remove_dir_all(&site);
+    let write = |path: PathBuf, text: &str| -> Result<(), String> {
+        std::fs::create_dir_all(path.parent().unwrap_or(&site)).map_err(|e| e.to_string())?;
+        std::fs::write(&path, text).map_err(|e| e.to_string())
+    };
+    write(
+        site.join("hugo.toml"),
+        "baseURL = \"http://127.0.0.1/\"\ntitle = \"开放数据\"\n[pagination]\npagerSize = 20\npaginate = 20\n[taxonomies]\nkeyword = \"keywords\"\n",
+    )?;
+    write(
+        site.join("layouts/_default/baseof.html"),
+        "<!doctype html><html><head><title>{{ .Title }}</title></head><body>{{ block \"main\" . }}{{ end }}</body></html>\n",
+    )?;
+    write(
+        site.join("layouts/_default/single.html"),
+        "{{ define \"main\" }}<h1>{{ .Title }}</h1>{{ .Content }}<p>{{ .Params.domain }} {{ .Params.modified }}</p><ul>{{ range .Params.fields }}<li>{{ .name }}</li>{{ end }}</ul>{{ range .Params.keywords }}<a href=\"/keywords/{{ . | urlize }}/\">{{ . }}</a>{{ end }}{{ end }}\n",
+    )?;
+    write(
+        site.join("layouts/_default/list.html"),
+        "{{ define \"main\" }}<h1>{{ .Title }}</h1>{{ $p := .Paginate .Pages }}<ul>{{ range $p.Pages }}<li><a href=\"{{ .RelPermalink }}\">{{ .Title }}</a> {{ .Params.domain }}</li>{{ end }}</ul>{{ end }}\n",
+    )?;
+    let mut target = None;
+    for entry in walkdir::WalkDir::new(&drops)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(|e| e.ok())
+    {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with("ds-") || !name.ends_with(".yaml") {
+            continue;
+        }
+        let dept = path
+            .parent()
+            .and_then(|p| p.file_name())
+            .map(|d| d.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let record = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+        let page = site.join(format!(
+            "content/{dept}/{}.md",
+            name.trim_end_matches(".yaml")
+        ));
+        write(page.clone(), &format!("---\n{record}---\n数据集说明。\n"))?;
+        if target.is_none() {
+            target = Some((
+                page,
+                format!("/{dept}/{}/", name.trim_end_matches(".yaml")),
+                record,
+            ));
+        }
+    }
+    let (page, url, record) = target.ok_or("no records for Hugo")?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| e.to_string())?
+        .port();
+    let started = Instant::now();
+    let mut child = Command::new(bin)
+        .args(["server", "--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--disableLiveReload", "--watch", "--logLevel", "error"])
+        .current_dir(&site)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("{}: {e}", bin.display()))?;
+    let fetch = |marker: &str| -> bool {
+        let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+            return false;
+        };
+        let _ = write!(stream, "GET {url} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+        let mut text = String::new();
+        let _ = stream.read_to_string(&mut text);
+        text.contains(marker)
+    };
+    let wait = |marker: &str| -> Option<Duration> {
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_secs(900) {
+            if fetch(marker) {
+                return Some(t.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        None
+    };
+    let result = (|| {
+        wait("<h1>").ok_or("hugo server did not start")?;
+        let first = started.elapsed();
+        let mut latencies = Vec::new();
+        for i in 0..edits {
+            let marker = format!("第{i}次修订");
+            let text = record.replacen("title: ", &format!("title: {marker}"), 1);
+            let t = Instant::now();
+            std::fs::write(&page, format!("---\n{text}---\n数据集说明。\n"))
+                .map_err(|e| e.to_string())?;
+            wait(&marker).ok_or("hugo did not show an edit")?;
+            latencies.push(t.elapsed());
+        }
+        Ok::<_, String>((first, latencies, rss_mb(child.id())))
+    })();
+    let _ = child.kill();
+    let _ = child.wait();
+    let (first, mut latencies, peak) = result?;
+    latencies.sort();
+    let pick = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q).round() as usize];
+    println!(
+        "{n} records, hugo server ({}): first serve {:.2} s; one-page edit to served: p50 {:.0} ms, p95 {:.0} ms ({} edits); peak RSS {:.0} MB",
+        bin.display(),
+        first.as_secs_f64(),
+        pick(0.5).as_secs_f64() * 1e3,
+        pick(0.95).as_secs_f64() * 1e3,
+        latencies.len(),
+        peak
+    );
+    Ok(())
 }

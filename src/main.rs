@@ -179,6 +179,12 @@ enum Command {
         /// One-record edits timed per size.
         #[arg(long, default_value_t = 10)]
         edits: usize,
+        /// Also time `hugo server` (this binary) on a site of the same records.
+        #[arg(long)]
+        hugo: Option<PathBuf>,
+        /// Largest catalog to give Hugo (it holds every page in memory).
+        #[arg(long, default_value_t = 50_000)]
+        hugo_max: usize,
     },
     /// Build the search index of synthetic catalogs and print first-query bytes, round trips,
     /// index build time and memory, index size, and files changed by a one-record edit; with
@@ -252,12 +258,16 @@ fn main() -> ExitCode {
             records,
             dir,
             edits,
+            hugo,
+            hugo_max,
         } => bench_daemon::run(
             &records,
             &dir.unwrap_or_else(|| {
                 std::env::temp_dir().join(format!("kaifang-bench-{}", std::process::id()))
             }),
             edits.max(1),
+            hugo.as_deref(),
+            hugo_max,
         ),
         Command::BenchSearch {
             records,

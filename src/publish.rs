@@ -1,7 +1,7 @@
 //! `kaifang publish` and `kaifang rollback`: builds go into release folders, and the live one
 //! changes atomically (see `daemon::release`).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -246,6 +246,30 @@ struct DaemonStatus {
     last_status: u8,
     /// Per department: files accepted and rejected.
     departments: Vec<daemon::ingest::DepartmentReport>,
+    /// The last release this daemon published.
+    last_publish: Option<Published>,
+}
+
+/// Figures of one publish, for the status page and the log.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+struct Published {
+    release: String,
+    /// The git commit it was built from, in git mode.
+    commit: Option<String>,
+    datasets: usize,
+    files: usize,
+    /// Files rendered (the others' inputs did not change).
+    rendered: usize,
+    /// Files whose bytes changed.
+    written: usize,
+    removed: usize,
+    /// Whether an old release folder was reused instead of linking every file.
+    reused_folder: bool,
+    check_seconds: f64,
+    render_seconds: f64,
+    publish_seconds: f64,
+    /// From the start of the cycle to the new release being live.
+    cycle_seconds: f64,
 }
 
 fn serve_status(server: tiny_http::Server, status: &Mutex<DaemonStatus>) {
@@ -282,6 +306,26 @@ fn status_page(status: &DaemonStatus) -> String {
         status.cycles,
         status.last_status
     );
+    if let Some(p) = &status.last_publish {
+        html.push_str(&format!(
+            "<p>最近发布 {}{}：{} 个数据集，{} 个文件中重新生成 {} 个、写入 {} 个、删除 {} 个；\
+             检查 {:.3} 秒，生成 {:.3} 秒，发布 {:.3} 秒，全程 {:.3} 秒</p>",
+            escape(&p.release),
+            p.commit
+                .as_deref()
+                .map(|c| format!("（提交 {}）", escape(c)))
+                .unwrap_or_default(),
+            p.datasets,
+            p.files,
+            p.rendered,
+            p.written,
+            p.removed,
+            p.check_seconds,
+            p.render_seconds,
+            p.publish_seconds,
+            p.cycle_seconds
+        ));
+    }
     for department in &status.departments {
         html.push_str(&format!(
             "<h2>{}</h2><p>接受 {} 个文件，拒绝 {} 个</p>",
@@ -420,6 +464,10 @@ fn cycle(
         s.live = Releases::open(releases_root).ok().and_then(|r| r.current());
         s.last_status = status;
         s.departments = ingested.reports.into_values().collect();
+        if let Some(mut published) = session.published.take() {
+            published.cycle_seconds = started.elapsed().as_secs_f64();
+            s.last_publish = Some(published);
+        }
     }
     status
 }
@@ -431,25 +479,8 @@ struct Warm {
     ingest: daemon::ingest::IngestState,
     build: generator::Session,
     release: Option<String>,
-    /// Per release this process published: the paths that differ from the release before it.
-    history: BTreeMap<String, BTreeSet<String>>,
-}
-
-impl Warm {
-    /// The oldest kept release, if it can be reused for the next one (see
-    /// [`Releases::recycle`]), and the paths that differ between it and the live release.
-    fn reusable(&self, releases: &Releases, keep: usize) -> Option<(String, BTreeSet<String>)> {
-        let list = releases.list().ok()?;
-        let live = releases.current()?;
-        if list.len() < keep.max(2) || list.last() != Some(&live) {
-            return None;
-        }
-        let mut differing = BTreeSet::new();
-        for name in &list[1..] {
-            differing.extend(self.history.get(name)?.iter().cloned());
-        }
-        Some((list[0].clone(), differing))
-    }
+    /// Figures of the publish this cycle made, if any.
+    published: Option<Published>,
 }
 
 /// Builds the accepted catalog into a staged release, rendering only what changed since the
@@ -471,7 +502,6 @@ fn publish_warm(
     // release a new one starts from.
     if live != session.release {
         session.build.forget_output();
-        session.history.clear();
     }
     session.release = None;
     if checked
@@ -483,7 +513,11 @@ fn publish_warm(
         return EXIT_FAILED;
     }
     let keep = config.daemon.keep;
-    let staged = match session.reusable(&releases, keep) {
+    // Staging, fsync and the switch; rendering is timed apart.
+    let started = std::time::Instant::now();
+    let reusable = releases.reusable(keep);
+    let reused_folder = reusable.is_some();
+    let staged = match reusable {
         Some((old, differing)) => releases.recycle(&old, &differing),
         None => releases.stage(),
     };
@@ -529,26 +563,36 @@ fn publish_warm(
             return EXIT_FAILED;
         }
     }
-    let started = std::time::Instant::now();
     match releases.publish_changed(staged, keep, Some(&report.changed_paths)) {
         Ok(name) => {
-            session
-                .history
-                .insert(name.clone(), std::mem::take(&mut report.changed_paths));
-            let kept: BTreeSet<String> = releases.list().unwrap_or_default().into_iter().collect();
-            session.history.retain(|n, _| kept.contains(n));
+            let published = Published {
+                release: name.clone(),
+                commit: commit.map(str::to_string),
+                datasets: report.published,
+                files: report.files,
+                rendered: report.files - report.skipped,
+                written: report.written,
+                removed: report.removed,
+                reused_folder,
+                check_seconds: checked.elapsed.as_secs_f64(),
+                render_seconds: report.render_seconds,
+                publish_seconds: started.elapsed().as_secs_f64() - report.render_seconds,
+                cycle_seconds: 0.0,
+            };
             tracing::info!(
                 release = %name,
-                datasets = report.published,
-                files = report.files,
-                rendered = report.files - report.skipped,
-                written = report.written,
-                removed = report.removed,
-                check_seconds = report.check_seconds,
-                render_seconds = report.render_seconds,
-                publish_seconds = started.elapsed().as_secs_f64(),
+                datasets = published.datasets,
+                files = published.files,
+                rendered = published.rendered,
+                written = published.written,
+                removed = published.removed,
+                reused_folder,
+                check_seconds = published.check_seconds,
+                render_seconds = published.render_seconds,
+                publish_seconds = published.publish_seconds,
                 "built"
             );
+            session.published = Some(published);
             session.release = Some(name);
             EXIT_OK
         }

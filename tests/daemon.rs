@@ -363,3 +363,169 @@ fn the_daemon_converges_after_kill_nine() {
     let run = once(&fixture);
     assert!(run.stdout.contains("nothing changed"), "{}", run.stdout);
 }
+
+/// A daemon running in the fixture with its status page on a free port.
+struct Running {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Running {
+    fn start(fixture: &Fixture) -> Running {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut config = std::fs::read_to_string(fixture.path("site.toml")).unwrap();
+        config.push_str(&format!("poll_secs = 120\nstatus_port = {port}\n"));
+        std::fs::write(fixture.path("site.toml"), config).unwrap();
+        Running {
+            child: spawn(fixture, &["daemon"]),
+            port,
+        }
+    }
+
+    fn status(&self) -> Option<String> {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        write!(stream, "GET /status HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+        let mut text = String::new();
+        stream.read_to_string(&mut text).ok()?;
+        Some(text)
+    }
+
+    /// Waits until release number `n` is live.
+    fn wait_live(&self, n: u32) -> bool {
+        let needle = format!("\"live\": \"r{n:06}\"");
+        for _ in 0..300 {
+            if self.status().is_some_and(|t| t.contains(&needle)) {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        false
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The running daemon renders only what changed and reuses old release folders; after every
+/// kind of change its live release must hold exactly what a full build of the same accepted
+/// catalog writes, byte for byte.
+#[test]
+fn incremental_releases_equal_full_builds() {
+    let fixture = daemon_fixture();
+    let daemon = Running::start(&fixture);
+    assert!(daemon.wait_live(1), "first publish");
+    let drop = fixture.path("drops/nn-transport");
+    let bus = std::fs::read_to_string(drop.join("bus-stops.yaml")).unwrap();
+    let other = RECORD.replace("出租车运价", "网约车许可");
+    let steps: Vec<(&str, Box<dyn Fn()>)> = vec![
+        (
+            "retitle",
+            Box::new(|| {
+                std::fs::write(
+                    drop.join("bus-stops.yaml"),
+                    bus.replacen("title: 公交站点", "title: 公交站点位置", 1),
+                )
+                .unwrap()
+            }),
+        ),
+        (
+            "add",
+            Box::new(|| std::fs::write(drop.join("taxi-new.yaml"), RECORD).unwrap()),
+        ),
+        (
+            "new keyword and domain",
+            Box::new(|| {
+                std::fs::write(
+                    drop.join("taxi-new.yaml"),
+                    RECORD.replace("domain: 交通运输", "domain: 交通运输\nkeywords: [运价标准]"),
+                )
+                .unwrap()
+            }),
+        ),
+        (
+            "takedown",
+            Box::new(|| {
+                std::fs::write(
+                    drop.join("bus-stops.yaml"),
+                    format!("{bus}status: suspended\n"),
+                )
+                .unwrap()
+            }),
+        ),
+        (
+            "restore",
+            Box::new(|| std::fs::write(drop.join("bus-stops.yaml"), &bus).unwrap()),
+        ),
+        (
+            "add another",
+            Box::new(|| std::fs::write(drop.join("ride-hailing.yaml"), &other).unwrap()),
+        ),
+        (
+            "delete",
+            Box::new(|| std::fs::remove_file(drop.join("taxi-new.yaml")).unwrap()),
+        ),
+        (
+            "newer date",
+            Box::new(|| {
+                std::fs::write(
+                    drop.join("ride-hailing.yaml"),
+                    format!("{other}modified: 2024-12-30\n"),
+                )
+                .unwrap()
+            }),
+        ),
+    ];
+    for (n, (what, step)) in steps.iter().enumerate() {
+        step();
+        assert!(daemon.wait_live(n as u32 + 2), "{what}: not published");
+        // Give the swap a moment to finish its pruning before reading.
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let status: serde_json::Value = {
+            let text = daemon.status().unwrap();
+            serde_json::from_str(&text[text.find("\r\n\r\n").unwrap() + 4..]).unwrap()
+        };
+        let last = &status["last_publish"];
+        let (rendered, files) = (last["rendered"].as_u64(), last["files"].as_u64());
+        assert!(
+            rendered < files,
+            "{what}: only what changed is rendered: {last}"
+        );
+        if n >= 5 {
+            assert_eq!(last["reused_folder"], true, "{what}: {last}");
+        }
+        let full = fixture.path(&format!("full-{n}"));
+        let run = fixture.run(&[
+            "build",
+            "--content",
+            "rel/state/content",
+            "--out",
+            full.to_str().unwrap(),
+        ]);
+        assert!(run.status <= 1, "{what}: {}{}", run.stdout, run.stderr);
+        let live = fixture.path("rel/current");
+        let (want, got) = (common::files(&full), common::files(&live));
+        assert_eq!(want, got, "{what}: the same files");
+        for file in &want {
+            assert!(
+                std::fs::read(full.join(file)).unwrap() == std::fs::read(live.join(file)).unwrap(),
+                "{what}: {file} differs from a full build"
+            );
+        }
+    }
+    let releases = std::fs::read_dir(fixture.path("rel/releases"))
+        .unwrap()
+        .count();
+    assert!(
+        releases <= 5,
+        "old releases are reused or pruned: {releases}"
+    );
+}

@@ -30,6 +30,8 @@ const RELEASES: &str = "releases";
 const CURRENT: &str = "current";
 const CURRENT_NEW: &str = "current.new";
 const STAGING: &str = ".staging-";
+/// Per release, what changed from the release it was staged from (see [`Releases::reusable`]).
+const CHANGES: &str = "changes";
 
 /// Why a release operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +70,15 @@ pub struct Staged {
     name: String,
     /// For a recycled release: the paths brought up to date from the live release.
     recycled: Option<BTreeSet<String>>,
+    /// The release it starts from (the live one when staged).
+    base: Option<String>,
+}
+
+/// What changed between a release and the one it was staged from.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Changes {
+    base: String,
+    paths: BTreeSet<String>,
 }
 
 impl Staged {
@@ -146,13 +157,15 @@ impl Releases {
         let name = self.next_name()?;
         let path = self.root.join(RELEASES).join(format!("{STAGING}{name}"));
         std::fs::create_dir_all(&path).map_err(io_error(&path))?;
-        if let Some(current) = self.current() {
-            link_tree(&self.path_of(&current), &path)?;
+        let base = self.current();
+        if let Some(current) = &base {
+            link_tree(&self.path_of(current), &path)?;
         }
         Ok(Staged {
             path,
             name,
             recycled: None,
+            base,
         })
     }
 
@@ -212,6 +225,7 @@ impl Releases {
             path,
             name,
             recycled: Some(differing.clone()),
+            base: Some(current),
         })
     }
 
@@ -262,12 +276,54 @@ impl Releases {
             }
             _ => sync_tree(&staged.path)?,
         }
+        if let (Some(base), Some(paths)) = (&staged.base, changed) {
+            self.record_changes(&staged.name, base, paths);
+        }
         let finished = self.path_of(&staged.name);
         std::fs::rename(&staged.path, &finished).map_err(io_error(&finished))?;
         sync_dir(&self.root.join(RELEASES))?;
         self.switch(&staged.name)?;
         self.prune(keep)?;
         Ok(staged.name)
+    }
+
+    /// The oldest kept release, when it can be reused for the next one (see
+    /// [`Releases::recycle`]) because there are `keep` releases, the newest is live, and each
+    /// was staged from the one before with its changes recorded; with the paths that differ
+    /// between it and the live release.
+    pub fn reusable(&self, keep: usize) -> Option<(String, BTreeSet<String>)> {
+        let list = self.list().ok()?;
+        let live = self.current()?;
+        if list.len() < keep.max(2) || list.last() != Some(&live) {
+            return None;
+        }
+        let mut differing = BTreeSet::new();
+        for pair in list.windows(2) {
+            let text = std::fs::read(self.root.join(CHANGES).join(&pair[1])).ok()?;
+            let changes: Changes = serde_json::from_slice(&text).ok()?;
+            if changes.base != pair[0] {
+                return None;
+            }
+            differing.extend(changes.paths);
+        }
+        Some((list[0].clone(), differing))
+    }
+
+    /// Records what changed in release `name` since `base`. Best effort: without the record
+    /// the next release is staged by linking every file instead.
+    fn record_changes(&self, name: &str, base: &str, paths: &BTreeSet<String>) {
+        let dir = self.root.join(CHANGES);
+        let record = Changes {
+            base: base.to_string(),
+            paths: paths.clone(),
+        };
+        let tmp = dir.join(format!(".{name}.tmp"));
+        let written = std::fs::create_dir_all(&dir)
+            .and_then(|()| std::fs::write(&tmp, serde_json::to_vec(&record).unwrap_or_default()))
+            .and_then(|()| std::fs::rename(&tmp, dir.join(name)));
+        if written.is_err() {
+            let _ = std::fs::remove_file(dir.join(name));
+        }
     }
 
     /// Points `current` at release `name`, atomically.
@@ -299,6 +355,7 @@ impl Releases {
             if Some(name) != current.as_ref() {
                 let path = self.path_of(name);
                 std::fs::remove_dir_all(&path).map_err(io_error(&path))?;
+                let _ = std::fs::remove_file(self.root.join(CHANGES).join(name));
                 removed.push(name.clone());
             }
         }

@@ -37,7 +37,13 @@ const FIELDS: usize = TEXT_FIELDS.len();
 struct Analysis {
     /// Tokens per field, as tantivy stores field norms (lossy above 40).
     norms: [u32; FIELDS],
-    /// Terms, sorted, with their frequency per field.
+    /// Terms (numbers in [`LiveIndex::words`]) with their frequency per field.
+    terms: Vec<(u32, [u32; FIELDS])>,
+}
+
+/// An analysis before its terms are numbered.
+struct Analysed {
+    norms: [u32; FIELDS],
     terms: Vec<(String, [u32; FIELDS])>,
 }
 
@@ -52,7 +58,7 @@ fn field_values(doc: &SearchDoc) -> [Vec<&str>; FIELDS] {
     ]
 }
 
-fn analyse(doc: &SearchDoc, tokenizer: &mut CatalogTokenizer) -> Analysis {
+fn analyse(doc: &SearchDoc, tokenizer: &mut CatalogTokenizer) -> Analysed {
     let mut counts: BTreeMap<String, [u32; FIELDS]> = BTreeMap::new();
     let mut norms = [0u32; FIELDS];
     for (field, values) in field_values(doc).iter().enumerate() {
@@ -66,7 +72,7 @@ fn analyse(doc: &SearchDoc, tokenizer: &mut CatalogTokenizer) -> Analysis {
         norms[field] =
             FieldNormReader::id_to_fieldnorm(FieldNormReader::fieldnorm_to_id(norms[field]));
     }
-    Analysis {
+    Analysed {
         norms,
         terms: counts.into_iter().collect(),
     }
@@ -97,6 +103,9 @@ pub struct LiveIndex {
     facets: Vec<(String, String, Vec<(String, String)>, bool)>,
     tokenizer: Option<CatalogTokenizer>,
     docs: HashMap<String, LiveDoc>,
+    /// Every term seen, numbered (analyses hold numbers, not copies of the words).
+    words: Vec<String>,
+    numbers: HashMap<String, u32>,
     terms: BTreeMap<String, Vec<Posting>>,
     sums: [u64; FIELDS],
     averages: [f64; FIELDS],
@@ -221,7 +230,7 @@ impl LiveIndex {
         let tokenizer = self.tokenizer.clone().unwrap_or_else(|| {
             CatalogTokenizer::new(Arc::new(analyzer::dictionary(&input.dictionary)))
         });
-        let analysed: Vec<(usize, Analysis)> = reanalyse
+        let analysed: Vec<(usize, Analysed)> = reanalyse
             .par_iter()
             .map_init(
                 || tokenizer.clone(),
@@ -245,7 +254,8 @@ impl LiveIndex {
             for (field, norm) in old.analysis.norms.iter().enumerate() {
                 self.sums[field] -= u64::from(*norm);
             }
-            for (term, _) in &old.analysis.terms {
+            for (number, _) in &old.analysis.terms {
+                let term = &self.words[*number as usize];
                 if let Some(list) = self.terms.get_mut(term) {
                     if let Ok(at) = list.binary_search_by_key(&old.key, |p| p.key) {
                         taken.insert((term.clone(), old.key), list.remove(at));
@@ -256,8 +266,16 @@ impl LiveIndex {
                 }
             }
         }
-        for (i, analysis) in analysed {
+        for (i, analysed) in analysed {
             let doc = &input.docs[i];
+            let analysis = Analysis {
+                norms: analysed.norms,
+                terms: analysed
+                    .terms
+                    .into_iter()
+                    .map(|(word, tf)| (self.number(word), tf))
+                    .collect(),
+            };
             entries[i] = Some(LiveDoc {
                 text: hash_of(&field_values(doc)),
                 display: hash_of(&(
@@ -298,9 +316,9 @@ impl LiveIndex {
             self.terms.clear();
             let all: Vec<&LiveDoc> = self.docs.values().collect();
             for doc in all {
-                for (term, tf) in &doc.analysis.terms {
+                for (number, tf) in &doc.analysis.terms {
                     self.terms
-                        .entry(term.clone())
+                        .entry(self.words[*number as usize].clone())
                         .or_default()
                         .push(posting(doc, tf, &averages));
                 }
@@ -312,7 +330,8 @@ impl LiveIndex {
         } else {
             for &i in &arriving {
                 let doc = &self.docs[&input.docs[i].id];
-                for (term, tf) in &doc.analysis.terms {
+                for (number, tf) in &doc.analysis.terms {
+                    let term = &self.words[*number as usize];
                     let list = self.terms.entry(term.clone()).or_default();
                     let p = posting(doc, tf, &averages);
                     match list.binary_search_by_key(&p.key, |q| q.key) {
@@ -336,6 +355,17 @@ impl LiveIndex {
         stats.index_seconds = index_seconds;
         stats.export_seconds = started.elapsed().as_secs_f64();
         Ok((ExportedIndex { files, stats }, update))
+    }
+
+    /// The number of a word, numbering it if new.
+    fn number(&mut self, word: String) -> u32 {
+        if let Some(&n) = self.numbers.get(&word) {
+            return n;
+        }
+        let n = self.words.len() as u32;
+        self.words.push(word.clone());
+        self.numbers.insert(word, n);
+        n
     }
 
     fn export(
