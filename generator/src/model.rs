@@ -352,6 +352,10 @@ pub struct Dataset {
     pub source_url: Option<String>,
     /// The record file, relative to the content folder.
     pub record_path: String,
+    /// The summary as plain text (for snippets and the search index), set by
+    /// [`Dataset::seal`].
+    #[serde(skip)]
+    pub summary_text: String,
     /// A hash of everything above, set by [`Dataset::seal`]: pages that show this dataset
     /// are rendered again only when it changes (within one process; never published).
     #[serde(skip)]
@@ -362,6 +366,7 @@ impl Dataset {
     /// Sets [`Dataset::digest`] from the dataset's current contents; call after any change.
     pub fn seal(&mut self) {
         use std::hash::{Hash, Hasher};
+        self.summary_text = crate::render::markdown::plain_text(&self.summary);
         self.digest = 0;
         let mut hasher = std::hash::DefaultHasher::new();
         format!("{self:?}").hash(&mut hasher);
@@ -395,5 +400,5 @@ pub struct Catalog {
     /// Departments by code.
     pub departments: BTreeMap<DeptCode, Department>,
     /// Accepted datasets, sorted by id.
-    pub datasets: Vec<Dataset>,
+    pub datasets: Vec<std::sync::Arc<Dataset>>,
 }

@@ -62,7 +62,7 @@ pub struct PublicCatalog {
     /// Departments by code.
     pub departments: BTreeMap<DeptCode, Department>,
     /// Public datasets, sorted by id.
-    pub datasets: Vec<Dataset>,
+    pub datasets: Vec<std::sync::Arc<Dataset>>,
     /// Withheld datasets; never given to render.
     pub withheld: Vec<Withheld>,
     /// SHA-256 of every file that belongs to a withheld dataset.
@@ -131,15 +131,23 @@ pub fn apply(catalog: Catalog, rejected: &[RejectedRecord]) -> (PublicCatalog, V
     for mut dataset in catalog.datasets {
         if let Some(reason) = withhold_reason(&dataset) {
             public.withheld.push(Withheld {
-                id: dataset.id.0,
-                title: dataset.title,
-                record_path: dataset.record_path,
+                id: dataset.id.0.clone(),
+                title: dataset.title.clone(),
+                record_path: dataset.record_path.clone(),
                 reason,
             });
             continue;
         }
         let record_path = dataset.record_path.clone();
-        let resources = dataset.resources.len();
+        let shared = dataset.resources.iter().any(|resource| {
+            matches!(&resource.location, ResourceLocation::File { source, sha256, .. }
+                if withheld_files.contains(source) || withheld_hashes.contains(sha256))
+        });
+        if !shared {
+            public.datasets.push(dataset);
+            continue;
+        }
+        let dataset = std::sync::Arc::make_mut(&mut dataset);
         dataset.resources.retain(|resource| match &resource.location {
             ResourceLocation::File { source, sha256, relative, .. }
                 if withheld_files.contains(source) || withheld_hashes.contains(sha256) =>
@@ -156,10 +164,8 @@ pub fn apply(catalog: Catalog, rejected: &[RejectedRecord]) -> (PublicCatalog, V
             }
             _ => true,
         });
-        if dataset.resources.len() != resources {
-            dataset.seal();
-        }
-        public.datasets.push(dataset);
+        dataset.seal();
+        public.datasets.push(std::sync::Arc::new(dataset.clone()));
     }
     public.withheld_hashes = withheld_hashes.into_iter().collect();
     (public, warnings)

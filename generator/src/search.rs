@@ -12,7 +12,9 @@ use crate::config::SiteConfig;
 use crate::divisions::Divisions;
 use crate::model::{Level, OpenType, UpdateFrequency, Vocabulary};
 use crate::policy::PublicCatalog;
-use crate::render::markdown::plain_snippet;
+use rayon::prelude::*;
+
+use crate::render::markdown::shorten;
 
 /// Formats with a facet value of their own; any other format counts as `other`.
 pub const FORMATS: &[&str] = &["CSV", "XLSX", "XLS", "JSON", "XML", "API", "RDF", "PDF"];
@@ -111,7 +113,7 @@ pub fn index_input(
     };
     let docs = catalog
         .datasets
-        .iter()
+        .par_iter()
         .map(|d| {
             let department = catalog.departments.get(&d.department);
             let mut formats: Vec<u16> = d
@@ -129,7 +131,7 @@ pub fn index_input(
             SearchDoc {
                 id: d.id.0.clone(),
                 title: d.title.clone(),
-                summary: plain_snippet(&d.summary, usize::MAX),
+                summary: d.summary_text.clone(),
                 department_code: d.department.0.clone(),
                 department_name: department.map(|x| x.name.clone()).unwrap_or_default(),
                 fields: d.fields.iter().map(|f| f.name.clone()).collect(),
@@ -140,7 +142,7 @@ pub fn index_input(
                     .find(|x| x.slug == d.domain)
                     .map(|x| x.name.clone())
                     .unwrap_or_default(),
-                snippet: plain_snippet(&d.summary, SNIPPET_CHARS),
+                snippet: shorten(&d.summary_text, SNIPPET_CHARS),
                 facets: vec![
                     position(0, &d.domain),
                     position(1, d.level.slug()),
@@ -171,18 +173,26 @@ fn dictionary(catalog: &PublicCatalog, config: &SiteConfig, divisions: &Division
             .filter(|d| matches!(d.level, Level::Region | Level::City | Level::County))
             .map(|d| d.name.clone()),
     );
-    let used = catalog
+    let used: BTreeSet<&str> = catalog
         .datasets
         .iter()
-        .map(|d| &d.region.0)
-        .chain(catalog.departments.values().map(|d| &d.region.0));
+        .map(|d| d.region.0.as_str())
+        .chain(catalog.departments.values().map(|d| d.region.0.as_str()))
+        .collect();
     for code in used {
         words.extend(divisions.ancestry(code).into_iter().map(|d| d.name.clone()));
     }
-    for dataset in &catalog.datasets {
-        words.extend(dataset.fields.iter().map(|f| f.name.clone()));
-        words.extend(dataset.keywords.iter().cloned());
-    }
+    let named: std::collections::HashSet<&str> = catalog
+        .datasets
+        .iter()
+        .flat_map(|d| {
+            d.fields
+                .iter()
+                .map(|f| f.name.as_str())
+                .chain(d.keywords.iter().map(String::as_str))
+        })
+        .collect();
+    words.extend(named.into_iter().map(str::to_string));
     words.into_iter().collect()
 }
 

@@ -295,7 +295,7 @@ pub struct FolderResult {
     /// The department, when its `department.yaml` is valid.
     pub department: Option<Department>,
     /// Accepted datasets with their record files, in file order.
-    pub datasets: Vec<(Dataset, String)>,
+    pub datasets: Vec<(std::sync::Arc<Dataset>, String)>,
     /// Findings from loading and validating the folder.
     pub diagnostics: Vec<Diagnostic>,
     /// Records of this folder that were rejected.
@@ -368,7 +368,9 @@ pub fn validate_folder(
     for (dataset, found, i) in checked {
         diagnostics.extend(found);
         match dataset {
-            Some(dataset) => datasets.push((dataset, folder.datasets[i].rel.clone())),
+            Some(dataset) => {
+                datasets.push((std::sync::Arc::new(dataset), folder.datasets[i].rel.clone()))
+            }
             None => rejected_records.push(RejectedRecord::of_raw(&folder.datasets[i], &folder.dir)),
         }
     }
@@ -387,7 +389,7 @@ pub fn merge(folders: Vec<FolderResult>, diagnostics: Vec<Diagnostic>) -> Valida
         diagnostics,
         ..Validated::default()
     };
-    let mut accepted: Vec<(Dataset, String)> = Vec::new();
+    let mut accepted: Vec<(std::sync::Arc<Dataset>, String)> = Vec::new();
     for folder in folders {
         out.diagnostics.extend(folder.diagnostics);
         out.rejected_records.extend(folder.rejected_records);
@@ -401,20 +403,20 @@ pub fn merge(folders: Vec<FolderResult>, diagnostics: Vec<Diagnostic>) -> Valida
     }
     // An id claimed twice belongs to neither record until a person decides: both are
     // rejected, each told where the other is, so no folder can take over another's dataset.
-    let mut claims: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for (dataset, rel) in &accepted {
-        claims.entry(&dataset.id.0).or_default().push(rel);
+    let mut counts: std::collections::HashMap<&str, u32> =
+        std::collections::HashMap::with_capacity(accepted.len());
+    for (dataset, _) in &accepted {
+        *counts.entry(&dataset.id.0).or_default() += 1;
     }
-    let contested: BTreeMap<String, Vec<String>> = claims
-        .into_iter()
-        .filter(|(_, files)| files.len() > 1)
-        .map(|(id, files)| {
-            (
-                id.to_string(),
-                files.iter().map(|f| f.to_string()).collect(),
-            )
-        })
-        .collect();
+    let mut contested: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (dataset, rel) in &accepted {
+        if counts[dataset.id.0.as_str()] > 1 {
+            contested
+                .entry(dataset.id.0.clone())
+                .or_default()
+                .push(rel.clone());
+        }
+    }
     for (dataset, rel) in accepted {
         match contested.get(&dataset.id.0) {
             None => out.catalog.datasets.push(dataset),
@@ -836,6 +838,7 @@ fn dataset(
         status,
         source_url,
         record_path: file.rel.clone(),
+        summary_text: String::new(),
         digest: 0,
     };
     dataset.seal();

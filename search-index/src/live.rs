@@ -78,6 +78,17 @@ fn analyse(doc: &SearchDoc, tokenizer: &mut CatalogTokenizer) -> Analysed {
     }
 }
 
+/// Hash of what a search result shows of a dataset.
+fn display_hash(doc: &SearchDoc) -> u64 {
+    hash_of(&(
+        &doc.id,
+        &doc.title,
+        &doc.department_name,
+        &doc.domain,
+        &doc.snippet,
+    ))
+}
+
 fn hash_of<T: Hash + ?Sized>(value: &T) -> u64 {
     let mut h = std::hash::DefaultHasher::new();
     value.hash(&mut h);
@@ -192,15 +203,13 @@ impl LiveIndex {
         let mut reanalyse: Vec<usize> = Vec::new();
         let mut repost: Vec<usize> = Vec::new();
         let mut entries: Vec<Option<LiveDoc>> = Vec::with_capacity(input.docs.len());
+        let hashes: Vec<(u64, u64)> = input
+            .docs
+            .par_iter()
+            .map(|doc| (hash_of(&field_values(doc)), display_hash(doc)))
+            .collect();
         for (i, doc) in input.docs.iter().enumerate() {
-            let text = hash_of(&field_values(doc));
-            let display = hash_of(&(
-                &doc.id,
-                &doc.title,
-                &doc.department_name,
-                &doc.domain,
-                &doc.snippet,
-            ));
+            let (text, display) = hashes[i];
             match self.docs.get(&doc.id) {
                 Some(old) if old.text == text => {
                     if old.key != keys[i] || old.code != codes[i] {
@@ -276,15 +285,10 @@ impl LiveIndex {
                     .map(|(word, tf)| (self.number(word), tf))
                     .collect(),
             };
+            let _ = doc;
             entries[i] = Some(LiveDoc {
-                text: hash_of(&field_values(doc)),
-                display: hash_of(&(
-                    &doc.id,
-                    &doc.title,
-                    &doc.department_name,
-                    &doc.domain,
-                    &doc.snippet,
-                )),
+                text: hashes[i].0,
+                display: hashes[i].1,
                 key: keys[i],
                 code: codes[i],
                 analysis: Arc::new(analysis),
@@ -305,12 +309,16 @@ impl LiveIndex {
             .map(|total| (total as f64 / docs).round().max(1.0));
         let start_over = averages != self.averages;
         self.averages = averages;
-        self.docs = input
-            .docs
-            .iter()
-            .zip(entries)
-            .filter_map(|(doc, entry)| Some((doc.id.clone(), entry?)))
-            .collect();
+        // Entries changed in place; those leaving were taken out above.
+        for (doc, entry) in input.docs.iter().zip(entries) {
+            match (entry, self.docs.get_mut(&doc.id)) {
+                (Some(entry), Some(kept)) => *kept = entry,
+                (Some(entry), None) => {
+                    self.docs.insert(doc.id.clone(), entry);
+                }
+                (None, _) => {}
+            }
+        }
         if start_over {
             // Every impact moves: post every dataset again.
             self.terms.clear();

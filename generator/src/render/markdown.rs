@@ -103,6 +103,23 @@ pub fn to_safe_html(markdown: &str) -> String {
 
 /// Plain text of a Markdown summary, cut to `max` characters, for listings.
 pub fn plain_snippet(markdown: &str, max: usize) -> String {
+    shorten(&plain_text(markdown), max)
+}
+
+/// `text` cut to `max` characters, with `…` when cut: [`plain_snippet`] of text already
+/// made plain by [`plain_text`].
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() > max {
+        let mut cut: String = text.chars().take(max).collect();
+        cut.push('…');
+        cut
+    } else {
+        text.to_string()
+    }
+}
+
+/// Markdown as plain text: the text of each block, blocks separated by a space.
+pub fn plain_text(markdown: &str) -> String {
     // Lines within a block join as CSS joins them; blocks are separated by a space.
     let mut blocks = Vec::new();
     let mut block = String::new();
@@ -118,18 +135,11 @@ pub fn plain_snippet(markdown: &str, max: usize) -> String {
         }
     }
     blocks.push(join_lines(&block));
-    let text = blocks
+    blocks
         .into_iter()
         .filter(|b| !b.is_empty())
         .collect::<Vec<_>>()
-        .join(" ");
-    if text.chars().count() > max {
-        let mut cut: String = text.chars().take(max).collect();
-        cut.push('…');
-        cut
-    } else {
-        text
-    }
+        .join(" ")
 }
 
 #[cfg(test)]

@@ -186,7 +186,7 @@ impl SiteModel {
                 id: d.id.0.clone(),
                 url: format!("datasets/{}/", d.id),
                 title: d.title.clone(),
-                snippet: markdown::plain_snippet(&d.summary, 110),
+                snippet: markdown::shorten(&d.summary_text, 110),
                 department: Link {
                     name: dept_name(&d.department.0),
                     url: format!("departments/{}/", d.department.0),
@@ -448,7 +448,7 @@ fn vocabulary_groups<V: Vocabulary>(
 fn department_view(
     dept: &Department,
     items: &[usize],
-    datasets: &[Dataset],
+    datasets: &[std::sync::Arc<Dataset>],
     site: &Site<'_>,
 ) -> DepartmentView {
     let completeness = if items.is_empty() {
