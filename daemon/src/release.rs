@@ -274,7 +274,7 @@ impl Releases {
                 }
                 sync_dir(&staged.path)?;
             }
-            _ => sync_tree(&staged.path)?,
+            _ => sync_all(&staged.path)?,
         }
         if let (Some(base), Some(paths)) = (&staged.base, changed) {
             self.record_changes(&staged.name, base, paths);
@@ -395,6 +395,20 @@ fn link_tree(from: &Path, to: &Path) -> Result<(), ReleaseError> {
         }
     }
     Ok(())
+}
+
+/// Makes a whole staged tree durable. On Linux one syncfs(2) flushes the file system the tree
+/// is on, which costs what is dirty rather than one fsync per file and folder (a linked
+/// release of 100,000 datasets has as many folders); elsewhere every file and folder is synced.
+fn sync_all(root: &Path) -> Result<(), ReleaseError> {
+    #[cfg(target_os = "linux")]
+    {
+        let dir = File::open(root).map_err(io_error(root))?;
+        if rustix::fs::syncfs(&dir).is_ok() {
+            return Ok(());
+        }
+    }
+    sync_tree(root)
 }
 
 /// fsyncs every file, then every folder (deepest first), of a tree.
