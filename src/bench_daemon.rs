@@ -307,7 +307,9 @@ fn hugo_size(n: usize, dir: &Path, edits: usize, bin: &Path) -> Result<(), Strin
     let started = Instant::now();
     let mut child = Command::new(bin)
         .args(["server", "--port", &port.to_string(), "--bind", "127.0.0.1"])
-        .args(["--disableLiveReload", "--watch", "--logLevel", "error"])
+        // Every page a change touches is rendered again, as the daemon does (Hugo's default
+        // fast-render mode re-renders only pages a browser has open).
+        .args(["--disableLiveReload", "--disableFastRender", "--watch"])
         .current_dir(&site)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -322,11 +324,15 @@ fn hugo_size(n: usize, dir: &Path, edits: usize, bin: &Path) -> Result<(), Strin
         let _ = stream.read_to_string(&mut text);
         text.contains(marker)
     };
-    let wait = |marker: &str| -> Option<Duration> {
+    let pid = child.id();
+    let mut wait = |marker: &str| -> Option<Duration> {
         let t = Instant::now();
         while t.elapsed() < Duration::from_secs(900) {
             if fetch(marker) {
                 return Some(t.elapsed());
+            }
+            if child.try_wait().ok().flatten().is_some() {
+                return None;
             }
             std::thread::sleep(Duration::from_millis(10));
         }
@@ -345,7 +351,7 @@ fn hugo_size(n: usize, dir: &Path, edits: usize, bin: &Path) -> Result<(), Strin
             wait(&marker).ok_or("hugo did not show an edit")?;
             latencies.push(t.elapsed());
         }
-        Ok::<_, String>((first, latencies, rss_mb(child.id())))
+        Ok::<_, String>((first, latencies, rss_mb(pid)))
     })();
     let _ = child.kill();
     let _ = child.wait();
