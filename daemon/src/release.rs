@@ -276,13 +276,16 @@ impl Releases {
             }
             _ => sync_all(&staged.path)?,
         }
-        if let (Some(base), Some(paths)) = (&staged.base, changed) {
-            self.record_changes(&staged.name, base, paths);
-        }
+        // A record left by an interrupted publish under this name describes other changes.
+        let _ = std::fs::remove_file(self.root.join(CHANGES).join(&staged.name));
         let finished = self.path_of(&staged.name);
         std::fs::rename(&staged.path, &finished).map_err(io_error(&finished))?;
         sync_dir(&self.root.join(RELEASES))?;
         self.switch(&staged.name)?;
+        // Only now: a record must never describe a release that did not go live as recorded.
+        if let (Some(base), Some(paths)) = (&staged.base, changed) {
+            self.record_changes(&staged.name, base, paths);
+        }
         self.prune(keep)?;
         Ok(staged.name)
     }
