@@ -251,7 +251,8 @@ impl Releases {
         changed: Option<&BTreeSet<String>>,
     ) -> Result<String, ReleaseError> {
         match (&staged.recycled, changed) {
-            (Some(recycled), Some(changed)) => {
+            // Past a few thousand files one flush of the file system costs less.
+            (Some(recycled), Some(changed)) if changed.len() + recycled.len() <= 2048 => {
                 let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
                 for rel in changed {
                     let path = staged.path.join(rel);
