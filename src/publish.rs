@@ -205,6 +205,15 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
             }
         };
     let poll = std::time::Duration::from_secs(settings.poll_secs.max(1));
+    // SIGHUP, or touching `<releases>/fetch`, starts a cycle at once (in git mode, a fetch).
+    let hangup = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    if let Err(err) = signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&hangup))
+    {
+        eprintln!("warning: SIGHUP will not start a cycle: {err}");
+    }
+    let trigger = releases_root.join("fetch");
+    let touched = || std::fs::metadata(&trigger).and_then(|m| m.modified()).ok();
+    let mut last_touch = touched();
     let mut session = Warm::default();
     loop {
         // Taken before the cycle reads the drops: a file changed while the cycle runs differs
@@ -224,12 +233,27 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
         let deadline = std::time::Instant::now() + poll;
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
-            match rx.recv_timeout(left) {
+            if left.is_zero() {
+                break;
+            }
+            match rx.recv_timeout(left.min(std::time::Duration::from_millis(250))) {
                 // An error (an overflowed event queue) means "look at everything".
                 Ok(Err(_)) => break,
                 Ok(Ok(_)) if daemon::ingest::drops_fingerprint(&folders.drops) != seen => break,
                 Ok(Ok(_)) => {}
-                Err(_) => break,
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    std::thread::sleep(left.min(std::time::Duration::from_millis(250)));
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            }
+            if hangup.swap(false, std::sync::atomic::Ordering::Relaxed) {
+                tracing::info!("SIGHUP: cycle now");
+                break;
+            }
+            if touched() != last_touch {
+                last_touch = touched();
+                tracing::info!(trigger = %trigger.display(), "touched: cycle now");
+                break;
             }
         }
     }

@@ -241,6 +241,44 @@ fn the_running_daemon_publishes_changes_and_reports_them_on_its_status_page() {
     assert!(live_page(&fixture, "datasets/taxi-new/index.html").is_some());
 }
 
+/// Runs git in `dir` and returns its output.
+fn git_in(dir: &Path, args: &[&str]) -> String {
+    let output = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args([
+            "-c",
+            "user.name=测试",
+            "-c",
+            "user.email=test@example.invalid",
+        ])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+/// Makes `origin` a git repository holding the fixture's content, and points the daemon at it;
+/// returns the first commit.
+fn git_origin(fixture: &Fixture, origin: &Path) -> String {
+    let git = |args: &[&str]| git_in(origin, args);
+    git(&["init", "--quiet", "-b", "main"]);
+    git(&["add", "."]);
+    git(&["commit", "--quiet", "-m", "初始目录"]);
+    let mut config = std::fs::read_to_string(fixture.path("site.toml")).unwrap();
+    config.push_str(&format!(
+        "\n[daemon]\nreleases = \"rel\"\nsettle_ms = 20\ngit = \"{}\"\nbranch = \"main\"\n",
+        origin.display()
+    ));
+    std::fs::write(fixture.path("site.toml"), config).unwrap();
+    git(&["rev-parse", "HEAD"])
+}
+
 /// Git mode: the daemon publishes the tip of a branch and records its commit; a broken
 /// commit keeps the last good record published; a force-push is followed.
 #[test]
@@ -248,36 +286,8 @@ fn git_mode_publishes_commits_and_follows_force_pushes() {
     let fixture = Fixture::new("basic");
     let origin = fixture.path("origin");
     common::copy_tree(&fixture.path("content"), &origin);
-    let git = |args: &[&str]| -> String {
-        let output = std::process::Command::new("git")
-            .arg("-C")
-            .arg(&origin)
-            .args([
-                "-c",
-                "user.name=测试",
-                "-c",
-                "user.email=test@example.invalid",
-            ])
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stdout).trim().to_string()
-    };
-    git(&["init", "--quiet", "-b", "main"]);
-    git(&["add", "."]);
-    git(&["commit", "--quiet", "-m", "初始目录"]);
-    let first = git(&["rev-parse", "HEAD"]);
-    let mut config = std::fs::read_to_string(fixture.path("site.toml")).unwrap();
-    config.push_str(&format!(
-        "\n[daemon]\nreleases = \"rel\"\nsettle_ms = 20\ngit = \"{}\"\nbranch = \"main\"\n",
-        origin.display()
-    ));
-    std::fs::write(fixture.path("site.toml"), config).unwrap();
+    let git = |args: &[&str]| git_in(&origin, args);
+    let first = git_origin(&fixture, &origin);
 
     let run = once(&fixture);
     assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
@@ -546,4 +556,43 @@ fn incremental_releases_equal_full_builds() {
         releases <= 5,
         "old releases are reused or pruned: {releases}"
     );
+}
+
+/// Git mode with a long interval: SIGHUP, or touching `<releases>/fetch`, makes the running
+/// daemon fetch and publish at once.
+#[test]
+fn sighup_or_a_touched_trigger_fetches_at_once() {
+    let fixture = Fixture::new("basic");
+    let origin = fixture.path("origin");
+    common::copy_tree(&fixture.path("content"), &origin);
+    git_origin(&fixture, &origin);
+    let daemon = Running::start(&fixture);
+    assert!(daemon.wait_live(1), "first publish");
+
+    std::fs::write(
+        origin.join("departments/nn-transport/taxi-new.yaml"),
+        RECORD,
+    )
+    .unwrap();
+    git_in(&origin, &["add", "."]);
+    git_in(&origin, &["commit", "--quiet", "-m", "新增出租车运价"]);
+    let second = git_in(&origin, &["rev-parse", "HEAD"]);
+    let hup = std::process::Command::new("kill")
+        .args(["-HUP", &daemon.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(hup.success());
+    assert!(daemon.wait_live(2), "published on SIGHUP");
+    assert_eq!(
+        live_page(&fixture, ".well-known/kaifang/commit")
+            .unwrap()
+            .trim(),
+        second
+    );
+
+    std::fs::remove_file(origin.join("departments/nn-transport/taxi-new.yaml")).unwrap();
+    git_in(&origin, &["commit", "--quiet", "-am", "撤下出租车运价"]);
+    std::fs::write(fixture.path("rel/fetch"), "").unwrap();
+    assert!(daemon.wait_live(3), "published on the trigger file");
+    assert!(live_page(&fixture, "datasets/taxi-new/index.html").is_none());
 }
