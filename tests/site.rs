@@ -583,3 +583,33 @@ fn a_withheld_id_that_is_a_common_word_does_not_empty_the_portal() {
             .exists()
     );
 }
+
+/// Browsing listings go back `listing_pages` pages and say where the older datasets are;
+/// department catalogs are never cut.
+#[test]
+fn browsing_listings_are_cut_and_department_catalogs_are_not() {
+    let fixture = Fixture::new("basic");
+    let config = fixture
+        .read("site.toml")
+        .replace("per_page = 2", "per_page = 1\nlisting_pages = 2");
+    std::fs::write(fixture.path("site.toml"), config).unwrap();
+    let run = fixture.build();
+    assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
+    assert!(fixture.path("public/datasets/page/2/index.html").is_file());
+    assert!(!fixture.path("public/datasets/page/3/index.html").exists());
+    let last = fixture.read("public/datasets/page/2/index.html");
+    assert!(last.contains("这里列出最新的 2 个数据集"), "{last}");
+    assert!(last.contains("departments/"), "{last}");
+    let first = fixture.read("public/datasets/index.html");
+    assert!(
+        !first.contains("这里列出最新的"),
+        "only the last page says so"
+    );
+    // The transport department has more public datasets than two pages hold.
+    let department = fixture.path("public/departments/nn-transport");
+    let pages = files(&department)
+        .into_iter()
+        .filter(|f| f.ends_with("index.html"))
+        .count();
+    assert!(pages >= 3, "department catalog complete: {pages} pages");
+}

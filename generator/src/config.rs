@@ -50,6 +50,11 @@ pub struct SiteConfig {
     /// Datasets per listing page.
     #[serde(default = "default_per_page")]
     pub per_page: usize,
+    /// Pages a browsing listing (all datasets, a domain, a level …) goes back; older datasets
+    /// stay listed in their department's catalog, which is never cut, and in search. Keeps a
+    /// change from re-rendering thousands of pages that shift by one dataset.
+    #[serde(default = "default_listing_pages")]
+    pub listing_pages: usize,
     /// Where the public applies for conditional (有条件开放) data.
     #[serde(default)]
     pub apply_url: String,
@@ -108,6 +113,10 @@ fn default_per_page() -> usize {
     20
 }
 
+fn default_listing_pages() -> usize {
+    50
+}
+
 /// Why the configuration could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -147,6 +156,9 @@ impl SiteConfig {
         let config: SiteConfig = toml::from_str(text).map_err(|e| e.to_string())?;
         if config.per_page == 0 {
             return Err("per_page must be at least 1".into());
+        }
+        if config.listing_pages == 0 {
+            return Err("listing_pages must be at least 1".into());
         }
         let mut seen = std::collections::BTreeSet::new();
         for domain in &config.domains {

@@ -191,6 +191,8 @@ struct Listing {
     page: usize,
     total_pages: usize,
     total_items: usize,
+    /// Datasets listed over all its pages (fewer than `total_items` when cut).
+    shown_items: usize,
     section: &'static str,
     department: Option<String>,
     trail: Vec<Link>,
@@ -510,6 +512,7 @@ impl<'a> Fingerprints<'a> {
                     listing.page,
                     listing.total_pages,
                     listing.total_items,
+                    listing.shown_items,
                     listing.section,
                 )
                     .hash(&mut h);
@@ -629,7 +632,12 @@ fn plan(site: &Site<'_>, model: &SiteModel) -> Vec<Job> {
                        department: Option<String>,
                        trail: Vec<Link>,
                        children: Vec<FacetEntry>| {
-        let total_pages = items.len().div_ceil(per_page).max(1);
+        let mut total_pages = items.len().div_ceil(per_page).max(1);
+        // Department catalogs are complete; browsing listings go back a fixed number of pages.
+        if department.is_none() {
+            total_pages = total_pages.min(site.config.listing_pages);
+        }
+        let shown_items = items.len().min(total_pages * per_page);
         for page in 1..=total_pages {
             let start = (page - 1) * per_page;
             let slice = items[start.min(items.len())..(start + per_page).min(items.len())].to_vec();
@@ -641,6 +649,7 @@ fn plan(site: &Site<'_>, model: &SiteModel) -> Vec<Job> {
                 page,
                 total_pages,
                 total_items: items.len(),
+                shown_items,
                 section,
                 department: department.clone(),
                 trail: trail.clone(),
@@ -863,6 +872,8 @@ fn context_for(job: &Job, site: &Site<'_>, model: &SiteModel) -> (String, &'stat
             c.insert("intro", &listing.intro);
             c.insert("cards", &cards);
             c.insert("total_items", &listing.total_items);
+            c.insert("shown_items", &listing.shown_items);
+            c.insert("last_page", &(listing.page == listing.total_pages));
             c.insert(
                 "pager",
                 &Pager::new(&listing.base, listing.page, listing.total_pages),
