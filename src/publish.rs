@@ -162,6 +162,7 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
             &releases_root,
             None,
             &mut session,
+            None,
         );
     }
     let status = Arc::new(Mutex::new(DaemonStatus::default()));
@@ -185,7 +186,7 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
     // (and the only trigger where the file system cannot be watched).
     let (tx, rx) = std::sync::mpsc::channel();
     let _watcher =
-        match notify_debouncer_full::new_debouncer(std::time::Duration::from_millis(200), None, tx)
+        match notify_debouncer_full::new_debouncer(std::time::Duration::from_millis(100), None, tx)
             .and_then(|mut debouncer| {
                 debouncer
                     .watch(
@@ -215,10 +216,12 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
     let touched = || std::fs::metadata(&trigger).and_then(|m| m.modified()).ok();
     let mut last_touch = touched();
     let mut session = Warm::default();
+    // The departments the watcher saw change; `None` means "look at everything" (the first
+    // cycle, a watcher error or overflow, the poll interval, SIGHUP, the trigger file).
+    let mut hint: Option<BTreeSet<String>> = None;
+    // The watcher reports absolute paths.
+    let drops = std::fs::canonicalize(&folders.drops).unwrap_or_else(|_| folders.drops.clone());
     loop {
-        // Taken before the cycle reads the drops: a file changed while the cycle runs differs
-        // from it, so the next cycle starts at once (its events are already queued).
-        let seen = daemon::ingest::drops_fingerprint(&folders.drops);
         cycle(
             &config,
             &divisions,
@@ -226,37 +229,108 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
             &releases_root,
             Some(&status),
             &mut session,
+            hint.as_ref(),
         );
-        if daemon::ingest::drops_fingerprint(&folders.drops) != seen {
+        hint = Some(BTreeSet::new());
+        // Changes made while the cycle ran start the next one at once.
+        let mut wake = false;
+        while let Ok(result) = rx.try_recv() {
+            wake |= note_events(result, &drops, &mut hint);
+        }
+        if wake {
             continue;
         }
         let deadline = std::time::Instant::now() + poll;
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             if left.is_zero() {
+                hint = None;
                 break;
             }
-            match rx.recv_timeout(left.min(std::time::Duration::from_millis(250))) {
-                // An error (an overflowed event queue) means "look at everything".
-                Ok(Err(_)) => break,
-                Ok(Ok(_)) if daemon::ingest::drops_fingerprint(&folders.drops) != seen => break,
-                Ok(Ok(_)) => {}
-                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                    std::thread::sleep(left.min(std::time::Duration::from_millis(250)));
+            let slice = left.min(std::time::Duration::from_millis(250));
+            match rx.recv_timeout(slice) {
+                Ok(result) => {
+                    if note_events(result, &drops, &mut hint) {
+                        break;
+                    }
                 }
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => std::thread::sleep(slice),
                 Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
             }
             if hangup.swap(false, std::sync::atomic::Ordering::Relaxed) {
                 tracing::info!("SIGHUP: cycle now");
+                hint = None;
                 break;
             }
             if touched() != last_touch {
                 last_touch = touched();
                 tracing::info!(trigger = %trigger.display(), "touched: cycle now");
+                hint = None;
                 break;
             }
         }
     }
+}
+
+/// Adds the departments that watcher events name to `hint` and says whether any event calls
+/// for a cycle. Reads (access events) and files a cycle ignores (its own reports, transfer and
+/// editor leftovers) do not; an error (an overflowed queue) does, and widens the hint to
+/// everything.
+fn note_events(
+    result: notify_debouncer_full::DebounceEventResult,
+    drops: &Path,
+    hint: &mut Option<BTreeSet<String>>,
+) -> bool {
+    let Ok(events) = result else {
+        *hint = None;
+        return true;
+    };
+    let mut relevant = false;
+    for event in events {
+        if matches!(
+            event.event.kind,
+            notify_debouncer_full::notify::EventKind::Access(_)
+        ) {
+            continue;
+        }
+        for path in &event.event.paths {
+            let canonical;
+            let relative = match path.strip_prefix(drops) {
+                Ok(relative) => relative,
+                // A path through a link, or one that is gone already.
+                Err(_) => {
+                    canonical = path
+                        .parent()
+                        .and_then(|p| std::fs::canonicalize(p).ok())
+                        .map(|p| p.join(path.file_name().unwrap_or_default()));
+                    match canonical.as_deref().map(|c| c.strip_prefix(drops)) {
+                        Some(Ok(relative)) => relative,
+                        _ => {
+                            *hint = None;
+                            relevant = true;
+                            continue;
+                        }
+                    }
+                }
+            };
+            let names: Vec<String> = relative
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            if names.iter().any(|n| daemon::ingest::is_ignored(n)) {
+                continue;
+            }
+            relevant = true;
+            match (names.first(), hint.as_mut()) {
+                (Some(department), Some(set)) => {
+                    set.insert(department.clone());
+                }
+                (None, _) => *hint = None,
+                (Some(_), None) => {}
+            }
+        }
+    }
+    relevant
 }
 
 /// What the internal status page shows.
@@ -388,6 +462,7 @@ fn cycle(
     releases_root: &Path,
     shared: Option<&Mutex<DaemonStatus>>,
     session: &mut Warm,
+    hint: Option<&BTreeSet<String>>,
 ) -> u8 {
     let started = std::time::Instant::now();
     let settle = std::time::Duration::from_millis(config.daemon.settle_ms);
@@ -403,12 +478,15 @@ fn cycle(
             }
         }
     };
+    // In git mode the fetch itself changes the drops, after any hint was taken.
+    let hint = hint.filter(|_| config.daemon.git.is_empty());
     let ingested = match ingest(
         folders,
         config,
         divisions,
         settle,
         Some(today()),
+        hint,
         &mut session.ingest,
     ) {
         Ok(i) => i,

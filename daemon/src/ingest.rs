@@ -126,6 +126,12 @@ impl Folders {
     }
 }
 
+/// Whether a file or folder name in a drop is ignored (transfer and editor leftovers, dot
+/// files, reports).
+pub fn is_ignored(name: &str) -> bool {
+    ignored(name)
+}
+
 fn ignored(name: &str) -> bool {
     name == REPORT
         || name.starts_with('.')
@@ -254,24 +260,6 @@ fn sync(path: &Path) {
     }
 }
 
-/// Every file in the drop folders that a cycle would look at, with its size and mtime: a
-/// watcher's event leads to a cycle only when this changed (reading files, and writing the
-/// reports, cause events too).
-pub fn drops_fingerprint(drops: &Path) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
-    let mut files: Vec<_> = walkdir::WalkDir::new(drops)
-        .follow_links(false)
-        .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !ignored(&e.file_name().to_string_lossy()))
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            let meta = e.path().symlink_metadata().ok()?;
-            Some((e.into_path(), meta.len(), meta.modified().ok()))
-        })
-        .collect();
-    files.sort();
-    files
-}
-
 impl IngestState {
     /// Checks the accepted catalog, reading only what the last check did not.
     pub fn check(
@@ -377,13 +365,15 @@ fn unsettled(rel: &str, kept: bool) -> Rejected {
 }
 
 /// Runs one cycle (see the module documentation). `today` is the latest date a record may
-/// carry.
+/// carry. `hint`, when given, names the departments a file-system watcher saw change; the
+/// others are taken as they were (a full look, with `None`, is the safety net).
 pub fn ingest(
     folders: &Folders,
     config: &SiteConfig,
     divisions: &Divisions,
     settle: Duration,
     today: Option<chrono::NaiveDate>,
+    hint: Option<&BTreeSet<String>>,
     state: &mut IngestState,
 ) -> Result<Ingested, IngestError> {
     for dir in [
@@ -408,9 +398,16 @@ pub fn ingest(
     departments.sort();
 
     // Departments whose drop changed since it was last processed; with any, also those still
-    // holding rejected files (a conflict elsewhere may have gone).
+    // holding rejected files (a conflict elsewhere may have gone). With a hint, only the
+    // departments it names (and new ones, and those holding rejected files) are looked at.
+    let look = |d: &String| {
+        hint.is_none_or(|h| h.contains(d))
+            || !state.seen.contains_key(d)
+            || state.reports.get(d).is_some_and(|r| !r.rejected.is_empty())
+    };
     let first: BTreeMap<String, (BTreeMap<String, Seen>, Vec<Rejected>)> = departments
         .iter()
+        .filter(|d| look(d))
         .map(|d| (d.clone(), scan(&folders.drops.join(d))))
         .collect();
     let mut picked: BTreeSet<String> = first
@@ -430,7 +427,9 @@ pub fn ingest(
                 .map(|(d, _)| d.clone()),
         );
     }
-    state.reports.retain(|d, _| first.contains_key(d));
+    state
+        .reports
+        .retain(|d, _| departments.binary_search(d).is_ok());
     if picked.is_empty() {
         return Ok(Ingested {
             changed: false,
@@ -622,7 +621,9 @@ pub fn ingest(
         state.reports.insert(department, report);
     }
     state.seen.extend(seen_now);
-    state.seen.retain(|d, _| first.contains_key(d));
+    state
+        .seen
+        .retain(|d, _| departments.binary_search(d).is_ok());
     Ok(Ingested {
         changed,
         reports: state.reports.clone(),
