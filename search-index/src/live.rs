@@ -239,13 +239,32 @@ impl LiveIndex {
         let tokenizer = self.tokenizer.clone().unwrap_or_else(|| {
             CatalogTokenizer::new(Arc::new(analyzer::dictionary(&input.dictionary)))
         });
-        let analysed: Vec<(usize, Analysed)> = reanalyse
-            .par_iter()
-            .map_init(
-                || tokenizer.clone(),
-                |t, &i| (i, analyse(&input.docs[i], t)),
-            )
-            .collect();
+        // In chunks, numbering each chunk's words before the next is analysed, so the words of
+        // a whole catalog are never held as strings at once.
+        let mut analysed: Vec<(usize, Analysis)> = Vec::with_capacity(reanalyse.len());
+        for chunk in reanalyse.chunks(4096) {
+            let words: Vec<(usize, Analysed)> = chunk
+                .par_iter()
+                .map_init(
+                    || tokenizer.clone(),
+                    |t, &i| (i, analyse(&input.docs[i], t)),
+                )
+                .collect();
+            for (i, found) in words {
+                let terms = found
+                    .terms
+                    .into_iter()
+                    .map(|(word, tf)| (self.number(word), tf))
+                    .collect();
+                analysed.push((
+                    i,
+                    Analysis {
+                        norms: found.norms,
+                        terms,
+                    },
+                ));
+            }
+        }
         update.analysed = analysed.len();
         update.removed = removed.len();
 
@@ -275,17 +294,7 @@ impl LiveIndex {
                 }
             }
         }
-        for (i, analysed) in analysed {
-            let doc = &input.docs[i];
-            let analysis = Analysis {
-                norms: analysed.norms,
-                terms: analysed
-                    .terms
-                    .into_iter()
-                    .map(|(word, tf)| (self.number(word), tf))
-                    .collect(),
-            };
-            let _ = doc;
+        for (i, analysis) in analysed {
             entries[i] = Some(LiveDoc {
                 text: hashes[i].0,
                 display: hashes[i].1,
