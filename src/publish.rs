@@ -640,7 +640,7 @@ fn publish_warm(
     let mut report = match generator::build_incremental(
         &options,
         divisions,
-        &checked,
+        checked,
         &|_, _| {},
         &mut session.build,
     ) {

@@ -454,7 +454,8 @@ fn incremental_releases_equal_full_builds() {
     let drop = fixture.path("drops/nn-transport");
     let bus = std::fs::read_to_string(drop.join("bus-stops.yaml")).unwrap();
     let other = RECORD.replace("出租车运价", "网约车许可");
-    let steps: Vec<(&str, Box<dyn Fn()>)> = vec![
+    type Step<'a> = (&'a str, Box<dyn Fn() + 'a>);
+    let steps: Vec<Step> = vec![
         (
             "retitle",
             Box::new(|| {

@@ -111,7 +111,7 @@ struct LiveDoc {
 #[derive(Default)]
 pub struct LiveIndex {
     dictionary: Vec<String>,
-    facets: Vec<(String, String, Vec<(String, String)>, bool)>,
+    facets: Vec<FacetSignature>,
     tokenizer: Option<CatalogTokenizer>,
     docs: HashMap<String, LiveDoc>,
     /// Every term seen, numbered (analyses hold numbers, not copies of the words).
@@ -128,7 +128,7 @@ pub struct LiveIndex {
 struct Exported {
     docs: usize,
     /// Short-term shards by (first term, last term, terms) → name.
-    shards: HashMap<(String, String, usize), String>,
+    shards: HashMap<ShardId, String>,
     /// Long terms → their directory entry and files.
     long: HashMap<String, (LongTerm, Vec<String>)>,
     buckets: u64,
@@ -467,7 +467,7 @@ impl LiveIndex {
             ranges.push(start..end);
             start = end;
         }
-        let shards: Vec<(String, Option<IndexFile>, (String, String, usize))> = ranges
+        let shards: Vec<(String, Option<IndexFile>, ShardId)> = ranges
             .par_iter()
             .map(|range| {
                 let terms = &short[range.clone()];
@@ -598,8 +598,14 @@ impl LiveIndex {
     }
 }
 
+/// A facet dimension in comparable form: name, label, values, multi.
+type FacetSignature = (String, String, Vec<(String, String)>, bool);
+
+/// A shard's terms as compared between exports: first, last, count.
+type ShardId = (String, String, usize);
+
 /// A comparable form of the facet dimensions.
-fn facet_signature(dims: &[FacetDim]) -> Vec<(String, String, Vec<(String, String)>, bool)> {
+fn facet_signature(dims: &[FacetDim]) -> Vec<FacetSignature> {
     dims.iter()
         .map(|d| (d.name.clone(), d.label.clone(), d.values.clone(), d.multi))
         .collect()
