@@ -186,7 +186,7 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
     // (and the only trigger where the file system cannot be watched).
     let (tx, rx) = std::sync::mpsc::channel();
     let _watcher =
-        match notify_debouncer_full::new_debouncer(std::time::Duration::from_millis(100), None, tx)
+        match notify_debouncer_full::new_debouncer(std::time::Duration::from_millis(50), None, tx)
             .and_then(|mut debouncer| {
                 debouncer
                     .watch(
