@@ -241,11 +241,11 @@ pub fn build(
 
 /// What a long-running process (the daemon) keeps between builds into the same output: the
 /// memo of the last render and the live search index. Builds with a session render only what
-/// changed; see [`render::RenderMemo`] and [`search_index::LiveIndex`].
+/// changed; see [`render::RenderMemo`] and [`search::LiveSearch`].
 #[derive(Default)]
 pub struct Session {
     memo: render::RenderMemo,
-    index: search_index::LiveIndex,
+    index: search::LiveSearch,
 }
 
 impl Session {
@@ -286,7 +286,7 @@ fn build_with(
     checked: &Checked,
     progress: &(dyn Fn(usize, usize) + Sync),
     memo: &render::RenderMemo,
-    index: Option<&mut search_index::LiveIndex>,
+    index: Option<&mut search::LiveSearch>,
 ) -> Result<(BuildReport, render::RenderMemo), BuildError> {
     let output_error = |source| BuildError::Output {
         path: options.output.display().to_string(),

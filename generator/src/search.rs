@@ -12,6 +12,9 @@ use crate::config::SiteConfig;
 use crate::divisions::Divisions;
 use crate::model::{Level, OpenType, UpdateFrequency, Vocabulary};
 use crate::policy::PublicCatalog;
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use rayon::prelude::*;
 
 use crate::render::markdown::shorten;
@@ -102,6 +105,51 @@ pub fn index_input(
     config: &SiteConfig,
     divisions: &Divisions,
 ) -> IndexInput {
+    index_input_kept(catalog, config, divisions, &HashMap::new())
+}
+
+/// The search index kept current between builds of a long-running process: the live index,
+/// and each dataset's search document with the digest and department name it was made from,
+/// so an unchanged dataset keeps the very same document (which the live index then skips).
+#[derive(Default)]
+pub struct LiveSearch {
+    index: search_index::LiveIndex,
+    docs: KeptDocs,
+}
+
+/// Search documents by dataset id, with the dataset digest and department name they show.
+type KeptDocs = HashMap<String, (u64, String, Arc<SearchDoc>)>;
+
+impl LiveSearch {
+    /// Brings the index to the public catalog and exports it (the files a full build gives).
+    pub fn update(
+        &mut self,
+        catalog: &PublicCatalog,
+        config: &SiteConfig,
+        divisions: &Divisions,
+    ) -> Result<search_index::ExportedIndex, search_index::IndexError> {
+        let input = index_input_kept(catalog, config, divisions, &self.docs);
+        self.docs = catalog
+            .datasets
+            .iter()
+            .zip(&input.docs)
+            .map(|(d, doc)| {
+                (
+                    d.id.0.clone(),
+                    (d.digest, doc.department_name.clone(), Arc::clone(doc)),
+                )
+            })
+            .collect();
+        self.index.update(&input).map(|(index, _)| index)
+    }
+}
+
+fn index_input_kept(
+    catalog: &PublicCatalog,
+    config: &SiteConfig,
+    divisions: &Divisions,
+    kept: &KeptDocs,
+) -> IndexInput {
     let facets = facet_dims(config, divisions);
     let position = |dim: usize, value: &str| -> Vec<u16> {
         facets[dim]
@@ -116,6 +164,13 @@ pub fn index_input(
         .par_iter()
         .map(|d| {
             let department = catalog.departments.get(&d.department);
+            let department_name = department.map(|x| x.name.as_str()).unwrap_or_default();
+            if let Some((digest, name, doc)) = kept.get(&d.id.0)
+                && *digest == d.digest
+                && name == department_name
+            {
+                return Arc::clone(doc);
+            }
             let mut formats: Vec<u16> = d
                 .formats()
                 .iter()
@@ -128,7 +183,7 @@ pub fn index_input(
                 .collect();
             formats.sort_unstable();
             formats.dedup();
-            SearchDoc {
+            Arc::new(SearchDoc {
                 id: d.id.0.clone(),
                 title: d.title.clone(),
                 summary: d.summary_text.clone(),
@@ -151,7 +206,7 @@ pub fn index_input(
                     position(4, city_code(&d.region.0)),
                     formats,
                 ],
-            }
+            })
         })
         .collect();
     IndexInput {
@@ -234,21 +289,25 @@ mod tests {
         let (_, again) = live.update(&input).unwrap();
         assert_eq!((again.analysed, again.encoded > 10), (0, false));
 
-        input.docs[7].title.push_str("第二次修订");
+        Arc::make_mut(&mut input.docs[7])
+            .title
+            .push_str("第二次修订");
         let (update, total) = agree(&mut live, &input, "retitle");
         assert!(!update.rebuilt && update.analysed == 1, "{update:?}");
         assert!(update.encoded <= 30, "{update:?} of {total}");
-        input.docs[3].summary = "公交 站点 实时 数据 更新".repeat(40);
+        Arc::make_mut(&mut input.docs[3]).summary = "公交 站点 实时 数据 更新".repeat(40);
         agree(&mut live, &input, "longer summary");
         let gone = input.docs.remove(11);
         agree(&mut live, &input, "removal");
-        let mut added = gone.clone();
+        let mut added = (*gone).clone();
         added.id = "new-record".into();
         added.keywords.push("新增关键字".into());
-        input.docs.push(added);
+        input.docs.push(Arc::new(added));
         agree(&mut live, &input, "addition");
-        input.docs[20].facets = input.docs[21].facets.clone();
-        input.docs[20].department_name = "另一个部门名称".into();
+        let facets = input.docs[21].facets.clone();
+        let doc = Arc::make_mut(&mut input.docs[20]);
+        doc.facets = facets;
+        doc.department_name = "另一个部门名称".into();
         agree(&mut live, &input, "facets and department");
         input.dictionary.push("实时公交".into());
         agree(&mut live, &input, "new dictionary word");

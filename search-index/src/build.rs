@@ -87,8 +87,9 @@ pub struct SearchDoc {
 /// Everything the index is built from.
 #[derive(Debug, Clone, Default)]
 pub struct IndexInput {
-    /// The datasets.
-    pub docs: Vec<SearchDoc>,
+    /// The datasets (shared, so a long-running caller can keep unchanged ones between builds
+    /// and [`crate::LiveIndex`] can tell them unchanged by identity).
+    pub docs: Vec<Arc<SearchDoc>>,
     /// Facet dimensions (at most 32 bits in all).
     pub facets: Vec<FacetDim>,
     /// Extra words for the segmenter: department, domain, place and field names.

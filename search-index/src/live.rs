@@ -105,6 +105,8 @@ struct LiveDoc {
     key: u64,
     code: u32,
     analysis: Arc<Analysis>,
+    /// The document it was made from: the same one next time means unchanged.
+    doc: Arc<SearchDoc>,
 }
 
 /// A search index kept up to date between builds; see the module documentation.
@@ -206,7 +208,10 @@ impl LiveIndex {
         let hashes: Vec<(u64, u64)> = input
             .docs
             .par_iter()
-            .map(|doc| (hash_of(&field_values(doc)), display_hash(doc)))
+            .map(|doc| match self.docs.get(&doc.id) {
+                Some(old) if Arc::ptr_eq(&old.doc, doc) => (old.text, old.display),
+                _ => (hash_of(&field_values(doc)), display_hash(doc)),
+            })
             .collect();
         for (i, doc) in input.docs.iter().enumerate() {
             let (text, display) = hashes[i];
@@ -223,6 +228,7 @@ impl LiveIndex {
                         display,
                         key: keys[i],
                         code: codes[i],
+                        doc: Arc::clone(doc),
                         ..old.clone()
                     }));
                 }
@@ -301,6 +307,7 @@ impl LiveIndex {
                 key: keys[i],
                 code: codes[i],
                 analysis: Arc::new(analysis),
+                doc: Arc::clone(&input.docs[i]),
             });
         }
         // Put in the postings of new, changed and re-keyed datasets.

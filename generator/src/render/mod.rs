@@ -303,7 +303,7 @@ pub fn render_incremental(
     output: &Output,
     progress: &(dyn Fn(usize, usize) + Sync),
     memo: &RenderMemo,
-    live: Option<&mut search_index::LiveIndex>,
+    live: Option<&mut crate::search::LiveSearch>,
 ) -> Result<(RenderStats, RenderMemo), RenderError> {
     let tera = templates()?;
     let model = SiteModel::new(site);
@@ -313,12 +313,13 @@ pub fn render_incremental(
     let fingerprints = Fingerprints::new(site, &model, memo);
     // The search index builds while the pages render.
     let (index, results) = rayon::join(
-        || {
-            let input = crate::search::index_input(site.catalog, site.config, site.divisions);
-            match live {
-                Some(live) => live.update(&input).map(|(index, _)| index),
-                None => search_index::build(&input),
-            }
+        || match live {
+            Some(live) => live.update(site.catalog, site.config, site.divisions),
+            None => search_index::build(&crate::search::index_input(
+                site.catalog,
+                site.config,
+                site.divisions,
+            )),
         },
         || {
             jobs.par_iter()
