@@ -125,6 +125,17 @@ impl Auditor {
         }))
     }
 
+    /// A hash of everything this auditor looks for: equal signatures audit alike.
+    pub fn signature(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut texts: Vec<&str> = self.patterns.iter().map(|p| p.text.as_str()).collect();
+        texts.sort_unstable();
+        let mut h = std::hash::DefaultHasher::new();
+        texts.hash(&mut h);
+        // Never 0, which stands for "no auditor".
+        h.finish() | 1
+    }
+
     /// Mentions in `bytes`, reported against the output path `file`. Gzip data (the search
     /// index stores every file compressed) is scanned decompressed as well.
     pub fn scan(&self, file: &str, bytes: &[u8]) -> Vec<Leak> {

@@ -348,13 +348,19 @@ fn build_with(
 
     let started = Instant::now();
     // Build-end audit: rendering refused every file that mentioned a withheld dataset; now
-    // every file in the folder that did not pass that check is read and scanned. (With a
-    // memo the folder holds nothing else: the memo's files were audited when written, and
-    // those showing a newly withheld dataset were rendered again.)
+    // every file in the folder that did not pass that check is read and scanned. With a memo
+    // whose files were audited for the same withheld list, the folder holds nothing else;
+    // when the list changed, every skipped file is read again.
     let mut leaks = stats.leaks.clone();
-    if let Some(auditor) = output.auditor().filter(|_| memo.is_empty()) {
-        let unscanned = audit::scan_unscanned(&options.output, auditor, &stats.produced)
-            .map_err(output_error)?;
+    let trusted = !memo.is_empty() && memo.audited_as(output.auditor());
+    if let Some(auditor) = output.auditor().filter(|_| !trusted) {
+        let scanned = if memo.is_empty() {
+            &stats.produced
+        } else {
+            &stats.audited
+        };
+        let unscanned =
+            audit::scan_unscanned(&options.output, auditor, scanned).map_err(output_error)?;
         for leak in &unscanned {
             let _ = std::fs::remove_file(options.output.join(&leak.file));
         }
@@ -461,4 +467,60 @@ fn resolved(path: &Path) -> PathBuf {
     let mut full = std::fs::canonicalize(&existing).unwrap_or(existing);
     full.extend(rest.iter().rev());
     full
+}
+
+#[cfg(test)]
+mod incremental_tests {
+    use super::*;
+
+    /// A page the memo would skip must still be audited when the withheld list changes: a
+    /// record naming another one in code spans keeps naming it after that one is taken down.
+    #[test]
+    fn a_skipped_page_naming_a_newly_withheld_dataset_fails_the_build() {
+        let dir = tempfile::tempdir().unwrap();
+        // Five departments: ds-000017 shares neither department nor domain with ds-000001,
+        // so its page is not among ds-000001's related pages and the memo skips it.
+        synthetic::write_catalog(dir.path(), 400).unwrap();
+        let content = dir.path().join("content");
+        let config = SiteConfig::load(&dir.path().join("site.toml")).unwrap();
+        let divisions = Divisions::guangxi();
+        let record = |id: &str| {
+            walkdir::WalkDir::new(content.join("departments"))
+                .into_iter()
+                .filter_map(|e| e.ok())
+                .find(|e| e.file_name().to_string_lossy() == format!("{id}.yaml"))
+                .unwrap()
+                .into_path()
+        };
+        let (taken, naming) = (record("ds-000001"), record("ds-000017"));
+        let text = std::fs::read_to_string(&naming).unwrap();
+        std::fs::write(
+            &naming,
+            text.replacen("summary: |\n", "summary: |\n  另见 `ds-000001`。\n", 1),
+        )
+        .unwrap();
+        let options = BuildOptions {
+            content: content.clone(),
+            output: dir.path().join("out"),
+            config: config.clone(),
+            build_date: None,
+        };
+        let mut session = Session::default();
+        let checked = check(&content, &config, &divisions, None);
+        build_incremental(&options, &divisions, &checked, &|_, _| {}, &mut session).unwrap();
+
+        let text = std::fs::read_to_string(&taken).unwrap();
+        std::fs::write(&taken, format!("{text}status: suspended\n")).unwrap();
+        let checked = check(&content, &config, &divisions, None);
+        let result = build_incremental(&options, &divisions, &checked, &|_, _| {}, &mut session);
+        let Err(BuildError::Leak(leaks)) = result else {
+            panic!("the page naming ds-000001 must be refused");
+        };
+        assert!(
+            leaks
+                .iter()
+                .any(|l| l.file == "datasets/ds-000017/index.html"),
+            "{leaks:?}"
+        );
+    }
 }

@@ -7,7 +7,7 @@
 pub mod markdown;
 mod views;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -148,6 +148,9 @@ pub struct RenderStats {
     /// The paths whose bytes were written.
     #[serde(skip)]
     pub written_paths: Vec<String>,
+    /// The paths whose bytes went through the audit in this render (all but the skipped).
+    #[serde(skip)]
+    pub audited: BTreeSet<String>,
     /// Files refused because they mention a withheld dataset; none of them was written.
     pub leaks: Vec<Leak>,
     /// Figures of the search index.
@@ -270,8 +273,8 @@ pub struct RenderMemo {
     files: HashMap<String, (u64, u64)>,
     /// Every path the render produced, memoised or not.
     produced: BTreeSet<String>,
-    /// Ids and titles withheld at that render.
-    withheld: BTreeSet<(String, String)>,
+    /// What the auditor looked for at that render (see [`crate::audit::Auditor::signature`]).
+    audit: u64,
 }
 
 impl RenderMemo {
@@ -283,6 +286,13 @@ impl RenderMemo {
     /// Every path the memoised render produced.
     pub fn produced(&self) -> &BTreeSet<String> {
         &self.produced
+    }
+
+    /// Whether the files it skips were audited for what `auditor` looks for. When the
+    /// withheld list (or a title it shares with a public dataset) changed, every skipped file
+    /// must be read and audited again.
+    pub fn audited_as(&self, auditor: Option<&crate::audit::Auditor>) -> bool {
+        self.audit == auditor.map_or(0, |a| a.signature())
     }
 }
 
@@ -310,7 +320,7 @@ pub fn render_incremental(
     let jobs = plan(site, &model);
     let total = jobs.len();
     let done = AtomicUsize::new(0);
-    let fingerprints = Fingerprints::new(site, &model, memo);
+    let fingerprints = Fingerprints::new(site, &model);
     // The search index builds while the pages render.
     let (index, results) = rayon::join(
         || match live {
@@ -388,7 +398,7 @@ pub fn render_incremental(
         ..RenderStats::default()
     };
     let mut next = RenderMemo {
-        withheld: fingerprints.withheld,
+        audit: output.auditor().map_or(0, |a| a.signature()),
         ..RenderMemo::default()
     };
     for (produced, fingerprint) in results {
@@ -406,6 +416,9 @@ pub fn render_incremental(
                     stats.written_paths.push(path.clone());
                 }
                 stats.skipped += usize::from(outcome == WriteOutcome::Skipped);
+                if outcome != WriteOutcome::Skipped {
+                    stats.audited.insert(path.clone());
+                }
                 stats.bytes += len;
                 if let Some(fingerprint) = fingerprint {
                     next.files.insert(path.clone(), (fingerprint, len));
@@ -428,15 +441,10 @@ struct Fingerprints<'a> {
     global: u64,
     /// Per department code: its view (name, counts, completeness …).
     departments: HashMap<&'a str, u64>,
-    /// Datasets whose text names a dataset withheld since the memo's render: their pages
-    /// render again, so the audit reads them with the new withheld list.
-    tainted: HashSet<usize>,
-    /// Ids and titles withheld now.
-    withheld: BTreeSet<(String, String)>,
 }
 
 impl<'a> Fingerprints<'a> {
-    fn new(site: &'a Site<'a>, model: &'a SiteModel, memo: &RenderMemo) -> Fingerprints<'a> {
+    fn new(site: &'a Site<'a>, model: &'a SiteModel) -> Fingerprints<'a> {
         let global = hash_of(&(
             format!("{:?}", site.config),
             site.build_date,
@@ -449,43 +457,17 @@ impl<'a> Fingerprints<'a> {
             .iter()
             .map(|(code, view)| (code.as_str(), hash_of(&format!("{view:?}"))))
             .collect();
-        let withheld: BTreeSet<(String, String)> = site
-            .catalog
-            .withheld
-            .iter()
-            .map(|w| (w.id.clone(), w.title.clone()))
-            .collect();
-        let mut tainted = HashSet::new();
-        if !memo.is_empty() {
-            let newly: Vec<crate::policy::Withheld> = site
-                .catalog
-                .withheld
-                .iter()
-                .filter(|w| !memo.withheld.contains(&(w.id.clone(), w.title.clone())))
-                .cloned()
-                .collect();
-            if !newly.is_empty() {
-                tainted = mentions_of(site.catalog, &newly);
-            }
-        }
         Fingerprints {
             site,
             model,
             global,
             departments,
-            tainted,
-            withheld,
         }
     }
 
     /// A dataset as the pages that show it see it.
     fn dataset(&self, i: usize) -> u64 {
-        let digest = self.site.catalog.datasets[i].digest;
-        if self.tainted.contains(&i) {
-            !digest
-        } else {
-            digest
-        }
+        self.site.catalog.datasets[i].digest
     }
 
     /// The path and fingerprint of a job, for the kinds of files that are memoised (the many:
@@ -560,33 +542,6 @@ fn hash_of<T: Hash + ?Sized>(value: &T) -> u64 {
     let mut h = std::hash::DefaultHasher::new();
     value.hash(&mut h);
     h.finish()
-}
-
-/// Public datasets whose own text names one of `withheld` (by id or title).
-fn mentions_of(catalog: &PublicCatalog, withheld: &[crate::policy::Withheld]) -> HashSet<usize> {
-    let titles: Vec<&str> = catalog.datasets.iter().map(|d| d.title.as_str()).collect();
-    let ids: Vec<&str> = catalog.datasets.iter().map(|d| d.id.0.as_str()).collect();
-    let Ok(Some(auditor)) = crate::audit::Auditor::new(withheld, &titles, &ids) else {
-        // No pattern to look for (or none buildable): render everything again.
-        return (0..catalog.datasets.len()).collect();
-    };
-    catalog
-        .datasets
-        .par_iter()
-        .enumerate()
-        .filter(|(_, d)| {
-            let mut text = format!("{}\n{}\n{}", d.title, d.summary, d.keywords.join("\n"));
-            for field in &d.fields {
-                text.push_str(&format!(
-                    "\n{}\n{}",
-                    field.name,
-                    field.description.as_deref().unwrap_or("")
-                ));
-            }
-            !auditor.scan("", text.as_bytes()).is_empty()
-        })
-        .map(|(i, _)| i)
-        .collect()
 }
 
 /// What one job produced: a file, or nothing because its bytes mention a withheld dataset.
