@@ -287,6 +287,12 @@ fn note_events(
     };
     let mut relevant = false;
     for event in events {
+        // The kernel's queue overflowed: what changed is unknown.
+        if event.need_rescan() {
+            *hint = None;
+            relevant = true;
+            continue;
+        }
         if matches!(
             event.event.kind,
             notify_debouncer_full::notify::EventKind::Access(_)
@@ -656,8 +662,11 @@ fn publish_warm(
             .changed_paths
             .insert(".well-known/kaifang/commit".into());
         let path = staged.path().join(".well-known/kaifang/commit");
+        // Beside and renamed: the staged file is a hard link into the live release.
+        let tmp = path.with_file_name(".commit.tmp");
         let written = std::fs::create_dir_all(path.parent().unwrap_or(staged.path()))
-            .and_then(|()| std::fs::write(&path, format!("{commit}\n")));
+            .and_then(|()| std::fs::write(&tmp, format!("{commit}\n")))
+            .and_then(|()| std::fs::rename(&tmp, &path));
         if let Err(err) = written {
             session.build.forget_output();
             let _ = releases.discard(staged);

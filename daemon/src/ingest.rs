@@ -288,6 +288,12 @@ fn restore_saved(folders: &Folders) -> Result<bool, IngestError> {
     let mut restored = false;
     for entry in entries.filter_map(|e| e.ok()) {
         let saved = entry.path();
+        // A save that did not finish, or one being dropped: the accepted folder was not
+        // touched yet, or is final.
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            let _ = std::fs::remove_dir_all(&saved);
+            continue;
+        }
         let target = folders.accepted.join("departments").join(entry.file_name());
         let _ = std::fs::remove_dir_all(&target);
         if std::fs::read_dir(&saved).is_ok_and(|mut d| d.next().is_some()) {
@@ -418,6 +424,16 @@ pub fn ingest(
         })
         .map(|(d, _)| d.clone())
         .collect();
+    // A file that was still changing gets another look even when nothing else moved.
+    picked.extend(
+        state
+            .reports
+            .iter()
+            .filter(|(d, r)| {
+                first.contains_key(*d) && r.rejected.iter().any(|x| x.code == "unsettled")
+            })
+            .map(|(d, _)| d.clone()),
+    );
     if !picked.is_empty() {
         picked.extend(
             state
@@ -449,11 +465,15 @@ pub fn ingest(
         let (before, _) = &first[department];
         let accepted = accepted_root.join(department);
         let saved = folders.scratch.join(department);
+        // Saved under a dot name, then renamed: only a complete save is ever restored.
+        let saving = folders.scratch.join(format!(".{department}.saving"));
+        let _ = std::fs::remove_dir_all(&saving);
         if accepted.is_dir() {
-            link_tree(&accepted, &saved)?;
+            link_tree(&accepted, &saving)?;
         } else {
-            std::fs::create_dir_all(&saved).map_err(io_error(&saved))?;
+            std::fs::create_dir_all(&saving).map_err(io_error(&saving))?;
         }
+        std::fs::rename(&saving, &saved).map_err(io_error(&saved))?;
         std::fs::create_dir_all(&accepted).map_err(io_error(&accepted))?;
         let mut report = DepartmentReport {
             department: department.clone(),
@@ -601,7 +621,12 @@ pub fn ingest(
         sync(marker.parent().unwrap_or(Path::new(".")));
     }
     for department in &picked {
-        let _ = std::fs::remove_dir_all(folders.scratch.join(department));
+        // Renamed away first: a half-deleted save must never be restored.
+        let saved = folders.scratch.join(department);
+        let gone = folders.scratch.join(format!(".{department}.gone"));
+        if std::fs::rename(&saved, &gone).is_ok() {
+            let _ = std::fs::remove_dir_all(&gone);
+        }
     }
     for (department, mut report) in reports {
         report

@@ -202,6 +202,8 @@ impl Releases {
                 let _ = std::fs::remove_file(&link);
                 std::fs::hard_link(&source, &link).map_err(io_error(&link))?;
                 std::fs::rename(&link, &target).map_err(io_error(&target))?;
+                // rename(2) between two links to one file does nothing: the link stays.
+                let _ = std::fs::remove_file(&link);
             } else {
                 match std::fs::remove_file(&target) {
                     Err(e) if e.kind() != io::ErrorKind::NotFound => {

@@ -309,6 +309,9 @@ mod tests {
         doc.facets = facets;
         doc.department_name = "另一个部门名称".into();
         agree(&mut live, &input, "facets and department");
+        // Same count, one key replaced: complements list the datasets without a term.
+        Arc::make_mut(&mut input.docs[5]).id = "renamed-record".into();
+        agree(&mut live, &input, "id renamed");
         input.dictionary.push("实时公交".into());
         agree(&mut live, &input, "new dictionary word");
         input.docs.truncate(700);

@@ -129,6 +129,8 @@ pub struct LiveIndex {
 #[derive(Default)]
 struct Exported {
     docs: usize,
+    /// Hash of every dataset key, sorted.
+    keys: u64,
     /// Short-term shards by (first term, last term, terms) → name.
     shards: HashMap<ShardId, String>,
     /// Long terms → their directory entry and files.
@@ -405,6 +407,8 @@ impl LiveIndex {
         let docs = input.docs.len();
         let mut all_keys = keys.to_vec();
         all_keys.sort_unstable();
+        // Complements list the datasets without a term: any change of keys moves them.
+        let keys_hash = hash_of(&all_keys);
         let mut stats = IndexStats {
             docs,
             terms: self.terms.len(),
@@ -412,6 +416,7 @@ impl LiveIndex {
         };
         let mut next = Exported {
             docs,
+            keys: keys_hash,
             ..Exported::default()
         };
         let mut new_files: Vec<IndexFile> = Vec::new();
@@ -429,7 +434,7 @@ impl LiveIndex {
                 fresh
                     || dirty_terms.contains(*term)
                     || !old.long.contains_key(*term)
-                    || (old.docs != docs
+                    || ((old.docs != docs || old.keys != keys_hash)
                         && (build::has_complement(postings.len(), old.docs)
                             || build::has_complement(postings.len(), docs)))
             })
