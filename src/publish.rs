@@ -323,7 +323,7 @@ fn note_events(
                 .components()
                 .map(|c| c.as_os_str().to_string_lossy().into_owned())
                 .collect();
-            if names.iter().any(|n| daemon::ingest::is_ignored(n)) {
+            if names.iter().any(|n| daemon::ingest::ignored(n)) {
                 continue;
             }
             relevant = true;

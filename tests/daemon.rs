@@ -185,24 +185,9 @@ fn bad_unsafe_and_foreign_files_stay_out_and_published_data_stays_up() {
 #[test]
 fn the_running_daemon_publishes_changes_and_reports_them_on_its_status_page() {
     let fixture = daemon_fixture();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut config = std::fs::read_to_string(fixture.path("site.toml")).unwrap();
     // A long poll interval: the second publish must come from the file-system watcher.
-    config.push_str(&format!("poll_secs = 120\nstatus_port = {port}\n"));
-    std::fs::write(fixture.path("site.toml"), config).unwrap();
-    let mut child = spawn(&fixture, &["daemon"]);
-    let get = |path: &str| -> Option<String> {
-        use std::io::{Read, Write};
-        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-        write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
-        let mut text = String::new();
-        stream.read_to_string(&mut text).ok()?;
-        Some(text)
-    };
+    let daemon = Running::start(&fixture);
+    let get = |path: &str| daemon.get(path);
     let wait_for = |path: &str, needle: &str| {
         for _ in 0..200 {
             if get(path).is_some_and(|t| t.contains(needle)) {
@@ -227,8 +212,7 @@ fn the_running_daemon_publishes_changes_and_reports_them_on_its_status_page() {
     let text = std::fs::read_to_string(&record).unwrap();
     std::fs::write(&record, format!("{text}status: suspended\n")).unwrap();
     let taken_down = wait_for("/status", "\"live\": \"r000003\"");
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(daemon);
     assert!(published && republished && taken_down, "{page}");
     assert!(live_page(&fixture, "datasets/bus-stops/index.html").is_none());
     common::assert_nothing_mentions(&fixture.path("rel/current"), &["datasets/bus-stops/"]);
@@ -414,13 +398,18 @@ impl Running {
         }
     }
 
-    fn status(&self) -> Option<String> {
+    /// A page of its status site, headers included.
+    fn get(&self, path: &str) -> Option<String> {
         use std::io::{Read, Write};
         let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).ok()?;
-        write!(stream, "GET /status HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+        write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
         let mut text = String::new();
         stream.read_to_string(&mut text).ok()?;
         Some(text)
+    }
+
+    fn status(&self) -> Option<String> {
+        self.get("/status")
     }
 
     /// Waits until release number `n` is live.

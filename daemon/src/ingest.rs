@@ -128,11 +128,7 @@ impl Folders {
 
 /// Whether a file or folder name in a drop is ignored (transfer and editor leftovers, dot
 /// files, reports).
-pub fn is_ignored(name: &str) -> bool {
-    ignored(name)
-}
-
-fn ignored(name: &str) -> bool {
+pub fn ignored(name: &str) -> bool {
     name == REPORT
         || name.starts_with('.')
         || name.ends_with('~')
@@ -223,6 +219,17 @@ fn copy_file(from: &Path, to: &Path) -> Result<(), IngestError> {
 
 /// Copies the files and folders of `from` into `to` (links are not followed).
 pub fn copy_tree(from: &Path, to: &Path) -> Result<(), IngestError> {
+    mirror_tree(from, to, copy_file)
+}
+
+/// Recreates the folders of `from` in `to` and puts each regular file there with `place`
+/// (links, FIFOs and devices are left behind).
+fn mirror_tree(
+    from: &Path,
+    to: &Path,
+    place: impl Fn(&Path, &Path) -> Result<(), IngestError>,
+) -> Result<(), IngestError> {
+    std::fs::create_dir_all(to).map_err(io_error(to))?;
     for entry in walkdir::WalkDir::new(from).min_depth(1).follow_links(false) {
         let entry = entry.map_err(|e| IngestError::Io {
             path: from.to_path_buf(),
@@ -232,7 +239,7 @@ pub fn copy_tree(from: &Path, to: &Path) -> Result<(), IngestError> {
         if entry.file_type().is_dir() {
             std::fs::create_dir_all(&target).map_err(io_error(&target))?;
         } else if entry.file_type().is_file() {
-            copy_file(entry.path(), &target)?;
+            place(entry.path(), &target)?;
         }
     }
     Ok(())
@@ -309,20 +316,9 @@ fn restore_saved(folders: &Folders) -> Result<bool, IngestError> {
 /// Mirrors the folders of `from` into `to` and hard-links its files (both are the daemon's
 /// own state; files there are only ever replaced by rename, never written in place).
 fn link_tree(from: &Path, to: &Path) -> Result<(), IngestError> {
-    std::fs::create_dir_all(to).map_err(io_error(to))?;
-    for entry in walkdir::WalkDir::new(from).min_depth(1).follow_links(false) {
-        let entry = entry.map_err(|e| IngestError::Io {
-            path: from.to_path_buf(),
-            source: e.into(),
-        })?;
-        let target = to.join(entry.path().strip_prefix(from).unwrap_or(entry.path()));
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).map_err(io_error(&target))?;
-        } else if entry.file_type().is_file() {
-            std::fs::hard_link(entry.path(), &target).map_err(io_error(&target))?;
-        }
-    }
-    Ok(())
+    mirror_tree(from, to, |file, target| {
+        std::fs::hard_link(file, target).map_err(io_error(target))
+    })
 }
 
 /// Replaces `to` with a copy of `from`, beside and renamed, so a saved hard link to the old

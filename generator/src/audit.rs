@@ -36,6 +36,7 @@ pub struct Auditor {
     matcher: AhoCorasick,
     patterns: Vec<Pattern>,
     longest: usize,
+    signature: u64,
 }
 
 impl Auditor {
@@ -118,22 +119,26 @@ impl Auditor {
             .build(texts())
             .or_else(|_| AhoCorasickBuilder::new().build(texts()))?;
         let longest = patterns.iter().map(|p| p.text.len()).max().unwrap_or(0);
+        let signature = {
+            use std::hash::{Hash, Hasher};
+            let mut texts: Vec<&str> = patterns.iter().map(|p| p.text.as_str()).collect();
+            texts.sort_unstable();
+            let mut h = std::hash::DefaultHasher::new();
+            texts.hash(&mut h);
+            // Never 0, which stands for "no auditor".
+            h.finish() | 1
+        };
         Ok(Some(Auditor {
             matcher,
             patterns,
             longest,
+            signature,
         }))
     }
 
     /// A hash of everything this auditor looks for: equal signatures audit alike.
     pub fn signature(&self) -> u64 {
-        use std::hash::{Hash, Hasher};
-        let mut texts: Vec<&str> = self.patterns.iter().map(|p| p.text.as_str()).collect();
-        texts.sort_unstable();
-        let mut h = std::hash::DefaultHasher::new();
-        texts.hash(&mut h);
-        // Never 0, which stands for "no auditor".
-        h.finish() | 1
+        self.signature
     }
 
     /// Mentions in `bytes`, reported against the output path `file`. Gzip data (the search

@@ -156,9 +156,10 @@ pub enum IndexError {
     Layout(#[from] LayoutError),
 }
 
-/// Indexes `input` and exports the static files.
-pub fn build(input: &IndexInput) -> Result<ExportedIndex, IndexError> {
-    let started = Instant::now();
+/// Each dataset's key, the facet layout, and each dataset's packed facet code.
+pub(crate) fn keys_and_codes(
+    input: &IndexInput,
+) -> Result<(Vec<u64>, Layout, Vec<u32>), IndexError> {
     let pairs: Vec<(&str, &str)> = input
         .docs
         .iter()
@@ -166,11 +167,18 @@ pub fn build(input: &IndexInput) -> Result<ExportedIndex, IndexError> {
         .collect();
     let keys = keys::assign(&pairs)?;
     let layout = Layout::new(&input.facets)?;
-    let codes: Vec<u32> = input
+    let codes = input
         .docs
         .iter()
         .map(|d| layout.pack(&input.facets, &d.facets))
         .collect();
+    Ok((keys, layout, codes))
+}
+
+/// Indexes `input` and exports the static files.
+pub fn build(input: &IndexInput) -> Result<ExportedIndex, IndexError> {
+    let started = Instant::now();
+    let (keys, layout, codes) = keys_and_codes(input)?;
     let terms = index_terms(input, &keys, &codes)?;
     let index_seconds = started.elapsed().as_secs_f64();
 

@@ -168,18 +168,7 @@ impl LiveIndex {
     ) -> Result<(ExportedIndex, UpdateStats), IndexError> {
         let started = Instant::now();
         let mut update = UpdateStats::default();
-        let pairs: Vec<(&str, &str)> = input
-            .docs
-            .iter()
-            .map(|d| (d.department_code.as_str(), d.id.as_str()))
-            .collect();
-        let keys = keys::assign(&pairs)?;
-        let layout = Layout::new(&input.facets)?;
-        let codes: Vec<u32> = input
-            .docs
-            .iter()
-            .map(|d| layout.pack(&input.facets, &d.facets))
-            .collect();
+        let (keys, layout, codes) = build::keys_and_codes(input)?;
         let facets = facet_signature(&input.facets);
         if self.tokenizer.is_none() || self.dictionary != input.dictionary || self.facets != facets
         {
