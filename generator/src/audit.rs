@@ -7,6 +7,7 @@
 use std::collections::{BTreeSet, HashSet};
 use std::io::Read;
 use std::path::Path;
+use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind};
 use rayon::prelude::*;
@@ -26,6 +27,7 @@ pub struct Leak {
 }
 
 /// A withheld id or title to look for.
+#[derive(Clone)]
 struct Pattern {
     text: String,
     dataset: String,
@@ -39,14 +41,37 @@ pub struct Auditor {
     signature: u64,
 }
 
+impl std::fmt::Debug for Auditor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Auditor")
+            .field("patterns", &self.patterns.len())
+            .field("signature", &self.signature)
+            .finish()
+    }
+}
+
 impl Auditor {
     /// The auditor of a public catalog: its withheld datasets, minus what public ones share.
     pub fn for_catalog(
         catalog: &crate::policy::PublicCatalog,
     ) -> Result<Option<Auditor>, aho_corasick::BuildError> {
-        let titles: Vec<&str> = catalog.datasets.iter().map(|d| d.title.as_str()).collect();
-        let ids: Vec<&str> = catalog.datasets.iter().map(|d| d.id.0.as_str()).collect();
-        Auditor::new(&catalog.withheld, &titles, &ids)
+        Auditor::from_patterns(catalog_patterns(catalog))
+    }
+
+    /// As [`Auditor::for_catalog`], handing back `previous` itself when it looks for exactly
+    /// the same texts (the usual case between two builds), so its automaton is not built again.
+    pub fn for_catalog_reusing(
+        catalog: &crate::policy::PublicCatalog,
+        previous: Option<&Arc<Auditor>>,
+    ) -> Result<Option<Arc<Auditor>>, aho_corasick::BuildError> {
+        let patterns = catalog_patterns(catalog);
+        if let Some(previous) = previous
+            && !patterns.is_empty()
+            && previous.signature == signature(&patterns)
+        {
+            return Ok(Some(Arc::clone(previous)));
+        }
+        Ok(Auditor::from_patterns(patterns)?.map(Arc::new))
     }
 
     /// An auditor for these withheld datasets; `None` when nothing is withheld.
@@ -61,52 +86,31 @@ impl Auditor {
     ) -> Result<Option<Auditor>, aho_corasick::BuildError> {
         let public_titles: HashSet<&str> = public_titles.iter().copied().collect();
         let public_ids: HashSet<&str> = public_ids.iter().copied().collect();
-        let mut patterns = Vec::new();
-        for w in withheld {
-            // An id is looked for where the portal would print it: in a link, as a JSON string,
-            // or as the text of an element. Bare words are left alone, so a withheld `page` or
-            // `bus` does not trip over ordinary text; titles catch prose mentions.
-            let id_forms = if public_ids.contains(w.id.as_str()) || w.id.is_empty() {
-                Vec::new()
-            } else {
-                vec![
-                    format!("datasets/{}/", w.id),
-                    format!("\"{}\"", w.id),
-                    format!(">{}<", w.id),
-                ]
-            };
-            for text in id_forms {
-                patterns.push(Pattern {
-                    text,
-                    dataset: w.id.clone(),
-                });
-            }
-            if w.title.is_empty() || public_titles.contains(w.title.as_str()) {
-                continue;
-            }
-            // The title as HTML (fully escaped, or `& < >` only, as the Markdown sanitiser
-            // writes it) and as JSON may differ from the raw text.
-            let json = serde_json::to_string(&w.title).unwrap_or_default();
-            let minimal = w
-                .title
-                .replace('&', "&amp;")
-                .replace('<', "&lt;")
-                .replace('>', "&gt;");
-            let mut forms = vec![
-                w.title.clone(),
-                crate::render::escape_html(&w.title),
-                minimal,
-                json.trim_matches('"').to_string(),
-            ];
-            forms.sort();
-            forms.dedup();
-            for text in forms {
-                patterns.push(Pattern {
-                    text,
-                    dataset: w.id.clone(),
-                });
-            }
+        Auditor::from_patterns(patterns(withheld, &public_titles, &public_ids))
+    }
+
+    /// The auditor for what this one looks for and `older` did not: a file that passed
+    /// `older` passes this one too when it passes the result. `None` when nothing is new.
+    pub fn beyond(
+        &self,
+        older: Option<&Auditor>,
+    ) -> Result<Option<Auditor>, aho_corasick::BuildError> {
+        if older.is_some_and(|o| o.signature == self.signature) {
+            return Ok(None);
         }
+        let known: HashSet<&str> = older
+            .map(|o| o.patterns.iter().map(|p| p.text.as_str()).collect())
+            .unwrap_or_default();
+        Auditor::from_patterns(
+            self.patterns
+                .iter()
+                .filter(|p| !known.contains(p.text.as_str()))
+                .cloned()
+                .collect(),
+        )
+    }
+
+    fn from_patterns(patterns: Vec<Pattern>) -> Result<Option<Auditor>, aho_corasick::BuildError> {
         if patterns.is_empty() {
             return Ok(None);
         }
@@ -119,15 +123,7 @@ impl Auditor {
             .build(texts())
             .or_else(|_| AhoCorasickBuilder::new().build(texts()))?;
         let longest = patterns.iter().map(|p| p.text.len()).max().unwrap_or(0);
-        let signature = {
-            use std::hash::{Hash, Hasher};
-            let mut texts: Vec<&str> = patterns.iter().map(|p| p.text.as_str()).collect();
-            texts.sort_unstable();
-            let mut h = std::hash::DefaultHasher::new();
-            texts.hash(&mut h);
-            // Never 0, which stands for "no auditor".
-            h.finish() | 1
-        };
+        let signature = signature(&patterns);
         Ok(Some(Auditor {
             matcher,
             patterns,
@@ -204,6 +200,90 @@ impl Auditor {
         }
         Ok(found)
     }
+}
+
+/// The patterns of a public catalog. Only titles and ids of withheld datasets are looked up
+/// among the public ones, so no set of every public title is built.
+fn catalog_patterns(catalog: &crate::policy::PublicCatalog) -> Vec<Pattern> {
+    let wanted_titles: HashSet<&str> = catalog.withheld.iter().map(|w| w.title.as_str()).collect();
+    let wanted_ids: HashSet<&str> = catalog.withheld.iter().map(|w| w.id.as_str()).collect();
+    let mut public_titles: HashSet<&str> = HashSet::new();
+    let mut public_ids: HashSet<&str> = HashSet::new();
+    for dataset in &catalog.datasets {
+        if let Some(&title) = wanted_titles.get(dataset.title.as_str()) {
+            public_titles.insert(title);
+        }
+        if let Some(&id) = wanted_ids.get(dataset.id.0.as_str()) {
+            public_ids.insert(id);
+        }
+    }
+    patterns(&catalog.withheld, &public_titles, &public_ids)
+}
+
+/// What to look for: the printed forms of each withheld id and title that no public dataset
+/// shares.
+fn patterns(
+    withheld: &[Withheld],
+    public_titles: &HashSet<&str>,
+    public_ids: &HashSet<&str>,
+) -> Vec<Pattern> {
+    let mut patterns = Vec::new();
+    for w in withheld {
+        // An id is looked for where the portal would print it: in a link, as a JSON string,
+        // or as the text of an element. Bare words are left alone, so a withheld `page` or
+        // `bus` does not trip over ordinary text; titles catch prose mentions.
+        let id_forms = if public_ids.contains(w.id.as_str()) || w.id.is_empty() {
+            Vec::new()
+        } else {
+            vec![
+                format!("datasets/{}/", w.id),
+                format!("\"{}\"", w.id),
+                format!(">{}<", w.id),
+            ]
+        };
+        for text in id_forms {
+            patterns.push(Pattern {
+                text,
+                dataset: w.id.clone(),
+            });
+        }
+        if w.title.is_empty() || public_titles.contains(w.title.as_str()) {
+            continue;
+        }
+        // The title as HTML (fully escaped, or `& < >` only, as the Markdown sanitiser
+        // writes it) and as JSON may differ from the raw text.
+        let json = serde_json::to_string(&w.title).unwrap_or_default();
+        let minimal = w
+            .title
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;");
+        let mut forms = vec![
+            w.title.clone(),
+            crate::render::escape_html(&w.title),
+            minimal,
+            json.trim_matches('"').to_string(),
+        ];
+        forms.sort();
+        forms.dedup();
+        for text in forms {
+            patterns.push(Pattern {
+                text,
+                dataset: w.id.clone(),
+            });
+        }
+    }
+    patterns
+}
+
+/// A hash of the texts looked for, in any order; never 0.
+fn signature(patterns: &[Pattern]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut texts: Vec<&str> = patterns.iter().map(|p| p.text.as_str()).collect();
+    texts.sort_unstable();
+    let mut h = std::hash::DefaultHasher::new();
+    texts.hash(&mut h);
+    h.finish() | 1
 }
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
@@ -338,6 +418,36 @@ mod tests {
                 .scan("a.json", "名册<内部>\\\"版\\\"".as_bytes())
                 .len(),
             1
+        );
+    }
+
+    #[test]
+    fn beyond_looks_only_for_what_is_new() {
+        let withheld = |ids: &[&str]| -> Vec<Withheld> {
+            ids.iter()
+                .map(|id| Withheld {
+                    id: id.to_string(),
+                    title: format!("{id}名单"),
+                    record_path: "x.yaml".into(),
+                    reason: WithholdReason::Suspended,
+                })
+                .collect()
+        };
+        let old = Auditor::new(&withheld(&["a-1"]), &[], &[])
+            .unwrap()
+            .unwrap();
+        let new = Auditor::new(&withheld(&["a-1", "b-2"]), &[], &[])
+            .unwrap()
+            .unwrap();
+        let delta = new.beyond(Some(&old)).unwrap().unwrap();
+        assert!(delta.scan("p.html", "a-1名单".as_bytes()).is_empty());
+        assert_eq!(delta.scan("p.html", "b-2名单".as_bytes()).len(), 1);
+        // Nothing new: nothing to look for again; nothing before: everything.
+        assert!(old.beyond(Some(&new)).unwrap().is_none());
+        assert!(new.beyond(Some(&new)).unwrap().is_none());
+        assert_eq!(
+            new.beyond(None).unwrap().unwrap().signature(),
+            new.signature()
         );
     }
 

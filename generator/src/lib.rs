@@ -292,11 +292,12 @@ fn build_with(
         path: options.output.display().to_string(),
         source,
     };
-    let auditor = audit::Auditor::for_catalog(&checked.catalog).map_err(|e| {
-        output_error(std::io::Error::other(format!(
-            "cannot build the audit: {e}"
-        )))
-    })?;
+    let auditor =
+        audit::Auditor::for_catalog_reusing(&checked.catalog, memo.auditor()).map_err(|e| {
+            output_error(std::io::Error::other(format!(
+                "cannot build the audit: {e}"
+            )))
+        })?;
     if overlaps(&options.output, &options.content) {
         return Err(output_error(std::io::Error::other(format!(
             "the output folder {} and the content folder {} overlap; build into a separate folder",
@@ -348,17 +349,31 @@ fn build_with(
 
     let started = Instant::now();
     // Build-end audit: rendering refused every file that mentioned a withheld dataset; now
-    // every file in the folder that did not pass that check is read and scanned. With a memo
-    // whose files were audited for the same withheld list, the folder holds nothing else;
-    // when the list changed, every skipped file is read again.
+    // every file in the folder that did not pass that check is read and scanned. With a memo,
+    // the files it skipped passed its auditor, so they are read only when this auditor looks
+    // for something more (a dataset was just withheld), and only for that.
     let mut leaks = stats.leaks.clone();
-    let trusted = !memo.is_empty() && memo.audited_as(output.auditor());
-    if let Some(auditor) = output.auditor().filter(|_| !trusted) {
-        let scanned = if memo.is_empty() {
-            &stats.produced
-        } else {
-            &stats.audited
-        };
+    let unscanned = if memo.is_empty() {
+        output
+            .auditor()
+            .map(|auditor| (auditor.as_ref(), &stats.produced))
+    } else {
+        None
+    };
+    let beyond = match (memo.is_empty(), output.auditor()) {
+        (false, Some(auditor)) => {
+            auditor
+                .beyond(memo.auditor().map(|a| a.as_ref()))
+                .map_err(|e| {
+                    output_error(std::io::Error::other(format!(
+                        "cannot build the audit: {e}"
+                    )))
+                })?
+        }
+        _ => None,
+    };
+    let unscanned = unscanned.or(beyond.as_ref().map(|auditor| (auditor, &stats.audited)));
+    if let Some((auditor, scanned)) = unscanned {
         let unscanned =
             audit::scan_unscanned(&options.output, auditor, scanned).map_err(output_error)?;
         for leak in &unscanned {

@@ -6,6 +6,8 @@ use std::collections::BTreeSet;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
 use crate::audit::{Auditor, Leak};
 
 /// Why a file was not written.
@@ -36,7 +38,7 @@ pub enum WriteOutcome {
 /// The output folder.
 pub struct Output {
     root: PathBuf,
-    auditor: Option<Auditor>,
+    auditor: Option<Arc<Auditor>>,
 }
 
 impl Output {
@@ -44,7 +46,7 @@ impl Output {
     ///
     /// Every build removes what it did not produce, so a folder is only taken when it is new,
     /// empty, or carries the marker an earlier build left: `--out .` must not wipe a checkout.
-    pub fn new(root: &Path, auditor: Option<Auditor>) -> io::Result<Output> {
+    pub fn new(root: &Path, auditor: Option<Arc<Auditor>>) -> io::Result<Output> {
         std::fs::create_dir_all(root)?;
         let marker = root.join(MARKER);
         let empty = std::fs::read_dir(root)?.next().is_none();
@@ -69,7 +71,7 @@ impl Output {
     }
 
     /// The auditor every write goes through, if anything is withheld.
-    pub fn auditor(&self) -> Option<&Auditor> {
+    pub fn auditor(&self) -> Option<&Arc<Auditor>> {
         self.auditor.as_ref()
     }
 

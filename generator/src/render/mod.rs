@@ -273,8 +273,8 @@ pub struct RenderMemo {
     files: HashMap<String, (u64, u64)>,
     /// Every path the render produced, memoised or not.
     produced: BTreeSet<String>,
-    /// What the auditor looked for at that render (see [`crate::audit::Auditor::signature`]).
-    audit: u64,
+    /// The auditor of that render: every file the render left behind passed it.
+    auditor: Option<std::sync::Arc<crate::audit::Auditor>>,
 }
 
 impl RenderMemo {
@@ -288,11 +288,11 @@ impl RenderMemo {
         &self.produced
     }
 
-    /// Whether the files it skips were audited for what `auditor` looks for. When the
-    /// withheld list (or a title it shares with a public dataset) changed, every skipped file
-    /// must be read and audited again.
-    pub fn audited_as(&self, auditor: Option<&crate::audit::Auditor>) -> bool {
-        self.audit == auditor.map_or(0, |a| a.signature())
+    /// The auditor every file of the memoised render passed. When the withheld list (or a
+    /// title it shares with a public dataset) changed, every skipped file must be read again
+    /// and audited for what this auditor did not look for.
+    pub fn auditor(&self) -> Option<&std::sync::Arc<crate::audit::Auditor>> {
+        self.auditor.as_ref()
     }
 }
 
@@ -398,7 +398,7 @@ pub fn render_incremental(
         ..RenderStats::default()
     };
     let mut next = RenderMemo {
-        audit: output.auditor().map_or(0, |a| a.signature()),
+        auditor: output.auditor().cloned(),
         ..RenderMemo::default()
     };
     for (produced, fingerprint) in results {
