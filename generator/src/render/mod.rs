@@ -799,8 +799,8 @@ fn context_for(job: &Job, site: &Site<'_>, model: &SiteModel) -> (String, &'stat
             let path = "index.html".to_string();
             let mut c = base_context(site, model, &path, &site.config.title, "home");
             c.insert("home", &model.home);
-            let newest = model.cards_of(model.recent.iter().copied().take(8));
-            let high_value = model.cards_of(model.high_value.iter().copied().take(6));
+            let newest = model.cards_of(site, model.recent.iter().copied().take(8));
+            let high_value = model.cards_of(site, model.high_value.iter().copied().take(6));
             c.insert("newest", &newest);
             c.insert("high_value", &high_value);
             (path, "home.html", c)
@@ -811,7 +811,7 @@ fn context_for(job: &Job, site: &Site<'_>, model: &SiteModel) -> (String, &'stat
             let mut c = base_context(site, model, &path, &dataset.title, "datasets");
             c.insert("dataset", &DatasetView::new(dataset, site));
             c.insert("department", &model.departments[&dataset.department.0]);
-            let related = model.cards_of(model.related(*i, dataset));
+            let related = model.cards_of(site, model.related(*i, dataset));
             c.insert("related", &related);
             (path, "dataset.html", c)
         }
@@ -823,7 +823,7 @@ fn context_for(job: &Job, site: &Site<'_>, model: &SiteModel) -> (String, &'stat
                 listing.title.clone()
             };
             let mut c = base_context(site, model, &path, &title, listing.section);
-            let cards = model.cards_of(listing.items.iter().copied());
+            let cards = model.cards_of(site, listing.items.iter().copied());
             c.insert("heading", &listing.title);
             c.insert("intro", &listing.intro);
             c.insert("cards", &cards);
@@ -944,11 +944,11 @@ impl Pager {
 
 /// Counts every facet once, for the home page and `kaifang check`.
 pub fn facet_counts(catalog: &PublicCatalog) -> BTreeMap<&'static str, usize> {
-    let mut formats = BTreeSet::new();
-    let mut domains = BTreeSet::new();
+    let mut formats: BTreeSet<&str> = BTreeSet::new();
+    let mut domains: BTreeSet<&str> = BTreeSet::new();
     for d in &catalog.datasets {
-        formats.extend(d.formats());
-        domains.insert(d.domain.clone());
+        formats.extend(d.resources.iter().map(|r| r.format.as_str()));
+        domains.insert(&d.domain);
     }
     BTreeMap::from([
         ("datasets", catalog.datasets.len()),

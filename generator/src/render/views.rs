@@ -42,6 +42,39 @@ pub(super) struct Card {
     high_value: bool,
 }
 
+impl Card {
+    fn new(d: &Dataset, site: &Site<'_>) -> Card {
+        let domain_name = site
+            .config
+            .domain_by_slug(&d.domain)
+            .map_or(d.domain.clone(), |x| x.name.clone());
+        let department_name = site
+            .catalog
+            .departments
+            .get(&d.department)
+            .map_or(d.department.0.clone(), |x| x.name.clone());
+        Card {
+            id: d.id.0.clone(),
+            url: format!("datasets/{}/", d.id),
+            title: d.title.clone(),
+            snippet: markdown::shorten(&d.summary_text, 110),
+            department: Link {
+                name: department_name,
+                url: format!("departments/{}/", d.department.0),
+            },
+            domain: Link {
+                name: domain_name,
+                url: format!("domains/{}/", d.domain),
+            },
+            modified: d.last_change().map(|m| m.to_string()).unwrap_or_default(),
+            open_type: d.open_type.label(),
+            open_type_slug: d.open_type.slug(),
+            formats: d.formats(),
+            high_value: d.high_value,
+        }
+    }
+}
+
 /// The site-wide facts every page shows.
 #[derive(Debug, Serialize)]
 pub(super) struct SiteView {
@@ -133,7 +166,8 @@ pub(super) struct HomeView {
 /// Everything derived once from the public catalog.
 pub(super) struct SiteModel {
     pub(super) site: SiteView,
-    pub(super) cards: Vec<Card>,
+    /// One card per dataset, made when first shown.
+    cards: Vec<std::sync::OnceLock<Card>>,
     pub(super) recent: Vec<usize>,
     pub(super) high_value: Vec<usize>,
     pub(super) facets: Vec<Facet>,
@@ -141,8 +175,9 @@ pub(super) struct SiteModel {
     pub(super) region_rows: Vec<RegionRow>,
     pub(super) departments: BTreeMap<String, DepartmentView>,
     pub(super) home: HomeView,
-    /// Position of each dataset in `recent`, for picking neighbours.
-    rank: Vec<usize>,
+    /// Position of each dataset in its department's and its domain's group (in `by_department`
+    /// and `by_domain`), for picking neighbours.
+    place: Vec<(usize, usize)>,
     by_department: BTreeMap<String, Vec<usize>>,
     by_domain: BTreeMap<String, Vec<usize>>,
 }
@@ -151,18 +186,6 @@ impl SiteModel {
     pub(super) fn new(site: &Site<'_>) -> SiteModel {
         let datasets = &site.catalog.datasets;
         let config = site.config;
-        let domain_name = |slug: &str| {
-            config
-                .domain_by_slug(slug)
-                .map_or(slug.to_string(), |d| d.name.clone())
-        };
-        let dept_name = |code: &str| {
-            site.catalog
-                .departments
-                .get(&crate::model::DeptCode(code.to_string()))
-                .map_or(code.to_string(), |d| d.name.clone())
-        };
-
         let mut recent: Vec<usize> = (0..datasets.len()).collect();
         recent.sort_by(|&a, &b| {
             datasets[b]
@@ -170,58 +193,66 @@ impl SiteModel {
                 .cmp(&datasets[a].last_change())
                 .then_with(|| datasets[a].id.cmp(&datasets[b].id))
         });
-        let mut rank = vec![0; datasets.len()];
-        for (position, &i) in recent.iter().enumerate() {
-            rank[i] = position;
-        }
         let high_value = recent
             .iter()
             .copied()
             .filter(|&i| datasets[i].high_value)
             .collect();
 
-        let cards = datasets
-            .iter()
-            .map(|d| Card {
-                id: d.id.0.clone(),
-                url: format!("datasets/{}/", d.id),
-                title: d.title.clone(),
-                snippet: markdown::shorten(&d.summary_text, 110),
-                department: Link {
-                    name: dept_name(&d.department.0),
-                    url: format!("departments/{}/", d.department.0),
-                },
-                domain: Link {
-                    name: domain_name(&d.domain),
-                    url: format!("domains/{}/", d.domain),
-                },
-                modified: d.last_change().map(|m| m.to_string()).unwrap_or_default(),
-                open_type: d.open_type.label(),
-                open_type_slug: d.open_type.slug(),
-                formats: d.formats(),
-                high_value: d.high_value,
-            })
+        // Cards are made when a page first shows them: an incremental build shows few.
+        let cards = std::iter::repeat_with(std::sync::OnceLock::new)
+            .take(datasets.len())
             .collect();
 
         // Group dataset indices (in recency order) by each facet's key.
-        let group_by = |key: &dyn Fn(&Dataset) -> Vec<String>| {
+        let group_by = |key: &dyn Fn(&Dataset, &mut dyn FnMut(&str))| {
             let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
             for &i in &recent {
-                for k in key(&datasets[i]) {
-                    groups.entry(k).or_default().push(i);
-                }
+                key(&datasets[i], &mut |k: &str| match groups.get_mut(k) {
+                    Some(items) => items.push(i),
+                    None => {
+                        groups.insert(k.to_string(), vec![i]);
+                    }
+                });
             }
             groups
         };
-        let by_domain = group_by(&|d| vec![d.domain.clone()]);
-        let mut by_department = group_by(&|d| vec![d.department.0.clone()]);
+        let by_domain = group_by(&|d, put| put(&d.domain));
+        let mut by_department = group_by(&|d, put| put(&d.department.0));
         for code in site.catalog.departments.keys() {
             by_department.entry(code.0.clone()).or_default();
         }
-        let by_level = group_by(&|d| vec![d.level.slug().to_string()]);
-        let by_open_type = group_by(&|d| vec![d.open_type.slug().to_string()]);
-        let by_format = group_by(&|d| d.formats().iter().map(|f| f.to_ascii_lowercase()).collect());
-        let by_frequency = group_by(&|d| vec![d.update_frequency.slug().to_string()]);
+        let mut place = vec![(0, 0); datasets.len()];
+        for group in by_department.values() {
+            for (position, &i) in group.iter().enumerate() {
+                place[i].0 = position;
+            }
+        }
+        for group in by_domain.values() {
+            for (position, &i) in group.iter().enumerate() {
+                place[i].1 = position;
+            }
+        }
+        let by_level = group_by(&|d, put| put(d.level.slug()));
+        let by_open_type = group_by(&|d, put| put(d.open_type.slug()));
+        let by_format = group_by(&|d, put| {
+            // Each format once per dataset, compared without case.
+            for (r, resource) in d.resources.iter().enumerate() {
+                let format = resource.format.as_str();
+                if d.resources[..r]
+                    .iter()
+                    .any(|earlier| earlier.format.eq_ignore_ascii_case(format))
+                {
+                    continue;
+                }
+                if format.bytes().any(|b| b.is_ascii_uppercase()) {
+                    put(&format.to_ascii_lowercase());
+                } else {
+                    put(format);
+                }
+            }
+        });
+        let by_frequency = group_by(&|d, put| put(d.update_frequency.slug()));
 
         let departments: BTreeMap<String, DepartmentView> = site
             .catalog
@@ -383,26 +414,36 @@ impl SiteModel {
             region_rows,
             departments,
             home,
-            rank,
+            place,
             by_department,
             by_domain,
         }
     }
 
     /// The cards of these datasets, in order.
-    pub(super) fn cards_of(&self, indices: impl IntoIterator<Item = usize>) -> Vec<&Card> {
-        indices.into_iter().map(|i| &self.cards[i]).collect()
+    pub(super) fn cards_of(
+        &self,
+        site: &Site<'_>,
+        indices: impl IntoIterator<Item = usize>,
+    ) -> Vec<&Card> {
+        indices
+            .into_iter()
+            .map(|i| self.cards[i].get_or_init(|| Card::new(&site.catalog.datasets[i], site)))
+            .collect()
     }
 
     /// Up to six related datasets: the nearest in time from the same department, then domain.
     pub(super) fn related(&self, i: usize, dataset: &Dataset) -> Vec<usize> {
         let mut chosen = Vec::new();
-        for (group, want) in [
-            (self.by_department.get(&dataset.department.0), 3),
-            (self.by_domain.get(&dataset.domain), 6),
+        for (group, here, want) in [
+            (
+                self.by_department.get(&dataset.department.0),
+                self.place[i].0,
+                3,
+            ),
+            (self.by_domain.get(&dataset.domain), self.place[i].1, 6),
         ] {
             let Some(group) = group else { continue };
-            let here = group.partition_point(|&j| self.rank[j] < self.rank[i]);
             let mut offset = 1;
             while chosen.len() < want && (offset <= here || here + offset < group.len()) {
                 for j in [
@@ -491,7 +532,12 @@ fn regions(site: &Site<'_>, recent: &[usize]) -> (Vec<RegionGroup>, Vec<RegionRo
     let mut items: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for &i in recent {
         for division in site.divisions.ancestry(&datasets[i].region.0) {
-            items.entry(division.code.clone()).or_default().push(i);
+            match items.get_mut(&division.code) {
+                Some(list) => list.push(i),
+                None => {
+                    items.insert(division.code.clone(), vec![i]);
+                }
+            }
         }
     }
     let mut children: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
