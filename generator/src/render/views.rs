@@ -182,6 +182,9 @@ pub(super) struct SiteModel {
     by_domain: BTreeMap<String, Vec<usize>>,
 }
 
+/// Hands each of a dataset's group keys to the callback.
+type GroupKeys = dyn Fn(&Dataset, &mut dyn FnMut(&str));
+
 impl SiteModel {
     pub(super) fn new(site: &Site<'_>) -> SiteModel {
         let datasets = &site.catalog.datasets;
@@ -205,7 +208,7 @@ impl SiteModel {
             .collect();
 
         // Group dataset indices (in recency order) by each facet's key.
-        let group_by = |key: &dyn Fn(&Dataset, &mut dyn FnMut(&str))| {
+        let group_by = |key: &GroupKeys| {
             let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
             for &i in &recent {
                 key(&datasets[i], &mut |k: &str| match groups.get_mut(k) {
