@@ -10,7 +10,7 @@ use search_index::{FacetDim, IndexInput, SearchDoc};
 
 use crate::config::SiteConfig;
 use crate::divisions::Divisions;
-use crate::model::{Level, OpenType, UpdateFrequency, Vocabulary};
+use crate::model::{Dataset, Level, OpenType, UpdateFrequency, Vocabulary};
 use crate::policy::PublicCatalog;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -105,20 +105,44 @@ pub fn index_input(
     config: &SiteConfig,
     divisions: &Divisions,
 ) -> IndexInput {
-    index_input_kept(catalog, config, divisions, &HashMap::new())
+    let facets = facet_dims(config, divisions);
+    let docs = catalog
+        .datasets
+        .par_iter()
+        .map(|d| Arc::new(search_doc(d, department_name(catalog, d), config, &facets)))
+        .collect();
+    IndexInput {
+        docs,
+        dictionary: Arc::new(dictionary(catalog, config, divisions)),
+        facets,
+    }
 }
 
 /// The search index kept current between builds of a long-running process: the live index,
-/// and each dataset's search document with the digest and department name it was made from,
-/// so an unchanged dataset keeps the very same document (which the live index then skips).
+/// each dataset's search document with what it was made from (so an unchanged dataset keeps
+/// the very same document, which the live index then skips), and the dataset words of the
+/// segmenter dictionary, counted, so the dictionary is not gathered from every dataset again.
 #[derive(Default)]
 pub struct LiveSearch {
     index: search_index::LiveIndex,
-    docs: KeptDocs,
+    /// The documents of the last update, in catalog order.
+    kept: Vec<Kept>,
+    /// Field names and keywords of the kept documents, with how many documents carry each.
+    words: HashMap<String, u32>,
+    /// Division codes of the kept datasets, counted.
+    regions: HashMap<String, u32>,
+    /// The last dictionary, with a hash of its inputs besides the counted words.
+    dictionary: Option<(u64, Arc<Vec<String>>)>,
+    /// A hash of the configuration the kept documents were made with (domains, facets).
+    made_with: u64,
 }
 
-/// Search documents by dataset id, with the dataset digest and department name they show.
-type KeptDocs = HashMap<String, (u64, String, Arc<SearchDoc>)>;
+/// A search document and what it was made from.
+struct Kept {
+    digest: u64,
+    region: String,
+    doc: Arc<SearchDoc>,
+}
 
 impl LiveSearch {
     /// Brings the index to the public catalog and exports it (the files a full build gives).
@@ -128,29 +152,176 @@ impl LiveSearch {
         config: &SiteConfig,
         divisions: &Divisions,
     ) -> Result<search_index::ExportedIndex, search_index::IndexError> {
-        let input = index_input_kept(catalog, config, divisions, &self.docs);
-        self.docs = catalog
-            .datasets
+        let input = self.input(catalog, config, divisions);
+        self.index.update(&input).map(|(index, _)| index)
+    }
+
+    /// The index input for the catalog, equal to [`index_input`], made from the documents
+    /// and words kept since the last update.
+    fn input(
+        &mut self,
+        catalog: &PublicCatalog,
+        config: &SiteConfig,
+        divisions: &Divisions,
+    ) -> IndexInput {
+        let facets = facet_dims(config, divisions);
+        let made_with = hash_of(&format!("{facets:?}{:?}", config.domains));
+        if made_with != self.made_with {
+            *self = LiveSearch {
+                index: std::mem::take(&mut self.index),
+                made_with,
+                ..LiveSearch::default()
+            };
+        }
+        let datasets = &catalog.datasets;
+        let unchanged = |kept: &Kept, d: &Dataset| {
+            kept.digest == d.digest
+                && kept.doc.id == d.id.0
+                && kept.doc.department_name == department_name(catalog, d)
+        };
+        // The same dataset at the same place (the usual case), else by id.
+        let mut old: Vec<Option<Kept>> = std::mem::take(&mut self.kept)
+            .into_iter()
+            .map(Some)
+            .collect();
+        let mut found: Vec<Option<Kept>> = datasets
             .iter()
-            .zip(&input.docs)
-            .map(|(d, doc)| {
+            .enumerate()
+            .map(|(i, d)| match old.get_mut(i) {
+                Some(slot) if slot.as_ref().is_some_and(|k| unchanged(k, d)) => slot.take(),
+                _ => None,
+            })
+            .collect();
+        if found.iter().any(Option::is_none) {
+            let by_id: HashMap<String, usize> = old
+                .iter()
+                .enumerate()
+                .filter_map(|(j, k)| Some((k.as_ref()?.doc.id.clone(), j)))
+                .collect();
+            for (i, d) in datasets.iter().enumerate() {
+                if found[i].is_none()
+                    && let Some(&j) = by_id.get(&d.id.0)
+                    && old[j].as_ref().is_some_and(|k| unchanged(k, d))
+                {
+                    found[i] = old[j].take();
+                }
+            }
+        }
+        // Documents that go take their words with them; new ones bring theirs.
+        let mut words_moved = false;
+        for gone in old.into_iter().flatten() {
+            words_moved |= self.count(&gone, -1);
+        }
+        let made: Vec<(usize, Kept)> = found
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| k.is_none())
+            .map(|(i, _)| i)
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|i| {
+                let d = &datasets[i];
+                let doc = search_doc(d, department_name(catalog, d), config, &facets);
                 (
-                    d.id.0.clone(),
-                    (d.digest, doc.department_name.clone(), Arc::clone(doc)),
+                    i,
+                    Kept {
+                        digest: d.digest,
+                        region: d.region.0.clone(),
+                        doc: Arc::new(doc),
+                    },
                 )
             })
             .collect();
-        self.index.update(&input).map(|(index, _)| index)
+        for (i, kept) in made {
+            words_moved |= self.count(&kept, 1);
+            found[i] = Some(kept);
+        }
+        self.kept = found.into_iter().flatten().collect();
+
+        // The dictionary is gathered again only when a counted word came or went, or what
+        // else it holds changed.
+        let others = hash_of(
+            &catalog
+                .departments
+                .values()
+                .map(|d| (&d.name, &d.region.0))
+                .collect::<Vec<_>>(),
+        );
+        let dictionary = match &self.dictionary {
+            Some((hash, words)) if *hash == others && !words_moved => Arc::clone(words),
+            _ => {
+                let words = Arc::new(dictionary_of(
+                    catalog,
+                    config,
+                    divisions,
+                    self.regions.keys().map(String::as_str),
+                    self.words.keys().map(String::as_str),
+                ));
+                self.dictionary = Some((others, Arc::clone(&words)));
+                words
+            }
+        };
+        IndexInput {
+            docs: self.kept.iter().map(|k| Arc::clone(&k.doc)).collect(),
+            dictionary,
+            facets,
+        }
+    }
+
+    /// Adds (`by` 1) or takes away (`by` -1) a document's dictionary words; true when a word
+    /// appeared or disappeared.
+    fn count(&mut self, kept: &Kept, by: i32) -> bool {
+        let doc = &kept.doc;
+        let mut moved = false;
+        for word in doc.fields.iter().chain(&doc.keywords) {
+            moved |= count_in(&mut self.words, word, by);
+        }
+        moved | count_in(&mut self.regions, &kept.region, by)
     }
 }
 
-fn index_input_kept(
-    catalog: &PublicCatalog,
+/// Adds `by` to the count of `word`, dropping it at zero; true when the word appeared or
+/// disappeared. A word a document names twice is counted twice, and taken away twice.
+fn count_in(counts: &mut HashMap<String, u32>, word: &str, by: i32) -> bool {
+    match counts.get_mut(word) {
+        Some(n) => {
+            *n = n.saturating_add_signed(by);
+            if *n == 0 {
+                counts.remove(word);
+                return true;
+            }
+            false
+        }
+        None if by > 0 => {
+            counts.insert(word.to_string(), 1);
+            true
+        }
+        None => false,
+    }
+}
+
+fn hash_of<T: std::hash::Hash + ?Sized>(value: &T) -> u64 {
+    use std::hash::Hasher;
+    let mut h = std::hash::DefaultHasher::new();
+    value.hash(&mut h);
+    h.finish()
+}
+
+fn department_name<'a>(catalog: &'a PublicCatalog, d: &Dataset) -> &'a str {
+    catalog
+        .departments
+        .get(&d.department)
+        .map(|x| x.name.as_str())
+        .unwrap_or_default()
+}
+
+/// The search document of one dataset.
+fn search_doc(
+    d: &Dataset,
+    department_name: &str,
     config: &SiteConfig,
-    divisions: &Divisions,
-    kept: &KeptDocs,
-) -> IndexInput {
-    let facets = facet_dims(config, divisions);
+    facets: &[FacetDim],
+) -> SearchDoc {
     let position = |dim: usize, value: &str| -> Vec<u16> {
         facets[dim]
             .values
@@ -159,84 +330,51 @@ fn index_input_kept(
             .map(|i| vec![i as u16])
             .unwrap_or_default()
     };
-    let docs = catalog
-        .datasets
-        .par_iter()
-        .map(|d| {
-            let department = catalog.departments.get(&d.department);
-            let department_name = department.map(|x| x.name.as_str()).unwrap_or_default();
-            if let Some((digest, name, doc)) = kept.get(&d.id.0)
-                && *digest == d.digest
-                && name == department_name
-            {
-                return Arc::clone(doc);
-            }
-            let mut formats: Vec<u16> = d
-                .formats()
+    let mut formats: Vec<u16> = d
+        .formats()
+        .iter()
+        .map(|f| {
+            FORMATS
                 .iter()
-                .map(|f| {
-                    FORMATS
-                        .iter()
-                        .position(|known| known.eq_ignore_ascii_case(f))
-                        .unwrap_or(FORMATS.len()) as u16
-                })
-                .collect();
-            formats.sort_unstable();
-            formats.dedup();
-            Arc::new(SearchDoc {
-                id: d.id.0.clone(),
-                title: d.title.clone(),
-                summary: d.summary_text.clone(),
-                department_code: d.department.0.clone(),
-                department_name: department.map(|x| x.name.clone()).unwrap_or_default(),
-                fields: d.fields.iter().map(|f| f.name.clone()).collect(),
-                keywords: d.keywords.clone(),
-                domain: config
-                    .domains
-                    .iter()
-                    .find(|x| x.slug == d.domain)
-                    .map(|x| x.name.clone())
-                    .unwrap_or_default(),
-                snippet: shorten(&d.summary_text, SNIPPET_CHARS),
-                facets: vec![
-                    position(0, &d.domain),
-                    position(1, d.level.slug()),
-                    position(2, d.open_type.slug()),
-                    position(3, d.update_frequency.slug()),
-                    position(4, city_code(&d.region.0)),
-                    formats,
-                ],
-            })
+                .position(|known| known.eq_ignore_ascii_case(f))
+                .unwrap_or(FORMATS.len()) as u16
         })
         .collect();
-    IndexInput {
-        docs,
-        dictionary: dictionary(catalog, config, divisions),
-        facets,
+    formats.sort_unstable();
+    formats.dedup();
+    SearchDoc {
+        id: d.id.0.clone(),
+        title: d.title.clone(),
+        summary: d.summary_text.clone(),
+        department_code: d.department.0.clone(),
+        department_name: department_name.to_string(),
+        fields: d.fields.iter().map(|f| f.name.clone()).collect(),
+        keywords: d.keywords.clone(),
+        domain: config
+            .domains
+            .iter()
+            .find(|x| x.slug == d.domain)
+            .map(|x| x.name.clone())
+            .unwrap_or_default(),
+        snippet: shorten(&d.summary_text, SNIPPET_CHARS),
+        facets: vec![
+            position(0, &d.domain),
+            position(1, d.level.slug()),
+            position(2, d.open_type.slug()),
+            position(3, d.update_frequency.slug()),
+            position(4, city_code(&d.region.0)),
+            formats,
+        ],
     }
 }
 
 /// The catalog's own words: department, domain and place names, field names and keywords.
 fn dictionary(catalog: &PublicCatalog, config: &SiteConfig, divisions: &Divisions) -> Vec<String> {
-    let mut words: BTreeSet<String> = BTreeSet::new();
-    words.extend(catalog.departments.values().map(|d| d.name.clone()));
-    words.extend(config.domains.iter().map(|d| d.name.clone()));
-    // Places: every region and county, and every division a record or department names.
-    words.extend(
-        divisions
-            .all()
-            .filter(|d| matches!(d.level, Level::Region | Level::City | Level::County))
-            .map(|d| d.name.clone()),
-    );
-    let used: BTreeSet<&str> = catalog
+    let regions: BTreeSet<&str> = catalog
         .datasets
         .iter()
         .map(|d| d.region.0.as_str())
-        .chain(catalog.departments.values().map(|d| d.region.0.as_str()))
         .collect();
-    for code in used {
-        words.extend(divisions.ancestry(code).into_iter().map(|d| d.name.clone()));
-    }
     let named: std::collections::HashSet<&str> = catalog
         .datasets
         .iter()
@@ -247,7 +385,40 @@ fn dictionary(catalog: &PublicCatalog, config: &SiteConfig, divisions: &Division
                 .chain(d.keywords.iter().map(String::as_str))
         })
         .collect();
-    words.extend(named.into_iter().map(str::to_string));
+    dictionary_of(
+        catalog,
+        config,
+        divisions,
+        regions.into_iter(),
+        named.into_iter(),
+    )
+}
+
+/// The dictionary from the datasets' division codes and words (field names and keywords).
+fn dictionary_of<'a>(
+    catalog: &'a PublicCatalog,
+    config: &SiteConfig,
+    divisions: &Divisions,
+    regions: impl Iterator<Item = &'a str>,
+    named: impl Iterator<Item = &'a str>,
+) -> Vec<String> {
+    let mut words: BTreeSet<String> = BTreeSet::new();
+    words.extend(catalog.departments.values().map(|d| d.name.clone()));
+    words.extend(config.domains.iter().map(|d| d.name.clone()));
+    // Places: every region and county, and every division a record or department names.
+    words.extend(
+        divisions
+            .all()
+            .filter(|d| matches!(d.level, Level::Region | Level::City | Level::County))
+            .map(|d| d.name.clone()),
+    );
+    let used: BTreeSet<&str> = regions
+        .chain(catalog.departments.values().map(|d| d.region.0.as_str()))
+        .collect();
+    for code in used {
+        words.extend(divisions.ancestry(code).into_iter().map(|d| d.name.clone()));
+    }
+    words.extend(named.map(str::to_string));
     words.into_iter().collect()
 }
 
@@ -259,6 +430,52 @@ mod tests {
 
     fn files(list: Vec<IndexFile>) -> std::collections::BTreeMap<String, Vec<u8>> {
         list.into_iter().map(|f| (f.path, f.bytes)).collect()
+    }
+
+    /// The documents and dictionary kept between updates must equal what a fresh input gives.
+    #[test]
+    fn kept_input_matches_a_fresh_one_after_edits() {
+        let dir = tempfile::tempdir().unwrap();
+        crate::synthetic::write_catalog(dir.path(), 400).unwrap();
+        let config = SiteConfig::load(&dir.path().join("site.toml")).unwrap();
+        let divisions = Divisions::guangxi();
+        let checked = crate::check(&dir.path().join("content"), &config, &divisions, None);
+        let mut catalog = checked.catalog.clone();
+        let mut live = LiveSearch::default();
+        let mut agree = |catalog: &PublicCatalog, what: &str| {
+            let got = live.input(catalog, &config, &divisions);
+            let want = index_input(catalog, &config, &divisions);
+            assert_eq!(got.dictionary, want.dictionary, "{what}");
+            let got: Vec<&SearchDoc> = got.docs.iter().map(|d| &**d).collect();
+            let want: Vec<&SearchDoc> = want.docs.iter().map(|d| &**d).collect();
+            assert!(got == want, "{what}");
+            got.iter().filter(|d| d.id.starts_with("new-")).count()
+        };
+        agree(&catalog, "first");
+        let edit =
+            |catalog: &mut PublicCatalog, i: usize, change: &dyn Fn(&mut crate::model::Dataset)| {
+                let d = Arc::make_mut(&mut catalog.datasets[i]);
+                change(d);
+                d.seal();
+            };
+        edit(&mut catalog, 3, &|d| d.keywords.push("全新关键词".into()));
+        agree(&catalog, "new keyword");
+        edit(&mut catalog, 3, &|d| d.keywords.clear());
+        edit(&mut catalog, 4, &|d| d.title.push_str("修订"));
+        agree(&catalog, "keywords gone, retitled");
+        let mut added = (*catalog.datasets[9]).clone();
+        added.id = crate::model::DatasetId("new-one".into());
+        added.region = crate::model::DivisionCode("450203".into());
+        added.fields.clear();
+        added.seal();
+        catalog.datasets.insert(0, Arc::new(added));
+        assert_eq!(agree(&catalog, "added at the front"), 1);
+        catalog.datasets.remove(0);
+        catalog.datasets.remove(20);
+        agree(&catalog, "removed");
+        let first = catalog.departments.keys().next().unwrap().clone();
+        catalog.departments.get_mut(&first).unwrap().name = "改名后的部门".into();
+        agree(&catalog, "department renamed");
     }
 
     /// The live index must export exactly what a full tantivy build of the same input gives,
@@ -312,7 +529,7 @@ mod tests {
         // Same count, one key replaced: complements list the datasets without a term.
         Arc::make_mut(&mut input.docs[5]).id = "renamed-record".into();
         agree(&mut live, &input, "id renamed");
-        input.dictionary.push("实时公交".into());
+        Arc::make_mut(&mut input.dictionary).push("实时公交".into());
         agree(&mut live, &input, "new dictionary word");
         input.docs.truncate(700);
         agree(&mut live, &input, "half the catalog gone");

@@ -60,7 +60,7 @@ pub const SCORING: Scoring = Scoring {
 };
 
 /// One dataset to index: public data only (the caller filters by policy).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SearchDoc {
     /// Dataset id (stable; the page is `datasets/<id>/`).
     pub id: String,
@@ -92,8 +92,9 @@ pub struct IndexInput {
     pub docs: Vec<Arc<SearchDoc>>,
     /// Facet dimensions (at most 32 bits in all).
     pub facets: Vec<FacetDim>,
-    /// Extra words for the segmenter: department, domain, place and field names.
-    pub dictionary: Vec<String>,
+    /// Extra words for the segmenter: department, domain, place and field names (shared, so
+    /// a long-running caller hands the same list again without copying it).
+    pub dictionary: Arc<Vec<String>>,
 }
 
 /// One file of the exported index.

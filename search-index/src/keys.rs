@@ -10,7 +10,7 @@
 //! below 2^46, so JavaScript numbers hold them exactly. The department slot doubles as the
 //! department facet.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Bits of the dataset slot (the low bits of a key).
 pub const SLOT_BITS: u32 = 26;
@@ -51,24 +51,39 @@ pub enum KeyError {
 
 /// Assigns a key to each `(department code, dataset id)`, in the order given.
 pub fn assign(datasets: &[(&str, &str)]) -> Result<Vec<u64>, KeyError> {
-    let departments: BTreeSet<&str> = datasets.iter().map(|(d, _)| *d).collect();
-    let department_slots = probe(departments.iter().copied(), DEPARTMENT_MASK, "departments")?;
-    let mut by_department: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for (department, id) in datasets {
-        by_department.entry(department).or_default().push(id);
+    let mut by_department: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, (department, _)) in datasets.iter().enumerate() {
+        by_department.entry(department).or_default().push(i);
     }
-    let mut slots: BTreeMap<(&str, &str), u64> = BTreeMap::new();
-    for (department, mut ids) in by_department {
-        ids.sort_unstable();
-        let dataset_slots = probe(ids.iter().copied(), SLOT_MASK, "datasets in one department")?;
-        for (id, slot) in dataset_slots {
-            slots.insert(
-                (department, id),
-                (department_slots[department] << SLOT_BITS) | slot,
-            );
+    let departments: BTreeSet<&str> = by_department.keys().copied().collect();
+    let department_slots = probe(departments.iter().copied(), DEPARTMENT_MASK, "departments")?;
+    let mut keys = vec![0; datasets.len()];
+    for (department, mut members) in by_department {
+        // Probed in id order, so a slot depends only on the department's ids.
+        members.sort_unstable_by_key(|&i| datasets[i].1);
+        let high = department_slots[department] << SLOT_BITS;
+        let mut taken: HashSet<u64> = HashSet::with_capacity(members.len());
+        let mut last: Option<(&str, u64)> = None;
+        for i in members {
+            let id = datasets[i].1;
+            let slot = match last {
+                Some((previous, slot)) if previous == id => slot,
+                _ => {
+                    if taken.len() as u64 > SLOT_MASK {
+                        return Err(KeyError::Full("datasets in one department"));
+                    }
+                    let mut slot = fnv1a(id.as_bytes()) & SLOT_MASK;
+                    while !taken.insert(slot) {
+                        slot = (slot + 1) & SLOT_MASK;
+                    }
+                    slot
+                }
+            };
+            keys[i] = high | slot;
+            last = Some((id, slot));
         }
     }
-    Ok(datasets.iter().map(|pair| slots[pair]).collect())
+    Ok(keys)
 }
 
 /// Slots for `names` (sorted, unique): the hash, or the next free slot after it.

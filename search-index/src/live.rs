@@ -112,7 +112,7 @@ struct LiveDoc {
 /// A search index kept up to date between builds; see the module documentation.
 #[derive(Default)]
 pub struct LiveIndex {
-    dictionary: Vec<String>,
+    dictionary: Arc<Vec<String>>,
     facets: Vec<FacetSignature>,
     tokenizer: Option<CatalogTokenizer>,
     docs: HashMap<String, LiveDoc>,
@@ -170,8 +170,9 @@ impl LiveIndex {
         let mut update = UpdateStats::default();
         let (keys, layout, codes) = build::keys_and_codes(input)?;
         let facets = facet_signature(&input.facets);
-        if self.tokenizer.is_none() || self.dictionary != input.dictionary || self.facets != facets
-        {
+        let same_words =
+            Arc::ptr_eq(&self.dictionary, &input.dictionary) || self.dictionary == input.dictionary;
+        if self.tokenizer.is_none() || !same_words || self.facets != facets {
             *self = LiveIndex {
                 dictionary: input.dictionary.clone(),
                 facets,
