@@ -374,6 +374,9 @@ struct Published {
     publish_seconds: f64,
     /// From the start of the cycle to the new release being live.
     cycle_seconds: f64,
+    /// Files left out because they mention a withheld dataset: the record that mentions it
+    /// must change.
+    withdrawn: Vec<generator::audit::Leak>,
 }
 
 fn serve_status(server: tiny_http::Server, status: &Mutex<DaemonStatus>) {
@@ -429,6 +432,18 @@ fn status_page(status: &DaemonStatus) -> String {
             p.publish_seconds,
             p.cycle_seconds
         ));
+        if !p.withdrawn.is_empty() {
+            html.push_str("<h2>未发布的文件</h2><p>这些文件提到了不公开的数据集，已从网站撤下；请修改提到它的记录。</p><ul>");
+            for leak in &p.withdrawn {
+                html.push_str(&format!(
+                    "<li><code>{}</code> 提到 <code>{}</code>（「{}」）</li>",
+                    escape(&leak.file),
+                    escape(&leak.dataset),
+                    escape(&leak.found)
+                ));
+            }
+            html.push_str("</ul>");
+        }
     }
     for department in &status.departments {
         html.push_str(&format!(
@@ -582,13 +597,24 @@ fn cycle(
 
 /// What the daemon keeps between cycles: the generator's session and the release it last
 /// built, which is what the session's memo describes.
-#[derive(Default)]
 struct Warm {
     ingest: daemon::ingest::IngestState,
     build: generator::Session,
     release: Option<String>,
     /// Figures of the publish this cycle made, if any.
     published: Option<Published>,
+}
+
+impl Default for Warm {
+    fn default() -> Warm {
+        Warm {
+            ingest: Default::default(),
+            // One page that names a withheld dataset must not hold back a takedown.
+            build: generator::Session::withdrawing_leaks(),
+            release: None,
+            published: None,
+        }
+    }
 }
 
 /// Builds the accepted catalog into a staged release, rendering only what changed since the
@@ -689,6 +715,7 @@ fn publish_warm(
                 render_seconds: report.render_seconds,
                 publish_seconds: started.elapsed().as_secs_f64() - report.render_seconds,
                 cycle_seconds: 0.0,
+                withdrawn: report.withdrawn.clone(),
             };
             tracing::info!(
                 release = %name,
@@ -704,13 +731,86 @@ fn publish_warm(
                 "built"
             );
             session.published = Some(published);
-            session.release = Some(name);
+            session.release = Some(name.clone());
+            for leak in &report.withdrawn {
+                tracing::error!(
+                    file = %leak.file,
+                    dataset = %leak.dataset,
+                    found = %leak.found,
+                    "left out: mentions a withheld dataset"
+                );
+            }
+            if session.build.audit_pending() {
+                finish_audit(&releases, &name, keep, session);
+            }
             EXIT_OK
         }
         Err(err) => {
             session.build.forget_output();
             eprintln!("error: publishing failed, {live} stays live: {err}");
             EXIT_FAILED
+        }
+    }
+}
+
+/// Audits the files the last build skipped (a dataset was just withheld) in the release now
+/// live, and publishes a release without any that mention it.
+fn finish_audit(releases: &Releases, live: &str, keep: usize, session: &mut Warm) {
+    let started = std::time::Instant::now();
+    let leaks = match session.build.finish_audit(&releases.path_of(live)) {
+        Ok(leaks) => leaks,
+        Err(err) => {
+            // The session forgot its output: the next build renders and audits everything.
+            tracing::error!("cannot audit {live}: {err}; the next publish renders everything");
+            return;
+        }
+    };
+    tracing::info!(
+        release = live,
+        leaks = leaks.len(),
+        seconds = started.elapsed().as_secs_f64(),
+        "audited skipped files"
+    );
+    if leaks.is_empty() {
+        return;
+    }
+    for leak in &leaks {
+        tracing::error!(
+            file = %leak.file,
+            dataset = %leak.dataset,
+            found = %leak.found,
+            "left out: mentions a withheld dataset"
+        );
+    }
+    let staged = match releases.reusable(keep) {
+        Some((old, differing)) => releases.recycle(&old, &differing),
+        None => releases.stage(),
+    };
+    let withdrawn = staged.and_then(|staged| {
+        for leak in &leaks {
+            let path = staged.path().join(&leak.file);
+            match std::fs::remove_file(&path) {
+                Err(source) if source.kind() != std::io::ErrorKind::NotFound => {
+                    let _ = releases.discard(staged);
+                    return Err(daemon::release::ReleaseError::Io { path, source });
+                }
+                _ => {}
+            }
+        }
+        let paths = leaks.iter().map(|l| l.file.clone()).collect();
+        releases.publish_changed(staged, keep, Some(&paths))
+    });
+    match withdrawn {
+        Ok(name) => {
+            tracing::info!(release = %name, files = leaks.len(), "published without them");
+            session.release = Some(name);
+            if let Some(p) = session.published.as_mut() {
+                p.withdrawn.extend(leaks);
+            }
+        }
+        Err(err) => {
+            session.build.forget_output();
+            tracing::error!("cannot publish without them: {err}; {live} stays live");
         }
     }
 }

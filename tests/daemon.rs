@@ -586,3 +586,72 @@ fn sighup_or_a_touched_trigger_fetches_at_once() {
     assert!(daemon.wait_live(3), "published on the trigger file");
     assert!(live_page(&fixture, "datasets/taxi-new/index.html").is_none());
 }
+
+/// A takedown is published at once even when another record's page names the dataset: the
+/// files the build skipped are audited right after, and any that mention it are left out of a
+/// further release and reported, never left online or allowed to hold the takedown back.
+#[test]
+fn a_takedown_goes_live_and_pages_that_name_it_are_then_left_out() {
+    let fixture = daemon_fixture();
+    let secret = "title: 专项稽查名录\nsummary: 专项稽查对象\ndomain: 交通运输\nopen_type: 无条件开放\nupdate_frequency: 每年\nreviews:\n  security: { date: 2024-01-01 }\n";
+    std::fs::write(
+        fixture.path("drops/nn-transport/special-audit.yaml"),
+        secret,
+    )
+    .unwrap();
+    let health = fixture.path("drops/nn-health");
+    std::fs::create_dir_all(&health).unwrap();
+    std::fs::write(
+        health.join("department.yaml"),
+        "name: 南宁市卫生健康委员会\ncode: nn-health\nregion: \"4501\"\n",
+    )
+    .unwrap();
+    // The mention lies past the snippet that listings show, so only the page itself has it.
+    let clinic = format!(
+        "title: 社区诊所\nsummary: {}。另见专项稽查名录。\ndomain: 生活服务\nopen_type: 无条件开放\nupdate_frequency: 每年\nreviews:\n  security: {{ date: 2024-01-01 }}\n",
+        "全市社区诊所的名称地址与服务时间".repeat(10)
+    );
+    std::fs::write(health.join("clinics.yaml"), clinic).unwrap();
+    let daemon = Running::start(&fixture);
+    assert!(daemon.wait_live(1), "first publish");
+    assert!(live_page(&fixture, "datasets/clinics/index.html").is_some());
+
+    std::fs::write(
+        fixture.path("drops/nn-transport/special-audit.yaml"),
+        format!("{secret}status: suspended\n"),
+    )
+    .unwrap();
+    assert!(
+        daemon.wait_live(3),
+        "takedown, then a release without the page"
+    );
+    let release = |n: u32, rel: &str| {
+        fixture
+            .path(&format!("rel/releases/r{n:06}"))
+            .join(rel)
+            .exists()
+    };
+    assert!(!release(2, "datasets/special-audit/index.html"));
+    assert!(
+        release(2, "datasets/clinics/index.html"),
+        "skipped, audited after"
+    );
+    assert!(!release(3, "datasets/clinics/index.html"));
+    assert!(release(3, "datasets/bus-stops/index.html"));
+    let status = daemon.status().unwrap();
+    assert!(
+        status.contains("datasets/clinics/index.html") && status.contains("专项稽查名录"),
+        "{status}"
+    );
+    // The page stays out while the record names the withheld dataset, and comes back with a
+    // fix.
+    std::fs::write(
+        health.join("clinics.yaml"),
+        std::fs::read_to_string(health.join("clinics.yaml"))
+            .unwrap()
+            .replace("另见专项稽查名录。", ""),
+    )
+    .unwrap();
+    assert!(daemon.wait_live(4), "fixed");
+    assert!(live_page(&fixture, "datasets/clinics/index.html").is_some());
+}

@@ -101,6 +101,9 @@ pub struct BuildReport {
     pub audit_seconds: f64,
     /// Figures of the search index.
     pub search: search_index::IndexStats,
+    /// Files left out because they mention a withheld dataset (only in a session that
+    /// withdraws leaks; elsewhere they fail the build).
+    pub withdrawn: Vec<audit::Leak>,
 }
 
 /// Why a build failed as a whole.
@@ -235,8 +238,9 @@ pub fn build(
         progress,
         &render::RenderMemo::default(),
         None,
+        false,
     )
-    .map(|(report, _)| report)
+    .map(|(report, _, _)| report)
 }
 
 /// What a long-running process (the daemon) keeps between builds into the same output: the
@@ -246,13 +250,66 @@ pub fn build(
 pub struct Session {
     memo: render::RenderMemo,
     index: search::LiveSearch,
+    /// Whether a file that mentions a withheld dataset is left out (and reported) instead of
+    /// failing the build.
+    withdraw_leaks: bool,
+    /// The audit of skipped files that [`Session::finish_audit`] still owes.
+    pending: Option<PendingAudit>,
+}
+
+/// Skipped files still to be read for what a dataset withheld since the last build may leave.
+struct PendingAudit {
+    /// What the new auditor looks for and the last one did not.
+    auditor: audit::Auditor,
+    /// Files this build wrote or checked (audited on the way in).
+    audited: std::collections::BTreeSet<String>,
 }
 
 impl Session {
+    /// A session for a publisher that must not be stopped by one page: a file that mentions a
+    /// withheld dataset is left out of the output and reported in
+    /// [`BuildReport::withdrawn`], the rest of the build goes on, and when a dataset was just
+    /// withheld the files the build skipped are audited after publishing, by
+    /// [`Session::finish_audit`]. They are the live site's own bytes, so publishing first shows
+    /// nothing the live site did not, and takes the dataset's own pages down at once.
+    pub fn withdrawing_leaks() -> Session {
+        Session {
+            withdraw_leaks: true,
+            ..Session::default()
+        }
+    }
+
     /// Forgets the last render (the output no longer holds it). The live index stays: its
     /// files are written whenever the output lacks them.
     pub fn forget_output(&mut self) {
         self.memo = render::RenderMemo::default();
+        self.pending = None;
+    }
+
+    /// Whether the last build left skipped files to audit.
+    pub fn audit_pending(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// Audits the files the last build skipped, in `root` (the folder it built into, or a
+    /// release holding the same files), for what the last build's auditor added. Files that
+    /// leak are forgotten, so the next build renders them again (and leaves them out); the
+    /// caller removes them from what it publishes. After a read error the session forgets the
+    /// output, so the next build renders and audits everything.
+    pub fn finish_audit(&mut self, root: &Path) -> std::io::Result<Vec<audit::Leak>> {
+        let Some(pending) = self.pending.take() else {
+            return Ok(Vec::new());
+        };
+        match audit::scan_unscanned(root, &pending.auditor, &pending.audited) {
+            Ok(leaks) => {
+                self.memo.forget(leaks.iter().map(|l| l.file.as_str()));
+                Ok(leaks)
+            }
+            Err(err) => {
+                self.forget_output();
+                Err(err)
+            }
+        }
     }
 }
 
@@ -268,15 +325,18 @@ pub fn build_incremental(
     session: &mut Session,
 ) -> Result<BuildReport, BuildError> {
     let memo = std::mem::take(&mut session.memo);
-    let (report, next) = build_with(
+    session.pending = None;
+    let (report, next, pending) = build_with(
         options,
         divisions,
         checked,
         progress,
         &memo,
         Some(&mut session.index),
+        session.withdraw_leaks,
     )?;
     session.memo = next;
+    session.pending = pending;
     Ok(report)
 }
 
@@ -287,7 +347,8 @@ fn build_with(
     progress: &(dyn Fn(usize, usize) + Sync),
     memo: &render::RenderMemo,
     index: Option<&mut search::LiveSearch>,
-) -> Result<(BuildReport, render::RenderMemo), BuildError> {
+    withdraw_leaks: bool,
+) -> Result<(BuildReport, render::RenderMemo, Option<PendingAudit>), BuildError> {
     let output_error = |source| BuildError::Output {
         path: options.output.display().to_string(),
         source,
@@ -325,7 +386,8 @@ fn build_with(
         build_date,
     };
     let started = Instant::now();
-    let (stats, next) = match render::render_incremental(&site, &output, progress, memo, index) {
+    let (stats, mut next) = match render::render_incremental(&site, &output, progress, memo, index)
+    {
         Ok(rendered) => rendered,
         Err(error) => {
             // The build stopped half way, so stale files cannot be told from good ones; but
@@ -372,19 +434,33 @@ fn build_with(
         }
         _ => None,
     };
-    let unscanned = unscanned.or(beyond.as_ref().map(|auditor| (auditor, &stats.audited)));
-    if let Some((auditor, scanned)) = unscanned {
-        let unscanned =
-            audit::scan_unscanned(&options.output, auditor, scanned).map_err(output_error)?;
-        for leak in &unscanned {
-            let _ = std::fs::remove_file(options.output.join(&leak.file));
+    let mut pending = None;
+    match (unscanned, beyond) {
+        (Some((auditor, scanned)), _) => leaks.extend(
+            audit::scan_unscanned(&options.output, auditor, scanned).map_err(output_error)?,
+        ),
+        // Left to the caller, to run once this build is published.
+        (None, Some(auditor)) if withdraw_leaks => {
+            pending = Some(PendingAudit {
+                auditor,
+                audited: stats.audited.clone(),
+            });
         }
-        leaks.extend(unscanned);
+        (None, Some(auditor)) => leaks.extend(
+            audit::scan_unscanned(&options.output, &auditor, &stats.audited)
+                .map_err(output_error)?,
+        ),
+        (None, None) => {}
     }
-    if !leaks.is_empty() {
-        audit::sort(&mut leaks);
+    audit::sort(&mut leaks);
+    // A refused file was not written, but an earlier build's copy may be there.
+    for leak in &leaks {
+        let _ = std::fs::remove_file(options.output.join(&leak.file));
+    }
+    if !leaks.is_empty() && !withdraw_leaks {
         return Err(BuildError::Leak(leaks));
     }
+    next.forget(leaks.iter().map(|l| l.file.as_str()));
     let report = BuildReport {
         published: checked.catalog.datasets.len(),
         rejected: checked.rejected.len(),
@@ -404,15 +480,17 @@ fn build_with(
             .written_paths
             .iter()
             .chain(&removed)
+            .chain(leaks.iter().map(|l| &l.file))
             .cloned()
             .collect(),
+        withdrawn: leaks,
         check_seconds: checked.elapsed.as_secs_f64(),
         render_seconds,
         audit_seconds: started.elapsed().as_secs_f64(),
         skipped: stats.skipped,
         search: stats.search,
     };
-    Ok((report, next))
+    Ok((report, next, pending))
 }
 
 /// After a failed build: removes the pages of withheld datasets and every file that mentions

@@ -288,6 +288,14 @@ impl RenderMemo {
         &self.produced
     }
 
+    /// Forgets these files: the output no longer holds them, and the next render makes them.
+    pub fn forget<'a>(&mut self, paths: impl IntoIterator<Item = &'a str>) {
+        for path in paths {
+            self.files.remove(path);
+            self.produced.remove(path);
+        }
+    }
+
     /// The auditor every file of the memoised render passed. When the withheld list (or a
     /// title it shares with a public dataset) changed, every skipped file must be read again
     /// and audited for what this auditor did not look for.
