@@ -559,6 +559,20 @@ fn cycle(
             commit.as_deref(),
             session,
         );
+        // Live now: the status says so before the files the build skipped are audited.
+        let now_live = Releases::open(releases_root).ok().and_then(|r| r.current());
+        if let Some(shared) = shared
+            && let Ok(mut s) = shared.lock()
+        {
+            s.live.clone_from(&now_live);
+        }
+        if status == EXIT_OK
+            && session.build.audit_pending()
+            && let (Some(releases), Some(live)) = (open_releases(releases_root), now_live)
+        {
+            finish_audit(&releases, &live, config.daemon.keep, session);
+        }
+        // Kept until the audit is done: after a kill, the restart publishes (and audits) again.
         if status == EXIT_OK {
             let _ = std::fs::remove_file(&unpublished);
         }
@@ -739,9 +753,6 @@ fn publish_warm(
                     found = %leak.found,
                     "left out: mentions a withheld dataset"
                 );
-            }
-            if session.build.audit_pending() {
-                finish_audit(&releases, &name, keep, session);
             }
             EXIT_OK
         }

@@ -143,7 +143,7 @@ pub fn check(
         })
         .collect();
     let pages = load::load_pages(&content.join("pages"), &config.limits, &mut diagnostics);
-    finish_check(results, diagnostics, pages, started)
+    finish_check(&results, diagnostics, pages, started)
 }
 
 /// Per-department results of [`check`], kept between checks of one content folder by a
@@ -198,13 +198,12 @@ pub fn check_cached(
     cache
         .folders
         .retain(|dir, _| folders.binary_search(dir).is_ok());
-    let results: Vec<validate::FolderResult> = cache.folders.values().cloned().collect();
     let pages = load::load_pages(&content.join("pages"), &config.limits, &mut diagnostics);
-    finish_check(results, diagnostics, pages, started)
+    finish_check(cache.folders.values(), diagnostics, pages, started)
 }
 
-fn finish_check(
-    results: Vec<validate::FolderResult>,
+fn finish_check<'a>(
+    results: impl IntoIterator<Item = &'a validate::FolderResult>,
     diagnostics: Vec<Diagnostic>,
     pages: Vec<load::MarkdownPage>,
     started: Instant,

@@ -138,7 +138,6 @@ pub fn apply(catalog: Catalog, rejected: &[RejectedRecord]) -> (PublicCatalog, V
             });
             continue;
         }
-        let record_path = dataset.record_path.clone();
         let shared = dataset.resources.iter().any(|resource| {
             matches!(&resource.location, ResourceLocation::File { source, sha256, .. }
                 if withheld_files.contains(source) || withheld_hashes.contains(sha256))
@@ -148,6 +147,7 @@ pub fn apply(catalog: Catalog, rejected: &[RejectedRecord]) -> (PublicCatalog, V
             continue;
         }
         let dataset = std::sync::Arc::make_mut(&mut dataset);
+        let record_path = dataset.record_path.clone();
         dataset.resources.retain(|resource| match &resource.location {
             ResourceLocation::File { source, sha256, relative, .. }
                 if withheld_files.contains(source) || withheld_hashes.contains(sha256) =>

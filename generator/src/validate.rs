@@ -374,6 +374,8 @@ pub fn validate_folder(
             None => rejected_records.push(RejectedRecord::of_raw(&folder.datasets[i], &folder.dir)),
         }
     }
+    // In id order, so the catalog is put together from sorted runs.
+    datasets.sort_by(|a, b| a.0.id.cmp(&b.0.id));
     FolderResult {
         department: Some(department),
         datasets,
@@ -384,22 +386,31 @@ pub fn validate_folder(
 
 /// Joins the folders' results into one catalog: ids must be unique across all of them (the
 /// first file in path order keeps its id), and every file with an error counts as rejected.
-pub fn merge(folders: Vec<FolderResult>, diagnostics: Vec<Diagnostic>) -> Validated {
+pub fn merge<'a>(
+    folders: impl IntoIterator<Item = &'a FolderResult>,
+    diagnostics: Vec<Diagnostic>,
+) -> Validated {
     let mut out = Validated {
         diagnostics,
         ..Validated::default()
     };
-    let mut accepted: Vec<(std::sync::Arc<Dataset>, String)> = Vec::new();
+    let mut accepted: Vec<(std::sync::Arc<Dataset>, &str)> = Vec::new();
     for folder in folders {
-        out.diagnostics.extend(folder.diagnostics);
-        out.rejected_records.extend(folder.rejected_records);
-        let Some(department) = folder.department else {
+        out.diagnostics.extend(folder.diagnostics.iter().cloned());
+        out.rejected_records
+            .extend(folder.rejected_records.iter().cloned());
+        let Some(department) = &folder.department else {
             continue;
         };
-        accepted.extend(folder.datasets);
+        accepted.extend(
+            folder
+                .datasets
+                .iter()
+                .map(|(d, rel)| (std::sync::Arc::clone(d), rel.as_str())),
+        );
         out.catalog
             .departments
-            .insert(department.code.clone(), department);
+            .insert(department.code.clone(), department.clone());
     }
     // An id claimed twice belongs to neither record until a person decides: both are
     // rejected, each told where the other is, so no folder can take over another's dataset.
@@ -414,7 +425,7 @@ pub fn merge(folders: Vec<FolderResult>, diagnostics: Vec<Diagnostic>) -> Valida
             contested
                 .entry(dataset.id.0.clone())
                 .or_default()
-                .push(rel.clone());
+                .push(rel.to_string());
         }
     }
     for (dataset, rel) in accepted {
@@ -429,13 +440,13 @@ pub fn merge(folders: Vec<FolderResult>, diagnostics: Vec<Diagnostic>) -> Valida
                 out.diagnostics.push(
                     Diagnostic::error(
                         "duplicate-id",
-                        &rel,
+                        rel,
                         format!("dataset id `{}` is also used by {}", dataset.id, others.join(", ")),
                     )
                     .help("ids must be unique in the whole catalog; neither record is published until one of them takes another `id:` (or file name)"),
                 );
                 out.rejected_records
-                    .push(RejectedRecord::of_dataset(&dataset, &rel));
+                    .push(RejectedRecord::of_dataset(&dataset, rel));
             }
         }
     }
