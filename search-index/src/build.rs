@@ -102,8 +102,9 @@ pub struct IndexInput {
 pub struct IndexFile {
     /// Path relative to the site root (`search/…`).
     pub path: String,
-    /// Contents.
-    pub bytes: Vec<u8>,
+    /// Contents (shared: a long-running index hands out the same files again without
+    /// copying them).
+    pub bytes: Arc<[u8]>,
 }
 
 /// Figures about an export.
@@ -249,7 +250,7 @@ pub(crate) fn directory_file(
     bytes.push(b'\n');
     IndexFile {
         path: crate::directory::DIRECTORY.to_string(),
-        bytes: codec::gzip(&bytes),
+        bytes: codec::gzip(&bytes).into(),
     }
 }
 
@@ -412,7 +413,7 @@ pub(crate) fn named_file(kind: &str, bytes: &[u8]) -> (String, IndexFile) {
     let name = hashed(kind, bytes);
     let file = IndexFile {
         path: format!("{ROOT}{name}"),
-        bytes: crate::codec::gzip(bytes),
+        bytes: crate::codec::gzip(bytes).into(),
     };
     (name, file)
 }
@@ -466,7 +467,8 @@ pub(crate) fn long_term(
     all_keys: &[u64],
     input: &IndexInput,
     layout: &Layout,
-) -> (LongTerm, Vec<IndexFile>) {
+    known: &(dyn Fn(&str) -> bool + Sync),
+) -> (LongTerm, Vec<String>, Vec<IndexFile>) {
     let df = postings.len() as u32;
     let size = list_size(term, postings.len());
     let blocks = size.div_ceil(BLOCK_BYTES).next_power_of_two() as u64;
@@ -477,16 +479,27 @@ pub(crate) fn long_term(
             .or_default()
             .push(*posting);
     }
-    let mut files = Vec::with_capacity(split.len() + 2);
-    let mut names = Vec::with_capacity(split.len());
-    for block in split.values() {
-        let (name, file) = named_file("b", &codec::encode_block(block));
-        files.push(file);
-        names.push(name);
-    }
+    let mut paths = Vec::with_capacity(split.len() + 2);
+    let mut files = Vec::new();
+    // Only files not already known are compressed and returned.
+    let mut name_file = |kind: &str, bytes: &[u8]| -> String {
+        let name = hashed(kind, bytes);
+        let path = format!("{ROOT}{name}");
+        if !known(&path) {
+            files.push(IndexFile {
+                path: path.clone(),
+                bytes: crate::codec::gzip(bytes).into(),
+            });
+        }
+        paths.push(path);
+        name
+    };
+    let names: Vec<String> = split
+        .values()
+        .map(|block| name_file("b", &codec::encode_block(block)))
+        .collect();
     let head = head(postings, input, layout);
-    let (head_name, file) = named_file("h", &serde_json::to_vec(&head).unwrap_or_default());
-    files.push(file);
+    let head_name = name_file("h", &serde_json::to_vec(&head).unwrap_or_default());
     let complement_name = if has_complement(postings.len(), all_keys.len()) {
         let have: std::collections::HashSet<u64> = postings.iter().map(|p| p.key).collect();
         let without: Vec<u64> = all_keys
@@ -494,14 +507,13 @@ pub(crate) fn long_term(
             .copied()
             .filter(|k| !have.contains(k))
             .collect();
-        let (name, file) = named_file("c", &codec::encode_keys(&without));
-        files.push(file);
-        name
+        name_file("c", &codec::encode_keys(&without))
     } else {
         String::new()
     };
     (
         LongTerm(term.to_string(), df, names, head_name, complement_name),
+        paths,
         files,
     )
 }
@@ -528,7 +540,8 @@ fn export_terms(
             short.push(ShardTerm { term, df, postings });
             continue;
         }
-        let (entry, term_files) = long_term(&term, &postings, all_keys, input, layout);
+        let (entry, _, term_files) =
+            long_term(&term, &postings, all_keys, input, layout, &|_| false);
         stats.blocks += entry.2.len();
         files.extend(term_files);
         long.push(entry);

@@ -138,7 +138,7 @@ struct Exported {
     buckets: u64,
     bucket_names: Vec<String>,
     /// Every file by path.
-    files: HashMap<String, Vec<u8>>,
+    files: HashMap<String, Arc<[u8]>>,
 }
 
 /// Figures of one update, beside the usual [`IndexStats`].
@@ -418,7 +418,7 @@ impl LiveIndex {
             .iter()
             .filter(|(t, p)| build::is_long(t, p.len()))
             .collect();
-        let encoded: Vec<(LongTerm, Vec<IndexFile>)> = long_terms
+        let encoded: Vec<(LongTerm, Vec<String>, Vec<IndexFile>)> = long_terms
             .par_iter()
             .filter(|(term, postings)| {
                 fresh
@@ -428,11 +428,13 @@ impl LiveIndex {
                         && (build::has_complement(postings.len(), old.docs)
                             || build::has_complement(postings.len(), docs)))
             })
-            .map(|(term, postings)| build::long_term(term, postings, &all_keys, input, layout))
+            .map(|(term, postings)| {
+                let known = |path: &str| old.files.contains_key(path);
+                build::long_term(term, postings, &all_keys, input, layout, &known)
+            })
             .collect();
         let mut long_entries: BTreeMap<String, (LongTerm, Vec<String>)> = BTreeMap::new();
-        for (entry, files) in encoded {
-            let paths = files.iter().map(|f| f.path.clone()).collect();
+        for (entry, paths, files) in encoded {
             long_entries.insert(entry.0.clone(), (entry, paths));
             new_files.extend(files);
         }
@@ -571,7 +573,7 @@ impl LiveIndex {
         wanted.extend(names.iter().filter(|n| !n.is_empty()).map(rooted));
         wanted.extend(pages.iter().map(rooted));
         wanted.insert(rooted(&departments));
-        let mut files: HashMap<String, Vec<u8>> = old.files;
+        let mut files: HashMap<String, Arc<[u8]>> = old.files;
         for file in new_files {
             files.insert(file.path, file.bytes);
         }
