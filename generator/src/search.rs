@@ -429,7 +429,9 @@ mod tests {
     use search_index::{IndexFile, LiveIndex};
 
     fn files(list: Vec<IndexFile>) -> std::collections::BTreeMap<String, Vec<u8>> {
-        list.into_iter().map(|f| (f.path, f.bytes.to_vec())).collect()
+        list.into_iter()
+            .map(|f| (f.path, f.bytes.to_vec()))
+            .collect()
     }
 
     /// The documents and dictionary kept between updates must equal what a fresh input gives.
