@@ -595,9 +595,16 @@ pub(crate) fn head(postings: &[Posting], input: &IndexInput, layout: &Layout) ->
     // The order the clients sort in: rounded score, then key.
     let idf = idf(input.docs.len() as f64, postings.len() as f64);
     let score = |p: &Posting| rounded(idf * weight(*p, SCORING));
-    let mut best: Vec<Posting> = postings.to_vec();
-    best.sort_by(|a, b| score(b).total_cmp(&score(a)).then(a.key.cmp(&b.key)));
-    best.truncate(HEAD_RESULTS);
+    // The best HEAD_RESULTS in that order, without sorting the whole list.
+    let mut best: Vec<(f64, Posting)> = postings.iter().map(|p| (score(p), *p)).collect();
+    let order =
+        |a: &(f64, Posting), b: &(f64, Posting)| b.0.total_cmp(&a.0).then(a.1.key.cmp(&b.1.key));
+    if best.len() > HEAD_RESULTS {
+        best.select_nth_unstable_by(HEAD_RESULTS, order);
+        best.truncate(HEAD_RESULTS);
+    }
+    best.sort_unstable_by(order);
+    let best: Vec<Posting> = best.into_iter().map(|(_, p)| p).collect();
     let mut facets: Vec<Vec<u64>> = input
         .facets
         .iter()
@@ -606,11 +613,7 @@ pub(crate) fn head(postings: &[Posting], input: &IndexInput, layout: &Layout) ->
     let mut departments: BTreeMap<u64, u64> = BTreeMap::new();
     for posting in postings {
         for (d, counts) in facets.iter_mut().enumerate() {
-            for (v, count) in counts.iter_mut().enumerate() {
-                if layout.has(&input.facets, posting.facets, d, v) {
-                    *count += 1;
-                }
-            }
+            layout.values_of(&input.facets, posting.facets, d, |v| counts[v] += 1);
         }
         *departments
             .entry(keys::department_slot(posting.key))

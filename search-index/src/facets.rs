@@ -64,6 +64,29 @@ impl Layout {
         code
     }
 
+    /// Calls `found` with each value of dimension `dim` that the dataset with `code` has, in
+    /// value order: the same values [`Layout::has`] says yes to.
+    pub fn values_of(
+        &self,
+        dims: &[FacetDim],
+        code: u32,
+        dim: usize,
+        mut found: impl FnMut(usize),
+    ) {
+        let (offset, width) = self.0[dim];
+        let values = dims[dim].values.len();
+        let field = (u64::from(code) >> offset) & ((1u64 << width) - 1);
+        if dims[dim].multi {
+            let mut bits = field & ((1u64 << values.min(63)) - 1);
+            while bits != 0 {
+                found(bits.trailing_zeros() as usize);
+                bits &= bits - 1;
+            }
+        } else if field >= 1 && ((field - 1) as usize) < values {
+            found((field - 1) as usize);
+        }
+    }
+
     /// Whether the dataset with `code` has value `value` of dimension `dim`.
     pub fn has(&self, dims: &[FacetDim], code: u32, dim: usize, value: usize) -> bool {
         let (offset, width) = self.0[dim];
@@ -103,6 +126,28 @@ mod tests {
         assert!((0..5).all(|v| !layout.has(&dims, code, 1, v)));
         assert!(layout.has(&dims, code, 2, 0) && layout.has(&dims, code, 2, 8));
         assert!(!layout.has(&dims, code, 2, 1));
+    }
+
+    #[test]
+    fn values_of_lists_what_has_says_yes_to() {
+        let dims = vec![
+            dim("domain", 24, false),
+            dim("level", 5, false),
+            dim("format", 9, true),
+            dim("empty", 0, true),
+        ];
+        let layout = Layout::new(&dims).unwrap();
+        // Every code of 17 bits, plus stray high bits.
+        for code in (0u32..1 << 17).step_by(7).chain([u32::MAX, 1 << 31]) {
+            for d in 0..dims.len() {
+                let mut listed = Vec::new();
+                layout.values_of(&dims, code, d, |v| listed.push(v));
+                let want: Vec<usize> = (0..dims[d].values.len())
+                    .filter(|&v| layout.has(&dims, code, d, v))
+                    .collect();
+                assert_eq!(listed, want, "code {code:#x} dim {d}");
+            }
+        }
     }
 
     #[test]
