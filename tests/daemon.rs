@@ -655,3 +655,27 @@ fn a_takedown_goes_live_and_pages_that_name_it_are_then_left_out() {
     assert!(daemon.wait_live(4), "fixed");
     assert!(live_page(&fixture, "datasets/clinics/index.html").is_some());
 }
+
+/// A record rewritten with the same size and its old modification time (as `cp -p` or a
+/// careless sync leaves it) is still seen as changed: the inode's change time moved.
+#[test]
+fn a_rewrite_that_keeps_size_and_mtime_is_still_published() {
+    let fixture = daemon_fixture();
+    let record = fixture.path("drops/nn-transport/taxi-new.yaml");
+    std::fs::write(&record, RECORD).unwrap();
+    let daemon = Running::start(&fixture);
+    assert!(daemon.wait_live(1), "first publish");
+    let mtime = std::fs::metadata(&record).unwrap().modified().unwrap();
+    let same_size = RECORD.replace("出租车运价", "网约车运价");
+    assert_eq!(same_size.len(), RECORD.len());
+    std::fs::write(&record, &same_size).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&record)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    assert!(daemon.wait_live(2), "the rewrite is published");
+    let page = live_page(&fixture, "datasets/taxi-new/index.html").unwrap();
+    assert!(page.contains("网约车运价"), "{page}");
+}

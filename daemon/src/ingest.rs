@@ -142,6 +142,9 @@ pub fn ignored(name: &str) -> bool {
 struct Seen {
     size: u64,
     modified: Option<SystemTime>,
+    /// Inode and change time (which no tool sets back): with them unchanged, so are the bytes.
+    #[cfg(unix)]
+    identity: (u64, i64, i64),
 }
 
 /// Scans one drop folder: readable files by relative path, and refusals.
@@ -183,11 +186,18 @@ fn scan(dir: &Path) -> (BTreeMap<String, Seen>, Vec<Rejected>) {
             if hard_links(&meta) > 1 {
                 refused.push(refuse("hard-link", "a hard link to another file"));
             } else {
+                #[cfg(unix)]
+                let identity = {
+                    use std::os::unix::fs::MetadataExt;
+                    (meta.ino(), meta.ctime(), meta.ctime_nsec())
+                };
                 files.insert(
                     rel,
                     Seen {
                         size: meta.len(),
                         modified: meta.modified().ok(),
+                        #[cfg(unix)]
+                        identity,
                     },
                 );
             }
@@ -455,6 +465,8 @@ pub fn ingest(
     let accepted_root = folders.accepted.join("departments");
     let mut reports: BTreeMap<String, DepartmentReport> = BTreeMap::new();
     let mut seen_now: BTreeMap<String, BTreeMap<String, Seen>> = BTreeMap::new();
+    // Per department, the accepted files replaced or removed this cycle.
+    let mut touched_files: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for department in &picked {
         let drop = folders.drops.join(department);
         let (now, refused) = scan(&drop);
@@ -475,12 +487,26 @@ pub fn ingest(
             department: department.clone(),
             ..DepartmentReport::default()
         };
+        // Files accepted at the last look and not touched since hold what the accepted
+        // folder holds: only the others are compared byte for byte.
+        let last = state.seen.get(department);
+        let refused_last: BTreeSet<&str> = state
+            .reports
+            .get(department)
+            .map(|r| r.rejected.iter().map(|x| x.file.as_str()).collect())
+            .unwrap_or_default();
         let mut keep: BTreeSet<String> = BTreeSet::new();
+        let mut touched: BTreeSet<String> = BTreeSet::new();
         for (rel, seen) in &now {
             keep.insert(rel.clone());
             if before.get(rel) == Some(seen) {
-                if !same_bytes(&drop.join(rel), &accepted.join(rel)) {
+                let known = cfg!(unix)
+                    && last.and_then(|l| l.get(rel)) == Some(seen)
+                    && !refused_last.contains(rel.as_str())
+                    && accepted.join(rel).is_file();
+                if !known && !same_bytes(&drop.join(rel), &accepted.join(rel)) {
                     replace_file(&drop.join(rel), &accepted.join(rel))?;
+                    touched.insert(rel.clone());
                 }
                 report.accepted += 1;
             } else {
@@ -502,7 +528,12 @@ pub fn ingest(
             .filter(|e| e.file_type().is_file())
             .filter(|e| {
                 let rel = e.path().strip_prefix(&accepted).unwrap_or(e.path());
-                !keep.contains(&rel.to_string_lossy().replace('\\', "/"))
+                let rel = rel.to_string_lossy().replace('\\', "/");
+                let stays = keep.contains(&rel);
+                if !stays {
+                    touched.insert(rel);
+                }
+                !stays
             })
             .map(|e| e.into_path())
             .collect();
@@ -510,6 +541,7 @@ pub fn ingest(
             std::fs::remove_file(&path).map_err(io_error(&path))?;
         }
         seen_now.insert(department.clone(), now);
+        touched_files.insert(department.clone(), touched);
         reports.insert(department.clone(), report);
     }
 
@@ -585,27 +617,13 @@ pub fn ingest(
     for department in &picked {
         let saved = folders.scratch.join(department);
         let accepted = accepted_root.join(department);
-        if !changed {
-            let listed = |root: &Path| -> BTreeSet<PathBuf> {
-                walkdir::WalkDir::new(root)
-                    .min_depth(1)
-                    .into_iter()
-                    .filter_map(|e| e.ok())
-                    .filter(|e| e.file_type().is_file())
-                    .map(|e| {
-                        e.path()
-                            .strip_prefix(root)
-                            .unwrap_or(e.path())
-                            .to_path_buf()
-                    })
-                    .collect()
-            };
-            let (old, new) = (listed(&saved), listed(&accepted));
-            changed = old != new
-                || new
+        // Only files replaced or removed this cycle can differ from the saved folder.
+        changed = changed
+            || touched_files.get(department).is_some_and(|touched| {
+                touched
                     .iter()
-                    .any(|rel| !same_bytes(&saved.join(rel), &accepted.join(rel)));
-        }
+                    .any(|rel| !same_bytes(&saved.join(rel), &accepted.join(rel)))
+            });
         if accepted.read_dir().is_ok_and(|mut d| d.next().is_none()) {
             let _ = std::fs::remove_dir(&accepted);
         }
