@@ -400,7 +400,7 @@ fn build_with(
     } else {
         let gone: Vec<String> = memo
             .produced()
-            .difference(&stats.produced)
+            .difference(next.produced())
             .cloned()
             .collect();
         output.remove(&gone).map_err(output_error)?;

@@ -142,7 +142,8 @@ pub struct RenderStats {
     pub skipped: usize,
     /// Bytes of all produced files.
     pub bytes: u64,
-    /// Every produced path, relative to the output root.
+    /// Every produced path, relative to the output root (see also
+    /// [`RenderMemo::produced`], which holds them after an incremental render).
     #[serde(skip)]
     pub produced: BTreeSet<String>,
     /// The paths whose bytes were written.
@@ -270,7 +271,9 @@ impl tera::Filter for MarkdownFilter {
 #[derive(Debug, Clone, Default)]
 pub struct RenderMemo {
     /// Output path → (fingerprint of its inputs, length in bytes).
-    files: HashMap<String, (u64, u64)>,
+    /// Keyed by a 64-bit hash of the path ([`path_key`]): the paths themselves are in
+    /// `produced`, and a collision among a site's paths is as likely as one of fingerprints.
+    files: HashMap<u64, (u64, u64)>,
     /// Every path the render produced, memoised or not.
     produced: BTreeSet<String>,
     /// The auditor of that render: every file the render left behind passed it.
@@ -291,7 +294,7 @@ impl RenderMemo {
     /// Forgets these files: the output no longer holds them, and the next render makes them.
     pub fn forget<'a>(&mut self, paths: impl IntoIterator<Item = &'a str>) {
         for path in paths {
-            self.files.remove(path);
+            self.files.remove(&path_key(path));
             self.produced.remove(path);
         }
     }
@@ -323,13 +326,7 @@ pub fn render_incremental(
     memo: &RenderMemo,
     live: Option<&mut crate::search::LiveSearch>,
 ) -> Result<(RenderStats, RenderMemo), RenderError> {
-    let tera = templates()?;
-    let model = SiteModel::new(site);
-    let jobs = plan(site, &model);
-    let total = jobs.len();
-    let done = AtomicUsize::new(0);
-    let fingerprints = Fingerprints::new(site, &model);
-    // The search index builds while the pages render.
+    // The search index builds while the site model is made and the pages render.
     let (index, results) = rayon::join(
         || match live {
             Some(live) => live.update(site.catalog, site.config, site.divisions),
@@ -339,35 +336,39 @@ pub fn render_incremental(
                 site.divisions,
             )),
         },
-        || {
+        || -> Result<Vec<(Produced, Option<u64>)>, RenderError> {
+            let tera = templates()?;
+            let model = SiteModel::new(site);
+            let jobs = plan(site, &model);
+            let total = jobs.len();
+            let done = AtomicUsize::new(0);
+            let fingerprints = Fingerprints::new(site, &model);
             jobs.par_iter()
                 .map(|job| {
                     let key = fingerprints.of(job);
-                    let remembered = key
-                        .as_ref()
-                        .and_then(|(path, fp)| Some((path, fp, memo.files.get(path)?)));
-                    let produced = match remembered {
-                        Some((path, fp, &(old, len))) if old == *fp => (
-                            Produced::File {
-                                path: path.clone(),
-                                outcome: WriteOutcome::Skipped,
-                                is_page: !matches!(job, Job::ResourceFile { .. }),
-                                len,
-                            },
-                            key.map(|(_, fp)| fp),
-                        ),
-                        _ => (
-                            run(job, site, &model, &tera, output)?,
-                            key.map(|(_, fp)| fp),
-                        ),
+                    let fingerprint = key.as_ref().map(|(_, fp)| *fp);
+                    let remembered = key.as_ref().and_then(|(path, fp)| {
+                        memo.files
+                            .get(&path_key(path))
+                            .filter(|(old, _)| old == fp)
+                            .map(|&(_, len)| len)
+                    });
+                    let produced = match (key, remembered) {
+                        (Some((path, _)), Some(len)) => Produced::File {
+                            path,
+                            outcome: WriteOutcome::Skipped,
+                            is_page: !matches!(job, Job::ResourceFile { .. }),
+                            len,
+                        },
+                        _ => run(job, site, &model, &tera, output)?,
                     };
                     let n = done.fetch_add(1, Ordering::Relaxed) + 1;
                     if n.is_multiple_of(256) || n == total {
                         progress(n, total);
                     }
-                    Ok(produced)
+                    Ok((produced, fingerprint))
                 })
-                .collect::<Result<Vec<(Produced, Option<u64>)>, RenderError>>()
+                .collect()
         },
     );
     let index = index?;
@@ -429,14 +430,20 @@ pub fn render_incremental(
                 }
                 stats.bytes += len;
                 if let Some(fingerprint) = fingerprint {
-                    next.files.insert(path.clone(), (fingerprint, len));
+                    next.files.insert(path_key(&path), (fingerprint, len));
                 }
                 stats.produced.insert(path);
             }
             Produced::Refused(leaks) => stats.leaks.extend(leaks),
         }
     }
-    next.produced = stats.produced.clone();
+    // The memo keeps the paths (a render with a memo is followed by another); a render without
+    // one leaves them in the figures.
+    if memo.is_empty() {
+        next.produced = stats.produced.clone();
+    } else {
+        next.produced = std::mem::take(&mut stats.produced);
+    }
     crate::audit::sort(&mut stats.leaks);
     Ok((stats, next))
 }
@@ -544,6 +551,11 @@ impl<'a> Fingerprints<'a> {
         };
         Some((path, h.finish()))
     }
+}
+
+/// The key of an output path in [`RenderMemo`].
+fn path_key(path: &str) -> u64 {
+    hash_of(path)
 }
 
 fn hash_of<T: Hash + ?Sized>(value: &T) -> u64 {
