@@ -294,7 +294,7 @@ impl<'a> Checker<'a> {
 pub struct FolderResult {
     /// The department, when its `department.yaml` is valid.
     pub department: Option<Department>,
-    /// Accepted datasets with their record files, in file order.
+    /// Accepted datasets with their record files, in id order.
     pub datasets: Vec<(std::sync::Arc<Dataset>, String)>,
     /// Findings from loading and validating the folder.
     pub diagnostics: Vec<Diagnostic>,
@@ -394,7 +394,7 @@ pub fn merge<'a>(
         diagnostics,
         ..Validated::default()
     };
-    let mut accepted: Vec<(std::sync::Arc<Dataset>, &str)> = Vec::new();
+    let mut runs: Vec<&[(std::sync::Arc<Dataset>, String)]> = Vec::new();
     for folder in folders {
         out.diagnostics.extend(folder.diagnostics.iter().cloned());
         out.rejected_records
@@ -402,26 +402,37 @@ pub fn merge<'a>(
         let Some(department) = &folder.department else {
             continue;
         };
-        accepted.extend(
-            folder
-                .datasets
-                .iter()
-                .map(|(d, rel)| (std::sync::Arc::clone(d), rel.as_str())),
-        );
+        runs.push(&folder.datasets);
         out.catalog
             .departments
             .insert(department.code.clone(), department.clone());
     }
+    // Each folder's datasets are in id order: merged, not sorted again (equal ids keep the
+    // folders' order).
+    let mut accepted: Vec<(std::sync::Arc<Dataset>, &str)> =
+        Vec::with_capacity(runs.iter().map(|r| r.len()).sum());
+    let mut heads: std::collections::BinaryHeap<std::cmp::Reverse<(&str, usize, usize)>> = runs
+        .iter()
+        .enumerate()
+        .filter_map(|(r, run)| Some(std::cmp::Reverse((run.first()?.0.id.0.as_str(), r, 0))))
+        .collect();
+    while let Some(std::cmp::Reverse((_, r, i))) = heads.pop() {
+        let (dataset, rel) = &runs[r][i];
+        accepted.push((std::sync::Arc::clone(dataset), rel.as_str()));
+        if let Some((next, _)) = runs[r].get(i + 1) {
+            heads.push(std::cmp::Reverse((next.id.0.as_str(), r, i + 1)));
+        }
+    }
     // An id claimed twice belongs to neither record until a person decides: both are
     // rejected, each told where the other is, so no folder can take over another's dataset.
-    let mut counts: std::collections::HashMap<&str, u32> =
-        std::collections::HashMap::with_capacity(accepted.len());
-    for (dataset, _) in &accepted {
-        *counts.entry(&dataset.id.0).or_default() += 1;
-    }
+    // In id order, a claimed-twice id sits next to its twin.
+    let shared = |i: usize| {
+        let id = &accepted[i].0.id;
+        (i > 0 && accepted[i - 1].0.id == *id) || accepted.get(i + 1).is_some_and(|n| n.0.id == *id)
+    };
     let mut contested: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (dataset, rel) in &accepted {
-        if counts[dataset.id.0.as_str()] > 1 {
+    for (i, (dataset, rel)) in accepted.iter().enumerate() {
+        if shared(i) {
             contested
                 .entry(dataset.id.0.clone())
                 .or_default()
@@ -460,7 +471,6 @@ pub fn merge<'a>(
             out.rejected.push(diagnostic.file.clone());
         }
     }
-    out.catalog.datasets.sort_by(|a, b| a.id.cmp(&b.id));
     out.diagnostics.sort_by_key(Diagnostic::sort_key);
     out.rejected.sort();
     out.rejected.dedup();
