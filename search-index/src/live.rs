@@ -274,22 +274,33 @@ impl LiveIndex {
             .filter_map(|id| self.docs.remove(id))
             .collect();
         // Postings taken out, so a list that gets back the very same posting is not dirty.
-        let mut taken: HashMap<(String, u64), Posting> = HashMap::new();
+        // Each list is filtered once, whatever the number of datasets leaving it.
+        let mut out_by_term: HashMap<u32, Vec<u64>> = HashMap::new();
         for old in &leaving {
             dirty_buckets.push(old.key);
             for (field, norm) in old.analysis.norms.iter().enumerate() {
                 self.sums[field] -= u64::from(*norm);
             }
             for (number, _) in &old.analysis.terms {
-                let term = &self.words[*number as usize];
-                if let Some(list) = self.terms.get_mut(term) {
-                    if let Ok(at) = list.binary_search_by_key(&old.key, |p| p.key) {
-                        taken.insert((term.clone(), old.key), list.remove(at));
-                    }
-                    if list.is_empty() {
-                        self.terms.remove(term);
-                    }
+                out_by_term.entry(*number).or_default().push(old.key);
+            }
+        }
+        let mut taken: HashMap<(u32, u64), Posting> = HashMap::new();
+        for (number, mut keys) in out_by_term {
+            let term = &self.words[number as usize];
+            let Some(list) = self.terms.get_mut(term) else {
+                continue;
+            };
+            keys.sort_unstable();
+            list.retain(|p| {
+                let leaves = keys.binary_search(&p.key).is_ok();
+                if leaves {
+                    taken.insert((number, p.key), *p);
                 }
+                !leaves
+            });
+            if list.is_empty() {
+                self.terms.remove(term);
             }
         }
         for (i, analysis) in analysed {
@@ -344,23 +355,35 @@ impl LiveIndex {
             }
             self.exported = None;
         } else {
+            // Each list takes its new postings in one merge.
+            let mut in_by_term: HashMap<u32, Vec<Posting>> = HashMap::new();
             for &i in &arriving {
                 let doc = &self.docs[&input.docs[i].id];
                 for (number, tf) in &doc.analysis.terms {
-                    let term = &self.words[*number as usize];
-                    let list = self.terms.entry(term.clone()).or_default();
-                    let p = posting(doc, tf, &averages);
-                    match list.binary_search_by_key(&p.key, |q| q.key) {
-                        Ok(at) => list[at] = p,
-                        Err(at) => list.insert(at, p),
-                    }
-                    if taken.remove(&(term.clone(), p.key)) != Some(p) {
-                        dirty_terms.insert(term.clone());
-                    }
+                    in_by_term
+                        .entry(*number)
+                        .or_default()
+                        .push(posting(doc, tf, &averages));
                 }
             }
+            for (number, mut arrived) in in_by_term {
+                let term = &self.words[number as usize];
+                arrived.sort_unstable_by_key(|p| p.key);
+                if arrived
+                    .iter()
+                    .any(|p| taken.remove(&(number, p.key)) != Some(*p))
+                {
+                    dirty_terms.insert(term.clone());
+                }
+                let list = self.terms.entry(term.clone()).or_default();
+                *list = merge_postings(std::mem::take(list), arrived);
+            }
             // Lists that lost a posting for good.
-            dirty_terms.extend(taken.into_keys().map(|(term, _)| term));
+            dirty_terms.extend(
+                taken
+                    .into_keys()
+                    .map(|(number, _)| self.words[number as usize].clone()),
+            );
         }
         let index_seconds = started.elapsed().as_secs_f64();
 
@@ -615,6 +638,24 @@ fn facet_signature(dims: &[FacetDim]) -> Vec<FacetSignature> {
         .collect()
 }
 
+/// Two posting lists sorted by key, merged; on an equal key the arriving posting wins.
+fn merge_postings(kept: Vec<Posting>, arrived: Vec<Posting>) -> Vec<Posting> {
+    if kept.is_empty() {
+        return arrived;
+    }
+    let mut merged = Vec::with_capacity(kept.len() + arrived.len());
+    let mut kept = kept.into_iter().peekable();
+    for p in arrived {
+        while let Some(k) = kept.next_if(|k| k.key < p.key) {
+            merged.push(k);
+        }
+        kept.next_if(|k| k.key == p.key);
+        merged.push(p);
+    }
+    merged.extend(kept);
+    merged
+}
+
 /// A dataset's posting for one term: the BM25F impact summed over fields in field order.
 fn posting(doc: &LiveDoc, tf: &[u32; FIELDS], averages: &[f64; FIELDS]) -> Posting {
     let mut impact = 0f64;
@@ -635,5 +676,32 @@ fn posting(doc: &LiveDoc, tf: &[u32; FIELDS], averages: &[f64; FIELDS]) -> Posti
         key: doc.key,
         impact: build::quantise(impact) | if in_title { IN_TITLE } else { 0 },
         facets: doc.code,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(key: u64, impact: u8) -> Posting {
+        Posting {
+            key,
+            impact,
+            facets: 0,
+        }
+    }
+
+    #[test]
+    fn merged_postings_stay_in_key_order_and_arrivals_win() {
+        let kept = vec![p(1, 1), p(3, 1), p(5, 1), p(9, 1)];
+        let arrived = vec![p(0, 2), p(3, 2), p(6, 2), p(12, 2)];
+        let merged = merge_postings(kept, arrived);
+        let keys: Vec<(u64, u8)> = merged.iter().map(|x| (x.key, x.impact)).collect();
+        assert_eq!(
+            keys,
+            vec![(0, 2), (1, 1), (3, 2), (5, 1), (6, 2), (9, 1), (12, 2)]
+        );
+        assert_eq!(merge_postings(Vec::new(), vec![p(4, 1)]).len(), 1);
+        assert_eq!(merge_postings(vec![p(4, 1)], Vec::new()).len(), 1);
     }
 }
