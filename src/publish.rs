@@ -566,14 +566,22 @@ fn cycle(
         {
             s.live.clone_from(&now_live);
         }
-        if status == EXIT_OK
-            && session.build.audit_pending()
-            && let (Some(releases), Some(live)) = (open_releases(releases_root), now_live)
-        {
-            finish_audit(&releases, &live, config.daemon.keep, session);
+        let mut audited = true;
+        if status == EXIT_OK && session.build.audit_pending() {
+            audited = match (open_releases(releases_root), now_live) {
+                // Only the release this build made: a rollback in between changed the files.
+                (Some(releases), Some(live)) if session.release.as_ref() == Some(&live) => {
+                    finish_audit(&releases, &live, config.daemon.keep, session)
+                }
+                _ => false,
+            };
+            if !audited {
+                session.build.forget_output();
+            }
         }
-        // Kept until the audit is done: after a kill, the restart publishes (and audits) again.
-        if status == EXIT_OK {
+        // Kept until the audit is done: after a kill, or when it could not be done, the next
+        // cycle publishes (and audits) everything again.
+        if status == EXIT_OK && audited {
             let _ = std::fs::remove_file(&unpublished);
         }
         tracing::info!(
@@ -766,14 +774,15 @@ fn publish_warm(
 
 /// Audits the files the last build skipped (a dataset was just withheld) in the release now
 /// live, and publishes a release without any that mention it.
-fn finish_audit(releases: &Releases, live: &str, keep: usize, session: &mut Warm) {
+/// Returns whether the live release is now audited.
+fn finish_audit(releases: &Releases, live: &str, keep: usize, session: &mut Warm) -> bool {
     let started = std::time::Instant::now();
     let leaks = match session.build.finish_audit(&releases.path_of(live)) {
         Ok(leaks) => leaks,
         Err(err) => {
             // The session forgot its output: the next build renders and audits everything.
             tracing::error!("cannot audit {live}: {err}; the next publish renders everything");
-            return;
+            return false;
         }
     };
     tracing::info!(
@@ -783,7 +792,7 @@ fn finish_audit(releases: &Releases, live: &str, keep: usize, session: &mut Warm
         "audited skipped files"
     );
     if leaks.is_empty() {
-        return;
+        return true;
     }
     for leak in &leaks {
         tracing::error!(
@@ -818,10 +827,12 @@ fn finish_audit(releases: &Releases, live: &str, keep: usize, session: &mut Warm
             if let Some(p) = session.published.as_mut() {
                 p.withdrawn.extend(leaks);
             }
+            true
         }
         Err(err) => {
             session.build.forget_output();
             tracing::error!("cannot publish without them: {err}; {live} stays live");
+            false
         }
     }
 }

@@ -323,8 +323,12 @@ pub fn build_incremental(
     progress: &(dyn Fn(usize, usize) + Sync),
     session: &mut Session,
 ) -> Result<BuildReport, BuildError> {
+    if session.pending.take().is_some() {
+        // The last build's skipped files were never audited for what it added: its memo
+        // cannot be trusted.
+        session.forget_output();
+    }
     let memo = std::mem::take(&mut session.memo);
-    session.pending = None;
     let (report, next, pending) = build_with(
         options,
         divisions,
@@ -454,7 +458,12 @@ fn build_with(
     audit::sort(&mut leaks);
     // A refused file was not written, but an earlier build's copy may be there.
     for leak in &leaks {
-        let _ = std::fs::remove_file(options.output.join(&leak.file));
+        match std::fs::remove_file(options.output.join(&leak.file)) {
+            Err(err) if err.kind() != std::io::ErrorKind::NotFound && withdraw_leaks => {
+                return Err(output_error(err));
+            }
+            _ => {}
+        }
     }
     if !leaks.is_empty() && !withdraw_leaks {
         return Err(BuildError::Leak(leaks));
