@@ -531,8 +531,19 @@ mod tests {
         // Same count, one key replaced: complements list the datasets without a term.
         Arc::make_mut(&mut input.docs[5]).id = "renamed-record".into();
         agree(&mut live, &input, "id renamed");
+        // A word that joins or leaves the dictionary: only datasets whose text holds it are
+        // analysed again.
         Arc::make_mut(&mut input.dictionary).push("实时公交".into());
-        agree(&mut live, &input, "new dictionary word");
+        let (update, _) = agree(&mut live, &input, "new dictionary word");
+        assert!(
+            !update.rebuilt && update.analysed < input.docs.len() / 2,
+            "{update:?}"
+        );
+        Arc::make_mut(&mut input.dictionary).push("站点信息".into());
+        let (update, _) = agree(&mut live, &input, "a word many datasets hold");
+        assert!(update.analysed > 0, "{update:?}");
+        Arc::make_mut(&mut input.dictionary).retain(|w| w != "站点信息");
+        agree(&mut live, &input, "word gone");
         input.docs.truncate(700);
         agree(&mut live, &input, "half the catalog gone");
     }

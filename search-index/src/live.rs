@@ -172,7 +172,11 @@ impl LiveIndex {
         let facets = facet_signature(&input.facets);
         let same_words =
             Arc::ptr_eq(&self.dictionary, &input.dictionary) || self.dictionary == input.dictionary;
-        if self.tokenizer.is_none() || !same_words || self.facets != facets {
+        // Words that joined or left the segmenter dictionary. The catalog's words only add
+        // full-mode tokens where they occur, so only datasets whose text holds one of them are
+        // analysed again.
+        let mut moved_words: Vec<String> = Vec::new();
+        if self.tokenizer.is_none() || self.facets != facets {
             *self = LiveIndex {
                 dictionary: input.dictionary.clone(),
                 facets,
@@ -182,7 +186,38 @@ impl LiveIndex {
                 ..LiveIndex::default()
             };
             update.rebuilt = true;
+        } else if !same_words {
+            let old: HashSet<&str> = self.dictionary.iter().map(String::as_str).collect();
+            let new: HashSet<&str> = input.dictionary.iter().map(String::as_str).collect();
+            for word in old.symmetric_difference(&new) {
+                // As written and as folded text would hold it: a superset is safe.
+                moved_words.push(word.to_string());
+                moved_words.push(analyzer::fold(word));
+            }
+            self.dictionary = input.dictionary.clone();
+            self.tokenizer = Some(CatalogTokenizer::new(Arc::new(analyzer::dictionary(
+                &input.dictionary,
+            ))));
         }
+        let holds_moved_word: Vec<bool> = if moved_words.is_empty() {
+            Vec::new()
+        } else {
+            moved_words.retain(|w| !w.is_empty());
+            moved_words.sort();
+            moved_words.dedup();
+            input
+                .docs
+                .par_iter()
+                .map(|doc| {
+                    field_values(doc).iter().flatten().any(|value| {
+                        let folded = analyzer::fold(value);
+                        moved_words
+                            .iter()
+                            .any(|w| folded.contains(w.as_str()) || value.contains(w.as_str()))
+                    })
+                })
+                .collect()
+        };
 
         // What changed, dataset by dataset.
         let seen: HashSet<&str> = input.docs.iter().map(|d| d.id.as_str()).collect();
@@ -207,8 +242,9 @@ impl LiveIndex {
             .collect();
         for (i, doc) in input.docs.iter().enumerate() {
             let (text, display) = hashes[i];
+            let moved = holds_moved_word.get(i).copied().unwrap_or(false);
             match self.docs.get(&doc.id) {
-                Some(old) if old.text == text => {
+                Some(old) if old.text == text && !moved => {
                     if old.key != keys[i] || old.code != codes[i] {
                         repost.push(i);
                     }
