@@ -357,7 +357,13 @@ fn the_daemon_converges_after_kill_nine() {
     let run = once(&fixture);
     assert!(run.stdout.contains("nothing changed"), "{}", run.stdout);
     // Releases reused after interrupted publishes still hold exactly what a full build writes.
-    let full = fixture.path("full");
+    assert_live_is_a_full_build(&fixture, "full", "after kills");
+}
+
+/// The live release holds, byte for byte, what `kaifang build` writes (into `out`) for the
+/// daemon's accepted catalog.
+fn assert_live_is_a_full_build(fixture: &Fixture, out: &str, what: &str) {
+    let full = fixture.path(out);
     let run = fixture.run(&[
         "build",
         "--content",
@@ -365,13 +371,14 @@ fn the_daemon_converges_after_kill_nine() {
         "--out",
         full.to_str().unwrap(),
     ]);
-    assert!(run.status <= 1, "{}{}", run.stdout, run.stderr);
+    assert!(run.status <= 1, "{what}: {}{}", run.stdout, run.stderr);
     let live = fixture.path("rel/current");
-    assert_eq!(common::files(&full), common::files(&live));
-    for file in common::files(&full) {
+    let (want, got) = (common::files(&full), common::files(&live));
+    assert_eq!(want, got, "{what}: the same files");
+    for file in &want {
         assert!(
-            std::fs::read(full.join(&file)).unwrap() == std::fs::read(live.join(&file)).unwrap(),
-            "{file} differs from a full build"
+            std::fs::read(full.join(file)).unwrap() == std::fs::read(live.join(file)).unwrap(),
+            "{what}: {file} differs from a full build"
         );
     }
 }
@@ -520,24 +527,7 @@ fn incremental_releases_equal_full_builds() {
         if n >= 5 {
             assert_eq!(last["reused_folder"], true, "{what}: {last}");
         }
-        let full = fixture.path(&format!("full-{n}"));
-        let run = fixture.run(&[
-            "build",
-            "--content",
-            "rel/state/content",
-            "--out",
-            full.to_str().unwrap(),
-        ]);
-        assert!(run.status <= 1, "{what}: {}{}", run.stdout, run.stderr);
-        let live = fixture.path("rel/current");
-        let (want, got) = (common::files(&full), common::files(&live));
-        assert_eq!(want, got, "{what}: the same files");
-        for file in &want {
-            assert!(
-                std::fs::read(full.join(file)).unwrap() == std::fs::read(live.join(file)).unwrap(),
-                "{what}: {file} differs from a full build"
-            );
-        }
+        assert_live_is_a_full_build(&fixture, &format!("full-{n}"), what);
     }
     let releases = std::fs::read_dir(fixture.path("rel/releases"))
         .unwrap()
