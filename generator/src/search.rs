@@ -434,14 +434,20 @@ mod tests {
             .collect()
     }
 
-    /// The documents and dictionary kept between updates must equal what a fresh input gives.
-    #[test]
-    fn kept_input_matches_a_fresh_one_after_edits() {
+    /// A checked synthetic catalog of `n` records (the folder lives as long as the guard).
+    fn synthetic(n: usize) -> (tempfile::TempDir, SiteConfig, Divisions, crate::Checked) {
         let dir = tempfile::tempdir().unwrap();
-        crate::synthetic::write_catalog(dir.path(), 400).unwrap();
+        crate::synthetic::write_catalog(dir.path(), n).unwrap();
         let config = SiteConfig::load(&dir.path().join("site.toml")).unwrap();
         let divisions = Divisions::guangxi();
         let checked = crate::check(&dir.path().join("content"), &config, &divisions, None);
+        (dir, config, divisions, checked)
+    }
+
+    /// The documents and dictionary kept between updates must equal what a fresh input gives.
+    #[test]
+    fn kept_input_matches_a_fresh_one_after_edits() {
+        let (_dir, config, divisions, checked) = synthetic(400);
         let mut catalog = checked.catalog.clone();
         let mut live = LiveSearch::default();
         let mut agree = |catalog: &PublicCatalog, what: &str| {
@@ -484,11 +490,7 @@ mod tests {
     /// after every kind of change.
     #[test]
     fn live_index_matches_a_full_build_after_edits() {
-        let dir = tempfile::tempdir().unwrap();
-        crate::synthetic::write_catalog(dir.path(), 1500).unwrap();
-        let config = SiteConfig::load(&dir.path().join("site.toml")).unwrap();
-        let divisions = Divisions::guangxi();
-        let checked = crate::check(&dir.path().join("content"), &config, &divisions, None);
+        let (_dir, config, divisions, checked) = synthetic(1500);
         let mut input = index_input(&checked.catalog, &config, &divisions);
         let mut live = LiveIndex::new();
         let agree = |live: &mut LiveIndex, input: &IndexInput, what: &str| {
