@@ -38,14 +38,16 @@ pub struct Auditor {
     matcher: AhoCorasick,
     patterns: Vec<Pattern>,
     longest: usize,
-    signature: u64,
+    /// The texts looked for, sorted and without repeats: two auditors with the same texts
+    /// audit alike.
+    texts: Vec<String>,
 }
 
 impl std::fmt::Debug for Auditor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Auditor")
             .field("patterns", &self.patterns.len())
-            .field("signature", &self.signature)
+            .field("texts", &self.texts.len())
             .finish()
     }
 }
@@ -66,8 +68,7 @@ impl Auditor {
     ) -> Result<Option<Arc<Auditor>>, aho_corasick::BuildError> {
         let patterns = catalog_patterns(catalog);
         if let Some(previous) = previous
-            && !patterns.is_empty()
-            && previous.signature == signature(&patterns)
+            && previous.texts == texts_of(&patterns)
         {
             return Ok(Some(Arc::clone(previous)));
         }
@@ -79,6 +80,7 @@ impl Auditor {
     /// Titles that a public dataset also carries are skipped: they say nothing about the
     /// withheld one.
     /// Ids of public datasets are skipped the same way (a rejected record may claim one).
+    #[cfg(test)]
     pub fn new(
         withheld: &[Withheld],
         public_titles: &[&str],
@@ -90,24 +92,26 @@ impl Auditor {
     }
 
     /// The auditor for what this one looks for and `older` did not: a file that passed
-    /// `older` passes this one too when it passes the result. `None` when nothing is new.
+    /// `older` passes this one too when it passes the result. `None` when nothing is new;
+    /// this very auditor when there was none before.
     pub fn beyond(
-        &self,
+        self: &Arc<Self>,
         older: Option<&Auditor>,
-    ) -> Result<Option<Auditor>, aho_corasick::BuildError> {
-        if older.is_some_and(|o| o.signature == self.signature) {
+    ) -> Result<Option<Arc<Auditor>>, aho_corasick::BuildError> {
+        let Some(older) = older else {
+            return Ok(Some(Arc::clone(self)));
+        };
+        if older.texts == self.texts {
             return Ok(None);
         }
-        let known: HashSet<&str> = older
-            .map(|o| o.patterns.iter().map(|p| p.text.as_str()).collect())
-            .unwrap_or_default();
-        Auditor::from_patterns(
-            self.patterns
-                .iter()
-                .filter(|p| !known.contains(p.text.as_str()))
-                .cloned()
-                .collect(),
-        )
+        let known: HashSet<&str> = older.texts.iter().map(String::as_str).collect();
+        let new = self
+            .patterns
+            .iter()
+            .filter(|p| !known.contains(p.text.as_str()))
+            .cloned()
+            .collect();
+        Ok(Auditor::from_patterns(new)?.map(Arc::new))
     }
 
     fn from_patterns(patterns: Vec<Pattern>) -> Result<Option<Auditor>, aho_corasick::BuildError> {
@@ -123,18 +127,18 @@ impl Auditor {
             .build(texts())
             .or_else(|_| AhoCorasickBuilder::new().build(texts()))?;
         let longest = patterns.iter().map(|p| p.text.len()).max().unwrap_or(0);
-        let signature = signature(&patterns);
+        let texts = texts_of(&patterns);
         Ok(Some(Auditor {
             matcher,
             patterns,
             longest,
-            signature,
+            texts,
         }))
     }
 
-    /// A hash of everything this auditor looks for: equal signatures audit alike.
-    pub fn signature(&self) -> u64 {
-        self.signature
+    /// The texts this auditor looks for, sorted.
+    pub fn looks_for(&self) -> &[String] {
+        &self.texts
     }
 
     /// Mentions in `bytes`, reported against the output path `file`. Gzip data (the search
@@ -276,14 +280,12 @@ fn patterns(
     patterns
 }
 
-/// A hash of the texts looked for, in any order; never 0.
-fn signature(patterns: &[Pattern]) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut texts: Vec<&str> = patterns.iter().map(|p| p.text.as_str()).collect();
+/// The texts of `patterns`, sorted and without repeats.
+fn texts_of(patterns: &[Pattern]) -> Vec<String> {
+    let mut texts: Vec<String> = patterns.iter().map(|p| p.text.clone()).collect();
     texts.sort_unstable();
-    let mut h = std::hash::DefaultHasher::new();
-    texts.hash(&mut h);
-    h.finish() | 1
+    texts.dedup();
+    texts
 }
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
@@ -433,21 +435,25 @@ mod tests {
                 })
                 .collect()
         };
-        let old = Auditor::new(&withheld(&["a-1"]), &[], &[])
-            .unwrap()
-            .unwrap();
-        let new = Auditor::new(&withheld(&["a-1", "b-2"]), &[], &[])
-            .unwrap()
-            .unwrap();
-        let delta = new.beyond(Some(&old)).unwrap().unwrap();
+        let old = Arc::new(
+            Auditor::new(&withheld(&["a-1"]), &[], &[])
+                .unwrap()
+                .unwrap(),
+        );
+        let new = Arc::new(
+            Auditor::new(&withheld(&["a-1", "b-2"]), &[], &[])
+                .unwrap()
+                .unwrap(),
+        );
+        let delta = new.beyond(Some(&*old)).unwrap().unwrap();
         assert!(delta.scan("p.html", "a-1名单".as_bytes()).is_empty());
         assert_eq!(delta.scan("p.html", "b-2名单".as_bytes()).len(), 1);
         // Nothing new: nothing to look for again; nothing before: everything.
-        assert!(old.beyond(Some(&new)).unwrap().is_none());
-        assert!(new.beyond(Some(&new)).unwrap().is_none());
+        assert!(old.beyond(Some(&*new)).unwrap().is_none());
+        assert!(new.beyond(Some(&*new)).unwrap().is_none());
         assert_eq!(
-            new.beyond(None).unwrap().unwrap().signature(),
-            new.signature()
+            new.beyond(None).unwrap().unwrap().looks_for(),
+            new.looks_for()
         );
     }
 

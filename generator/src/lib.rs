@@ -259,7 +259,7 @@ pub struct Session {
 /// Skipped files still to be read for what a dataset withheld since the last build may leave.
 struct PendingAudit {
     /// What the new auditor looks for and the last one did not.
-    auditor: audit::Auditor,
+    auditor: std::sync::Arc<audit::Auditor>,
     /// Files this build wrote or checked (audited on the way in).
     audited: std::collections::BTreeSet<String>,
 }
@@ -389,18 +389,18 @@ fn build_with(
         build_date,
     };
     let started = Instant::now();
-    let (stats, mut next) = match render::render_incremental(&site, &output, progress, memo, index)
-    {
-        Ok(rendered) => rendered,
-        Err(error) => {
-            // The build stopped half way, so stale files cannot be told from good ones; but
-            // nothing of a withheld dataset may stay published from an earlier build.
-            remove_withheld(&output, &checked.catalog);
-            return Err(error.into());
-        }
-    };
+    let (mut stats, mut next) =
+        match render::render_incremental(&site, &output, progress, memo, index) {
+            Ok(rendered) => rendered,
+            Err(error) => {
+                // The build stopped half way, so stale files cannot be told from good ones; but
+                // nothing of a withheld dataset may stay published from an earlier build.
+                remove_withheld(&output, &checked.catalog);
+                return Err(error.into());
+            }
+        };
     let removed = if memo.is_empty() {
-        output.remove_stale(&stats.produced).map_err(output_error)?
+        output.remove_stale(next.produced()).map_err(output_error)?
     } else {
         let gone: Vec<String> = memo
             .produced()
@@ -417,43 +417,31 @@ fn build_with(
     // every file in the folder that did not pass that check is read and scanned. With a memo,
     // the files it skipped passed its auditor, so they are read only when this auditor looks
     // for something more (a dataset was just withheld), and only for that.
-    let mut leaks = stats.leaks.clone();
-    let unscanned = if memo.is_empty() {
-        output
-            .auditor()
-            .map(|auditor| (auditor.as_ref(), &stats.produced))
-    } else {
-        None
-    };
-    let beyond = match (memo.is_empty(), output.auditor()) {
-        (false, Some(auditor)) => {
-            auditor
-                .beyond(memo.auditor().map(|a| a.as_ref()))
-                .map_err(|e| {
-                    output_error(std::io::Error::other(format!(
-                        "cannot build the audit: {e}"
-                    )))
-                })?
-        }
-        _ => None,
+    let mut leaks = std::mem::take(&mut stats.leaks);
+    let to_read = match output.auditor() {
+        Some(auditor) => auditor
+            .beyond(memo.auditor().map(|a| a.as_ref()))
+            .map_err(|e| {
+                output_error(std::io::Error::other(format!(
+                    "cannot build the audit: {e}"
+                )))
+            })?,
+        None => None,
     };
     let mut pending = None;
-    match (unscanned, beyond) {
-        (Some((auditor, scanned)), _) => leaks.extend(
-            audit::scan_unscanned(&options.output, auditor, scanned).map_err(output_error)?,
-        ),
+    match to_read {
         // Left to the caller, to run once this build is published.
-        (None, Some(auditor)) if withdraw_leaks => {
+        Some(auditor) if withdraw_leaks && !memo.is_empty() => {
             pending = Some(PendingAudit {
                 auditor,
-                audited: stats.audited.clone(),
+                audited: std::mem::take(&mut stats.audited),
             });
         }
-        (None, Some(auditor)) => leaks.extend(
+        Some(auditor) => leaks.extend(
             audit::scan_unscanned(&options.output, &auditor, &stats.audited)
                 .map_err(output_error)?,
         ),
-        (None, None) => {}
+        None => {}
     }
     audit::sort(&mut leaks);
     // A refused file was not written, but an earlier build's copy may be there.

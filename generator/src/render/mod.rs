@@ -142,10 +142,6 @@ pub struct RenderStats {
     pub skipped: usize,
     /// Bytes of all produced files.
     pub bytes: u64,
-    /// Every produced path, relative to the output root (see also
-    /// [`RenderMemo::produced`], which holds them after an incremental render).
-    #[serde(skip)]
-    pub produced: BTreeSet<String>,
     /// The paths whose bytes were written.
     #[serde(skip)]
     pub written_paths: Vec<String>,
@@ -307,15 +303,6 @@ impl RenderMemo {
     }
 }
 
-/// Renders and writes the whole site; `progress` is called with (done, total) as files finish.
-pub fn render(
-    site: &Site<'_>,
-    output: &Output,
-    progress: &(dyn Fn(usize, usize) + Sync),
-) -> Result<RenderStats, RenderError> {
-    render_incremental(site, output, progress, &RenderMemo::default(), None).map(|(stats, _)| stats)
-}
-
 /// Renders the site, skipping every file whose fingerprint matches `memo` (which must describe
 /// what `output` holds). With a live index, the search index is brought up to date in it
 /// rather than built afresh. Returns the figures and the memo of this render.
@@ -432,17 +419,10 @@ pub fn render_incremental(
                 if let Some(fingerprint) = fingerprint {
                     next.files.insert(path_key(&path), (fingerprint, len));
                 }
-                stats.produced.insert(path);
+                next.produced.insert(path);
             }
             Produced::Refused(leaks) => stats.leaks.extend(leaks),
         }
-    }
-    // The memo keeps the paths (a render with a memo is followed by another); a render without
-    // one leaves them in the figures.
-    if memo.is_empty() {
-        next.produced = stats.produced.clone();
-    } else {
-        next.produced = std::mem::take(&mut stats.produced);
     }
     crate::audit::sort(&mut stats.leaks);
     Ok((stats, next))
