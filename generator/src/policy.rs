@@ -138,34 +138,28 @@ pub fn apply(catalog: Catalog, rejected: &[RejectedRecord]) -> (PublicCatalog, V
             });
             continue;
         }
-        let shared = dataset.resources.iter().any(|resource| {
+        let withheld_file = |resource: &crate::model::Resource| {
             matches!(&resource.location, ResourceLocation::File { source, sha256, .. }
                 if withheld_files.contains(source) || withheld_hashes.contains(sha256))
-        });
-        if !shared {
-            public.datasets.push(dataset);
-            continue;
-        }
-        let dataset = std::sync::Arc::make_mut(&mut dataset);
-        let record_path = dataset.record_path.clone();
-        dataset.resources.retain(|resource| match &resource.location {
-            ResourceLocation::File { source, sha256, relative, .. }
-                if withheld_files.contains(source) || withheld_hashes.contains(sha256) =>
-            {
-                warnings.push(
-                    Diagnostic::warning(
-                        "withheld-resource",
-                        &record_path,
-                        format!("resource `{relative}` is also a resource of a dataset that is not published; it is left out"),
-                    )
-                    .help("a file of a 不予开放, suspended, withdrawn or unreviewed dataset stays unpublished; use a separate, de-sensitised file"),
-                );
-                false
+        };
+        if dataset.resources.iter().any(withheld_file) {
+            let copy = std::sync::Arc::make_mut(&mut dataset);
+            for resource in copy.resources.iter().filter(|r| withheld_file(r)) {
+                if let ResourceLocation::File { relative, .. } = &resource.location {
+                    warnings.push(
+                        Diagnostic::warning(
+                            "withheld-resource",
+                            &copy.record_path,
+                            format!("resource `{relative}` is also a resource of a dataset that is not published; it is left out"),
+                        )
+                        .help("a file of a 不予开放, suspended, withdrawn or unreviewed dataset stays unpublished; use a separate, de-sensitised file"),
+                    );
+                }
             }
-            _ => true,
-        });
-        dataset.seal();
-        public.datasets.push(std::sync::Arc::new(dataset.clone()));
+            copy.resources.retain(|r| !withheld_file(r));
+            copy.seal();
+        }
+        public.datasets.push(dataset);
     }
     public.withheld_hashes = withheld_hashes.into_iter().collect();
     (public, warnings)

@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::render::hash_of;
 use crate::render::markdown::shorten;
 
 /// Formats with a facet value of their own; any other format counts as `other`.
@@ -298,13 +299,6 @@ fn count_in(counts: &mut HashMap<String, u32>, word: &str, by: i32) -> bool {
         }
         None => false,
     }
-}
-
-fn hash_of<T: std::hash::Hash + ?Sized>(value: &T) -> u64 {
-    use std::hash::Hasher;
-    let mut h = std::hash::DefaultHasher::new();
-    value.hash(&mut h);
-    h.finish()
 }
 
 fn department_name<'a>(catalog: &'a PublicCatalog, d: &Dataset) -> &'a str {

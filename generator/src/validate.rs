@@ -407,24 +407,14 @@ pub fn merge<'a>(
             .departments
             .insert(department.code.clone(), department.clone());
     }
-    // Each folder's datasets are in id order: merged, not sorted again (equal ids keep the
-    // folders' order).
-    let mut accepted: Vec<(std::sync::Arc<Dataset>, &str)> =
-        Vec::with_capacity(runs.iter().map(|r| r.len()).sum());
-    let mut heads: std::collections::BinaryHeap<std::cmp::Reverse<(&str, usize, usize)>> = runs
+    // Each folder's datasets are in id order; the stable sort merges those runs (equal ids
+    // keep the folders' order).
+    let mut accepted: Vec<(std::sync::Arc<Dataset>, &str)> = runs
         .iter()
-        .enumerate()
-        .filter_map(|(r, run)| Some(std::cmp::Reverse((run.first()?.0.id.0.as_str(), r, 0))))
+        .flat_map(|run| run.iter())
+        .map(|(d, rel)| (std::sync::Arc::clone(d), rel.as_str()))
         .collect();
-    while let Some(std::cmp::Reverse((_, r, i))) = heads.pop() {
-        let (dataset, rel) = &runs[r][i];
-        accepted.push((std::sync::Arc::clone(dataset), rel.as_str()));
-        if let Some((next, _)) = runs[r].get(i + 1) {
-            heads.push(std::cmp::Reverse((next.id.0.as_str(), r, i + 1)));
-        }
-    }
-    // An id claimed twice belongs to neither record until a person decides: both are
-    // rejected, each told where the other is, so no folder can take over another's dataset.
+    accepted.sort_by(|a, b| a.0.id.cmp(&b.0.id));
     // In id order, a claimed-twice id sits next to its twin.
     let shared = |i: usize| {
         let id = &accepted[i].0.id;

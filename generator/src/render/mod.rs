@@ -490,7 +490,6 @@ impl<'a> Fingerprints<'a> {
                     listing.page,
                     listing.total_pages,
                     listing.total_items,
-                    listing.shown_items,
                     listing.section,
                 )
                     .hash(&mut h);
@@ -538,7 +537,7 @@ fn path_key(path: &str) -> u64 {
     hash_of(path)
 }
 
-fn hash_of<T: Hash + ?Sized>(value: &T) -> u64 {
+pub(crate) fn hash_of<T: Hash + ?Sized>(value: &T) -> u64 {
     let mut h = std::hash::DefaultHasher::new();
     value.hash(&mut h);
     h.finish()
