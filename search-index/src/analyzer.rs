@@ -48,13 +48,15 @@ pub fn is_han(c: char) -> bool {
 /// Builds jieba's default dictionary plus the catalog's own words.
 pub fn dictionary(words: &[String]) -> Jieba {
     let mut jieba = Jieba::new();
-    for word in words {
-        let chars = word.chars().count();
-        if (2..=MAX_TOKEN_CHARS).contains(&chars) && word.chars().all(char::is_alphanumeric) {
-            jieba.add_word(word, None, None);
-        }
+    for word in words.iter().filter(|w| is_segmenter_word(w)) {
+        jieba.add_word(word, None, None);
     }
     jieba
+}
+
+/// Whether [`dictionary`] takes this catalog word: 2 to `MAX_TOKEN_CHARS` letters or digits.
+pub fn is_segmenter_word(word: &str) -> bool {
+    (2..=MAX_TOKEN_CHARS).contains(&word.chars().count()) && word.chars().all(char::is_alphanumeric)
 }
 
 /// The tantivy tokenizer: tantivy-jieba in search mode, then the longer sub-words, word filter

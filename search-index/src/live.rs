@@ -189,11 +189,11 @@ impl LiveIndex {
         } else if !same_words {
             let old: HashSet<&str> = self.dictionary.iter().map(String::as_str).collect();
             let new: HashSet<&str> = input.dictionary.iter().map(String::as_str).collect();
-            for word in old.symmetric_difference(&new) {
-                // As written and as folded text would hold it: a superset is safe.
-                moved_words.push(word.to_string());
-                moved_words.push(analyzer::fold(word));
-            }
+            moved_words = old
+                .symmetric_difference(&new)
+                .filter(|w| analyzer::is_segmenter_word(w))
+                .map(|w| w.to_string())
+                .collect();
             self.dictionary = input.dictionary.clone();
             self.tokenizer = Some(CatalogTokenizer::new(Arc::new(analyzer::dictionary(
                 &input.dictionary,
@@ -202,18 +202,14 @@ impl LiveIndex {
         let holds_moved_word: Vec<bool> = if moved_words.is_empty() {
             Vec::new()
         } else {
-            moved_words.retain(|w| !w.is_empty());
-            moved_words.sort();
-            moved_words.dedup();
             input
                 .docs
                 .par_iter()
                 .map(|doc| {
+                    // Full mode cuts the folded text, where the word is looked for as written.
                     field_values(doc).iter().flatten().any(|value| {
                         let folded = analyzer::fold(value);
-                        moved_words
-                            .iter()
-                            .any(|w| folded.contains(w.as_str()) || value.contains(w.as_str()))
+                        moved_words.iter().any(|w| folded.contains(w.as_str()))
                     })
                 })
                 .collect()
