@@ -222,7 +222,7 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
     // The watcher reports absolute paths.
     let drops = std::fs::canonicalize(&folders.drops).unwrap_or_else(|_| folders.drops.clone());
     loop {
-        cycle(
+        let outcome = cycle(
             &config,
             &divisions,
             &folders,
@@ -231,7 +231,8 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
             &mut session,
             hint.as_ref(),
         );
-        hint = Some(BTreeSet::new());
+        // A failed cycle may have left a hinted department half looked at: look at all next.
+        hint = (outcome != EXIT_FAILED).then(BTreeSet::new);
         // Changes made while the cycle ran start the next one at once.
         let mut wake = false;
         while let Ok(result) = rx.try_recv() {
@@ -540,7 +541,11 @@ fn cycle(
         seconds = started.elapsed().as_secs_f64(),
         "ingest"
     );
-    let live = Releases::open(releases_root).ok().and_then(|r| r.current());
+    // Opened once per cycle (opening clears leftover staging folders).
+    let Some(releases) = open_releases(releases_root) else {
+        return EXIT_FAILED;
+    };
+    let live = releases.current();
     let unpublished = folders.unpublished();
     let status = if ingested.changed || live.is_none() || unpublished.exists() {
         let publish_started = std::time::Instant::now();
@@ -555,12 +560,12 @@ fn cycle(
             &checked,
             config,
             divisions,
-            releases_root,
+            &releases,
             commit.as_deref(),
             session,
         );
         // Live now: the status says so before the files the build skipped are audited.
-        let now_live = Releases::open(releases_root).ok().and_then(|r| r.current());
+        let now_live = releases.current();
         if let Some(shared) = shared
             && let Ok(mut s) = shared.lock()
         {
@@ -568,9 +573,9 @@ fn cycle(
         }
         let mut audited = true;
         if status == EXIT_OK && session.build.audit_pending() {
-            audited = match (open_releases(releases_root), now_live) {
+            audited = match now_live {
                 // Only the release this build made: a rollback in between changed the files.
-                (Some(releases), Some(live)) if session.release.as_ref() == Some(&live) => {
+                Some(live) if session.release.as_ref() == Some(&live) => {
                     finish_audit(&releases, &live, config.daemon.keep, session)
                 }
                 _ => false,
@@ -585,7 +590,7 @@ fn cycle(
             let _ = std::fs::remove_file(&unpublished);
         }
         tracing::info!(
-            release = %Releases::open(releases_root).ok().and_then(|r| r.current()).unwrap_or_default(),
+            release = %releases.current().unwrap_or_default(),
             previous = %live.unwrap_or_default(),
             commit = %commit.as_deref().unwrap_or(""),
             status,
@@ -606,7 +611,7 @@ fn cycle(
         && let Ok(mut s) = shared.lock()
     {
         s.cycles += 1;
-        s.live = Releases::open(releases_root).ok().and_then(|r| r.current());
+        s.live = releases.current();
         s.last_status = status;
         s.departments = ingested.reports.into_values().collect();
         if let Some(mut published) = session.published.take() {
@@ -646,13 +651,10 @@ fn publish_warm(
     checked: &generator::Checked,
     config: &generator::config::SiteConfig,
     divisions: &Divisions,
-    root: &Path,
+    releases: &Releases,
     commit: Option<&str>,
     session: &mut Warm,
 ) -> u8 {
-    let Some(releases) = open_releases(root) else {
-        return EXIT_FAILED;
-    };
     let live = releases.current();
     // A rollback (or anything else) switched releases: the memo no longer describes the
     // release a new one starts from.
@@ -671,13 +673,7 @@ fn publish_warm(
     let keep = config.daemon.keep;
     // Staging, fsync and the switch; rendering is timed apart.
     let started = std::time::Instant::now();
-    let reusable = releases.reusable(keep);
-    let reused_folder = reusable.is_some();
-    let staged = match reusable {
-        Some((old, differing)) => releases.recycle(&old, &differing),
-        None => releases.stage(),
-    };
-    let staged = match staged {
+    let (staged, reused_folder) = match releases.stage_next(keep) {
         Ok(s) => s,
         Err(err) => {
             eprintln!("error: cannot stage a release: {err}");
@@ -754,14 +750,7 @@ fn publish_warm(
             );
             session.published = Some(published);
             session.release = Some(name.clone());
-            for leak in &report.withdrawn {
-                tracing::error!(
-                    file = %leak.file,
-                    dataset = %leak.dataset,
-                    found = %leak.found,
-                    "left out: mentions a withheld dataset"
-                );
-            }
+            log_withdrawn(&report.withdrawn);
             EXIT_OK
         }
         Err(err) => {
@@ -774,6 +763,18 @@ fn publish_warm(
 
 /// Audits the files the last build skipped (a dataset was just withheld) in the release now
 /// live, and publishes a release without any that mention it.
+/// Logs the files left out of a release because they mention a withheld dataset.
+fn log_withdrawn(leaks: &[generator::audit::Leak]) {
+    for leak in leaks {
+        tracing::error!(
+            file = %leak.file,
+            dataset = %leak.dataset,
+            found = %leak.found,
+            "left out: mentions a withheld dataset"
+        );
+    }
+}
+
 /// Returns whether the live release is now audited.
 fn finish_audit(releases: &Releases, live: &str, keep: usize, session: &mut Warm) -> bool {
     let started = std::time::Instant::now();
@@ -794,19 +795,8 @@ fn finish_audit(releases: &Releases, live: &str, keep: usize, session: &mut Warm
     if leaks.is_empty() {
         return true;
     }
-    for leak in &leaks {
-        tracing::error!(
-            file = %leak.file,
-            dataset = %leak.dataset,
-            found = %leak.found,
-            "left out: mentions a withheld dataset"
-        );
-    }
-    let staged = match releases.reusable(keep) {
-        Some((old, differing)) => releases.recycle(&old, &differing),
-        None => releases.stage(),
-    };
-    let withdrawn = staged.and_then(|staged| {
+    log_withdrawn(&leaks);
+    let withdrawn = releases.stage_next(keep).and_then(|(staged, _)| {
         for leak in &leaks {
             let path = staged.path().join(&leak.file);
             match std::fs::remove_file(&path) {

@@ -152,6 +152,16 @@ impl Releases {
         Ok(format!("r{next:06}"))
     }
 
+    /// Stages the next release of a series that keeps `keep`: the oldest kept release brought
+    /// level with the live one when it can be reused ([`Releases::reusable`]), else a folder
+    /// linking every live file ([`Releases::stage`]). Says whether a folder was reused.
+    pub fn stage_next(&self, keep: usize) -> Result<(Staged, bool), ReleaseError> {
+        match self.reusable(keep) {
+            Some((old, differing)) => Ok((self.recycle(&old, &differing)?, true)),
+            None => Ok((self.stage()?, false)),
+        }
+    }
+
     /// Stages a new release: a folder holding hard links to every file of the current one.
     pub fn stage(&self) -> Result<Staged, ReleaseError> {
         let name = self.next_name()?;
