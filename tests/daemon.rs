@@ -187,31 +187,21 @@ fn the_running_daemon_publishes_changes_and_reports_them_on_its_status_page() {
     let fixture = daemon_fixture();
     // A long poll interval: the second publish must come from the file-system watcher.
     let daemon = Running::start(&fixture);
-    let get = |path: &str| daemon.get(path);
-    let wait_for = |path: &str, needle: &str| {
-        for _ in 0..200 {
-            if get(path).is_some_and(|t| t.contains(needle)) {
-                return true;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-        false
-    };
-    let published = wait_for("/status", "\"live\": \"r000001\"");
+    let published = daemon.wait_live(1);
     std::fs::write(
         fixture.path("drops/nn-transport/broken.yaml"),
         "title: 坏\nsummary: \"未闭合\n",
     )
     .unwrap();
     std::fs::write(fixture.path("drops/nn-transport/taxi-new.yaml"), RECORD).unwrap();
-    let republished = wait_for("/status", "\"live\": \"r000002\"");
-    let page = get("/").unwrap_or_default();
+    let republished = daemon.wait_live(2);
+    let page = daemon.get("/").unwrap_or_default();
     // 第二十二条: a takedown (the record suspended) is published on the watcher's event, not
     // after the poll interval, and takes the dataset out of every public file.
     let record = fixture.path("drops/nn-transport/bus-stops.yaml");
     let text = std::fs::read_to_string(&record).unwrap();
     std::fs::write(&record, format!("{text}status: suspended\n")).unwrap();
-    let taken_down = wait_for("/status", "\"live\": \"r000003\"");
+    let taken_down = daemon.wait_live(3);
     drop(daemon);
     assert!(published && republished && taken_down, "{page}");
     assert!(live_page(&fixture, "datasets/bus-stops/index.html").is_none());
