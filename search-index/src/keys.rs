@@ -10,7 +10,7 @@
 //! below 2^46, so JavaScript numbers hold them exactly. The department slot doubles as the
 //! department facet.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Bits of the dataset slot (the low bits of a key).
 pub const SLOT_BITS: u32 = 26;
@@ -61,40 +61,32 @@ pub fn assign(datasets: &[(&str, &str)]) -> Result<Vec<u64>, KeyError> {
     for (department, mut members) in by_department {
         // Probed in id order, so a slot depends only on the department's ids.
         members.sort_unstable_by_key(|&i| datasets[i].1);
+        let slots = probe(
+            members.iter().map(|&i| datasets[i].1),
+            SLOT_MASK,
+            "datasets in one department",
+        )?;
         let high = department_slots[department] << SLOT_BITS;
-        let mut taken: HashSet<u64> = HashSet::with_capacity(members.len());
-        let mut last: Option<(&str, u64)> = None;
         for i in members {
-            let id = datasets[i].1;
-            let slot = match last {
-                Some((previous, slot)) if previous == id => slot,
-                _ => {
-                    if taken.len() as u64 > SLOT_MASK {
-                        return Err(KeyError::Full("datasets in one department"));
-                    }
-                    let mut slot = fnv1a(id.as_bytes()) & SLOT_MASK;
-                    while !taken.insert(slot) {
-                        slot = (slot + 1) & SLOT_MASK;
-                    }
-                    slot
-                }
-            };
-            keys[i] = high | slot;
-            last = Some((id, slot));
+            keys[i] = high | slots[datasets[i].1];
         }
     }
     Ok(keys)
 }
 
-/// Slots for `names` (sorted, unique): the hash, or the next free slot after it.
+/// Slots for `names` (sorted; a repeated name keeps its first slot): the hash, or the next
+/// free slot after it.
 fn probe<'a>(
     names: impl Iterator<Item = &'a str>,
     mask: u64,
     what: &'static str,
-) -> Result<BTreeMap<&'a str, u64>, KeyError> {
-    let mut taken = BTreeSet::new();
-    let mut slots = BTreeMap::new();
+) -> Result<HashMap<&'a str, u64>, KeyError> {
+    let mut taken = HashSet::new();
+    let mut slots = HashMap::new();
     for name in names {
+        if slots.contains_key(name) {
+            continue;
+        }
         if taken.len() as u64 > mask {
             return Err(KeyError::Full(what));
         }
