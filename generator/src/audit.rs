@@ -209,8 +209,11 @@ impl Auditor {
 /// The patterns of a public catalog. Only titles and ids of withheld datasets are looked up
 /// among the public ones, so no set of every public title is built.
 fn catalog_patterns(catalog: &crate::policy::PublicCatalog) -> Vec<Pattern> {
-    let wanted_titles: HashSet<&str> = catalog.withheld.iter().map(|w| w.title.as_str()).collect();
-    let wanted_ids: HashSet<&str> = catalog.withheld.iter().map(|w| w.id.as_str()).collect();
+    // Every public dataset is looked up: a fast hasher (keyed per process).
+    let wanted_titles: foldhash::HashSet<&str> =
+        catalog.withheld.iter().map(|w| w.title.as_str()).collect();
+    let wanted_ids: foldhash::HashSet<&str> =
+        catalog.withheld.iter().map(|w| w.id.as_str()).collect();
     let mut public_titles: HashSet<&str> = HashSet::new();
     let mut public_ids: HashSet<&str> = HashSet::new();
     for dataset in &catalog.datasets {

@@ -143,7 +143,15 @@ pub fn check(
         })
         .collect();
     let pages = load::load_pages(&content.join("pages"), &config.limits, &mut diagnostics);
-    finish_check(&results, diagnostics, pages, started)
+    let all: Vec<&validate::FolderResult> = results.iter().collect();
+    let sorted = validate::in_id_order(&all);
+    let validated = validate::merge(
+        all.iter().copied(),
+        &sorted,
+        |p| all[p.folder as usize].datasets[p.index].1.as_str(),
+        diagnostics,
+    );
+    finish_check(validated, pages, started)
 }
 
 /// Per-department results of [`check`], kept between checks of one content folder by a
@@ -151,13 +159,20 @@ pub fn check(
 #[derive(Debug, Default)]
 pub struct CheckCache {
     today: Option<NaiveDate>,
-    folders: std::collections::BTreeMap<PathBuf, validate::FolderResult>,
+    /// Per folder: the number its result was given, and the result.
+    folders: std::collections::BTreeMap<PathBuf, (u64, validate::FolderResult)>,
+    /// The accepted datasets of `folders` in id order, by folder number: only the datasets
+    /// of folders read again move.
+    sorted: Vec<validate::Placed>,
+    /// The next folder result's number.
+    next: u64,
 }
 
 impl CheckCache {
     /// Forgets everything: the next check reads every department.
     pub fn clear(&mut self) {
         self.folders.clear();
+        self.sorted.clear();
     }
 }
 
@@ -194,21 +209,78 @@ pub fn check_cached(
             (dir.clone(), result)
         })
         .collect();
-    cache.folders.extend(fresh);
+    // Folder results that go: those read again and those of folders gone.
+    let mut dropped: std::collections::HashSet<u64> = cache
+        .folders
+        .iter()
+        .filter(|(dir, _)| folders.binary_search(dir).is_err())
+        .map(|(_, (number, _))| *number)
+        .collect();
     cache
         .folders
         .retain(|dir, _| folders.binary_search(dir).is_ok());
+    let mut arrived = Vec::new();
+    for (dir, result) in fresh {
+        let number = cache.next;
+        cache.next += 1;
+        arrived.push(number);
+        if let Some((old, _)) = cache.folders.insert(dir, (number, result)) {
+            dropped.insert(old);
+        }
+    }
+    let by_number: std::collections::HashMap<u64, (&PathBuf, &validate::FolderResult)> = cache
+        .folders
+        .iter()
+        .map(|(dir, (number, result))| (*number, (dir, result)))
+        .collect();
+    let mut sorted = std::mem::take(&mut cache.sorted);
+    sorted.retain(|p| !dropped.contains(&p.folder));
+    let mut incoming: Vec<validate::Placed> = arrived
+        .iter()
+        .flat_map(|&number| {
+            let result = by_number[&number].1;
+            result
+                .datasets
+                .iter()
+                .enumerate()
+                .map(move |(index, (dataset, _))| validate::Placed {
+                    dataset: std::sync::Arc::clone(dataset),
+                    folder: number,
+                    index,
+                })
+        })
+        .collect();
+    // Equal ids: the folder first in path order comes first, as in a full check.
+    let before = |a: u64, b: u64| by_number[&a].0 < by_number[&b].0;
+    incoming.sort_by(|a, b| {
+        a.dataset.id.cmp(&b.dataset.id).then_with(|| {
+            if before(a.folder, b.folder) {
+                std::cmp::Ordering::Less
+            } else if before(b.folder, a.folder) {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+    });
+    let sorted = validate::merge_in_id_order(sorted, incoming, before);
     let pages = load::load_pages(&content.join("pages"), &config.limits, &mut diagnostics);
-    finish_check(cache.folders.values(), diagnostics, pages, started)
+    let validated = validate::merge(
+        cache.folders.values().map(|(_, result)| result),
+        &sorted,
+        |p| by_number[&p.folder].1.datasets[p.index].1.as_str(),
+        diagnostics,
+    );
+    drop(by_number);
+    cache.sorted = sorted;
+    finish_check(validated, pages, started)
 }
 
-fn finish_check<'a>(
-    results: impl IntoIterator<Item = &'a validate::FolderResult>,
-    diagnostics: Vec<Diagnostic>,
+fn finish_check(
+    mut validated: validate::Validated,
     pages: Vec<load::MarkdownPage>,
     started: Instant,
 ) -> Checked {
-    let mut validated = validate::merge(results, diagnostics);
     let (catalog, warnings) = policy::apply(validated.catalog, &validated.rejected_records);
     validated.diagnostics.extend(warnings);
     validated
@@ -402,11 +474,12 @@ fn build_with(
     let removed = if memo.is_empty() {
         output.remove_stale(next.produced()).map_err(output_error)?
     } else {
-        let gone: Vec<String> = memo
+        let mut gone: Vec<String> = memo
             .produced()
             .difference(next.produced())
             .cloned()
             .collect();
+        gone.sort_unstable();
         output.remove(&gone).map_err(output_error)?;
         gone
     };
@@ -611,5 +684,114 @@ mod incremental_tests {
                 .any(|l| l.file == "datasets/ds-000017/index.html"),
             "{leaks:?}"
         );
+    }
+}
+
+#[cfg(test)]
+mod check_cache_tests {
+    use super::*;
+
+    /// What a check found, in a form two checks can be compared by.
+    fn summary(checked: &Checked) -> (Vec<String>, Vec<String>, Vec<String>, Vec<String>) {
+        (
+            checked
+                .catalog
+                .datasets
+                .iter()
+                .map(|d| format!("{}:{}", d.id, d.record_path))
+                .collect(),
+            checked
+                .diagnostics
+                .iter()
+                .map(|d| format!("{}:{}:{}", d.file, d.code, d.message))
+                .collect(),
+            checked.rejected.clone(),
+            checked
+                .catalog
+                .withheld
+                .iter()
+                .map(|w| format!("{}:{}", w.id, w.record_path))
+                .collect(),
+        )
+    }
+
+    /// The cached check moves only the datasets of the folders it reads again; whatever
+    /// happens in them (a new record, a removed one, an id another department already uses),
+    /// it finds what a full check finds.
+    #[test]
+    fn a_cached_check_after_edits_equals_a_full_check() {
+        let dir = tempfile::tempdir().unwrap();
+        synthetic::write_catalog(dir.path(), 300).unwrap();
+        let content = dir.path().join("content");
+        let config = SiteConfig::load(&dir.path().join("site.toml")).unwrap();
+        let divisions = Divisions::guangxi();
+        let mut cache = CheckCache::default();
+        let first = check_cached(&content, &config, &divisions, None, &mut cache, None);
+        assert_eq!(
+            summary(&first),
+            summary(&check(&content, &config, &divisions, None))
+        );
+
+        let departments = content.join("departments");
+        let mut folders: Vec<PathBuf> = std::fs::read_dir(&departments)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        folders.sort();
+        let records = |folder: &Path| {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(folder)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| !p.ends_with("department.yaml"))
+                .collect();
+            files.sort();
+            files
+        };
+        let (one, two) = (&folders[1], &folders[2]);
+        // In folder one: a record goes, one is copied under a new id, and one takes an id that
+        // a record of folder two holds (both are then rejected).
+        let ones = records(one);
+        std::fs::remove_file(&ones[0]).unwrap();
+        let text = std::fs::read_to_string(&ones[1]).unwrap();
+        std::fs::write(one.join("zz-new.yaml"), text).unwrap();
+        let taken = records(two)[2]
+            .file_stem()
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
+        let text = std::fs::read_to_string(&ones[2]).unwrap();
+        std::fs::write(&ones[2], format!("id: {taken}\n{text}")).unwrap();
+        let changed: std::collections::BTreeSet<String> =
+            [one.file_name().unwrap().to_string_lossy().to_string()].into();
+        let cached = check_cached(
+            &content,
+            &config,
+            &divisions,
+            None,
+            &mut cache,
+            Some(&changed),
+        );
+        let full = check(&content, &config, &divisions, None);
+        assert!(
+            full.diagnostics.iter().any(|d| d.code == "duplicate-id"),
+            "the edit must make a duplicate id"
+        );
+        assert_eq!(summary(&cached), summary(&full));
+
+        // Folder one puts things right again and folder two goes.
+        let text = std::fs::read_to_string(&ones[2]).unwrap();
+        std::fs::write(&ones[2], text.replacen(&format!("id: {taken}\n"), "", 1)).unwrap();
+        std::fs::remove_dir_all(two).unwrap();
+        let cached = check_cached(
+            &content,
+            &config,
+            &divisions,
+            None,
+            &mut cache,
+            Some(&changed),
+        );
+        let full = check(&content, &config, &divisions, None);
+        assert!(!full.diagnostics.iter().any(|d| d.code == "duplicate-id"));
+        assert_eq!(summary(&cached), summary(&full));
     }
 }

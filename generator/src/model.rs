@@ -184,7 +184,7 @@ pub fn is_slug(text: &str) -> bool {
 }
 
 /// A person to contact (联系人).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Hash, Default, PartialEq, Eq, Serialize)]
 pub struct Contact {
     /// Name or role of the contact.
     pub name: String,
@@ -197,7 +197,7 @@ pub struct Contact {
 }
 
 /// A department publishing on the platform (第十二条, 第三十二条).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Hash, Serialize)]
 pub struct Department {
     /// Short code; equal to the folder name.
     pub code: DeptCode,
@@ -216,7 +216,7 @@ pub struct Department {
 }
 
 /// A responsible official of a department (第三十二条).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Hash, PartialEq, Eq, Serialize)]
 pub struct Official {
     /// The responsibility held (分管领导 / 数据开放责任人 / 技术实施责任人).
     pub duty: String,
@@ -227,7 +227,7 @@ pub struct Official {
 }
 
 /// One item of a dataset's field table (数据项).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Hash, PartialEq, Eq, Serialize)]
 pub struct Field {
     /// Field name.
     pub name: String,
@@ -240,7 +240,7 @@ pub struct Field {
 }
 
 /// Where a resource's bytes are.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Hash, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum ResourceLocation {
     /// A file inside the department's folder, copied into the site.
@@ -263,7 +263,7 @@ pub enum ResourceLocation {
 }
 
 /// A downloadable resource of a dataset (数据资源).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Hash, PartialEq, Eq, Serialize)]
 pub struct Resource {
     /// Title shown on the page.
     pub title: String,
@@ -289,7 +289,7 @@ impl Resource {
 }
 
 /// A review the dataset went through (第十七条, 第二十九条).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Hash, PartialEq, Eq, Serialize)]
 pub struct Review {
     /// Which review.
     pub kind: ReviewKind,
@@ -304,7 +304,7 @@ pub struct Review {
 }
 
 /// A dataset as departments describe it in their open catalog (第十六条).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Hash, Serialize)]
 pub struct Dataset {
     /// Unique id.
     pub id: DatasetId,
@@ -369,7 +369,7 @@ impl Dataset {
         self.summary_text = crate::render::markdown::plain_text(&self.summary);
         self.digest = 0;
         let mut hasher = std::hash::DefaultHasher::new();
-        format!("{self:?}").hash(&mut hasher);
+        self.hash(&mut hasher);
         self.digest = hasher.finish();
     }
 

@@ -7,8 +7,6 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use std::collections::HashSet;
-
 use crate::diagnostics::Diagnostic;
 use crate::model::{Catalog, Dataset, Department, DeptCode, OpenType, ResourceLocation, Status};
 use crate::validate::RejectedRecord;
@@ -99,8 +97,9 @@ pub fn apply(catalog: Catalog, rejected: &[RejectedRecord]) -> (PublicCatalog, V
     };
     // Files of withheld datasets, by path and by content (owned: few, and the catalog is
     // consumed below without copying the public datasets).
-    let mut withheld_files: HashSet<std::path::PathBuf> = HashSet::new();
-    let mut withheld_hashes: HashSet<String> = HashSet::new();
+    // Looked up for every public file resource: a fast hasher (keyed per process).
+    let mut withheld_files: foldhash::HashSet<std::path::PathBuf> = Default::default();
+    let mut withheld_hashes: foldhash::HashSet<String> = Default::default();
     for dataset in catalog
         .datasets
         .iter()

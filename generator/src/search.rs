@@ -193,18 +193,29 @@ impl LiveSearch {
                 _ => None,
             })
             .collect();
-        if found.iter().any(Option::is_none) {
-            let by_id: HashMap<String, usize> = old
+        // Looked for elsewhere only when a dataset is not where it was: one edited in place
+        // (the usual change) is simply made again.
+        let moved = found.iter().enumerate().any(|(i, k)| {
+            k.is_none()
+                && old
+                    .get(i)
+                    .and_then(Option::as_ref)
+                    .is_none_or(|kept| kept.doc.id != datasets[i].id.0)
+        });
+        if moved {
+            let wanted: foldhash::HashMap<&str, usize> = datasets
                 .iter()
                 .enumerate()
-                .filter_map(|(j, k)| Some((k.as_ref()?.doc.id.clone(), j)))
+                .filter(|(i, _)| found[*i].is_none())
+                .map(|(i, d)| (d.id.0.as_str(), i))
                 .collect();
-            for (i, d) in datasets.iter().enumerate() {
-                if found[i].is_none()
-                    && let Some(&j) = by_id.get(&d.id.0)
-                    && old[j].as_ref().is_some_and(|k| unchanged(k, d))
+            for slot in &mut old {
+                if let Some(kept) = slot
+                    && let Some(&i) = wanted.get(kept.doc.id.as_str())
+                    && found[i].is_none()
+                    && unchanged(kept, &datasets[i])
                 {
-                    found[i] = old[j].take();
+                    found[i] = slot.take();
                 }
             }
         }

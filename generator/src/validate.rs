@@ -384,17 +384,82 @@ pub fn validate_folder(
     }
 }
 
-/// Joins the folders' results into one catalog: ids must be unique across all of them (the
-/// first file in path order keeps its id), and every file with an error counts as rejected.
+/// An accepted dataset in the catalog's id order, with where its record came from: the
+/// folder (numbered by the caller) and its place among that folder's datasets.
+#[derive(Debug, Clone)]
+pub struct Placed {
+    /// The dataset.
+    pub dataset: std::sync::Arc<Dataset>,
+    /// The caller's number of the folder.
+    pub folder: u64,
+    /// Its index in the folder's `datasets`.
+    pub index: usize,
+}
+
+/// The accepted datasets of `folders` (numbered by position) in id order; equal ids keep the
+/// folders' order.
+pub fn in_id_order(folders: &[&FolderResult]) -> Vec<Placed> {
+    let mut placed: Vec<Placed> = folders
+        .iter()
+        .enumerate()
+        .flat_map(|(folder, result)| {
+            result
+                .datasets
+                .iter()
+                .enumerate()
+                .map(move |(index, (dataset, _))| Placed {
+                    dataset: std::sync::Arc::clone(dataset),
+                    folder: folder as u64,
+                    index,
+                })
+        })
+        .collect();
+    // Each folder's datasets are in id order; the stable sort merges those runs.
+    placed.sort_by(|a, b| a.dataset.id.cmp(&b.dataset.id));
+    placed
+}
+
+/// Puts `fresh` (in id order) into `kept` (in id order), in one pass: what a long-running
+/// check does when a few folders changed, instead of sorting the catalog again. Equal ids
+/// are ordered by `before`, which says whether the first folder comes before the second.
+pub fn merge_in_id_order(
+    kept: Vec<Placed>,
+    fresh: Vec<Placed>,
+    before: impl Fn(u64, u64) -> bool,
+) -> Vec<Placed> {
+    let mut out = Vec::with_capacity(kept.len() + fresh.len());
+    let mut fresh = fresh.into_iter().peekable();
+    for entry in kept {
+        while let Some(next) = fresh.peek() {
+            let first = match next.dataset.id.cmp(&entry.dataset.id) {
+                std::cmp::Ordering::Less => true,
+                std::cmp::Ordering::Equal => before(next.folder, entry.folder),
+                std::cmp::Ordering::Greater => false,
+            };
+            if !first {
+                break;
+            }
+            out.extend(fresh.next());
+        }
+        out.push(entry);
+    }
+    out.extend(fresh);
+    out
+}
+
+/// Puts folder results together: departments, diagnostics, and the accepted datasets of
+/// `sorted` (every accepted dataset of `folders` in id order, see [`in_id_order`]), whose
+/// record paths `rel` gives. An id claimed twice rejects every record that claims it.
 pub fn merge<'a>(
     folders: impl IntoIterator<Item = &'a FolderResult>,
+    sorted: &[Placed],
+    rel: impl Fn(&Placed) -> &'a str,
     diagnostics: Vec<Diagnostic>,
 ) -> Validated {
     let mut out = Validated {
         diagnostics,
         ..Validated::default()
     };
-    let mut runs: Vec<&[(std::sync::Arc<Dataset>, String)]> = Vec::new();
     for folder in folders {
         out.diagnostics.extend(folder.diagnostics.iter().cloned());
         out.rejected_records
@@ -402,54 +467,50 @@ pub fn merge<'a>(
         let Some(department) = &folder.department else {
             continue;
         };
-        runs.push(&folder.datasets);
         out.catalog
             .departments
             .insert(department.code.clone(), department.clone());
     }
-    // Each folder's datasets are in id order; the stable sort merges those runs (equal ids
-    // keep the folders' order).
-    let mut accepted: Vec<(std::sync::Arc<Dataset>, &str)> = runs
-        .iter()
-        .flat_map(|run| run.iter())
-        .map(|(d, rel)| (std::sync::Arc::clone(d), rel.as_str()))
-        .collect();
-    accepted.sort_by(|a, b| a.0.id.cmp(&b.0.id));
     // In id order, a claimed-twice id sits next to its twin.
     let shared = |i: usize| {
-        let id = &accepted[i].0.id;
-        (i > 0 && accepted[i - 1].0.id == *id) || accepted.get(i + 1).is_some_and(|n| n.0.id == *id)
+        let id = &sorted[i].dataset.id;
+        (i > 0 && sorted[i - 1].dataset.id == *id)
+            || sorted.get(i + 1).is_some_and(|n| n.dataset.id == *id)
     };
-    let mut contested: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (i, (dataset, rel)) in accepted.iter().enumerate() {
+    let mut contested: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    let mut accepted = Vec::with_capacity(sorted.len());
+    for (i, placed) in sorted.iter().enumerate() {
         if shared(i) {
             contested
-                .entry(dataset.id.0.clone())
+                .entry(placed.dataset.id.0.clone())
                 .or_default()
-                .push(rel.to_string());
+                .push(rel(placed));
+        } else {
+            accepted.push(std::sync::Arc::clone(&placed.dataset));
         }
     }
-    for (dataset, rel) in accepted {
-        match contested.get(&dataset.id.0) {
-            None => out.catalog.datasets.push(dataset),
-            Some(files) => {
-                let others: Vec<&str> = files
-                    .iter()
-                    .map(String::as_str)
-                    .filter(|f| *f != rel)
-                    .collect();
-                out.diagnostics.push(
-                    Diagnostic::error(
-                        "duplicate-id",
-                        rel,
-                        format!("dataset id `{}` is also used by {}", dataset.id, others.join(", ")),
-                    )
-                    .help("ids must be unique in the whole catalog; neither record is published until one of them takes another `id:` (or file name)"),
-                );
-                out.rejected_records
-                    .push(RejectedRecord::of_dataset(&dataset, rel));
-            }
-        }
+    out.catalog.datasets = accepted;
+    for placed in sorted
+        .iter()
+        .filter(|p| contested.contains_key(&p.dataset.id.0))
+    {
+        let dataset = &placed.dataset;
+        let rel = rel(placed);
+        let others: Vec<&str> = contested[&dataset.id.0]
+            .iter()
+            .copied()
+            .filter(|f| *f != rel)
+            .collect();
+        out.diagnostics.push(
+            Diagnostic::error(
+                "duplicate-id",
+                rel,
+                format!("dataset id `{}` is also used by {}", dataset.id, others.join(", ")),
+            )
+            .help("ids must be unique in the whole catalog; neither record is published until one of them takes another `id:` (or file name)"),
+        );
+        out.rejected_records
+            .push(RejectedRecord::of_dataset(dataset, rel));
     }
     // A record with any error is rejected, whether it failed to parse or to validate.
     for diagnostic in &out.diagnostics {

@@ -41,6 +41,24 @@ pub struct Output {
     auditor: Option<Arc<Auditor>>,
 }
 
+/// A set of output paths (relative, with `/`).
+pub trait Produced {
+    /// Whether the set holds `path`.
+    fn holds(&self, path: &str) -> bool;
+}
+
+impl Produced for BTreeSet<String> {
+    fn holds(&self, path: &str) -> bool {
+        self.contains(path)
+    }
+}
+
+impl Produced for foldhash::HashSet<String> {
+    fn holds(&self, path: &str) -> bool {
+        self.contains(path)
+    }
+}
+
 impl Output {
     /// An output rooted at `root` (created if missing) that refuses bytes `auditor` objects to.
     ///
@@ -178,9 +196,9 @@ impl Output {
         Ok(())
     }
 
-    /// Removes every file under the root that is not in `keep`, then empty folders.
+    /// Removes every file under the root that `keep` does not hold, then empty folders.
     /// Returns the removed paths, sorted.
-    pub fn remove_stale(&self, keep: &BTreeSet<String>) -> io::Result<Vec<String>> {
+    pub fn remove_stale(&self, keep: &impl Produced) -> io::Result<Vec<String>> {
         let mut removed = Vec::new();
         let mut dirs = Vec::new();
         for entry in walkdir::WalkDir::new(&self.root).min_depth(1) {
@@ -188,7 +206,7 @@ impl Output {
             let rel = crate::load::relative(&self.root, entry.path());
             if entry.file_type().is_dir() {
                 dirs.push(entry.path().to_path_buf());
-            } else if !keep.contains(&rel) && rel != MARKER {
+            } else if !keep.holds(&rel) && rel != MARKER {
                 std::fs::remove_file(entry.path())?;
                 removed.push(rel);
             }

@@ -10,7 +10,10 @@
 //! below 2^46, so JavaScript numbers hold them exactly. The department slot doubles as the
 //! department facet.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
+
+// Looked up for every dataset: a fast hasher, keyed per process (slots come from `fnv1a`).
+use foldhash::{HashMap, HashSet};
 
 /// Bits of the dataset slot (the low bits of a key).
 pub const SLOT_BITS: u32 = 26;
@@ -51,7 +54,7 @@ pub enum KeyError {
 
 /// Assigns a key to each `(department code, dataset id)`, in the order given.
 pub fn assign(datasets: &[(&str, &str)]) -> Result<Vec<u64>, KeyError> {
-    let mut by_department: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_department: HashMap<&str, Vec<usize>> = HashMap::default();
     for (i, (department, _)) in datasets.iter().enumerate() {
         by_department.entry(department).or_default().push(i);
     }
@@ -81,8 +84,8 @@ fn probe<'a>(
     mask: u64,
     what: &'static str,
 ) -> Result<HashMap<&'a str, u64>, KeyError> {
-    let mut taken = HashSet::new();
-    let mut slots = HashMap::new();
+    let mut taken = HashSet::default();
+    let mut slots = HashMap::default();
     for name in names {
         if slots.contains_key(name) {
             continue;

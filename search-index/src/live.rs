@@ -13,7 +13,11 @@
 //! code may change), or an average field length that rounds differently (every impact of that
 //! field changes). Those are rare for one-record edits: averages are rounded to whole tokens.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+// Maps keyed by dataset ids and words, looked up for every dataset of every update: a fast
+// hasher, keyed per process.
+use foldhash::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::Instant;
@@ -223,7 +227,7 @@ impl LiveIndex {
             .filter(|id| !seen.contains(id.as_str()))
             .cloned()
             .collect();
-        let mut dirty_terms: HashSet<String> = HashSet::new();
+        let mut dirty_terms: HashSet<String> = HashSet::default();
         let mut dirty_buckets: Vec<u64> = Vec::new();
         let mut reanalyse: Vec<usize> = Vec::new();
         let mut repost: Vec<usize> = Vec::new();
@@ -307,7 +311,7 @@ impl LiveIndex {
             .collect();
         // Postings taken out, so a list that gets back the very same posting is not dirty.
         // Each list is filtered once, whatever the number of datasets leaving it.
-        let mut out_by_term: HashMap<u32, Vec<u64>> = HashMap::new();
+        let mut out_by_term: HashMap<u32, Vec<u64>> = HashMap::default();
         for old in &leaving {
             dirty_buckets.push(old.key);
             for (field, norm) in old.analysis.norms.iter().enumerate() {
@@ -317,7 +321,7 @@ impl LiveIndex {
                 out_by_term.entry(*number).or_default().push(old.key);
             }
         }
-        let mut taken: HashMap<(u32, u64), Posting> = HashMap::new();
+        let mut taken: HashMap<(u32, u64), Posting> = HashMap::default();
         for (number, mut keys) in out_by_term {
             let term = &self.words[number as usize];
             let Some(list) = self.terms.get_mut(term) else {
@@ -388,7 +392,7 @@ impl LiveIndex {
             self.exported = None;
         } else {
             // Each list takes its new postings in one merge.
-            let mut in_by_term: HashMap<u32, Vec<Posting>> = HashMap::new();
+            let mut in_by_term: HashMap<u32, Vec<Posting>> = HashMap::default();
             for &i in &arriving {
                 let doc = &self.docs[&input.docs[i].id];
                 for (number, tf) in &doc.analysis.terms {

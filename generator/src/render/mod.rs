@@ -7,7 +7,7 @@
 pub mod markdown;
 mod views;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -269,9 +269,9 @@ pub struct RenderMemo {
     /// Output path → (fingerprint of its inputs, length in bytes).
     /// Keyed by a 64-bit hash of the path ([`path_key`]): the paths themselves are in
     /// `produced`, and a collision among a site's paths is as likely as one of fingerprints.
-    files: HashMap<u64, (u64, u64)>,
+    files: foldhash::HashMap<u64, (u64, u64)>,
     /// Every path the render produced, memoised or not.
-    produced: BTreeSet<String>,
+    produced: foldhash::HashSet<String>,
     /// The auditor of that render: every file the render left behind passed it.
     auditor: Option<std::sync::Arc<crate::audit::Auditor>>,
 }
@@ -283,7 +283,7 @@ impl RenderMemo {
     }
 
     /// Every path the memoised render produced.
-    pub fn produced(&self) -> &BTreeSet<String> {
+    pub fn produced(&self) -> &foldhash::HashSet<String> {
         &self.produced
     }
 
@@ -313,7 +313,6 @@ pub fn render_incremental(
     memo: &RenderMemo,
     live: Option<&mut crate::search::LiveSearch>,
 ) -> Result<(RenderStats, RenderMemo), RenderError> {
-    // The search index builds while the site model is made and the pages render.
     let (index, results) = rayon::join(
         || match live {
             Some(live) => live.update(site.catalog, site.config, site.divisions),
@@ -323,7 +322,7 @@ pub fn render_incremental(
                 site.divisions,
             )),
         },
-        || -> Result<Vec<(Produced, Option<u64>)>, RenderError> {
+        || -> Result<Vec<(Produced, Memoised)>, RenderError> {
             let tera = templates()?;
             let model = SiteModel::new(site);
             let jobs = plan(site, &model);
@@ -333,11 +332,12 @@ pub fn render_incremental(
             jobs.par_iter()
                 .map(|job| {
                     let key = fingerprints.of(job);
-                    let fingerprint = key.as_ref().map(|(_, fp)| *fp);
-                    let remembered = key.as_ref().and_then(|(path, fp)| {
+                    // (path key, fingerprint), for the next memo.
+                    let fingerprint = key.as_ref().map(|(path, fp)| (path_key(path), *fp));
+                    let remembered = fingerprint.and_then(|(path, fp)| {
                         memo.files
-                            .get(&path_key(path))
-                            .filter(|(old, _)| old == fp)
+                            .get(&path)
+                            .filter(|(old, _)| *old == fp)
                             .map(|&(_, len)| len)
                     });
                     let produced = match (key, remembered) {
@@ -387,7 +387,7 @@ pub fn render_incremental(
                 let written = output.write(&file.path, &file.bytes);
                 produced(file.path.clone(), written, false, len).map(|p| (p, None))
             })
-            .collect::<Result<Vec<(Produced, Option<u64>)>, RenderError>>()?,
+            .collect::<Result<Vec<(Produced, Memoised)>, RenderError>>()?,
     );
     let mut stats = RenderStats {
         search: index.stats,
@@ -397,6 +397,8 @@ pub fn render_incremental(
         auditor: output.auditor().cloned(),
         ..RenderMemo::default()
     };
+    next.files.reserve(results.len());
+    next.produced.reserve(results.len());
     for (produced, fingerprint) in results {
         match produced {
             Produced::File {
@@ -416,8 +418,8 @@ pub fn render_incremental(
                     stats.audited.insert(path.clone());
                 }
                 stats.bytes += len;
-                if let Some(fingerprint) = fingerprint {
-                    next.files.insert(path_key(&path), (fingerprint, len));
+                if let Some((key, fingerprint)) = fingerprint {
+                    next.files.insert(key, (fingerprint, len));
                 }
                 next.produced.insert(path);
             }
@@ -477,7 +479,7 @@ impl<'a> Fingerprints<'a> {
                 self.departments
                     .get(dataset.department.0.as_str())
                     .hash(&mut h);
-                for j in self.model.related(*i, dataset) {
+                for j in self.model.related(*i) {
                     self.dataset(j).hash(&mut h);
                 }
                 format!("datasets/{}/index.html", dataset.id)
@@ -496,7 +498,7 @@ impl<'a> Fingerprints<'a> {
                 if let Some(code) = &listing.department {
                     self.departments.get(code.as_str()).hash(&mut h);
                 }
-                format!("{:?}{:?}", listing.trail, listing.children).hash(&mut h);
+                (&listing.trail, &listing.children).hash(&mut h);
                 for &i in &listing.items {
                     self.dataset(i).hash(&mut h);
                 }
@@ -504,7 +506,7 @@ impl<'a> Fingerprints<'a> {
             }
             Job::FacetIndex(index) => {
                 (&index.title, &index.intro, index.section).hash(&mut h);
-                format!("{:?}", index.entries).hash(&mut h);
+                index.entries.hash(&mut h);
                 index.path.clone()
             }
             Job::ResourceFile { dataset, resource } => {
@@ -542,6 +544,9 @@ pub(crate) fn hash_of<T: Hash + ?Sized>(value: &T) -> u64 {
     value.hash(&mut h);
     h.finish()
 }
+
+/// For a file the memo keeps: its path key and the fingerprint of its inputs.
+type Memoised = Option<(u64, u64)>;
 
 /// What one job produced: a file, or nothing because its bytes mention a withheld dataset.
 enum Produced {
@@ -810,7 +815,7 @@ fn context_for(job: &Job, site: &Site<'_>, model: &SiteModel) -> (String, &'stat
             let mut c = base_context(site, model, &path, &dataset.title, "datasets");
             c.insert("dataset", &DatasetView::new(dataset, site));
             c.insert("department", &model.departments[&dataset.department.0]);
-            let related = model.cards_of(site, model.related(*i, dataset));
+            let related = model.cards_of(site, model.related(*i));
             c.insert("related", &related);
             (path, "dataset.html", c)
         }
@@ -939,22 +944,6 @@ impl Pager {
             pages,
         }
     }
-}
-
-/// Counts every facet once, for the home page and `kaifang check`.
-pub fn facet_counts(catalog: &PublicCatalog) -> BTreeMap<&'static str, usize> {
-    let mut formats: BTreeSet<&str> = BTreeSet::new();
-    let mut domains: BTreeSet<&str> = BTreeSet::new();
-    for d in &catalog.datasets {
-        formats.extend(d.resources.iter().map(|r| r.format.as_str()));
-        domains.insert(&d.domain);
-    }
-    BTreeMap::from([
-        ("datasets", catalog.datasets.len()),
-        ("departments", catalog.departments.len()),
-        ("domains", domains.len()),
-        ("formats", formats.len()),
-    ])
 }
 
 fn is_stale(dataset: &Dataset, today: NaiveDate) -> bool {

@@ -11,14 +11,14 @@ use crate::model::{
 };
 
 /// A named link, URL relative to the site root.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Hash, Serialize)]
 pub(super) struct Link {
     pub(super) name: String,
     pub(super) url: String,
 }
 
 /// A value of a facet with its count.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Hash, Serialize)]
 pub(super) struct FacetEntry {
     pub(super) name: String,
     pub(super) url: String,
@@ -175,31 +175,31 @@ pub(super) struct SiteModel {
     pub(super) region_rows: Vec<RegionRow>,
     pub(super) departments: BTreeMap<String, DepartmentView>,
     pub(super) home: HomeView,
-    /// Position of each dataset in its department's and its domain's group (in `by_department`
-    /// and `by_domain`), for picking neighbours.
-    place: Vec<(usize, usize)>,
-    by_department: BTreeMap<String, Vec<usize>>,
-    by_domain: BTreeMap<String, Vec<usize>>,
+    /// Where each dataset sits in its department's and in its domain's group: which group of
+    /// `neighbours` and at which position, for picking neighbours without looking groups up.
+    place: Vec<[(u32, u32); 2]>,
+    /// The department groups, then the domain groups, each in recency order.
+    neighbours: Vec<Vec<usize>>,
 }
-
-/// Hands each of a dataset's group keys to the callback.
-type GroupKeys = dyn Fn(&Dataset, &mut dyn FnMut(&str));
 
 impl SiteModel {
     pub(super) fn new(site: &Site<'_>) -> SiteModel {
         let datasets = &site.catalog.datasets;
         let config = site.config;
-        let mut recent: Vec<usize> = (0..datasets.len()).collect();
-        recent.sort_by(|&a, &b| {
-            datasets[b]
-                .last_change()
-                .cmp(&datasets[a].last_change())
-                .then_with(|| datasets[a].id.cmp(&datasets[b].id))
-        });
+        // One pass over the datasets gathers everything the model groups them by, so each
+        // dataset is read once; the groups are then filled in recency order from these keys.
+        let mut keys = DatasetKeys::default();
+        for dataset in datasets.iter() {
+            keys.add(dataset, site.divisions);
+        }
+        // Newest first, then by id (ids are unique).
+        let mut by_recency = std::mem::take(&mut keys.recency);
+        by_recency.sort_unstable();
+        let recent: Vec<usize> = by_recency.into_iter().map(|(_, _, i)| i).collect();
         let high_value = recent
             .iter()
             .copied()
-            .filter(|&i| datasets[i].high_value)
+            .filter(|&i| keys.high_value[i])
             .collect();
 
         // Cards are made when a page first shows them: an incremental build shows few.
@@ -207,55 +207,30 @@ impl SiteModel {
             .take(datasets.len())
             .collect();
 
-        // Group dataset indices (in recency order) by each facet's key.
-        let group_by = |key: &GroupKeys| {
-            let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-            for &i in &recent {
-                key(&datasets[i], &mut |k: &str| match groups.get_mut(k) {
-                    Some(items) => items.push(i),
-                    None => {
-                        groups.insert(k.to_string(), vec![i]);
-                    }
-                });
-            }
-            groups
-        };
-        let by_domain = group_by(&|d, put| put(&d.domain));
-        let mut by_department = group_by(&|d, put| put(&d.department.0));
+        let [
+            by_department,
+            by_domain,
+            by_level,
+            by_open_type,
+            by_frequency,
+            by_format,
+        ] = keys.facets.each_ref().map(|facet| facet.groups(&recent));
+        let mut by_department = by_department;
         for code in site.catalog.departments.keys() {
             by_department.entry(code.0.clone()).or_default();
         }
-        let mut place = vec![(0, 0); datasets.len()];
-        for group in by_department.values() {
+        let mut place = vec![[(u32::MAX, 0); 2]; datasets.len()];
+        let neighbours: Vec<Vec<usize>> = by_department
+            .values()
+            .chain(by_domain.values())
+            .cloned()
+            .collect();
+        for (g, group) in neighbours.iter().enumerate() {
+            let which = usize::from(g >= by_department.len());
             for (position, &i) in group.iter().enumerate() {
-                place[i].0 = position;
+                place[i][which] = (g as u32, position as u32);
             }
         }
-        for group in by_domain.values() {
-            for (position, &i) in group.iter().enumerate() {
-                place[i].1 = position;
-            }
-        }
-        let by_level = group_by(&|d, put| put(d.level.slug()));
-        let by_open_type = group_by(&|d, put| put(d.open_type.slug()));
-        let by_format = group_by(&|d, put| {
-            // Each format once per dataset, compared without case.
-            for (r, resource) in d.resources.iter().enumerate() {
-                let format = resource.format.as_str();
-                if d.resources[..r]
-                    .iter()
-                    .any(|earlier| earlier.format.eq_ignore_ascii_case(format))
-                {
-                    continue;
-                }
-                if format.bytes().any(|b| b.is_ascii_uppercase()) {
-                    put(&format.to_ascii_lowercase());
-                } else {
-                    put(format);
-                }
-            }
-        });
-        let by_frequency = group_by(&|d, put| put(d.update_frequency.slug()));
 
         let departments: BTreeMap<String, DepartmentView> = site
             .catalog
@@ -268,7 +243,7 @@ impl SiteModel {
                     .unwrap_or(&[]);
                 (
                     dept.code.0.clone(),
-                    department_view(dept, items, datasets, site),
+                    department_view(dept, items, &keys.completeness, site),
                 )
             })
             .collect();
@@ -366,10 +341,15 @@ impl SiteModel {
             },
         ];
 
-        let (regions, region_rows) = regions(site, &recent);
+        let (regions, region_rows) = regions(site, &recent, &keys);
 
         let home = HomeView {
-            counts: super::facet_counts(site.catalog),
+            counts: BTreeMap::from([
+                ("datasets", datasets.len()),
+                ("departments", site.catalog.departments.len()),
+                ("domains", by_domain.len()),
+                ("formats", facets[4].groups.len()),
+            ]),
             domains: facets[0].groups.iter().map(Group::entry).collect(),
             levels: facets[2].groups.iter().map(Group::entry).collect(),
             cities: regions
@@ -418,8 +398,7 @@ impl SiteModel {
             departments,
             home,
             place,
-            by_department,
-            by_domain,
+            neighbours,
         }
     }
 
@@ -436,17 +415,14 @@ impl SiteModel {
     }
 
     /// Up to six related datasets: the nearest in time from the same department, then domain.
-    pub(super) fn related(&self, i: usize, dataset: &Dataset) -> Vec<usize> {
+    pub(super) fn related(&self, i: usize) -> Vec<usize> {
         let mut chosen = Vec::new();
-        for (group, here, want) in [
-            (
-                self.by_department.get(&dataset.department.0),
-                self.place[i].0,
-                3,
-            ),
-            (self.by_domain.get(&dataset.domain), self.place[i].1, 6),
-        ] {
-            let Some(group) = group else { continue };
+        for (which, want) in [(0, 3), (1, 6)] {
+            let (g, here) = self.place[i][which];
+            let Some(group) = self.neighbours.get(g as usize) else {
+                continue;
+            };
+            let here = here as usize;
             let mut offset = 1;
             while chosen.len() < want && (offset <= here || here + offset < group.len()) {
                 for j in [
@@ -492,13 +468,13 @@ fn vocabulary_groups<V: Vocabulary>(
 fn department_view(
     dept: &Department,
     items: &[usize],
-    datasets: &[std::sync::Arc<Dataset>],
+    completeness: &[f64],
     site: &Site<'_>,
 ) -> DepartmentView {
     let completeness = if items.is_empty() {
         0
     } else {
-        let total: f64 = items.iter().map(|&i| completeness(&datasets[i])).sum();
+        let total: f64 = items.iter().map(|&i| completeness[i]).sum();
         (total / items.len() as f64 * 100.0).round() as u32
     };
     DepartmentView {
@@ -530,19 +506,176 @@ pub(super) fn completeness(d: &Dataset) -> f64 {
     checks.iter().filter(|&&c| c).count() as f64 / checks.len() as f64
 }
 
-fn regions(site: &Site<'_>, recent: &[usize]) -> (Vec<RegionGroup>, Vec<RegionRow>) {
-    let datasets = &site.catalog.datasets;
-    let mut items: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for &i in recent {
-        for division in site.divisions.ancestry(&datasets[i].region.0) {
-            match items.get_mut(&division.code) {
-                Some(list) => list.push(i),
-                None => {
-                    items.insert(division.code.clone(), vec![i]);
-                }
+/// Dataset indices grouped by string keys, in the order they are put; a key is hashed, not
+/// compared along a tree, for each of the catalog's datasets.
+#[derive(Default)]
+struct Grouper {
+    slots: foldhash::HashMap<String, u32>,
+    groups: Vec<Vec<usize>>,
+}
+
+impl Grouper {
+    /// The slot of `key`, new and empty the first time.
+    fn slot(&mut self, key: &str) -> u32 {
+        if let Some(&slot) = self.slots.get(key) {
+            return slot;
+        }
+        let slot = self.groups.len() as u32;
+        self.slots.insert(key.to_string(), slot);
+        self.groups.push(Vec::new());
+        slot
+    }
+
+    fn push(&mut self, slot: u32, item: usize) {
+        self.groups[slot as usize].push(item);
+    }
+
+    /// The groups with any item, by key, in key order.
+    fn into_map(self) -> BTreeMap<String, Vec<usize>> {
+        let mut groups: Vec<Option<Vec<usize>>> = self.groups.into_iter().map(Some).collect();
+        self.slots
+            .into_iter()
+            .filter_map(|(key, slot)| Some((key, groups[slot as usize].take()?)))
+            .filter(|(_, items)| !items.is_empty())
+            .collect()
+    }
+}
+
+/// The slots of one facet's keys, per dataset (a dataset may have several, or none).
+#[derive(Default)]
+struct FacetKeys {
+    names: Vec<String>,
+    lookup: foldhash::HashMap<String, u32>,
+    /// Per dataset, its range in `slots`.
+    ranges: Vec<(u32, u32)>,
+    slots: Vec<u32>,
+}
+
+impl FacetKeys {
+    fn put(&mut self, key: &str) {
+        let slot = match self.lookup.get(key) {
+            Some(&slot) => slot,
+            None => {
+                let slot = self.names.len() as u32;
+                self.names.push(key.to_string());
+                self.lookup.insert(key.to_string(), slot);
+                slot
+            }
+        };
+        self.slots.push(slot);
+    }
+
+    /// Closes the current dataset's keys.
+    fn next_dataset(&mut self, start: usize) {
+        self.ranges.push((start as u32, self.slots.len() as u32));
+    }
+
+    /// Dataset indices by key, each group in the order of `order`.
+    fn groups(&self, order: &[usize]) -> BTreeMap<String, Vec<usize>> {
+        let mut groups: Vec<Vec<usize>> = vec![Vec::new(); self.names.len()];
+        for &i in order {
+            let (start, end) = self.ranges[i];
+            for &slot in &self.slots[start as usize..end as usize] {
+                groups[slot as usize].push(i);
             }
         }
+        self.names.iter().cloned().zip(groups).collect()
     }
+}
+
+/// What the site model groups and sorts datasets by, read in one pass over the catalog.
+#[derive(Default)]
+struct DatasetKeys<'a> {
+    /// (newest change, id, index) per dataset.
+    recency: Vec<(std::cmp::Reverse<Option<chrono::NaiveDate>>, &'a str, usize)>,
+    high_value: Vec<bool>,
+    completeness: Vec<f64>,
+    /// Department, domain, level, open type, update frequency, formats.
+    facets: [FacetKeys; 6],
+    /// Per dataset, its region's slot in `ancestries`.
+    region: Vec<u32>,
+    /// Per region: the codes of its divisions, from the top.
+    ancestries: Vec<Vec<String>>,
+    region_slots: foldhash::HashMap<String, u32>,
+}
+
+impl<'a> DatasetKeys<'a> {
+    /// Reads the next dataset's keys.
+    fn add(&mut self, dataset: &'a Dataset, divisions: &crate::divisions::Divisions) {
+        let i = self.high_value.len();
+        self.recency.push((
+            std::cmp::Reverse(dataset.last_change()),
+            dataset.id.0.as_str(),
+            i,
+        ));
+        self.high_value.push(dataset.high_value);
+        self.completeness.push(completeness(dataset));
+        let [department, domain, level, open_type, frequency, formats] = &mut self.facets;
+        for (facet, key) in [
+            (department, dataset.department.0.as_str()),
+            (domain, dataset.domain.as_str()),
+            (level, dataset.level.slug()),
+            (open_type, dataset.open_type.slug()),
+            (frequency, dataset.update_frequency.slug()),
+        ] {
+            let start = facet.slots.len();
+            facet.put(key);
+            facet.next_dataset(start);
+        }
+        // Each format once per dataset, compared without case.
+        let start = formats.slots.len();
+        for (r, resource) in dataset.resources.iter().enumerate() {
+            let format = resource.format.as_str();
+            if dataset.resources[..r]
+                .iter()
+                .any(|earlier| earlier.format.eq_ignore_ascii_case(format))
+            {
+                continue;
+            }
+            if format.bytes().any(|b| b.is_ascii_uppercase()) {
+                formats.put(&format.to_ascii_lowercase());
+            } else {
+                formats.put(format);
+            }
+        }
+        formats.next_dataset(start);
+        let region = dataset.region.0.as_str();
+        let slot = match self.region_slots.get(region) {
+            Some(&slot) => slot,
+            None => {
+                let slot = self.ancestries.len() as u32;
+                self.ancestries.push(
+                    divisions
+                        .ancestry(region)
+                        .into_iter()
+                        .map(|d| d.code.clone())
+                        .collect(),
+                );
+                self.region_slots.insert(region.to_string(), slot);
+                slot
+            }
+        };
+        self.region.push(slot);
+    }
+}
+fn regions(
+    site: &Site<'_>,
+    recent: &[usize],
+    keys: &DatasetKeys,
+) -> (Vec<RegionGroup>, Vec<RegionRow>) {
+    // Datasets share few regions: each region's ancestry was looked up once.
+    let mut grouper = Grouper::default();
+    let chains: Vec<Vec<u32>> = keys
+        .ancestries
+        .iter()
+        .map(|chain| chain.iter().map(|code| grouper.slot(code)).collect())
+        .collect();
+    for &i in recent {
+        for &slot in &chains[keys.region[i] as usize] {
+            grouper.push(slot, i);
+        }
+    }
+    let items = grouper.into_map();
     let mut children: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for code in items.keys() {
         if let Some(parent) = site.divisions.get(code).and_then(|d| d.parent.clone()) {
