@@ -4,7 +4,7 @@
 //! Only [`PublicCatalog::datasets`] are read, so 不予开放, suspended, withdrawn, unreviewed
 //! and rejected records can never enter the index.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use search_index::{FacetDim, IndexInput, SearchDoc};
 
@@ -136,10 +136,15 @@ pub struct LiveSearch {
     dictionary: Option<(u64, Arc<Vec<String>>)>,
     /// A hash of the configuration the kept documents were made with (domains, facets).
     made_with: u64,
+    /// Department names by code, as the kept documents show them.
+    names: BTreeMap<String, String>,
 }
 
 /// A search document and what it was made from.
 struct Kept {
+    /// The dataset it was made from: the same allocation means the same dataset (the check
+    /// keeps unchanged departments' datasets between builds).
+    dataset: Arc<Dataset>,
     digest: u64,
     region: String,
     doc: Arc<SearchDoc>,
@@ -153,18 +158,21 @@ impl LiveSearch {
         config: &SiteConfig,
         divisions: &Divisions,
     ) -> Result<search_index::ExportedIndex, search_index::IndexError> {
-        let input = self.input(catalog, config, divisions);
-        self.index.update(&input).map(|(index, _)| index)
+        let (input, in_place) = self.input(catalog, config, divisions);
+        self.index
+            .update_in_place(&input, in_place.as_deref())
+            .map(|(index, _)| index)
     }
 
     /// The index input for the catalog, equal to [`index_input`], made from the documents
-    /// and words kept since the last update.
+    /// and words kept since the last update; with it, when every dataset kept its place, the
+    /// places whose document was made again (see [`search_index::LiveIndex::update_in_place`]).
     fn input(
         &mut self,
         catalog: &PublicCatalog,
         config: &SiteConfig,
         divisions: &Divisions,
-    ) -> IndexInput {
+    ) -> (IndexInput, Option<Vec<usize>>) {
         let facets = facet_dims(config, divisions);
         let made_with = hash_of(&format!("{facets:?}{:?}", config.domains));
         if made_with != self.made_with {
@@ -175,10 +183,23 @@ impl LiveSearch {
             };
         }
         let datasets = &catalog.datasets;
-        let unchanged = |kept: &Kept, d: &Dataset| {
-            kept.digest == d.digest
-                && kept.doc.id == d.id.0
-                && kept.doc.department_name == department_name(catalog, d)
+        // A department's name is shown in its datasets' documents.
+        let names: BTreeMap<String, String> = catalog
+            .departments
+            .iter()
+            .map(|(code, d)| (code.0.clone(), d.name.clone()))
+            .collect();
+        let renamed: BTreeSet<&str> = names
+            .iter()
+            .filter(|(code, name)| self.names.get(*code) != Some(*name))
+            .map(|(code, _)| code.as_str())
+            .collect();
+        let unchanged = |kept: &Kept, d: &Arc<Dataset>| {
+            (Arc::ptr_eq(&kept.dataset, d)
+                && (renamed.is_empty() || !renamed.contains(d.department.0.as_str())))
+                || kept.digest == d.digest
+                    && kept.doc.id == d.id.0
+                    && kept.doc.department_name == department_name(catalog, d)
         };
         // The same dataset at the same place (the usual case), else by id.
         let mut old: Vec<Option<Kept>> = std::mem::take(&mut self.kept)
@@ -219,6 +240,7 @@ impl LiveSearch {
                 }
             }
         }
+        let kept_places = !moved && old.len() == datasets.len();
         // Documents that go take their words with them; new ones bring theirs.
         let mut words_moved = false;
         for gone in old.into_iter().flatten() {
@@ -237,6 +259,7 @@ impl LiveSearch {
                 (
                     i,
                     Kept {
+                        dataset: Arc::clone(d),
                         digest: d.digest,
                         region: d.region.0.clone(),
                         doc: Arc::new(doc),
@@ -244,11 +267,13 @@ impl LiveSearch {
                 )
             })
             .collect();
+        let in_place = kept_places.then(|| made.iter().map(|(i, _)| *i).collect());
         for (i, kept) in made {
             words_moved |= self.count(&kept, 1);
             found[i] = Some(kept);
         }
         self.kept = found.into_iter().flatten().collect();
+        self.names = names;
 
         // The dictionary is gathered again only when a counted word came or went, or what
         // else it holds changed.
@@ -273,11 +298,12 @@ impl LiveSearch {
                 words
             }
         };
-        IndexInput {
+        let input = IndexInput {
             docs: self.kept.iter().map(|k| Arc::clone(&k.doc)).collect(),
             dictionary,
             facets,
-        }
+        };
+        (input, in_place)
     }
 
     /// Adds (`by` 1) or takes away (`by` -1) a document's dictionary words; true when a word
@@ -456,7 +482,7 @@ mod tests {
         let mut catalog = checked.catalog.clone();
         let mut live = LiveSearch::default();
         let mut agree = |catalog: &PublicCatalog, what: &str| {
-            let got = live.input(catalog, &config, &divisions);
+            let (got, _) = live.input(catalog, &config, &divisions);
             let want = index_input(catalog, &config, &divisions);
             assert_eq!(got.dictionary, want.dictionary, "{what}");
             let got: Vec<&SearchDoc> = got.docs.iter().map(|d| &**d).collect();
@@ -489,6 +515,59 @@ mod tests {
         let first = catalog.departments.keys().next().unwrap().clone();
         catalog.departments.get_mut(&first).unwrap().name = "改名后的部门".into();
         agree(&catalog, "department renamed");
+    }
+
+    /// Edits that keep every dataset in its place reach the index as the places that changed;
+    /// whatever the edit, the index exports what a full build of the catalog gives.
+    #[test]
+    fn in_place_edits_give_the_files_of_a_full_build() {
+        let (_dir, config, divisions, checked) = synthetic(600);
+        let mut catalog = checked.catalog.clone();
+        let mut live = LiveSearch::default();
+        let mut agree = |catalog: &PublicCatalog, what: &str| -> Option<Vec<usize>> {
+            let (input, in_place) = live.input(catalog, &config, &divisions);
+            let (exported, _) = live
+                .index
+                .update_in_place(&input, in_place.as_deref())
+                .unwrap();
+            let full = search_index::build(&index_input(catalog, &config, &divisions)).unwrap();
+            let (got, want) = (files(exported.files), files(full.files));
+            let differing: Vec<&String> = want
+                .keys()
+                .chain(got.keys())
+                .filter(|p| got.get(*p) != want.get(*p))
+                .collect();
+            assert!(differing.is_empty(), "{what}: {differing:?}");
+            in_place
+        };
+        assert_eq!(agree(&catalog, "first"), None);
+        let edit =
+            |catalog: &mut PublicCatalog, i: usize, change: &dyn Fn(&mut crate::model::Dataset)| {
+                let d = Arc::make_mut(&mut catalog.datasets[i]);
+                change(d);
+                d.seal();
+            };
+        edit(&mut catalog, 3, &|d| d.title.push_str("修订"));
+        assert_eq!(agree(&catalog, "retitled"), Some(vec![3]));
+        assert_eq!(agree(&catalog, "unchanged"), Some(vec![]));
+        let other = catalog.datasets[40].domain.clone();
+        edit(&mut catalog, 5, &|d| d.domain = other.clone());
+        edit(&mut catalog, 6, &|d| {
+            use crate::model::OpenType;
+            d.open_type = match d.open_type {
+                OpenType::Conditional => OpenType::Unconditional,
+                _ => OpenType::Conditional,
+            }
+        });
+        assert_eq!(agree(&catalog, "facets changed"), Some(vec![5, 6]));
+        edit(&mut catalog, 7, &|d| d.keywords.push("全新关键词".into()));
+        assert_eq!(agree(&catalog, "a new dictionary word"), Some(vec![7]));
+        let first = catalog.departments.keys().next().unwrap().clone();
+        catalog.departments.get_mut(&first).unwrap().name = "改名后的部门".into();
+        assert!(agree(&catalog, "department renamed").is_some_and(|c| c.len() > 1));
+        catalog.datasets.remove(9);
+        assert_eq!(agree(&catalog, "removed"), None);
+        assert_eq!(agree(&catalog, "after a removal"), Some(vec![]));
     }
 
     /// The live index must export exactly what a full tantivy build of the same input gives,

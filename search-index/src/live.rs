@@ -127,6 +127,8 @@ pub struct LiveIndex {
     sums: [u64; FIELDS],
     averages: [f64; FIELDS],
     exported: Option<Exported>,
+    /// The last input's dataset keys and facet codes, by place.
+    placed: Option<(Vec<u64>, Vec<u32>)>,
 }
 
 /// What the last export wrote, for reuse.
@@ -170,10 +172,46 @@ impl LiveIndex {
         &mut self,
         input: &IndexInput,
     ) -> Result<(ExportedIndex, UpdateStats), IndexError> {
+        self.update_in_place(input, None)
+    }
+
+    /// As [`LiveIndex::update`]; `in_place`, when given, says that every dataset is where it
+    /// was in the last update's input, with the very same document, except at these places
+    /// (where the document was made again for the same id and department). Only those are
+    /// then looked at, and the datasets' keys are those of the last update.
+    pub fn update_in_place(
+        &mut self,
+        input: &IndexInput,
+        in_place: Option<&[usize]>,
+    ) -> Result<(ExportedIndex, UpdateStats), IndexError> {
         let started = Instant::now();
         let mut update = UpdateStats::default();
-        let (keys, layout, codes) = build::keys_and_codes(input)?;
         let facets = facet_signature(&input.facets);
+        // Taken now: an update that fails half way leaves none for the next one.
+        let placed = self.placed.take();
+        let same_shape = self.tokenizer.is_some() && self.facets == facets;
+        let reuse = match (in_place, placed) {
+            (Some(changed), Some((keys, codes)))
+                if same_shape && keys.len() == input.docs.len() =>
+            {
+                Some((changed, keys, codes))
+            }
+            _ => None,
+        };
+        let (keys, layout, codes, in_place) = match reuse {
+            // Same ids in the same departments: the same keys.
+            Some((changed, keys, mut codes)) => {
+                let layout = Layout::new(&input.facets)?;
+                for &i in changed {
+                    codes[i] = layout.pack(&input.facets, &input.docs[i].facets);
+                }
+                (keys, layout, codes, Some(changed))
+            }
+            None => {
+                let (keys, layout, codes) = build::keys_and_codes(input)?;
+                (keys, layout, codes, None)
+            }
+        };
         let same_words =
             Arc::ptr_eq(&self.dictionary, &input.dictionary) || self.dictionary == input.dictionary;
         // Words that joined or left the segmenter dictionary. The catalog's words only add
@@ -219,28 +257,44 @@ impl LiveIndex {
                 .collect()
         };
 
-        // What changed, dataset by dataset.
-        let seen: HashSet<&str> = input.docs.iter().map(|d| d.id.as_str()).collect();
-        let removed: Vec<String> = self
-            .docs
-            .keys()
-            .filter(|id| !seen.contains(id.as_str()))
-            .cloned()
-            .collect();
+        // What changed, dataset by dataset: at the places `in_place` names (unless a word of the
+        // dictionary moved, which may touch any dataset), else everywhere.
+        let positions: Vec<usize> = match in_place {
+            Some(changed) if moved_words.is_empty() => changed.to_vec(),
+            _ => (0..input.docs.len()).collect(),
+        };
+        let removed: Vec<String> = if in_place.is_some() {
+            // The same ids as last time.
+            Vec::new()
+        } else {
+            let seen: HashSet<&str> = input.docs.iter().map(|d| d.id.as_str()).collect();
+            self.docs
+                .keys()
+                .filter(|id| !seen.contains(id.as_str()))
+                .cloned()
+                .collect()
+        };
         let mut dirty_terms: HashSet<String> = HashSet::default();
         let mut dirty_buckets: Vec<u64> = Vec::new();
         let mut reanalyse: Vec<usize> = Vec::new();
         let mut repost: Vec<usize> = Vec::new();
-        let mut entries: Vec<Option<LiveDoc>> = Vec::with_capacity(input.docs.len());
-        let hashes: Vec<(u64, u64)> = input
-            .docs
+        let mut entries: Vec<Option<LiveDoc>> = (0..input.docs.len()).map(|_| None).collect();
+        let mut hashes: Vec<(u64, u64)> = vec![(0, 0); input.docs.len()];
+        let found: Vec<(u64, u64)> = positions
             .par_iter()
-            .map(|doc| match self.docs.get(&doc.id) {
-                Some(old) if Arc::ptr_eq(&old.doc, doc) => (old.text, old.display),
-                _ => (hash_of(&field_values(doc)), display_hash(doc)),
+            .map(|&i| {
+                let doc = &input.docs[i];
+                match self.docs.get(&doc.id) {
+                    Some(old) if Arc::ptr_eq(&old.doc, doc) => (old.text, old.display),
+                    _ => (hash_of(&field_values(doc)), display_hash(doc)),
+                }
             })
             .collect();
-        for (i, doc) in input.docs.iter().enumerate() {
+        for (&i, found) in positions.iter().zip(found) {
+            hashes[i] = found;
+        }
+        for &i in &positions {
+            let doc = &input.docs[i];
             let (text, display) = hashes[i];
             let moved = holds_moved_word.get(i).copied().unwrap_or(false);
             match self.docs.get(&doc.id) {
@@ -252,13 +306,13 @@ impl LiveIndex {
                         dirty_buckets.push(old.key);
                         dirty_buckets.push(keys[i]);
                     }
-                    entries.push(Some(LiveDoc {
+                    entries[i] = Some(LiveDoc {
                         display,
                         key: keys[i],
                         code: codes[i],
                         doc: Arc::clone(doc),
                         ..old.clone()
-                    }));
+                    });
                 }
                 old => {
                     if let Some(old) = old {
@@ -266,7 +320,6 @@ impl LiveIndex {
                     }
                     dirty_buckets.push(keys[i]);
                     reanalyse.push(i);
-                    entries.push(None);
                 }
             }
         }
@@ -365,8 +418,9 @@ impl LiveIndex {
         let start_over = averages != self.averages;
         self.averages = averages;
         // Entries changed in place; those leaving were taken out above.
-        for (doc, entry) in input.docs.iter().zip(entries) {
-            match (entry, self.docs.get_mut(&doc.id)) {
+        for &i in &positions {
+            let doc = &input.docs[i];
+            match (entries[i].take(), self.docs.get_mut(&doc.id)) {
                 (Some(entry), Some(kept)) => *kept = entry,
                 (Some(entry), None) => {
                     self.docs.insert(doc.id.clone(), entry);
@@ -426,6 +480,7 @@ impl LiveIndex {
         let started = Instant::now();
         let (files, mut stats, encoded) =
             self.export(input, &keys, &layout, &dirty_terms, &dirty_buckets);
+        self.placed = Some((keys, codes));
         update.encoded = encoded;
         stats.index_seconds = index_seconds;
         stats.export_seconds = started.elapsed().as_secs_f64();

@@ -192,10 +192,10 @@ impl SiteModel {
         for dataset in datasets.iter() {
             keys.add(dataset, site.divisions);
         }
-        // Newest first, then by id (ids are unique).
+        // Newest first, then by id: the catalog is in id order, so by index.
         let mut by_recency = std::mem::take(&mut keys.recency);
         by_recency.sort_unstable();
-        let recent: Vec<usize> = by_recency.into_iter().map(|(_, _, i)| i).collect();
+        let recent: Vec<usize> = by_recency.into_iter().map(|(_, i)| i).collect();
         let high_value = recent
             .iter()
             .copied()
@@ -585,9 +585,9 @@ impl FacetKeys {
 
 /// What the site model groups and sorts datasets by, read in one pass over the catalog.
 #[derive(Default)]
-struct DatasetKeys<'a> {
-    /// (newest change, id, index) per dataset.
-    recency: Vec<(std::cmp::Reverse<Option<chrono::NaiveDate>>, &'a str, usize)>,
+struct DatasetKeys {
+    /// (newest change, index) per dataset.
+    recency: Vec<(std::cmp::Reverse<Option<chrono::NaiveDate>>, usize)>,
     high_value: Vec<bool>,
     completeness: Vec<f64>,
     /// Department, domain, level, open type, update frequency, formats.
@@ -599,15 +599,12 @@ struct DatasetKeys<'a> {
     region_slots: foldhash::HashMap<String, u32>,
 }
 
-impl<'a> DatasetKeys<'a> {
+impl DatasetKeys {
     /// Reads the next dataset's keys.
-    fn add(&mut self, dataset: &'a Dataset, divisions: &crate::divisions::Divisions) {
+    fn add(&mut self, dataset: &Dataset, divisions: &crate::divisions::Divisions) {
         let i = self.high_value.len();
-        self.recency.push((
-            std::cmp::Reverse(dataset.last_change()),
-            dataset.id.0.as_str(),
-            i,
-        ));
+        self.recency
+            .push((std::cmp::Reverse(dataset.last_change()), i));
         self.high_value.push(dataset.high_value);
         self.completeness.push(completeness(dataset));
         let [department, domain, level, open_type, frequency, formats] = &mut self.facets;
