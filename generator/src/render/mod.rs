@@ -438,6 +438,8 @@ struct Fingerprints<'a> {
     global: u64,
     /// Per department code: its view (name, counts, completeness …).
     departments: HashMap<&'a str, u64>,
+    /// The same, by the model's department numbers.
+    by_number: Vec<Option<u64>>,
 }
 
 impl<'a> Fingerprints<'a> {
@@ -449,22 +451,28 @@ impl<'a> Fingerprints<'a> {
             format!("{:?}", site.pages),
             format!("{:?}", model.site),
         ));
-        let departments = model
+        let departments: HashMap<&str, u64> = model
             .departments
             .iter()
             .map(|(code, view)| (code.as_str(), hash_of(&format!("{view:?}"))))
+            .collect();
+        let by_number = model
+            .department_codes
+            .iter()
+            .map(|code| departments.get(code.as_str()).copied())
             .collect();
         Fingerprints {
             site,
             model,
             global,
             departments,
+            by_number,
         }
     }
 
     /// A dataset as the pages that show it see it.
     fn dataset(&self, i: usize) -> u64 {
-        self.site.catalog.datasets[i].digest
+        self.model.digests[i]
     }
 
     /// The path and fingerprint of a job, for the kinds of files that are memoised (the many:
@@ -476,9 +484,7 @@ impl<'a> Fingerprints<'a> {
             Job::Dataset(i) => {
                 let dataset = &self.site.catalog.datasets[*i];
                 self.dataset(*i).hash(&mut h);
-                self.departments
-                    .get(dataset.department.0.as_str())
-                    .hash(&mut h);
+                self.by_number[self.model.department_of[*i] as usize].hash(&mut h);
                 for j in self.model.related(*i) {
                     self.dataset(j).hash(&mut h);
                 }

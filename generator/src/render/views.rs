@@ -180,6 +180,12 @@ pub(super) struct SiteModel {
     place: Vec<[(u32, u32); 2]>,
     /// The department groups, then the domain groups, each in recency order.
     neighbours: Vec<Vec<usize>>,
+    /// Per dataset, its digest: read here once, so fingerprints need not visit every dataset.
+    pub(super) digests: Vec<u64>,
+    /// Per dataset, its department's code.
+    pub(super) department_of: Vec<u32>,
+    /// Department codes, by the numbers in `department_of`.
+    pub(super) department_codes: Vec<String>,
 }
 
 impl SiteModel {
@@ -399,6 +405,9 @@ impl SiteModel {
             home,
             place,
             neighbours,
+            department_of: keys.facets[0].slots.clone(),
+            department_codes: keys.facets[0].names.clone(),
+            digests: keys.digests,
         }
     }
 
@@ -590,6 +599,7 @@ struct DatasetKeys {
     recency: Vec<(std::cmp::Reverse<Option<chrono::NaiveDate>>, usize)>,
     high_value: Vec<bool>,
     completeness: Vec<f64>,
+    digests: Vec<u64>,
     /// Department, domain, level, open type, update frequency, formats.
     facets: [FacetKeys; 6],
     /// Per dataset, its region's slot in `ancestries`.
@@ -606,6 +616,7 @@ impl DatasetKeys {
         self.recency
             .push((std::cmp::Reverse(dataset.last_change()), i));
         self.high_value.push(dataset.high_value);
+        self.digests.push(dataset.digest);
         self.completeness.push(completeness(dataset));
         let [department, domain, level, open_type, frequency, formats] = &mut self.facets;
         for (facet, key) in [
