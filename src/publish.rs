@@ -184,9 +184,11 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
     }
     // Changes in the drop folders wake the loop at once; the poll interval is the safety net
     // (and the only trigger where the file system cannot be watched).
+    // The debounce only gathers the events of one save (write, rename, chmod come within a
+    // few milliseconds); whether a file is still being written is the settle check's job.
     let (tx, rx) = std::sync::mpsc::channel();
     let _watcher =
-        match notify_debouncer_full::new_debouncer(std::time::Duration::from_millis(50), None, tx)
+        match notify_debouncer_full::new_debouncer(std::time::Duration::from_millis(25), None, tx)
             .and_then(|mut debouncer| {
                 debouncer
                     .watch(
