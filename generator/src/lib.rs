@@ -237,33 +237,14 @@ pub fn check_cached(
     sorted.retain(|p| !dropped.contains(&p.folder));
     let mut incoming: Vec<validate::Placed> = arrived
         .iter()
-        .flat_map(|&number| {
-            let result = by_number[&number].1;
-            result
-                .datasets
-                .iter()
-                .enumerate()
-                .map(move |(index, (dataset, _))| validate::Placed {
-                    dataset: std::sync::Arc::clone(dataset),
-                    folder: number,
-                    index,
-                })
-        })
+        .flat_map(|&number| by_number[&number].1.placed(number))
         .collect();
-    // Equal ids: the folder first in path order comes first, as in a full check.
-    let before = |a: u64, b: u64| by_number[&a].0 < by_number[&b].0;
-    incoming.sort_by(|a, b| {
-        a.dataset.id.cmp(&b.dataset.id).then_with(|| {
-            if before(a.folder, b.folder) {
-                std::cmp::Ordering::Less
-            } else if before(b.folder, a.folder) {
-                std::cmp::Ordering::Greater
-            } else {
-                std::cmp::Ordering::Equal
-            }
-        })
-    });
-    let sorted = validate::merge_in_id_order(sorted, incoming, before);
+    // By id; equal ids (rejected, every one) in folder path order, as in a full check.
+    let order = |a: &validate::Placed, b: &validate::Placed| {
+        (&a.dataset.id, by_number[&a.folder].0).cmp(&(&b.dataset.id, by_number[&b.folder].0))
+    };
+    incoming.sort_by(order);
+    let sorted = validate::merge_in_order(sorted, incoming, order);
     let pages = load::load_pages(&content.join("pages"), &config.limits, &mut diagnostics);
     let validated = validate::merge(
         cache.folders.values().map(|(_, result)| result),
@@ -271,7 +252,6 @@ pub fn check_cached(
         |p| by_number[&p.folder].1.datasets[p.index].1.as_str(),
         diagnostics,
     );
-    drop(by_number);
     cache.sorted = sorted;
     finish_check(validated, pages, started)
 }

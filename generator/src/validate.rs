@@ -396,50 +396,45 @@ pub struct Placed {
     pub index: usize,
 }
 
+impl FolderResult {
+    /// Its accepted datasets, placed under the folder number `folder`.
+    pub fn placed(&self, folder: u64) -> impl Iterator<Item = Placed> + '_ {
+        self.datasets
+            .iter()
+            .enumerate()
+            .map(move |(index, (dataset, _))| Placed {
+                dataset: std::sync::Arc::clone(dataset),
+                folder,
+                index,
+            })
+    }
+}
+
 /// The accepted datasets of `folders` (numbered by position) in id order; equal ids keep the
 /// folders' order.
 pub fn in_id_order(folders: &[&FolderResult]) -> Vec<Placed> {
     let mut placed: Vec<Placed> = folders
         .iter()
         .enumerate()
-        .flat_map(|(folder, result)| {
-            result
-                .datasets
-                .iter()
-                .enumerate()
-                .map(move |(index, (dataset, _))| Placed {
-                    dataset: std::sync::Arc::clone(dataset),
-                    folder: folder as u64,
-                    index,
-                })
-        })
+        .flat_map(|(folder, result)| result.placed(folder as u64))
         .collect();
     // Each folder's datasets are in id order; the stable sort merges those runs.
     placed.sort_by(|a, b| a.dataset.id.cmp(&b.dataset.id));
     placed
 }
 
-/// Puts `fresh` (in id order) into `kept` (in id order), in one pass: what a long-running
-/// check does when a few folders changed, instead of sorting the catalog again. Equal ids
-/// are ordered by `before`, which says whether the first folder comes before the second.
-pub fn merge_in_id_order(
+/// Puts `fresh` into `kept`, both sorted by `order`, in one pass: what a long-running check
+/// does when a few folders changed, instead of sorting the catalog again.
+pub fn merge_in_order(
     kept: Vec<Placed>,
     fresh: Vec<Placed>,
-    before: impl Fn(u64, u64) -> bool,
+    order: impl Fn(&Placed, &Placed) -> std::cmp::Ordering,
 ) -> Vec<Placed> {
     let mut out = Vec::with_capacity(kept.len() + fresh.len());
     let mut fresh = fresh.into_iter().peekable();
     for entry in kept {
-        while let Some(next) = fresh.peek() {
-            let first = match next.dataset.id.cmp(&entry.dataset.id) {
-                std::cmp::Ordering::Less => true,
-                std::cmp::Ordering::Equal => before(next.folder, entry.folder),
-                std::cmp::Ordering::Greater => false,
-            };
-            if !first {
-                break;
-            }
-            out.extend(fresh.next());
+        while let Some(next) = fresh.next_if(|next| order(next, &entry).is_lt()) {
+            out.push(next);
         }
         out.push(entry);
     }
