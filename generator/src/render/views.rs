@@ -214,14 +214,14 @@ impl SiteModel {
             .collect();
 
         let [
-            by_department,
+            mut by_department,
             by_domain,
             by_level,
             by_open_type,
             by_frequency,
             by_format,
+            by_region,
         ] = keys.facets.each_ref().map(|facet| facet.groups(&recent));
-        let mut by_department = by_department;
         for code in site.catalog.departments.keys() {
             by_department.entry(code.0.clone()).or_default();
         }
@@ -347,7 +347,7 @@ impl SiteModel {
             },
         ];
 
-        let (regions, region_rows) = regions(site, &recent, &keys);
+        let (regions, region_rows) = regions(site, by_region);
 
         let home = HomeView {
             counts: BTreeMap::from([
@@ -515,42 +515,8 @@ pub(super) fn completeness(d: &Dataset) -> f64 {
     checks.iter().filter(|&&c| c).count() as f64 / checks.len() as f64
 }
 
-/// Dataset indices grouped by string keys, in the order they are put; a key is hashed, not
-/// compared along a tree, for each of the catalog's datasets.
-#[derive(Default)]
-struct Grouper {
-    slots: foldhash::HashMap<String, u32>,
-    groups: Vec<Vec<usize>>,
-}
-
-impl Grouper {
-    /// The slot of `key`, new and empty the first time.
-    fn slot(&mut self, key: &str) -> u32 {
-        if let Some(&slot) = self.slots.get(key) {
-            return slot;
-        }
-        let slot = self.groups.len() as u32;
-        self.slots.insert(key.to_string(), slot);
-        self.groups.push(Vec::new());
-        slot
-    }
-
-    fn push(&mut self, slot: u32, item: usize) {
-        self.groups[slot as usize].push(item);
-    }
-
-    /// The groups with any item, by key, in key order.
-    fn into_map(self) -> BTreeMap<String, Vec<usize>> {
-        let mut groups: Vec<Option<Vec<usize>>> = self.groups.into_iter().map(Some).collect();
-        self.slots
-            .into_iter()
-            .filter_map(|(key, slot)| Some((key, groups[slot as usize].take()?)))
-            .filter(|(_, items)| !items.is_empty())
-            .collect()
-    }
-}
-
-/// The slots of one facet's keys, per dataset (a dataset may have several, or none).
+/// The keys of one facet, numbered, and each dataset's keys by number (a dataset may have
+/// several, or none). A key is hashed, not compared along a tree, for each dataset.
 #[derive(Default)]
 struct FacetKeys {
     names: Vec<String>,
@@ -561,22 +527,27 @@ struct FacetKeys {
 }
 
 impl FacetKeys {
-    fn put(&mut self, key: &str) {
-        let slot = match self.lookup.get(key) {
-            Some(&slot) => slot,
-            None => {
-                let slot = self.names.len() as u32;
-                self.names.push(key.to_string());
-                self.lookup.insert(key.to_string(), slot);
-                slot
-            }
-        };
-        self.slots.push(slot);
+    /// The number of `key`, given when it is first seen.
+    fn number(&mut self, key: &str) -> u32 {
+        if let Some(&number) = self.lookup.get(key) {
+            return number;
+        }
+        let number = self.names.len() as u32;
+        self.names.push(key.to_string());
+        self.lookup.insert(key.to_string(), number);
+        number
     }
 
-    /// Closes the current dataset's keys.
-    fn next_dataset(&mut self, start: usize) {
-        self.ranges.push((start as u32, self.slots.len() as u32));
+    /// Gives the current dataset `key`.
+    fn put(&mut self, key: &str) {
+        let number = self.number(key);
+        self.slots.push(number);
+    }
+
+    /// Closes the current dataset's keys; the next ones are the next dataset's.
+    fn close(&mut self) {
+        let start = self.ranges.last().map_or(0, |r| r.1);
+        self.ranges.push((start, self.slots.len() as u32));
     }
 
     /// Dataset indices by key, each group in the order of `order`.
@@ -600,13 +571,12 @@ struct DatasetKeys {
     high_value: Vec<bool>,
     completeness: Vec<f64>,
     digests: Vec<u64>,
-    /// Department, domain, level, open type, update frequency, formats.
-    facets: [FacetKeys; 6],
-    /// Per dataset, its region's slot in `ancestries`.
-    region: Vec<u32>,
-    /// Per region: the codes of its divisions, from the top.
-    ancestries: Vec<Vec<String>>,
-    region_slots: foldhash::HashMap<String, u32>,
+    /// Department, domain, level, open type, update frequency, formats, and regions (every
+    /// division a dataset's region lies in).
+    facets: [FacetKeys; 7],
+    /// Per region code, the numbers of its divisions in the regions facet: datasets share few
+    /// regions, so each region's ancestry is looked up once.
+    ancestries: foldhash::HashMap<String, Vec<u32>>,
 }
 
 impl DatasetKeys {
@@ -618,7 +588,15 @@ impl DatasetKeys {
         self.high_value.push(dataset.high_value);
         self.digests.push(dataset.digest);
         self.completeness.push(completeness(dataset));
-        let [department, domain, level, open_type, frequency, formats] = &mut self.facets;
+        let [
+            department,
+            domain,
+            level,
+            open_type,
+            frequency,
+            formats,
+            regions,
+        ] = &mut self.facets;
         for (facet, key) in [
             (department, dataset.department.0.as_str()),
             (domain, dataset.domain.as_str()),
@@ -626,12 +604,10 @@ impl DatasetKeys {
             (open_type, dataset.open_type.slug()),
             (frequency, dataset.update_frequency.slug()),
         ] {
-            let start = facet.slots.len();
             facet.put(key);
-            facet.next_dataset(start);
+            facet.close();
         }
         // Each format once per dataset, compared without case.
-        let start = formats.slots.len();
         for (r, resource) in dataset.resources.iter().enumerate() {
             let format = resource.format.as_str();
             if dataset.resources[..r]
@@ -646,44 +622,26 @@ impl DatasetKeys {
                 formats.put(format);
             }
         }
-        formats.next_dataset(start);
+        formats.close();
         let region = dataset.region.0.as_str();
-        let slot = match self.region_slots.get(region) {
-            Some(&slot) => slot,
-            None => {
-                let slot = self.ancestries.len() as u32;
-                self.ancestries.push(
-                    divisions
-                        .ancestry(region)
-                        .into_iter()
-                        .map(|d| d.code.clone())
-                        .collect(),
-                );
-                self.region_slots.insert(region.to_string(), slot);
-                slot
-            }
-        };
-        self.region.push(slot);
+        if !self.ancestries.contains_key(region) {
+            let chain = divisions
+                .ancestry(region)
+                .iter()
+                .map(|d| regions.number(&d.code))
+                .collect();
+            self.ancestries.insert(region.to_string(), chain);
+        }
+        regions.slots.extend(&self.ancestries[region]);
+        regions.close();
     }
 }
+
+/// The region groups and the rows of the regions page, from the datasets of each division.
 fn regions(
     site: &Site<'_>,
-    recent: &[usize],
-    keys: &DatasetKeys,
+    items: BTreeMap<String, Vec<usize>>,
 ) -> (Vec<RegionGroup>, Vec<RegionRow>) {
-    // Datasets share few regions: each region's ancestry was looked up once.
-    let mut grouper = Grouper::default();
-    let chains: Vec<Vec<u32>> = keys
-        .ancestries
-        .iter()
-        .map(|chain| chain.iter().map(|code| grouper.slot(code)).collect())
-        .collect();
-    for &i in recent {
-        for &slot in &chains[keys.region[i] as usize] {
-            grouper.push(slot, i);
-        }
-    }
-    let items = grouper.into_map();
     let mut children: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for code in items.keys() {
         if let Some(parent) = site.divisions.get(code).and_then(|d| d.parent.clone()) {
