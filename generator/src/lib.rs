@@ -452,7 +452,9 @@ fn build_with(
             }
         };
     let removed = if memo.is_empty() {
-        output.remove_stale(next.produced()).map_err(output_error)?
+        output
+            .remove_stale(|path| next.produced().contains(path))
+            .map_err(output_error)?
     } else {
         let mut gone: Vec<String> = memo
             .produced()

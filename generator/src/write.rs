@@ -2,7 +2,6 @@
 //! current build no longer produces (a withdrawn dataset's page must not linger). With an
 //! auditor, bytes that mention a withheld dataset are refused before they touch the disk.
 
-use std::collections::BTreeSet;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -39,24 +38,6 @@ pub enum WriteOutcome {
 pub struct Output {
     root: PathBuf,
     auditor: Option<Arc<Auditor>>,
-}
-
-/// A set of output paths (relative, with `/`).
-pub trait Produced {
-    /// Whether the set holds `path`.
-    fn holds(&self, path: &str) -> bool;
-}
-
-impl Produced for BTreeSet<String> {
-    fn holds(&self, path: &str) -> bool {
-        self.contains(path)
-    }
-}
-
-impl Produced for foldhash::HashSet<String> {
-    fn holds(&self, path: &str) -> bool {
-        self.contains(path)
-    }
 }
 
 impl Output {
@@ -196,9 +177,10 @@ impl Output {
         Ok(())
     }
 
-    /// Removes every file under the root that `keep` does not hold, then empty folders.
+    /// Removes every file under the root that `keep` does not hold (it gets the path relative
+    /// to the root, with `/`), then empty folders.
     /// Returns the removed paths, sorted.
-    pub fn remove_stale(&self, keep: &impl Produced) -> io::Result<Vec<String>> {
+    pub fn remove_stale(&self, keep: impl Fn(&str) -> bool) -> io::Result<Vec<String>> {
         let mut removed = Vec::new();
         let mut dirs = Vec::new();
         for entry in walkdir::WalkDir::new(&self.root).min_depth(1) {
@@ -206,7 +188,7 @@ impl Output {
             let rel = crate::load::relative(&self.root, entry.path());
             if entry.file_type().is_dir() {
                 dirs.push(entry.path().to_path_buf());
-            } else if !keep.holds(&rel) && rel != MARKER {
+            } else if !keep(&rel) && rel != MARKER {
                 std::fs::remove_file(entry.path())?;
                 removed.push(rel);
             }
@@ -249,6 +231,7 @@ fn temporary(path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
 
     #[test]
     fn refuses_paths_that_are_not_plain() {
@@ -297,7 +280,7 @@ mod tests {
         out.write("old/gone.html", b"x").unwrap();
         let keep = BTreeSet::from(["a/b.html".to_string()]);
         assert_eq!(
-            out.remove_stale(&keep).unwrap(),
+            out.remove_stale(|path| keep.contains(path)).unwrap(),
             vec!["old/gone.html".to_string()]
         );
         assert!(!dir.path().join("old").exists());
