@@ -745,15 +745,12 @@ mod check_cache_tests {
         std::fs::write(&ones[2], format!("id: {taken}\n{text}")).unwrap();
         let changed: std::collections::BTreeSet<String> =
             [one.file_name().unwrap().to_string_lossy().to_string()].into();
-        let cached = check_cached(
-            &content,
-            &config,
-            &divisions,
-            None,
-            &mut cache,
-            Some(&changed),
-        );
-        let full = check(&content, &config, &divisions, None);
+        // The cached check, told that folder one changed, and a full one.
+        let both = |cache: &mut CheckCache| {
+            let cached = check_cached(&content, &config, &divisions, None, cache, Some(&changed));
+            (cached, check(&content, &config, &divisions, None))
+        };
+        let (cached, full) = both(&mut cache);
         assert!(
             full.diagnostics.iter().any(|d| d.code == "duplicate-id"),
             "the edit must make a duplicate id"
@@ -764,15 +761,7 @@ mod check_cache_tests {
         let text = std::fs::read_to_string(&ones[2]).unwrap();
         std::fs::write(&ones[2], text.replacen(&format!("id: {taken}\n"), "", 1)).unwrap();
         std::fs::remove_dir_all(two).unwrap();
-        let cached = check_cached(
-            &content,
-            &config,
-            &divisions,
-            None,
-            &mut cache,
-            Some(&changed),
-        );
-        let full = check(&content, &config, &divisions, None);
+        let (cached, full) = both(&mut cache);
         assert!(!full.diagnostics.iter().any(|d| d.code == "duplicate-id"));
         assert_eq!(summary(&cached), summary(&full));
     }

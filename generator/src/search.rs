@@ -465,6 +465,24 @@ mod tests {
             .collect()
     }
 
+    /// Paths whose bytes differ between two sets of index files (or that one lacks).
+    fn differing<'a>(
+        got: &'a std::collections::BTreeMap<String, Vec<u8>>,
+        want: &'a std::collections::BTreeMap<String, Vec<u8>>,
+    ) -> Vec<&'a String> {
+        want.keys()
+            .chain(got.keys())
+            .filter(|p| got.get(*p) != want.get(*p))
+            .collect()
+    }
+
+    /// Changes dataset `i` of `catalog` and seals it again.
+    fn edit(catalog: &mut PublicCatalog, i: usize, change: &dyn Fn(&mut crate::model::Dataset)) {
+        let d = Arc::make_mut(&mut catalog.datasets[i]);
+        change(d);
+        d.seal();
+    }
+
     /// A checked synthetic catalog of `n` records (the folder lives as long as the guard).
     fn synthetic(n: usize) -> (tempfile::TempDir, SiteConfig, Divisions, crate::Checked) {
         let dir = tempfile::tempdir().unwrap();
@@ -491,12 +509,6 @@ mod tests {
             got.iter().filter(|d| d.id.starts_with("new-")).count()
         };
         agree(&catalog, "first");
-        let edit =
-            |catalog: &mut PublicCatalog, i: usize, change: &dyn Fn(&mut crate::model::Dataset)| {
-                let d = Arc::make_mut(&mut catalog.datasets[i]);
-                change(d);
-                d.seal();
-            };
         edit(&mut catalog, 3, &|d| d.keywords.push("全新关键词".into()));
         agree(&catalog, "new keyword");
         edit(&mut catalog, 3, &|d| d.keywords.clear());
@@ -532,21 +544,11 @@ mod tests {
                 .unwrap();
             let full = search_index::build(&index_input(catalog, &config, &divisions)).unwrap();
             let (got, want) = (files(exported.files), files(full.files));
-            let differing: Vec<&String> = want
-                .keys()
-                .chain(got.keys())
-                .filter(|p| got.get(*p) != want.get(*p))
-                .collect();
+            let differing = differing(&got, &want);
             assert!(differing.is_empty(), "{what}: {differing:?}");
             in_place
         };
         assert_eq!(agree(&catalog, "first"), None);
-        let edit =
-            |catalog: &mut PublicCatalog, i: usize, change: &dyn Fn(&mut crate::model::Dataset)| {
-                let d = Arc::make_mut(&mut catalog.datasets[i]);
-                change(d);
-                d.seal();
-            };
         edit(&mut catalog, 3, &|d| d.title.push_str("修订"));
         assert_eq!(agree(&catalog, "retitled"), Some(vec![3]));
         assert_eq!(agree(&catalog, "unchanged"), Some(vec![]));
@@ -581,11 +583,7 @@ mod tests {
             let (exported, update) = live.update(input).unwrap();
             let full = search_index::build(input).unwrap();
             let (got, want) = (files(exported.files), files(full.files));
-            let differing: Vec<&String> = want
-                .keys()
-                .chain(got.keys())
-                .filter(|p| got.get(*p) != want.get(*p))
-                .collect();
+            let differing = differing(&got, &want);
             assert!(differing.is_empty(), "{what}: {differing:?}");
             assert!(want.len() > 100, "{what}: a real index");
             (update, want.len())
