@@ -37,12 +37,69 @@ use crate::keys;
 const FIELDS: usize = TEXT_FIELDS.len();
 
 /// One dataset's analysis: field lengths and, per term, its frequency in each field.
+///
+/// A catalog holds millions of (dataset, term) pairs, so each pair takes eight bytes: the
+/// term's number and its frequencies packed [`BITS_PER_FIELD`] bits a field. The rare term
+/// with a larger frequency is kept whole in `large`.
 #[derive(Debug, Clone, Default)]
 struct Analysis {
     /// Tokens per field, as tantivy stores field norms (lossy above 40).
     norms: [u32; FIELDS],
-    /// Terms (numbers in [`LiveIndex::words`]) with their frequency per field.
-    terms: Vec<(u32, [u32; FIELDS])>,
+    /// Terms (numbers in [`LiveIndex::words`]) with their packed frequencies, or [`LARGE`].
+    terms: Box<[(u32, u32)]>,
+    /// Terms whose frequency in some field does not fit the packing, with every frequency.
+    large: Box<[(u32, [u32; FIELDS])]>,
+}
+
+/// Bits of a packed frequency per field.
+const BITS_PER_FIELD: usize = 6;
+/// The packed value of a term kept in [`Analysis::large`]; packing uses only the low 30 bits.
+const LARGE: u32 = u32::MAX;
+const _: () = assert!(BITS_PER_FIELD * FIELDS < 32);
+
+impl Analysis {
+    fn new(norms: [u32; FIELDS], counted: impl Iterator<Item = (u32, [u32; FIELDS])>) -> Self {
+        let limit = 1u32 << BITS_PER_FIELD;
+        let mut terms = Vec::new();
+        let mut large = Vec::new();
+        for (number, tf) in counted {
+            if tf.iter().all(|&n| n < limit) {
+                let packed = tf.iter().enumerate().fold(0, |packed, (field, &n)| {
+                    packed | n << (field * BITS_PER_FIELD)
+                });
+                terms.push((number, packed));
+            } else {
+                terms.push((number, LARGE));
+                large.push((number, tf));
+            }
+        }
+        Analysis {
+            norms,
+            terms: terms.into_boxed_slice(),
+            large: large.into_boxed_slice(),
+        }
+    }
+
+    /// Each term's number and its frequency per field.
+    fn terms(&self) -> impl Iterator<Item = (u32, [u32; FIELDS])> + '_ {
+        let mask = (1u32 << BITS_PER_FIELD) - 1;
+        self.terms.iter().map(move |&(number, packed)| {
+            if packed == LARGE {
+                let (_, tf) = self
+                    .large
+                    .iter()
+                    .find(|(n, _)| *n == number)
+                    .copied()
+                    .unwrap_or_default();
+                (number, tf)
+            } else {
+                (
+                    number,
+                    std::array::from_fn(|field| packed >> (field * BITS_PER_FIELD) & mask),
+                )
+            }
+        })
+    }
 }
 
 /// An analysis before its terms are numbered.
@@ -338,18 +395,11 @@ impl LiveIndex {
                 )
                 .collect();
             for (i, found) in words {
-                let terms = found
+                let counted = found
                     .terms
                     .into_iter()
-                    .map(|(word, tf)| (self.number(word), tf))
-                    .collect();
-                analysed.push((
-                    i,
-                    Analysis {
-                        norms: found.norms,
-                        terms,
-                    },
-                ));
+                    .map(|(word, tf)| (self.number(word), tf));
+                analysed.push((i, Analysis::new(found.norms, counted)));
             }
         }
         update.analysed = analysed.len();
@@ -370,8 +420,8 @@ impl LiveIndex {
             for (field, norm) in old.analysis.norms.iter().enumerate() {
                 self.sums[field] -= u64::from(*norm);
             }
-            for (number, _) in &old.analysis.terms {
-                out_by_term.entry(*number).or_default().push(old.key);
+            for &(number, _) in &old.analysis.terms {
+                out_by_term.entry(number).or_default().push(old.key);
             }
         }
         let mut taken: HashMap<(u32, u64), Posting> = HashMap::default();
@@ -433,15 +483,16 @@ impl LiveIndex {
             self.terms.clear();
             let all: Vec<&LiveDoc> = self.docs.values().collect();
             for doc in all {
-                for (number, tf) in &doc.analysis.terms {
+                for (number, tf) in doc.analysis.terms() {
                     self.terms
-                        .entry(self.words[*number as usize].clone())
+                        .entry(self.words[number as usize].clone())
                         .or_default()
-                        .push(posting(doc, tf, &averages));
+                        .push(posting(doc, &tf, &averages));
                 }
             }
             for list in self.terms.values_mut() {
                 list.sort_unstable_by_key(|p| p.key);
+                list.shrink_to_fit();
             }
             self.exported = None;
         } else {
@@ -449,11 +500,11 @@ impl LiveIndex {
             let mut in_by_term: HashMap<u32, Vec<Posting>> = HashMap::default();
             for &i in &arriving {
                 let doc = &self.docs[&input.docs[i].id];
-                for (number, tf) in &doc.analysis.terms {
+                for (number, tf) in doc.analysis.terms() {
                     in_by_term
-                        .entry(*number)
+                        .entry(number)
                         .or_default()
-                        .push(posting(doc, tf, &averages));
+                        .push(posting(doc, &tf, &averages));
                 }
             }
             for (number, mut arrived) in in_by_term {
@@ -732,6 +783,9 @@ fn facet_signature(dims: &[FacetDim]) -> Vec<FacetSignature> {
 /// Two posting lists sorted by key, merged; on an equal key the arriving posting wins.
 fn merge_postings(kept: Vec<Posting>, arrived: Vec<Posting>) -> Vec<Posting> {
     if kept.is_empty() {
+        // Gathered by pushing: give back what the growth left over.
+        let mut arrived = arrived;
+        arrived.shrink_to_fit();
         return arrived;
     }
     let mut merged = Vec::with_capacity(kept.len() + arrived.len());
@@ -773,6 +827,23 @@ fn posting(doc: &LiveDoc, tf: &[u32; FIELDS], averages: &[f64; FIELDS]) -> Posti
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn analyses_give_back_every_frequency_packed_or_large() {
+        let counted = vec![
+            (7, [1, 0, 0, 2, 63]),
+            (3, [0, 64, 0, 0, 1]),
+            (9, [0, 0, 5, 0, 0]),
+            (1, [1000, 0, 0, 0, 40]),
+        ];
+        let analysis = Analysis::new([1, 2, 3, 4, 5], counted.clone().into_iter());
+        assert_eq!(analysis.terms().collect::<Vec<_>>(), counted);
+        assert_eq!(
+            analysis.large.len(),
+            2,
+            "only the terms that do not fit are kept whole"
+        );
+    }
 
     fn p(key: u64, impact: u8) -> Posting {
         Posting {
