@@ -865,6 +865,11 @@ fn dataset(
         .collect();
     keywords.dedup();
 
+    // Pushed one by one: a vector that grew by pushing holds room for four or more, and the
+    // catalog keeps every dataset for the daemon's lifetime.
+    keywords.shrink_to_fit();
+    resources.shrink_to_fit();
+    reviews.shrink_to_fit();
     let found_errors = check.has_errors();
     let diagnostics = check.found;
     if found_errors {
