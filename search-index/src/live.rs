@@ -115,7 +115,7 @@ fn field_values(doc: &SearchDoc) -> [Vec<&str>; FIELDS] {
         doc.keywords.iter().map(String::as_str).collect(),
         vec![doc.department_name.as_str()],
         doc.fields.iter().map(String::as_str).collect(),
-        vec![doc.summary.as_str()],
+        vec![&doc.summary],
     ]
 }
 
@@ -480,33 +480,20 @@ impl LiveIndex {
         }
         if start_over {
             // Every impact moves: post every dataset again.
-            self.terms.clear();
-            let all: Vec<&LiveDoc> = self.docs.values().collect();
-            for doc in all {
-                for (number, tf) in doc.analysis.terms() {
-                    self.terms
-                        .entry(self.words[number as usize].clone())
-                        .or_default()
-                        .push(posting(doc, &tf, &averages));
-                }
-            }
-            for list in self.terms.values_mut() {
-                list.sort_unstable_by_key(|p| p.key);
-                list.shrink_to_fit();
-            }
+            self.terms = postings_by_term(self.docs.values(), &averages)
+                .into_iter()
+                .map(|(number, mut list)| {
+                    list.sort_unstable_by_key(|p| p.key);
+                    (self.words[number as usize].clone(), list)
+                })
+                .collect();
             self.exported = None;
         } else {
             // Each list takes its new postings in one merge.
-            let mut in_by_term: HashMap<u32, Vec<Posting>> = HashMap::default();
-            for &i in &arriving {
-                let doc = &self.docs[&input.docs[i].id];
-                for (number, tf) in doc.analysis.terms() {
-                    in_by_term
-                        .entry(number)
-                        .or_default()
-                        .push(posting(doc, &tf, &averages));
-                }
-            }
+            let in_by_term = postings_by_term(
+                arriving.iter().map(|&i| &self.docs[&input.docs[i].id]),
+                &averages,
+            );
             for (number, mut arrived) in in_by_term {
                 let term = &self.words[number as usize];
                 arrived.sort_unstable_by_key(|p| p.key);
@@ -783,9 +770,6 @@ fn facet_signature(dims: &[FacetDim]) -> Vec<FacetSignature> {
 /// Two posting lists sorted by key, merged; on an equal key the arriving posting wins.
 fn merge_postings(kept: Vec<Posting>, arrived: Vec<Posting>) -> Vec<Posting> {
     if kept.is_empty() {
-        // Gathered by pushing: give back what the growth left over.
-        let mut arrived = arrived;
-        arrived.shrink_to_fit();
         return arrived;
     }
     let mut merged = Vec::with_capacity(kept.len() + arrived.len());
@@ -799,6 +783,35 @@ fn merge_postings(kept: Vec<Posting>, arrived: Vec<Posting>) -> Vec<Posting> {
     }
     merged.extend(kept);
     merged
+}
+
+/// The postings of these datasets, by term number, in dataset order. Each list is allocated
+/// at its final length: at a whole catalog's millions of postings, growing by pushing would
+/// leave a third of the memory unused.
+fn postings_by_term<'a>(
+    docs: impl Iterator<Item = &'a LiveDoc> + Clone,
+    averages: &[f64; FIELDS],
+) -> HashMap<u32, Vec<Posting>> {
+    let mut lists: HashMap<u32, Vec<Posting>> = HashMap::default();
+    let mut lengths: HashMap<u32, usize> = HashMap::default();
+    for doc in docs.clone() {
+        for &(number, _) in &doc.analysis.terms {
+            *lengths.entry(number).or_default() += 1;
+        }
+    }
+    lists.extend(
+        lengths
+            .into_iter()
+            .map(|(number, n)| (number, Vec::with_capacity(n))),
+    );
+    for doc in docs {
+        for (number, tf) in doc.analysis.terms() {
+            if let Some(list) = lists.get_mut(&number) {
+                list.push(posting(doc, &tf, averages));
+            }
+        }
+    }
+    lists
 }
 
 /// A dataset's posting for one term: the BM25F impact summed over fields in field order.
