@@ -355,7 +355,7 @@ pub struct Dataset {
     /// The summary as plain text (for snippets and the search index), set by
     /// [`Dataset::seal`].
     #[serde(skip)]
-    pub summary_text: String,
+    pub summary_text: std::sync::Arc<str>,
     /// A hash of everything above, set by [`Dataset::seal`]: pages that show this dataset
     /// are rendered again only when it changes (within one process; never published).
     #[serde(skip)]
@@ -366,7 +366,7 @@ impl Dataset {
     /// Sets [`Dataset::digest`] from the dataset's current contents; call after any change.
     pub fn seal(&mut self) {
         use std::hash::{Hash, Hasher};
-        self.summary_text = crate::render::markdown::plain_text(&self.summary);
+        self.summary_text = crate::render::markdown::plain_text(&self.summary).into();
         self.digest = 0;
         let mut hasher = std::hash::DefaultHasher::new();
         self.hash(&mut hasher);

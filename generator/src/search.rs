@@ -146,7 +146,6 @@ struct Kept {
     /// keeps unchanged departments' datasets between builds).
     dataset: Arc<Dataset>,
     digest: u64,
-    region: String,
     doc: Arc<SearchDoc>,
 }
 
@@ -261,7 +260,6 @@ impl LiveSearch {
                     Kept {
                         dataset: Arc::clone(d),
                         digest: d.digest,
-                        region: d.region.0.clone(),
                         doc: Arc::new(doc),
                     },
                 )
@@ -314,7 +312,7 @@ impl LiveSearch {
         for word in doc.fields.iter().chain(&doc.keywords) {
             moved |= count_in(&mut self.words, word, by);
         }
-        moved | count_in(&mut self.regions, &kept.region, by)
+        moved | count_in(&mut self.regions, &kept.dataset.region.0, by)
     }
 }
 
@@ -376,7 +374,7 @@ fn search_doc(
     SearchDoc {
         id: d.id.0.clone(),
         title: d.title.clone(),
-        summary: d.summary_text.clone(),
+        summary: Arc::clone(&d.summary_text),
         department_code: d.department.0.clone(),
         department_name: department_name.to_string(),
         fields: d.fields.iter().map(|f| f.name.clone()).collect(),
@@ -598,7 +596,7 @@ mod tests {
         let (update, total) = agree(&mut live, &input, "retitle");
         assert!(!update.rebuilt && update.analysed == 1, "{update:?}");
         assert!(update.encoded <= 30, "{update:?} of {total}");
-        Arc::make_mut(&mut input.docs[3]).summary = "公交 站点 实时 数据 更新".repeat(40);
+        Arc::make_mut(&mut input.docs[3]).summary = "公交 站点 实时 数据 更新".repeat(40).into();
         agree(&mut live, &input, "longer summary");
         let gone = input.docs.remove(11);
         agree(&mut live, &input, "removal");

@@ -910,7 +910,7 @@ fn dataset(
         status,
         source_url,
         record_path: file.rel.clone(),
-        summary_text: String::new(),
+        summary_text: Default::default(),
         digest: 0,
     };
     dataset.seal();

@@ -66,8 +66,8 @@ pub struct SearchDoc {
     pub id: String,
     /// Title.
     pub title: String,
-    /// Summary as plain text.
-    pub summary: String,
+    /// Summary as plain text (shared with the caller's copy of it).
+    pub summary: Arc<str>,
     /// Department code.
     pub department_code: String,
     /// Department name.
