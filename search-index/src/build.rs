@@ -32,7 +32,7 @@ use tantivy::{DocSet, Index, IndexWriter, TERMINATED, TantivyDocument};
 use crate::analyzer::{self, ANALYZER, CatalogTokenizer};
 use crate::codec::{self, IN_TITLE, Posting, ShardTerm};
 use crate::directory::{
-    Directory, DisplayDoc, DisplayShard, FORMAT, FacetEntry, HEAD_RESULTS, Head, LongTerm, ROOT,
+    Directory, FORMAT, FacetEntry, HEAD_RESULTS, Head, LongTerm, ROOT,
     Scoring,
 };
 use crate::facets::{FacetDim, Layout, LayoutError};
@@ -631,22 +631,31 @@ pub(crate) fn display_buckets(docs: usize) -> u64 {
     docs.div_ceil(BUCKET_DOCS).max(1).next_power_of_two() as u64
 }
 
-/// What a search result shows of one dataset.
-pub(crate) fn display_doc(doc: &SearchDoc, key: u64) -> DisplayDoc {
-    DisplayDoc(
+/// What a search result shows of one dataset: a [`DisplayDoc`](crate::directory::DisplayDoc) borrowed from its document.
+pub(crate) type DisplayRow<'a> = (u64, &'a str, &'a str, &'a str, &'a str, &'a str);
+
+/// What a search result shows of one dataset, written as a [`DisplayDoc`](crate::directory::DisplayDoc) is read.
+pub(crate) fn display_doc(doc: &SearchDoc, key: u64) -> DisplayRow<'_> {
+    (
         key,
-        doc.id.clone(),
-        doc.title.clone(),
-        doc.department_name.clone(),
-        doc.domain.clone(),
-        doc.snippet.clone(),
+        &doc.id,
+        &doc.title,
+        &doc.department_name,
+        &doc.domain,
+        &doc.snippet,
     )
 }
 
-/// The file of one display shard; `docs` in any order.
-pub(crate) fn bucket_file(bucket: u64, mut docs: Vec<DisplayDoc>) -> (String, IndexFile) {
+/// The file of one display shard; `docs` in any order. Serialised as a
+/// [`DisplayShard`](crate::directory::DisplayShard).
+pub(crate) fn bucket_file(bucket: u64, mut docs: Vec<DisplayRow<'_>>) -> (String, IndexFile) {
+    #[derive(Serialize)]
+    struct Shard<'a> {
+        bucket: u64,
+        docs: Vec<DisplayRow<'a>>,
+    }
     docs.sort_by_key(|d| d.0);
-    let shard = DisplayShard { bucket, docs };
+    let shard = Shard { bucket, docs };
     named_file("d", &serde_json::to_vec(&shard).unwrap_or_default())
 }
 
@@ -666,7 +675,7 @@ fn export_display(
     stats: &mut IndexStats,
 ) -> (u64, Vec<String>) {
     let buckets = display_buckets(input.docs.len());
-    let mut by_bucket: BTreeMap<u64, Vec<DisplayDoc>> = BTreeMap::new();
+    let mut by_bucket: BTreeMap<u64, Vec<DisplayRow<'_>>> = BTreeMap::new();
     for (doc, &key) in input.docs.iter().zip(keys) {
         by_bucket
             .entry(keys::mix(key) & (buckets - 1))

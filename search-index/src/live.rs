@@ -30,7 +30,7 @@ use crate::build::{
     self, ExportedIndex, IndexError, IndexFile, IndexInput, IndexStats, SearchDoc, TEXT_FIELDS,
 };
 use crate::codec::{IN_TITLE, Posting, ShardTerm};
-use crate::directory::{DIRECTORY, DisplayDoc, LongTerm, ROOT};
+use crate::directory::{DIRECTORY, LongTerm, ROOT};
 use crate::facets::{FacetDim, Layout};
 use crate::keys;
 
@@ -673,7 +673,7 @@ impl LiveIndex {
         } else {
             old.bucket_names.clone()
         };
-        let mut by_bucket: BTreeMap<u64, Vec<DisplayDoc>> = BTreeMap::new();
+        let mut by_bucket: BTreeMap<u64, Vec<build::DisplayRow<'_>>> = BTreeMap::new();
         for (doc, &key) in input.docs.iter().zip(keys) {
             let bucket = keys::mix(key) & (buckets - 1);
             if all_buckets || dirty.contains(&bucket) {
