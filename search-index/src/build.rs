@@ -32,8 +32,7 @@ use tantivy::{DocSet, Index, IndexWriter, TERMINATED, TantivyDocument};
 use crate::analyzer::{self, ANALYZER, CatalogTokenizer};
 use crate::codec::{self, IN_TITLE, Posting, ShardTerm};
 use crate::directory::{
-    Directory, FORMAT, FacetEntry, HEAD_RESULTS, Head, LongTerm, ROOT,
-    Scoring,
+    Directory, FORMAT, FacetEntry, HEAD_RESULTS, Head, LongTerm, ROOT, Scoring,
 };
 use crate::facets::{FacetDim, Layout, LayoutError};
 use crate::keys::{self, KeyError};

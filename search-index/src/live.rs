@@ -504,7 +504,7 @@ impl LiveIndex {
                     dirty_terms.insert(term.clone());
                 }
                 let list = self.terms.entry(term.clone()).or_default();
-                *list = merge_postings(std::mem::take(list), arrived);
+                merge_postings(list, &arrived);
             }
             // Lists that lost a posting for good.
             dirty_terms.extend(
@@ -767,22 +767,31 @@ fn facet_signature(dims: &[FacetDim]) -> Vec<FacetSignature> {
         .collect()
 }
 
-/// Two posting lists sorted by key, merged; on an equal key the arriving posting wins.
-fn merge_postings(kept: Vec<Posting>, arrived: Vec<Posting>) -> Vec<Posting> {
-    if kept.is_empty() {
-        return arrived;
+/// Merges `arrived` (sorted by key) into `list` (sorted by key) in place; on an equal key the
+/// arriving posting wins. Nothing is allocated when the list has room, as it has after its
+/// leaving postings were taken out: a list is never copied whole to take one dataset back.
+fn merge_postings(list: &mut Vec<Posting>, arrived: &[Posting]) {
+    let has = |p: &Posting| list.binary_search_by_key(&p.key, |k| k.key).is_ok();
+    if arrived.iter().any(has) {
+        list.retain(|k| arrived.binary_search_by_key(&k.key, |p| p.key).is_err());
     }
-    let mut merged = Vec::with_capacity(kept.len() + arrived.len());
-    let mut kept = kept.into_iter().peekable();
-    for p in arrived {
-        while let Some(k) = kept.next_if(|k| k.key < p.key) {
-            merged.push(k);
+    let kept = list.len();
+    list.reserve_exact(arrived.len());
+    list.extend_from_slice(arrived);
+    // From the back: the write position never passes a kept posting not yet read.
+    let (mut from_kept, mut from_arrived) = (kept, arrived.len());
+    for write in (0..list.len()).rev() {
+        if from_arrived == 0 {
+            break;
         }
-        kept.next_if(|k| k.key == p.key);
-        merged.push(p);
+        if from_kept > 0 && list[from_kept - 1].key > arrived[from_arrived - 1].key {
+            from_kept -= 1;
+            list[write] = list[from_kept];
+        } else {
+            from_arrived -= 1;
+            list[write] = arrived[from_arrived];
+        }
     }
-    merged.extend(kept);
-    merged
 }
 
 /// The postings of these datasets, by term number, in dataset order. Each list is allocated
@@ -868,15 +877,36 @@ mod tests {
 
     #[test]
     fn merged_postings_stay_in_key_order_and_arrivals_win() {
-        let kept = vec![p(1, 1), p(3, 1), p(5, 1), p(9, 1)];
-        let arrived = vec![p(0, 2), p(3, 2), p(6, 2), p(12, 2)];
-        let merged = merge_postings(kept, arrived);
-        let keys: Vec<(u64, u8)> = merged.iter().map(|x| (x.key, x.impact)).collect();
+        let merged = |mut kept: Vec<Posting>, arrived: Vec<Posting>| {
+            merge_postings(&mut kept, &arrived);
+            kept.iter().map(|x| (x.key, x.impact)).collect::<Vec<_>>()
+        };
         assert_eq!(
-            keys,
+            merged(
+                vec![p(1, 1), p(3, 1), p(5, 1), p(9, 1)],
+                vec![p(0, 2), p(3, 2), p(6, 2), p(12, 2)]
+            ),
             vec![(0, 2), (1, 1), (3, 2), (5, 1), (6, 2), (9, 1), (12, 2)]
         );
-        assert_eq!(merge_postings(Vec::new(), vec![p(4, 1)]).len(), 1);
-        assert_eq!(merge_postings(vec![p(4, 1)], Vec::new()).len(), 1);
+        assert_eq!(merged(Vec::new(), vec![p(4, 1)]), vec![(4, 1)]);
+        assert_eq!(merged(vec![p(4, 1)], Vec::new()), vec![(4, 1)]);
+        assert_eq!(
+            merged(vec![p(7, 1), p(8, 1)], vec![p(1, 2), p(2, 2)]),
+            vec![(1, 2), (2, 2), (7, 1), (8, 1)]
+        );
+        assert_eq!(
+            merged(vec![p(1, 1), p(2, 1)], vec![p(7, 2), p(8, 2)]),
+            vec![(1, 1), (2, 1), (7, 2), (8, 2)]
+        );
+    }
+
+    #[test]
+    fn a_list_with_room_takes_its_postings_back_without_moving() {
+        let mut list = vec![p(1, 1), p(3, 1), p(5, 1)];
+        list.retain(|x| x.key != 3);
+        let at = list.as_ptr();
+        merge_postings(&mut list, &[p(3, 9)]);
+        assert_eq!(list.as_ptr(), at, "the list was not reallocated");
+        assert_eq!(list[1], p(3, 9));
     }
 }
