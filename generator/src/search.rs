@@ -351,13 +351,12 @@ fn search_doc(
     config: &SiteConfig,
     facets: &[FacetDim],
 ) -> SearchDoc {
-    let position = |dim: usize, value: &str| -> Vec<u16> {
-        facets[dim]
+    let position = |dim: u8, value: &str| -> Option<(u8, u16)> {
+        facets[usize::from(dim)]
             .values
             .iter()
             .position(|(v, _)| v == value)
-            .map(|i| vec![i as u16])
-            .unwrap_or_default()
+            .map(|i| (dim, i as u16))
     };
     let mut formats: Vec<u16> = d
         .formats()
@@ -371,6 +370,19 @@ fn search_doc(
         .collect();
     formats.sort_unstable();
     formats.dedup();
+    let mut facets = Vec::with_capacity(5 + formats.len());
+    facets.extend(
+        [
+            position(0, &d.domain),
+            position(1, d.level.slug()),
+            position(2, d.open_type.slug()),
+            position(3, d.update_frequency.slug()),
+            position(4, city_code(&d.region.0)),
+        ]
+        .into_iter()
+        .flatten(),
+    );
+    facets.extend(formats.into_iter().map(|f| (5, f)));
     SearchDoc {
         id: d.id.0.clone(),
         title: d.title.clone(),
@@ -386,14 +398,7 @@ fn search_doc(
             .map(|x| x.name.clone())
             .unwrap_or_default(),
         snippet: shorten(&d.summary_text, SNIPPET_CHARS),
-        facets: vec![
-            position(0, &d.domain),
-            position(1, d.level.slug()),
-            position(2, d.open_type.slug()),
-            position(3, d.update_frequency.slug()),
-            position(4, city_code(&d.region.0)),
-            formats,
-        ],
+        facets,
     }
 }
 

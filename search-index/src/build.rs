@@ -79,8 +79,9 @@ pub struct SearchDoc {
     pub domain: String,
     /// Short plain-text snippet shown in results.
     pub snippet: String,
-    /// Facet values: per dimension of [`IndexInput::facets`], the indexes of its values.
-    pub facets: Vec<Vec<u16>>,
+    /// Facet values as (dimension of [`IndexInput::facets`], index of the value) pairs, in
+    /// dimension order (one small allocation per dataset, not one per dimension).
+    pub facets: Vec<(u8, u16)>,
 }
 
 /// Everything the index is built from.

@@ -49,15 +49,21 @@ impl Layout {
         Ok(Layout(fields))
     }
 
-    /// Packs one dataset's values: per dimension, the indexes of its values.
-    pub fn pack(&self, dims: &[FacetDim], values: &[Vec<u16>]) -> u32 {
+    /// Packs one dataset's values, given as (dimension, value index) pairs; a single-valued
+    /// dimension takes its first value.
+    pub fn pack(&self, dims: &[FacetDim], values: &[(u8, u16)]) -> u32 {
         let mut code = 0u32;
-        for ((dim, &(offset, _)), chosen) in dims.iter().zip(&self.0).zip(values) {
-            if dim.multi {
-                for &v in chosen {
-                    code |= 1 << (offset + u32::from(v));
-                }
-            } else if let Some(&v) = chosen.first() {
+        let mut taken = 0u64;
+        for &(dim, v) in values {
+            let (Some(facet), Some(&(offset, _))) =
+                (dims.get(usize::from(dim)), self.0.get(usize::from(dim)))
+            else {
+                continue;
+            };
+            if facet.multi {
+                code |= 1 << (offset + u32::from(v));
+            } else if taken & (1 << dim) == 0 {
+                taken |= 1 << dim;
                 code |= (u32::from(v) + 1) << offset;
             }
         }
@@ -120,7 +126,7 @@ mod tests {
         ];
         let layout = Layout::new(&dims).unwrap();
         assert_eq!(layout.0, vec![(0, 5), (5, 3), (8, 9)]);
-        let code = layout.pack(&dims, &[vec![23], vec![], vec![0, 8]]);
+        let code = layout.pack(&dims, &[(0, 23), (0, 21), (2, 0), (2, 8)]);
         assert!(layout.has(&dims, code, 0, 23));
         assert!(!layout.has(&dims, code, 0, 22));
         assert!((0..5).all(|v| !layout.has(&dims, code, 1, v)));
