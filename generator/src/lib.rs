@@ -10,6 +10,7 @@ pub mod digest;
 pub mod divisions;
 pub mod import;
 pub mod load;
+pub mod metadata;
 pub mod model;
 pub mod policy;
 pub mod render;

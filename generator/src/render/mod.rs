@@ -20,6 +20,7 @@ use crate::audit::Leak;
 use crate::config::SiteConfig;
 use crate::divisions::Divisions;
 use crate::load::MarkdownPage;
+use crate::metadata::{RdfFormat, dcat, schema_org, sitemap};
 use crate::model::{Dataset, ResourceLocation};
 use crate::policy::PublicCatalog;
 use crate::write::{Output, WriteError, WriteOutcome};
@@ -180,7 +181,58 @@ enum Job {
     Search,
     Asset(&'static str, &'static str),
     Json(&'static str, serde_json::Value),
-    ResourceFile { dataset: usize, resource: usize },
+    ResourceFile {
+        dataset: usize,
+        resource: usize,
+    },
+    /// A dataset's DCAT document (`datasets/<id>.ttl` …).
+    DatasetRdf(usize, RdfFormat),
+    /// One page of a DCAT catalog.
+    CatalogRdf(Box<CatalogJob>),
+    /// The theme scheme (`themes.ttl` …).
+    Themes(RdfFormat),
+    /// One sitemap file.
+    Sitemap(Box<SitemapJob>),
+    /// A generated text file (`robots.txt`).
+    Text(&'static str, String),
+}
+
+/// One page of the portal's or a department's DCAT catalog, in one format.
+struct CatalogJob {
+    /// The department's code, for its own catalog.
+    department: Option<String>,
+    /// The datasets on this page, in catalog (id) order.
+    items: Vec<usize>,
+    page: usize,
+    total_pages: usize,
+    total_items: usize,
+    format: RdfFormat,
+}
+
+impl CatalogJob {
+    /// The site path of page `page` of this catalog in this format.
+    fn path_of(&self, page: usize) -> String {
+        catalog_path(self.department.as_deref(), page, self.format)
+    }
+}
+
+/// `catalog.ttl`, `catalog/page/2.ttl`, `departments/<code>/catalog.ttl` …
+fn catalog_path(department: Option<&str>, page: usize, format: RdfFormat) -> String {
+    let dir = department.map_or(String::new(), |code| format!("departments/{code}/"));
+    let ext = format.extension();
+    if page <= 1 {
+        format!("{dir}catalog.{ext}")
+    } else {
+        format!("{dir}catalog/page/{page}.{ext}")
+    }
+}
+
+/// One sitemap file: pages, or the index of the parts.
+struct SitemapJob {
+    path: String,
+    entries: Vec<sitemap::Entry>,
+    /// When set, this is the index of that many parts.
+    parts: Option<usize>,
 }
 
 struct Listing {
@@ -534,6 +586,31 @@ impl<'a> Fingerprints<'a> {
                     resource.published_path().unwrap_or_default()
                 )
             }
+            Job::DatasetRdf(i, format) => {
+                let dataset = &self.site.catalog.datasets[*i];
+                (self.dataset(*i), format).hash(&mut h);
+                self.by_number[self.model.department_of[*i] as usize].hash(&mut h);
+                format!("datasets/{}.{}", dataset.id, format.extension())
+            }
+            Job::CatalogRdf(catalog) => {
+                (
+                    &catalog.department,
+                    catalog.page,
+                    catalog.total_pages,
+                    catalog.total_items,
+                    catalog.format,
+                )
+                    .hash(&mut h);
+                for &i in &catalog.items {
+                    self.dataset(i).hash(&mut h);
+                    self.by_number[self.model.department_of[i] as usize].hash(&mut h);
+                }
+                catalog.path_of(catalog.page)
+            }
+            Job::Sitemap(part) => {
+                (&part.entries, part.parts).hash(&mut h);
+                part.path.clone()
+            }
             _ => return None,
         };
         Some((path, h.finish()))
@@ -695,7 +772,109 @@ fn plan(site: &Site<'_>, model: &SiteModel) -> Vec<Job> {
         );
     }
     jobs.extend(indexes);
+    plan_metadata(site, model, &mut jobs);
     jobs
+}
+
+/// The machine-readable files: DCAT documents, catalog pages, themes, sitemap, robots.txt.
+fn plan_metadata(site: &Site<'_>, model: &SiteModel, jobs: &mut Vec<Job>) {
+    let datasets = &site.catalog.datasets;
+    let has_department = |i: &usize| {
+        site.catalog
+            .departments
+            .contains_key(&datasets[*i].department)
+    };
+    for i in (0..datasets.len()).filter(has_department) {
+        jobs.extend(RdfFormat::ALL.map(|f| Job::DatasetRdf(i, f)));
+    }
+    let mut catalog = |department: Option<String>, items: Vec<usize>| {
+        let total_pages = items.len().div_ceil(dcat::PAGE_SIZE).max(1);
+        for page in 1..=total_pages {
+            let start = ((page - 1) * dcat::PAGE_SIZE).min(items.len());
+            let end = (start + dcat::PAGE_SIZE).min(items.len());
+            for format in RdfFormat::ALL {
+                jobs.push(Job::CatalogRdf(Box::new(CatalogJob {
+                    department: department.clone(),
+                    items: items[start..end].to_vec(),
+                    page,
+                    total_pages,
+                    total_items: items.len(),
+                    format,
+                })));
+            }
+        }
+    };
+    catalog(None, (0..datasets.len()).filter(has_department).collect());
+    for group in model.facets.iter().flat_map(|f| &f.groups) {
+        if let Some(code) = &group.department {
+            let mut items = group.items.clone();
+            // Catalog order is id order: stable pages while datasets change.
+            items.sort_unstable();
+            catalog(Some(code.clone()), items);
+        }
+    }
+    jobs.extend(RdfFormat::ALL.map(Job::Themes));
+
+    // Every page worth a search engine's visit.
+    let mut entries = vec![
+        sitemap::Entry {
+            path: String::new(),
+            modified: Some(site.build_date),
+        },
+        sitemap::Entry {
+            path: "datasets/".into(),
+            modified: Some(site.build_date),
+        },
+        sitemap::Entry {
+            path: "regions/".into(),
+            modified: None,
+        },
+    ];
+    entries.extend(site.pages.iter().map(|p| sitemap::Entry {
+        path: format!("{}/", p.slug),
+        modified: None,
+    }));
+    for facet in &model.facets {
+        entries.push(sitemap::Entry {
+            path: facet.base.to_string(),
+            modified: None,
+        });
+        entries.extend(facet.groups.iter().map(|g| sitemap::Entry {
+            path: g.url.clone(),
+            modified: None,
+        }));
+    }
+    entries.extend(model.regions.iter().map(|r| sitemap::Entry {
+        path: format!("regions/{}/", r.code),
+        modified: None,
+    }));
+    entries.extend(datasets.iter().map(|d| sitemap::Entry {
+        path: format!("datasets/{}/", d.id),
+        modified: d.last_change(),
+    }));
+    if entries.len() <= sitemap::MAX_URLS {
+        jobs.push(Job::Sitemap(Box::new(SitemapJob {
+            path: "sitemap.xml".into(),
+            entries,
+            parts: None,
+        })));
+    } else {
+        let parts = entries.len().div_ceil(sitemap::MAX_URLS);
+        for (n, chunk) in entries.chunks(sitemap::MAX_URLS).enumerate() {
+            jobs.push(Job::Sitemap(Box::new(SitemapJob {
+                path: sitemap::part_path(n + 1),
+                entries: chunk.to_vec(),
+                parts: None,
+            })));
+        }
+        jobs.push(Job::Sitemap(Box::new(SitemapJob {
+            path: "sitemap.xml".into(),
+            entries: Vec::new(),
+            parts: Some(parts),
+        })));
+    }
+    let addresses = dcat::Addresses::new(site.config);
+    jobs.push(Job::Text("robots.txt", sitemap::robots(&addresses)));
 }
 
 /// Path depth → prefix that leads back to the site root.
@@ -738,6 +917,16 @@ fn run(
             text.push('\n');
             (path.to_string(), text.into_bytes(), false)
         }
+        Job::DatasetRdf(..) | Job::CatalogRdf(..) | Job::Themes(..) => metadata_file(job, site),
+        Job::Sitemap(part) => {
+            let addresses = dcat::Addresses::new(site.config);
+            let xml = match part.parts {
+                Some(parts) => sitemap::index(&addresses, parts),
+                None => sitemap::urlset(&addresses, &part.entries),
+            };
+            (part.path.clone(), xml.into_bytes(), false)
+        }
+        Job::Text(path, text) => (path.to_string(), text.clone().into_bytes(), false),
         Job::ResourceFile { dataset, resource } => {
             let dataset = &site.catalog.datasets[*dataset];
             let ResourceLocation::File {
@@ -767,6 +956,80 @@ fn run(
     };
     let written = output.write(&path, &bytes);
     produced(path, written, is_page, bytes.len() as u64)
+}
+
+/// A machine-readable alternate of a page, for `<link rel="alternate">`.
+#[derive(Serialize)]
+struct Alternate {
+    /// Site path.
+    path: String,
+    /// Media type.
+    media_type: &'static str,
+}
+
+fn alternates(path_of: impl Fn(RdfFormat) -> String) -> Vec<Alternate> {
+    RdfFormat::ALL
+        .map(|f| Alternate {
+            path: path_of(f),
+            media_type: f.media_type(),
+        })
+        .into()
+}
+
+/// The path and bytes of a DCAT file.
+fn metadata_file(job: &Job, site: &Site<'_>) -> (String, Vec<u8>, bool) {
+    let addresses = dcat::Addresses::new(site.config);
+    let cx = dcat::Context {
+        config: site.config,
+        divisions: site.divisions,
+        addresses: &addresses,
+    };
+    let department_of = |d: &Dataset| site.catalog.departments.get(&d.department);
+    let (path, triples, format) = match job {
+        Job::DatasetRdf(i, format) => {
+            let d = &site.catalog.datasets[*i];
+            let triples = department_of(d)
+                .map(|dept| dcat::dataset_document(&cx, d, dept))
+                .unwrap_or_default();
+            (
+                format!("datasets/{}.{}", d.id, format.extension()),
+                triples,
+                *format,
+            )
+        }
+        Job::CatalogRdf(catalog) => {
+            let path_of = |page: usize| catalog.path_of(page);
+            let page = dcat::CatalogPage {
+                department: catalog.department.as_ref().and_then(|code| {
+                    site.catalog
+                        .departments
+                        .get(&crate::model::DeptCode(code.clone()))
+                }),
+                datasets: catalog
+                    .items
+                    .iter()
+                    .map(|&i| &*site.catalog.datasets[i])
+                    .filter_map(|d| Some((d, department_of(d)?)))
+                    .collect(),
+                page: catalog.page,
+                total_pages: catalog.total_pages,
+                total_items: catalog.total_items,
+                path_of: &path_of,
+            };
+            (
+                catalog.path_of(catalog.page),
+                dcat::catalog_document(&cx, &page),
+                catalog.format,
+            )
+        }
+        Job::Themes(format) => (
+            format!("themes.{}", format.extension()),
+            dcat::themes_document(&cx),
+            *format,
+        ),
+        _ => unreachable!("only metadata jobs"),
+    };
+    (path, format.serialise(&triples), false)
 }
 
 fn produced(
@@ -809,6 +1072,10 @@ fn context_for(job: &Job, site: &Site<'_>, model: &SiteModel) -> (String, &'stat
             let path = "index.html".to_string();
             let mut c = base_context(site, model, &path, &site.config.title, "home");
             c.insert("home", &model.home);
+            let addresses = dcat::Addresses::new(site.config);
+            let catalog = schema_org::catalog(site.config, &addresses, site.catalog.datasets.len());
+            c.insert("json_ld", &schema_org::for_script(&catalog));
+            c.insert("alternates", &alternates(|f| catalog_path(None, 1, f)));
             let newest = model.cards_of(site, model.recent.iter().copied().take(8));
             let high_value = model.cards_of(site, model.high_value.iter().copied().take(6));
             c.insert("newest", &newest);
@@ -820,6 +1087,21 @@ fn context_for(job: &Job, site: &Site<'_>, model: &SiteModel) -> (String, &'stat
             let path = format!("datasets/{}/index.html", dataset.id);
             let mut c = base_context(site, model, &path, &dataset.title, "datasets");
             c.insert("dataset", &DatasetView::new(dataset, site));
+            if let Some(department) = site.catalog.departments.get(&dataset.department) {
+                let addresses = dcat::Addresses::new(site.config);
+                let described = schema_org::dataset(
+                    dataset,
+                    department,
+                    site.config,
+                    site.divisions,
+                    &addresses,
+                );
+                c.insert("json_ld", &schema_org::for_script(&described));
+                c.insert(
+                    "alternates",
+                    &alternates(|f| format!("datasets/{}.{}", dataset.id, f.extension())),
+                );
+            }
             c.insert("department", &model.departments[&dataset.department.0]);
             let related = model.cards_of(site, model.related(*i));
             c.insert("related", &related);
@@ -883,7 +1165,14 @@ fn context_for(job: &Job, site: &Site<'_>, model: &SiteModel) -> (String, &'stat
             let c = base_context(site, model, &path, "搜索", "search");
             (path, "search.html", c)
         }
-        Job::Asset(..) | Job::Json(..) | Job::ResourceFile { .. } => unreachable!("not templated"),
+        Job::Asset(..)
+        | Job::Json(..)
+        | Job::ResourceFile { .. }
+        | Job::DatasetRdf(..)
+        | Job::CatalogRdf(..)
+        | Job::Themes(..)
+        | Job::Sitemap(..)
+        | Job::Text(..) => unreachable!("not templated"),
     }
 }
 

@@ -1,0 +1,125 @@
+"""Validates a built portal's machine-readable files with the standards' own tools.
+
+Usage: python validate.py <site-dir> <validators-dir>
+
+- DCAT-AP 3.0.1: the official SHACL shapes (`shapes.ttl`, `range.ttl`) run with pySHACL over
+  every catalog page, the portal's and each department's: zero violations required. The
+  warnings of `shapes_recommended.ttl` are counted and printed, not failed on.
+- Every `.ttl`, `.jsonld` and `.rdf` file parses with rdflib, and the three serialisations of
+  each document hold the same graph.
+- The schema.org JSON-LD embedded in every dataset page and the home page is JSON with a
+  `@context` and `@type`.
+- sitemap.xml and robots.txt are present and name each other.
+
+Exits non-zero on the first kind of failure, naming the files.
+"""
+
+import collections
+import json
+import pathlib
+import re
+import sys
+import xml.etree.ElementTree as ET
+
+import rdflib
+from rdflib.compare import isomorphic
+from pyshacl import validate
+
+FORMATS = {".ttl": "turtle", ".jsonld": "json-ld", ".rdf": "xml"}
+
+
+def fail(message):
+    print(f"FAIL: {message}")
+    sys.exit(1)
+
+
+def parse(path):
+    graph = rdflib.Graph()
+    graph.parse(path, format=FORMATS[path.suffix])
+    return graph
+
+
+def as_turtle_pages(graph, suffix):
+    """The graph with its Hydra page links (format-specific by design) pointed at the .ttl pages."""
+    def fix(term):
+        if isinstance(term, rdflib.URIRef) and str(term).endswith(suffix) and "catalog" in str(term):
+            return rdflib.URIRef(str(term)[: -len(suffix)] + ".ttl")
+        return term
+
+    out = rdflib.Graph()
+    for s, p, o in graph:
+        out.add((fix(s), p, fix(o)))
+    return out
+
+
+def main():
+    site = pathlib.Path(sys.argv[1])
+    shapes_dir = pathlib.Path(sys.argv[2]) / "dcat-ap-3.0.1"
+
+    # 1. Every RDF file parses, and its three serialisations agree.
+    documents = collections.defaultdict(dict)
+    for path in sorted(site.rglob("*")):
+        if path.suffix in FORMATS and path.is_file():
+            try:
+                documents[path.with_suffix("")][path.suffix] = parse(path)
+            except Exception as error:  # noqa: BLE001 - any parser error is a failure
+                fail(f"{path} does not parse: {error}")
+    if not documents:
+        fail("no RDF files were published")
+    for stem, graphs in documents.items():
+        if set(graphs) != set(FORMATS):
+            fail(f"{stem}: published as {sorted(graphs)}, expected all of {sorted(FORMATS)}")
+        turtle = graphs[".ttl"]
+        for suffix, graph in graphs.items():
+            if not isomorphic(turtle, as_turtle_pages(graph, suffix)):
+                fail(f"{stem}{suffix} does not hold the same graph as {stem}.ttl")
+    print(f"rdflib: {len(documents)} documents parse in Turtle, JSON-LD and RDF/XML, each the same graph")
+
+    # 2. DCAT-AP shapes over every catalog page, merged into one graph.
+    catalogs = rdflib.Graph()
+    pages = [p for p in site.rglob("*.ttl") if p.name == "catalog.ttl" or p.parent.name == "page"]
+    for path in pages:
+        catalogs += documents[path.with_suffix("")][".ttl"]
+    catalogs += documents[site / "themes"][".ttl"]
+    for name in ["shapes.ttl", "range.ttl"]:
+        shapes = rdflib.Graph().parse(shapes_dir / name, format="turtle")
+        conforms, _, text = validate(catalogs, shacl_graph=shapes, inference="rdfs")
+        if not conforms:
+            print(text[:4000])
+            fail(f"DCAT-AP {name}: violations in {len(pages)} catalog pages")
+        print(f"pySHACL DCAT-AP 3.0.1 {name}: {len(pages)} catalog pages, {len(catalogs)} triples, conforms")
+    shapes = rdflib.Graph().parse(shapes_dir / "shapes_recommended.ttl", format="turtle")
+    _, report, _ = validate(catalogs, shacl_graph=shapes, inference="rdfs")
+    sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+    paths = collections.Counter(
+        report.namespace_manager.normalizeUri(path)
+        for result in report.subjects(rdflib.RDF.type, sh.ValidationResult)
+        for path in report.objects(result, sh.resultPath)
+    )
+    print("pySHACL DCAT-AP 3.0.1 shapes_recommended.ttl warnings by property:", dict(paths.most_common()))
+
+    # 3. schema.org JSON-LD in pages.
+    script = re.compile(r'<script type="application/ld\+json">(.*?)</script>', re.S)
+    checked = 0
+    for page in [site / "index.html", *site.glob("datasets/*/index.html")]:
+        found = script.findall(page.read_text(encoding="utf-8"))
+        if len(found) != 1:
+            fail(f"{page}: {len(found)} JSON-LD scripts, expected 1")
+        data = json.loads(found[0])
+        if data.get("@context") != "https://schema.org/" or data.get("@type") not in ("Dataset", "DataCatalog"):
+            fail(f"{page}: JSON-LD without the schema.org context and type")
+        checked += 1
+    print(f"schema.org: {checked} pages carry one parseable JSON-LD description")
+
+    # 4. Sitemap and robots.txt.
+    sitemap = ET.parse(site / "sitemap.xml").getroot()
+    if not sitemap.tag.endswith(("urlset", "sitemapindex")):
+        fail("sitemap.xml is neither a urlset nor a sitemap index")
+    robots = (site / "robots.txt").read_text(encoding="utf-8")
+    if "Sitemap: " not in robots:
+        fail("robots.txt does not name the sitemap")
+    print(f"sitemap.xml: {len(sitemap)} entries; robots.txt names it")
+
+
+if __name__ == "__main__":
+    main()
