@@ -1,0 +1,298 @@
+//! The machine-readable catalog: DCAT-AP documents, schema.org JSON-LD, sitemap. Built with the
+//! real binary from fixture catalogs and read back with RDF parsers. The standards' own
+//! validators (pySHACL, rdflib) run over the default catalog in CI (`tests/metadata/validate.py`).
+
+mod common;
+
+use common::Fixture;
+use oxrdf::{NamedNode, Term, Triple};
+
+const BASE: &str = "https://example.test/portal/";
+const DCT: &str = "http://purl.org/dc/terms/";
+const DCAT: &str = "http://www.w3.org/ns/dcat#";
+
+fn built(fixture: &Fixture) {
+    let run = fixture.build();
+    assert_eq!(
+        run.status, 0,
+        "build failed:\n{}\n{}",
+        run.stdout, run.stderr
+    );
+}
+
+fn turtle(fixture: &Fixture, rel: &str) -> Vec<Triple> {
+    let text = fixture.read(rel);
+    oxttl::TurtleParser::new()
+        .for_slice(text.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap_or_else(|e| panic!("{rel} does not parse: {e}"))
+}
+
+fn objects(triples: &[Triple], subject: &str, predicate: &str) -> Vec<Term> {
+    triples
+        .iter()
+        .filter(|t| {
+            t.subject.to_string() == format!("<{subject}>") && t.predicate.as_str() == predicate
+        })
+        .map(|t| t.object.clone())
+        .collect()
+}
+
+fn node(iri: &str) -> Term {
+    NamedNode::new(iri).unwrap().into()
+}
+
+#[test]
+fn datasets_are_described_in_dcat_with_our_fields_mapped() {
+    let fixture = Fixture::new("basic");
+    built(&fixture);
+    let triples = turtle(&fixture, "public/datasets/bus-stops.ttl");
+    let bus = format!("{BASE}datasets/bus-stops/#dataset");
+    assert_eq!(
+        objects(&triples, &bus, &format!("{DCT}accessRights")),
+        vec![node(
+            "http://publications.europa.eu/resource/authority/access-right/PUBLIC"
+        )]
+    );
+    assert_eq!(
+        objects(&triples, &bus, &format!("{DCT}accrualPeriodicity")),
+        vec![node(
+            "http://publications.europa.eu/resource/authority/frequency/MONTHLY"
+        )]
+    );
+    assert_eq!(
+        objects(&triples, &bus, &format!("{DCAT}theme")),
+        vec![node(&format!("{BASE}domains/transport/#theme"))]
+    );
+    // The copied file: its size and SHA-256 as the portal serves it.
+    let file = std::fs::read(fixture.path("public/datasets/bus-stops/files/stops.csv")).unwrap();
+    let distributions = objects(&triples, &bus, &format!("{DCAT}distribution"));
+    let download = node(&format!("{BASE}datasets/bus-stops/files/stops.csv"));
+    let csv = distributions
+        .iter()
+        .map(|d| d.to_string().trim_matches(['<', '>']).to_string())
+        .find(|d| objects(&triples, d, &format!("{DCAT}downloadURL")) == vec![download.clone()])
+        .expect("a distribution downloads stops.csv");
+    let size = objects(&triples, &csv, &format!("{DCAT}byteSize"));
+    assert_eq!(
+        size[0].to_string(),
+        format!(
+            "\"{}\"^^<http://www.w3.org/2001/XMLSchema#nonNegativeInteger>",
+            file.len()
+        )
+    );
+    use sha2::Digest;
+    let hex: String = sha2::Sha256::digest(&file)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let checksum = objects(&triples, &csv, "http://spdx.org/rdf/terms#checksum");
+    let value = objects(
+        &triples,
+        checksum[0].to_string().trim_matches(['<', '>']),
+        "http://spdx.org/rdf/terms#checksumValue",
+    );
+    assert!(value[0].to_string().contains(&hex), "{value:?} vs {hex}");
+
+    // 有条件开放 is restricted, and the dataset page announces its documents.
+    let freight = turtle(&fixture, "public/datasets/road-freight.ttl");
+    assert_eq!(
+        objects(
+            &freight,
+            &format!("{BASE}datasets/road-freight/#dataset"),
+            &format!("{DCT}accessRights")
+        ),
+        vec![node(
+            "http://publications.europa.eu/resource/authority/access-right/RESTRICTED"
+        )]
+    );
+    let page = fixture.read("public/datasets/bus-stops/index.html");
+    for (ext, media) in [
+        ("ttl", "text/turtle"),
+        ("jsonld", "application/ld+json"),
+        ("rdf", "application/rdf+xml"),
+    ] {
+        assert!(
+            page.contains(&format!(
+                r#"<link rel="alternate" type="{media}" href="../../datasets/bus-stops.{ext}">"#
+            )),
+            "no {ext} alternate"
+        );
+    }
+}
+
+#[test]
+fn the_three_serialisations_hold_the_same_triples() {
+    let fixture = Fixture::new("basic");
+    built(&fixture);
+    let mut from_turtle = turtle(&fixture, "public/datasets/bus-stops.ttl");
+    let jsonld = fixture.read("public/datasets/bus-stops.jsonld");
+    let mut from_jsonld: Vec<Triple> = oxjsonld::JsonLdParser::new()
+        .for_slice(jsonld.as_bytes())
+        .map(|q| q.map(Triple::from))
+        .collect::<Result<_, _>>()
+        .expect("JSON-LD parses");
+    let rdf = fixture.read("public/datasets/bus-stops.rdf");
+    let mut from_xml: Vec<Triple> = oxrdfxml::RdfXmlParser::new()
+        .for_slice(rdf.as_bytes())
+        .collect::<Result<_, _>>()
+        .expect("RDF/XML parses");
+    for triples in [&mut from_turtle, &mut from_jsonld, &mut from_xml] {
+        triples.sort_by_key(|t| t.to_string());
+    }
+    assert!(from_turtle.len() > 40, "{} triples", from_turtle.len());
+    assert_eq!(from_turtle, from_jsonld);
+    assert_eq!(from_turtle, from_xml);
+}
+
+#[test]
+fn withheld_datasets_have_no_documents_and_are_in_no_catalog() {
+    let fixture = Fixture::new("basic");
+    built(&fixture);
+    for id in [
+        "secret-roster",
+        "suspended-complaints",
+        "unreviewed-parking",
+    ] {
+        for ext in ["ttl", "jsonld", "rdf"] {
+            assert!(
+                !fixture
+                    .path(&format!("public/datasets/{id}.{ext}"))
+                    .exists(),
+                "{id}.{ext}"
+            );
+        }
+    }
+    let catalog = turtle(&fixture, "public/catalog.ttl");
+    let listed: Vec<String> = objects(
+        &catalog,
+        &format!("{BASE}#catalog"),
+        &format!("{DCAT}dataset"),
+    )
+    .iter()
+    .map(Term::to_string)
+    .collect();
+    assert_eq!(
+        listed.len(),
+        3,
+        "bus-stops, road-freight and taxi-fares only: {listed:?}"
+    );
+    // Every other file is searched for their ids and titles by tests/site.rs.
+}
+
+#[test]
+fn a_title_cannot_break_out_of_the_embedded_json_ld() {
+    let fixture = Fixture::new("basic");
+    let hostile = "出租车</script><script>alert(1)</script><!--运价";
+    let record = fixture.read("content/departments/nn-transport/taxi-fares.yaml");
+    fixture.record(
+        "taxi-fares.yaml",
+        record.replace("title: 出租车运价", &format!("title: \"{hostile}\"")),
+    );
+    built(&fixture);
+    let page = fixture.read("public/datasets/taxi-fares/index.html");
+    assert!(
+        !page.contains("<script>alert(1)"),
+        "the title became markup"
+    );
+    let start = page
+        .find(r#"<script type="application/ld+json">"#)
+        .expect("JSON-LD")
+        + 35;
+    let end = start + page[start..].find("</script>").expect("closed");
+    let value: serde_json::Value = serde_json::from_str(&page[start..end]).expect("JSON");
+    assert_eq!(value["@type"], "Dataset");
+    assert_eq!(value["name"], hostile, "the title survives as text");
+}
+
+#[test]
+fn a_large_catalog_is_paged_with_hydra_links() {
+    let dir = tempfile::tempdir().unwrap();
+    generator::synthetic::write_catalog(dir.path(), 1_300).unwrap();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_kaifang"))
+        .args(["build", "--quiet", "--out", "public"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let read = |rel: &str| -> Vec<Triple> {
+        let text = std::fs::read(dir.path().join("public").join(rel)).unwrap();
+        oxttl::TurtleParser::new()
+            .for_slice(&text)
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let base = {
+        let config = std::fs::read_to_string(dir.path().join("site.toml")).unwrap();
+        let line = config
+            .lines()
+            .find(|l| l.starts_with("base_url"))
+            .map(str::to_string);
+        line.and_then(|l| {
+            l.split('"')
+                .nth(1)
+                .map(|b| b.trim_end_matches('/').to_string() + "/")
+        })
+        .unwrap_or_else(|| "http://localhost/".into())
+    };
+    let first = read("catalog.ttl");
+    let second = read("catalog/page/2.ttl");
+    let hydra = "http://www.w3.org/ns/hydra/core#";
+    let view1 = format!("{base}catalog.ttl");
+    let view2 = format!("{base}catalog/page/2.ttl");
+    assert_eq!(
+        objects(&first, &view1, &format!("{hydra}next")),
+        vec![node(&view2)]
+    );
+    assert!(
+        objects(&second, &view2, &format!("{hydra}next")).is_empty(),
+        "page 2 is the last"
+    );
+    assert_eq!(
+        objects(&second, &view2, &format!("{hydra}previous")),
+        vec![node(&view1)]
+    );
+    let count = |triples: &[Triple]| {
+        triples
+            .iter()
+            .filter(|t| t.predicate.as_str() == format!("{DCAT}dataset"))
+            .count()
+    };
+    let total = objects(
+        &first,
+        &format!("{base}#catalog"),
+        &format!("{hydra}totalItems"),
+    );
+    let total: usize = total[0]
+        .to_string()
+        .split('"')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(count(&first), 1000);
+    assert_eq!(count(&first) + count(&second), total);
+    assert!(!dir.path().join("public/catalog/page/3.ttl").exists());
+}
+
+#[test]
+fn sitemap_and_robots_name_every_public_dataset() {
+    let fixture = Fixture::new("basic");
+    built(&fixture);
+    let sitemap = fixture.read("public/sitemap.xml");
+    for id in ["bus-stops", "road-freight", "taxi-fares"] {
+        assert!(
+            sitemap.contains(&format!("<loc>{BASE}datasets/{id}/</loc>")),
+            "{id}"
+        );
+    }
+    let robots = fixture.read("public/robots.txt");
+    assert!(
+        robots.contains(&format!("Sitemap: {BASE}sitemap.xml")),
+        "{robots}"
+    );
+}
