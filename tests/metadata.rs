@@ -177,6 +177,17 @@ fn withheld_datasets_have_no_documents_and_are_in_no_catalog() {
         3,
         "bus-stops, road-freight and taxi-fares only: {listed:?}"
     );
+    // The department's own catalog lists the same three, and its page announces it.
+    let own = turtle(&fixture, "public/departments/nn-transport/catalog.ttl");
+    let own_catalog = format!("{BASE}departments/nn-transport/#catalog");
+    assert_eq!(
+        objects(&own, &own_catalog, &format!("{DCAT}dataset")).len(),
+        3
+    );
+    let page = fixture.read("public/departments/nn-transport/index.html");
+    assert!(
+        page.contains(r#"type="text/turtle" href="../../departments/nn-transport/catalog.ttl""#)
+    );
     // Every other file is searched for their ids and titles by tests/site.rs.
 }
 

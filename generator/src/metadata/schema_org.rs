@@ -50,7 +50,7 @@ pub fn dataset(
         "@type": "Dataset",
         "@id": addresses.dataset(&d.id.0).as_str(),
         "name": d.title,
-        "description": if d.summary_text.trim().len() >= 50 { d.summary_text.to_string() } else {
+        "description": if d.summary_text.trim().chars().count() >= 50 { d.summary_text.to_string() } else {
             // Google asks for 50 to 5,000 characters; a short summary is padded with what
             // the record says about the dataset.
             format!("{}。{}发布，{}，{}更新。", d.summary_text.trim_end_matches('。'), department.name, d.open_type.label(), d.update_frequency.label())

@@ -1130,6 +1130,12 @@ fn context_for(job: &Job, site: &Site<'_>, model: &SiteModel) -> (String, &'stat
             c.insert("children", &listing.children);
             if let Some(code) = &listing.department {
                 c.insert("department", &model.departments[code]);
+                c.insert(
+                    "alternates",
+                    &alternates(|f| catalog_path(Some(code), 1, f)),
+                );
+            } else if listing.base == "datasets/" {
+                c.insert("alternates", &alternates(|f| catalog_path(None, 1, f)));
             }
             (path, "listing.html", c)
         }
