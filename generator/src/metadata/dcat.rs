@@ -156,6 +156,9 @@ fn encode(text: &str) -> String {
 #[derive(Default)]
 struct Graph {
     triples: Vec<Triple>,
+    /// Nodes whose description (class, label) is already in the document: a catalog page
+    /// names the same publisher, vocabulary terms and places for many datasets.
+    described: foldhash::HashSet<String>,
 }
 
 impl Graph {
@@ -188,9 +191,16 @@ impl Graph {
         self.add(s, rdf::TYPE.into_owned(), class);
     }
 
+    /// Whether `node` is described here for the first time (and from now on, described).
+    fn first(&mut self, node: &NamedNode) -> bool {
+        self.described.insert(node.as_str().to_string())
+    }
+
     /// `s p document`, declaring the object a `foaf:Document` (a web page).
     fn page(&mut self, s: impl Into<NamedOrBlankNode>, p: NamedNode, document: NamedNode) {
-        self.a(document.clone(), iri(FOAF, "Document"));
+        if self.first(&document) {
+            self.a(document.clone(), iri(FOAF, "Document"));
+        }
         self.add(s, p, document);
     }
 }
@@ -276,6 +286,9 @@ pub struct Context<'a> {
 /// Describes one department as a `foaf:Agent`.
 fn publisher(g: &mut Graph, cx: &Context<'_>, department: &Department) -> NamedNode {
     let node = cx.addresses.publisher(&department.code.0);
+    if !g.first(&node) {
+        return node;
+    }
     g.a(node.clone(), iri(FOAF, "Agent"));
     g.text(node.clone(), iri(FOAF, "name"), &department.name);
     // ADMS publisher types: the region's departments are a regional authority, the rest local.
@@ -298,6 +311,9 @@ fn publisher(g: &mut Graph, cx: &Context<'_>, department: &Department) -> NamedN
 /// Describes a region as a `dct:Location` with its full name.
 fn region(g: &mut Graph, cx: &Context<'_>, code: &str) -> NamedNode {
     let node = cx.addresses.node(&format!("regions/{code}/#place"));
+    if !g.first(&node) {
+        return node;
+    }
     g.a(node.clone(), iri(DCT, "Location"));
     let name = cx.divisions.full_name(code);
     g.text(
@@ -310,6 +326,9 @@ fn region(g: &mut Graph, cx: &Context<'_>, code: &str) -> NamedNode {
 
 /// Declares the class of a vocabulary term the validators cannot look up.
 fn term(g: &mut Graph, node: &NamedNode, class: NamedNode, label: &str) {
+    if !g.first(node) {
+        return;
+    }
     g.a(node.clone(), class);
     g.text(node.clone(), iri(SKOS, "prefLabel"), label);
 }
@@ -361,8 +380,11 @@ fn dataset(g: &mut Graph, cx: &Context<'_>, d: &Dataset, department: &Department
 
     if let Some(domain) = cx.config.domains.iter().find(|x| x.slug == d.domain) {
         let theme = a.theme(&domain.slug);
-        term(g, &theme, iri(SKOS, "Concept"), &domain.name);
-        g.add(theme.clone(), iri(SKOS, "inScheme"), a.themes());
+        if g.first(&theme) {
+            g.a(theme.clone(), iri(SKOS, "Concept"));
+            g.text(theme.clone(), iri(SKOS, "prefLabel"), &domain.name);
+            g.add(theme.clone(), iri(SKOS, "inScheme"), a.themes());
+        }
         g.add(node.clone(), iri(DCAT, "theme"), theme);
     }
     let place = region(g, cx, &d.region.0);
@@ -498,10 +520,14 @@ fn dataset(g: &mut Graph, cx: &Context<'_>, d: &Dataset, department: &Department
         }
         if let Some((media, file_type)) = media_type(&resource.format) {
             let media = iri(IANA_MEDIA, media);
-            g.a(media.clone(), iri(DCT, "MediaType"));
+            if g.first(&media) {
+                g.a(media.clone(), iri(DCT, "MediaType"));
+            }
             g.add(dist.clone(), iri(DCAT, "mediaType"), media);
             let format = iri(EU_FILE_TYPE, file_type);
-            g.a(format.clone(), iri(DCT, "MediaTypeOrExtent"));
+            if g.first(&format) {
+                g.a(format.clone(), iri(DCT, "MediaTypeOrExtent"));
+            }
             g.add(dist.clone(), iri(DCT, "format"), format);
         }
         let right = iri(EU_ACCESS, access_right(d.open_type).0);
@@ -516,16 +542,20 @@ fn dataset(g: &mut Graph, cx: &Context<'_>, d: &Dataset, department: &Department
 
 /// The triples grouped by subject, subjects in order of first appearance, so each subject is
 /// written once with all its properties.
-fn grouped(mut triples: Vec<Triple>) -> Vec<Triple> {
-    let mut first: std::collections::HashMap<NamedOrBlankNode, usize> = Default::default();
-    for (n, t) in triples.iter().enumerate() {
-        first.entry(t.subject.clone()).or_insert(n);
+fn grouped(triples: Vec<Triple>) -> Vec<Triple> {
+    let mut bucket_of: foldhash::HashMap<&NamedOrBlankNode, usize> = Default::default();
+    let mut buckets: Vec<Vec<usize>> = Vec::new();
+    for (i, t) in triples.iter().enumerate() {
+        let next = buckets.len();
+        let bucket = *bucket_of.entry(&t.subject).or_insert(next);
+        if bucket == next {
+            buckets.push(Vec::new());
+        }
+        buckets[bucket].push(i);
     }
-    triples.sort_by_key(|t| first[&t.subject]);
-    // A type or label declared twice (a shared vocabulary term) is written once.
-    let mut seen = std::collections::HashSet::new();
-    triples.retain(|t| seen.insert(t.clone()));
-    triples
+    let order: Vec<usize> = buckets.into_iter().flatten().collect();
+    let mut slots: Vec<Option<Triple>> = triples.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
 /// The document of one dataset (`datasets/<id>.ttl` and its siblings).
