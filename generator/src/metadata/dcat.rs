@@ -333,11 +333,35 @@ fn term(g: &mut Graph, node: &NamedNode, class: NamedNode, label: &str) {
     g.text(node.clone(), iri(SKOS, "prefLabel"), label);
 }
 
+/// How much of a dataset a document gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Detail {
+    /// Everything: the dataset's own document.
+    Full,
+    /// What a harvester needs to list and fetch it (titles, publisher, theme, rights,
+    /// frequency, dates, place, keywords, distributions with their addresses, sizes, types and
+    /// licence), with `rdfs:seeAlso` to the full document. Catalog pages hold 1,000 datasets
+    /// each and one edit rewrites two of them in three formats: the table schema, contact,
+    /// checksums and distribution notes stay in the dataset's own document.
+    Listed,
+}
+
 /// Adds one dataset, its publisher and its distributions; returns the dataset's node.
-fn dataset(g: &mut Graph, cx: &Context<'_>, d: &Dataset, department: &Department) -> NamedNode {
+fn dataset(
+    g: &mut Graph,
+    cx: &Context<'_>,
+    d: &Dataset,
+    department: &Department,
+    detail: Detail,
+) -> NamedNode {
     let a = cx.addresses;
     let node = a.dataset(&d.id.0);
     let page = format!("datasets/{}/", d.id);
+    let full = detail == Detail::Full;
+    if !full {
+        let document = a.node(&format!("datasets/{}.ttl", d.id));
+        g.add(node.clone(), rdfs::SEE_ALSO.into_owned(), document);
+    }
     g.a(node.clone(), iri(DCAT, "Dataset"));
     g.add(
         node.clone(),
@@ -363,7 +387,7 @@ fn dataset(g: &mut Graph, cx: &Context<'_>, d: &Dataset, department: &Department
     let right = iri(EU_ACCESS, right);
     term(g, &right, iri(DCT, "RightsStatement"), label);
     g.add(node.clone(), iri(DCT, "accessRights"), right);
-    if let Some(conditions) = &d.open_conditions {
+    if let Some(conditions) = d.open_conditions.as_ref().filter(|_| full) {
         let rights = a.node(&format!("{page}#conditions"));
         g.a(rights.clone(), iri(DCT, "RightsStatement"));
         g.text(rights.clone(), rdfs::LABEL.into_owned(), conditions);
@@ -409,7 +433,12 @@ fn dataset(g: &mut Graph, cx: &Context<'_>, d: &Dataset, department: &Department
     term(g, &language, iri(DCT, "LinguisticSystem"), "中文");
     g.add(node.clone(), iri(DCT, "language"), language);
     // The record's contact, else its department's first.
-    if let Some(contact) = d.contact.as_ref().or(department.contacts.first()) {
+    if let Some(contact) = d
+        .contact
+        .as_ref()
+        .or(department.contacts.first())
+        .filter(|_| full)
+    {
         let card = a.node(&format!("{page}#contact"));
         g.a(card.clone(), iri(VCARD, "Kind"));
         g.text(card.clone(), iri(VCARD, "fn"), &contact.name);
@@ -431,7 +460,7 @@ fn dataset(g: &mut Graph, cx: &Context<'_>, d: &Dataset, department: &Department
         }
         g.add(node.clone(), iri(DCAT, "contactPoint"), card);
     }
-    if !d.fields.is_empty() {
+    if full && !d.fields.is_empty() {
         let schema = a.node(&format!("{page}#schema"));
         g.a(schema.clone(), iri(DCT, "Standard"));
         g.a(schema.clone(), iri(CSVW, "Schema"));
@@ -475,14 +504,16 @@ fn dataset(g: &mut Graph, cx: &Context<'_>, d: &Dataset, department: &Department
         let dist = a.node(&format!("{page}#distribution-{}", n + 1));
         g.a(dist.clone(), iri(DCAT, "Distribution"));
         g.text(dist.clone(), iri(DCT, "title"), &resource.title);
-        g.text(
-            dist.clone(),
-            iri(DCT, "description"),
-            &format!("{}：{}（{}）", d.title, resource.title, resource.format),
-        );
-        let availability = iri(EU_AVAILABILITY, "STABLE");
-        term(g, &availability, iri(SKOS, "Concept"), "长期提供");
-        g.add(dist.clone(), iri(DCATAP, "availability"), availability);
+        if full {
+            g.text(
+                dist.clone(),
+                iri(DCT, "description"),
+                &format!("{}：{}（{}）", d.title, resource.title, resource.format),
+            );
+            let availability = iri(EU_AVAILABILITY, "STABLE");
+            term(g, &availability, iri(SKOS, "Concept"), "长期提供");
+            g.add(dist.clone(), iri(DCATAP, "availability"), availability);
+        }
         match &resource.location {
             ResourceLocation::File { size, sha256, .. } => {
                 let file = a.node(&format!(
@@ -497,20 +528,22 @@ fn dataset(g: &mut Graph, cx: &Context<'_>, d: &Dataset, department: &Department
                     &size.to_string(),
                     xsd::NON_NEGATIVE_INTEGER,
                 );
-                let checksum = a.node(&format!("{page}#checksum-{}", n + 1));
-                g.a(checksum.clone(), iri(SPDX, "Checksum"));
-                g.add(
-                    checksum.clone(),
-                    iri(SPDX, "algorithm"),
-                    iri(SPDX, "checksumAlgorithm_sha256"),
-                );
-                g.typed(
-                    checksum.clone(),
-                    iri(SPDX, "checksumValue"),
-                    sha256,
-                    xsd::HEX_BINARY,
-                );
-                g.add(dist.clone(), iri(SPDX, "checksum"), checksum);
+                if full {
+                    let checksum = a.node(&format!("{page}#checksum-{}", n + 1));
+                    g.a(checksum.clone(), iri(SPDX, "Checksum"));
+                    g.add(
+                        checksum.clone(),
+                        iri(SPDX, "algorithm"),
+                        iri(SPDX, "checksumAlgorithm_sha256"),
+                    );
+                    g.typed(
+                        checksum.clone(),
+                        iri(SPDX, "checksumValue"),
+                        sha256,
+                        xsd::HEX_BINARY,
+                    );
+                    g.add(dist.clone(), iri(SPDX, "checksum"), checksum);
+                }
             }
             ResourceLocation::Url { url } => {
                 // Validated as http(s) at load; one that is not a valid IRI is left out.
@@ -561,7 +594,7 @@ fn grouped(triples: Vec<Triple>) -> Vec<Triple> {
 /// The document of one dataset (`datasets/<id>.ttl` and its siblings).
 pub fn dataset_document(cx: &Context<'_>, d: &Dataset, department: &Department) -> Vec<Triple> {
     let mut g = Graph::default();
-    dataset(&mut g, cx, d, department);
+    dataset(&mut g, cx, d, department, Detail::Full);
     grouped(g.triples)
 }
 
@@ -671,7 +704,7 @@ pub fn catalog_document(cx: &Context<'_>, page: &CatalogPage<'_>) -> Vec<Triple>
         );
     }
     for (d, department) in &page.datasets {
-        let node = dataset(&mut g, cx, d, department);
+        let node = dataset(&mut g, cx, d, department, Detail::Listed);
         g.add(catalog.clone(), iri(DCAT, "dataset"), node);
     }
     grouped(g.triples)
