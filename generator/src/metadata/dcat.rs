@@ -60,8 +60,19 @@ pub const PREFIXES: &[(&str, &str)] = &[
 /// The language of every text in the catalog.
 const LANGUAGE: &str = "zh";
 
-/// Datasets per catalog page.
+/// Datasets per catalog page, on average: a catalog of `n` datasets has `ceil(n / PAGE_SIZE)`
+/// pages, and each dataset's page is chosen by its id ([`page_of`]).
 pub const PAGE_SIZE: usize = 1000;
+
+/// The catalog page (from 1) of a dataset, out of `pages`: a stable hash of its id (FNV-1a,
+/// the same in every build and version), so a dataset stays on its page while others come
+/// and go. Pages hold about [`PAGE_SIZE`] datasets each, a few percent either way.
+pub fn page_of(id: &str, pages: usize) -> usize {
+    let hash = id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    (hash % pages.max(1) as u64) as usize + 1
+}
 
 fn iri(namespace: &str, local: &str) -> NamedNode {
     NamedNode::new_unchecked(format!("{namespace}{local}"))
@@ -669,12 +680,16 @@ pub fn catalog_document(cx: &Context<'_>, page: &CatalogPage<'_>) -> Vec<Triple>
     if page.department.is_some() {
         g.add(catalog.clone(), iri(DCT, "isPartOf"), a.catalog());
     }
-    g.typed(
-        catalog.clone(),
-        iri(HYDRA, "totalItems"),
-        &page.total_items.to_string(),
-        xsd::NON_NEGATIVE_INTEGER,
-    );
+    // The count is stated on the first page, the entry point, so that a dataset coming or
+    // going does not rewrite every page.
+    if page.page == 1 {
+        g.typed(
+            catalog.clone(),
+            iri(HYDRA, "totalItems"),
+            &page.total_items.to_string(),
+            xsd::NON_NEGATIVE_INTEGER,
+        );
+    }
     // The page as a Hydra view of the collection.
     let view = a.node(&(page.path_of)(page.page));
     g.a(view.clone(), iri(HYDRA, "PartialCollectionView"));

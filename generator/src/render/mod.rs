@@ -593,11 +593,13 @@ impl<'a> Fingerprints<'a> {
                 format!("datasets/{}.{}", dataset.id, format.extension())
             }
             Job::CatalogRdf(catalog) => {
+                // Only the first page states the count.
+                let total = (catalog.page == 1).then_some(catalog.total_items);
                 (
                     &catalog.department,
                     catalog.page,
                     catalog.total_pages,
-                    catalog.total_items,
+                    total,
                     catalog.format,
                 )
                     .hash(&mut h);
@@ -787,16 +789,21 @@ fn plan_metadata(site: &Site<'_>, model: &SiteModel, jobs: &mut Vec<Job>) {
     for i in (0..datasets.len()).filter(has_department) {
         jobs.extend(RdfFormat::ALL.map(|f| Job::DatasetRdf(i, f)));
     }
+    // A dataset's page is chosen by its id (see `dcat::page_of`), not its rank: adding,
+    // editing or taking down one dataset rewrites its own page (and the first, which carries
+    // the count), never shifts the others.
     let mut catalog = |department: Option<String>, items: Vec<usize>| {
         let total_pages = items.len().div_ceil(dcat::PAGE_SIZE).max(1);
-        for page in 1..=total_pages {
-            let start = ((page - 1) * dcat::PAGE_SIZE).min(items.len());
-            let end = (start + dcat::PAGE_SIZE).min(items.len());
+        let mut pages: Vec<Vec<usize>> = vec![Vec::new(); total_pages];
+        for &i in &items {
+            pages[dcat::page_of(&datasets[i].id.0, total_pages) - 1].push(i);
+        }
+        for (n, items_on_page) in pages.into_iter().enumerate() {
             for format in RdfFormat::ALL {
                 jobs.push(Job::CatalogRdf(Box::new(CatalogJob {
                     department: department.clone(),
-                    items: items[start..end].to_vec(),
-                    page,
+                    items: items_on_page.clone(),
+                    page: n + 1,
                     total_pages,
                     total_items: items.len(),
                     format,
