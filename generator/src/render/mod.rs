@@ -492,6 +492,10 @@ struct Fingerprints<'a> {
     departments: HashMap<&'a str, u64>,
     /// The same, by the model's department numbers.
     by_number: Vec<Option<u64>>,
+    /// Per department number: the department record itself (name, level, contacts …), what
+    /// the DCAT documents say of a publisher. Unlike its view, it does not change with the
+    /// department's counts, so a takedown does not rewrite its other datasets' documents.
+    publishers: Vec<u64>,
 }
 
 impl<'a> Fingerprints<'a> {
@@ -513,12 +517,25 @@ impl<'a> Fingerprints<'a> {
             .iter()
             .map(|code| departments.get(code.as_str()).copied())
             .collect();
+        let publishers = model
+            .department_codes
+            .iter()
+            .map(|code| {
+                hash_of(
+                    &site
+                        .catalog
+                        .departments
+                        .get(&crate::model::DeptCode(code.clone())),
+                )
+            })
+            .collect();
         Fingerprints {
             site,
             model,
             global,
             departments,
             by_number,
+            publishers,
         }
     }
 
@@ -589,7 +606,7 @@ impl<'a> Fingerprints<'a> {
             Job::DatasetRdf(i, format) => {
                 let dataset = &self.site.catalog.datasets[*i];
                 (self.dataset(*i), format).hash(&mut h);
-                self.by_number[self.model.department_of[*i] as usize].hash(&mut h);
+                self.publishers[self.model.department_of[*i] as usize].hash(&mut h);
                 format!("datasets/{}.{}", dataset.id, format.extension())
             }
             Job::CatalogRdf(catalog) => {
@@ -605,7 +622,7 @@ impl<'a> Fingerprints<'a> {
                     .hash(&mut h);
                 for &i in &catalog.items {
                     self.dataset(i).hash(&mut h);
-                    self.by_number[self.model.department_of[i] as usize].hash(&mut h);
+                    self.publishers[self.model.department_of[i] as usize].hash(&mut h);
                 }
                 catalog.path_of(catalog.page)
             }
