@@ -216,6 +216,80 @@ fn a_title_cannot_break_out_of_the_embedded_json_ld() {
     assert_eq!(value["name"], hostile, "the title survives as text");
 }
 
+/// Parses one document in all three formats; they must hold the same triples.
+fn same_in_three_formats(fixture: &Fixture, stem: &str) -> Vec<Triple> {
+    let mut from_turtle = turtle(fixture, &format!("{stem}.ttl"));
+    let jsonld = fixture.read(&format!("{stem}.jsonld"));
+    let mut from_jsonld: Vec<Triple> = oxjsonld::JsonLdParser::new()
+        .for_slice(jsonld.as_bytes())
+        .map(|q| q.map(Triple::from))
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|e| panic!("{stem}.jsonld does not parse: {e}"));
+    let rdf = fixture.read(&format!("{stem}.rdf"));
+    let mut from_xml: Vec<Triple> = oxrdfxml::RdfXmlParser::new()
+        .for_slice(rdf.as_bytes())
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|e| panic!("{stem}.rdf does not parse: {e}"));
+    for triples in [&mut from_turtle, &mut from_jsonld, &mut from_xml] {
+        triples.sort_by_key(|t| t.to_string());
+    }
+    assert_eq!(
+        from_turtle, from_jsonld,
+        "{stem}: Turtle and JSON-LD differ"
+    );
+    assert_eq!(from_turtle, from_xml, "{stem}: Turtle and RDF/XML differ");
+    from_turtle
+}
+
+#[test]
+fn control_characters_and_odd_file_names_keep_every_format_readable() {
+    let fixture = Fixture::new("basic");
+    // A form feed and a carriage return through YAML escapes, and a file name with `%`, a
+    // space, `#` and `?`.
+    std::fs::write(
+        fixture.path("content/departments/nn-transport/files/50% #1?.csv"),
+        "a,b\n1,2\n",
+    )
+    .unwrap();
+    let record = fixture.read("content/departments/nn-transport/taxi-fares.yaml");
+    fixture.record(
+        "taxi-fares.yaml",
+        record.replace("title: 出租车运价", "title: \"出租车\\f运价\\r\\n第二行\"")
+            + "resources:\n  - { title: 运价表, format: CSV, file: \"files/50% #1?.csv\" }\n",
+    );
+    built(&fixture);
+    for stem in [
+        "public/datasets/taxi-fares",
+        "public/catalog",
+        "public/departments/nn-transport/catalog",
+    ] {
+        if stem.ends_with("taxi-fares") {
+            let triples = same_in_three_formats(&fixture, stem);
+            let download = format!("{BASE}datasets/taxi-fares/files/50%25%20%231%3F.csv");
+            assert!(
+                triples
+                    .iter()
+                    .any(|t| t.object.to_string() == format!("<{download}>")),
+                "the file's address is percent-encoded"
+            );
+            let title = objects(
+                &triples,
+                &format!("{BASE}datasets/taxi-fares/#dataset"),
+                &format!("{DCT}title"),
+            );
+            assert_eq!(title[0].to_string(), "\"出租车运价\\n第二行\"@zh");
+        } else {
+            // Catalog pages: parse in every format (their Hydra links differ by design).
+            turtle(&fixture, &format!("{stem}.ttl"));
+            let rdf = fixture.read(&format!("{stem}.rdf"));
+            oxrdfxml::RdfXmlParser::new()
+                .for_slice(rdf.as_bytes())
+                .collect::<Result<Vec<_>, _>>()
+                .unwrap_or_else(|e| panic!("{stem}.rdf does not parse: {e}"));
+        }
+    }
+}
+
 #[test]
 fn a_large_catalog_is_paged_with_hydra_links() {
     let dir = tempfile::tempdir().unwrap();

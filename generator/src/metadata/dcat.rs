@@ -163,6 +163,24 @@ fn encode(text: &str) -> String {
     out
 }
 
+/// Text as every serialisation can carry it alike: line ends as `\n` (an XML parser turns a
+/// raw `\r` into `\n`, so RDF/XML would otherwise hold another graph) and without the
+/// characters XML 1.0 forbids (a record may hold `\f` or `\u{1}` through YAML escapes, and
+/// one would make the whole RDF/XML catalog page unreadable).
+fn literal_text(text: &str) -> String {
+    text.trim()
+        .replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .chars()
+        .filter(|&c| {
+            matches!(c, '\t' | '\n')
+                || ('\u{20}'..='\u{D7FF}').contains(&c)
+                || ('\u{E000}'..='\u{FFFD}').contains(&c)
+                || c >= '\u{10000}'
+        })
+        .collect()
+}
+
 /// Triples under construction.
 #[derive(Default)]
 struct Graph {
@@ -178,7 +196,7 @@ impl Graph {
     }
 
     fn text(&mut self, s: impl Into<NamedOrBlankNode>, p: NamedNode, text: &str) {
-        let text = text.trim();
+        let text = literal_text(text);
         if !text.is_empty() {
             self.add(
                 s,
@@ -186,6 +204,11 @@ impl Graph {
                 Literal::new_language_tagged_literal_unchecked(text, LANGUAGE),
             );
         }
+    }
+
+    /// A plain (untagged) string.
+    fn plain(&mut self, s: impl Into<NamedOrBlankNode>, p: NamedNode, text: &str) {
+        self.add(s, p, Literal::new_simple_literal(literal_text(text)));
     }
 
     fn typed(
@@ -374,11 +397,7 @@ fn dataset(
         g.add(node.clone(), rdfs::SEE_ALSO.into_owned(), document);
     }
     g.a(node.clone(), iri(DCAT, "Dataset"));
-    g.add(
-        node.clone(),
-        iri(DCT, "identifier"),
-        Literal::new_simple_literal(d.id.0.as_str()),
-    );
+    g.plain(node.clone(), iri(DCT, "identifier"), &d.id.0);
     g.text(node.clone(), iri(DCT, "title"), &d.title);
     let description = if d.summary_text.trim().is_empty() {
         &d.title
@@ -483,11 +502,7 @@ fn dataset(
         for (n, field) in d.fields.iter().enumerate() {
             let column = a.node(&format!("{page}#column-{}", n + 1));
             g.a(column.clone(), iri(CSVW, "Column"));
-            g.add(
-                column.clone(),
-                iri(CSVW, "name"),
-                Literal::new_simple_literal(field.name.as_str()),
-            );
+            g.plain(column.clone(), iri(CSVW, "name"), &field.name);
             g.text(column.clone(), iri(CSVW, "title"), &field.name);
             if let Some(kind) = &field.kind {
                 g.text(column.clone(), iri(DCT, "type"), kind);
@@ -504,11 +519,14 @@ fn dataset(
     }
     let licence = d.license.as_deref().map(|name| {
         let node = match licence_url(name) {
-            Some(url) => NamedOrBlankNode::from(NamedNode::new_unchecked(url)),
-            None => NamedOrBlankNode::from(a.node(&format!("{page}#licence"))),
+            Some(url) => NamedNode::new_unchecked(url),
+            None => a.node(&format!("{page}#licence")),
         };
-        g.a(node.clone(), iri(DCT, "LicenseDocument"));
-        g.text(node.clone(), rdfs::LABEL.into_owned(), name);
+        // A known licence is shared by many datasets: described once, by the first.
+        if g.first(&node) {
+            g.a(node.clone(), iri(DCT, "LicenseDocument"));
+            g.text(node.clone(), rdfs::LABEL.into_owned(), name);
+        }
         node
     });
     for (n, resource) in d.resources.iter().enumerate() {
@@ -529,7 +547,9 @@ fn dataset(
             ResourceLocation::File { size, sha256, .. } => {
                 let file = a.node(&format!(
                     "{page}{}",
-                    resource.published_path().unwrap_or_default()
+                    crate::render::percent_encode_path(
+                        &resource.published_path().unwrap_or_default()
+                    )
                 ));
                 g.add(dist.clone(), iri(DCAT, "accessURL"), file.clone());
                 g.add(dist.clone(), iri(DCAT, "downloadURL"), file);
@@ -744,11 +764,7 @@ pub fn themes_document(cx: &Context<'_>) -> Vec<Triple> {
         let theme = a.theme(&domain.slug);
         g.a(theme.clone(), iri(SKOS, "Concept"));
         g.text(theme.clone(), iri(SKOS, "prefLabel"), &domain.name);
-        g.add(
-            theme.clone(),
-            iri(SKOS, "notation"),
-            Literal::new_simple_literal(domain.slug.as_str()),
-        );
+        g.plain(theme.clone(), iri(SKOS, "notation"), &domain.slug);
         g.add(theme.clone(), iri(SKOS, "inScheme"), scheme.clone());
         g.add(scheme.clone(), iri(SKOS, "hasTopConcept"), theme);
     }

@@ -29,7 +29,10 @@ pub fn dataset(
         .map(|r| {
             let url = match &r.location {
                 ResourceLocation::File { .. } => {
-                    format!("{page}{}", r.published_path().unwrap_or_default())
+                    format!(
+                        "{page}{}",
+                        crate::render::percent_encode_path(&r.published_path().unwrap_or_default())
+                    )
                 }
                 ResourceLocation::Url { url } => url.clone(),
             };

@@ -6,6 +6,7 @@
 
 pub mod markdown;
 mod views;
+pub(crate) use views::percent_encode_path;
 
 use std::collections::{BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
@@ -396,7 +397,13 @@ pub fn render_incremental(
                         (Some((path, _)), Some(len)) => Produced::File {
                             path,
                             outcome: WriteOutcome::Skipped,
-                            is_page: !matches!(job, Job::ResourceFile { .. }),
+                            is_page: !matches!(
+                                job,
+                                Job::ResourceFile { .. }
+                                    | Job::DatasetRdf(..)
+                                    | Job::CatalogRdf(..)
+                                    | Job::Sitemap(..)
+                            ),
                             len,
                         },
                         _ => run(job, site, &model, &tera, output)?,

@@ -840,7 +840,8 @@ impl<'a> DatasetView<'a> {
 
 /// Percent-encodes each segment of a relative path, so names with spaces, `#`, `?`, `%` or
 /// Chinese characters still link to their file.
-fn percent_encode_path(path: &str) -> String {
+/// A site path with every byte but unreserved ones and `/` percent-encoded, for links.
+pub(crate) fn percent_encode_path(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     for byte in path.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'/') {
