@@ -291,7 +291,7 @@ fn media_type(format: &str) -> Option<(&'static str, &'static str)> {
 }
 
 /// The address of a licence named in a record, when it names a known one.
-fn licence_url(name: &str) -> Option<&'static str> {
+pub(crate) fn licence_url(name: &str) -> Option<&'static str> {
     let key: String = name
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '.')

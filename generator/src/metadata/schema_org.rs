@@ -34,7 +34,11 @@ pub fn dataset(
                         crate::render::percent_encode_path(&r.published_path().unwrap_or_default())
                     )
                 }
-                ResourceLocation::Url { url } => url.clone(),
+                // As in the DCAT documents: an address that is not a valid IRI is not
+                // published; the dataset page stands in for it.
+                ResourceLocation::Url { url } => oxrdf::NamedNode::new(url.trim())
+                    .map(|n| n.into_string())
+                    .unwrap_or_else(|_| page.clone()),
             };
             let mut download = json!({
                 "@type": "DataDownload",
@@ -77,7 +81,8 @@ pub fn dataset(
         "distribution": distribution,
     });
     if let Some(licence) = &d.license {
-        value["license"] = json!(licence);
+        // The licence's address when it is a known one (schema.org asks for a URL).
+        value["license"] = json!(super::dcat::licence_url(licence).unwrap_or(licence));
     }
     if let Some(date) = d.issued {
         value["datePublished"] = json!(date.to_string());
