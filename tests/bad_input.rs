@@ -813,3 +813,22 @@ fn empty_and_repeated_item_names_are_rejected() {
         ],
     );
 }
+
+#[test]
+fn a_base_url_with_a_fragment_is_refused_with_the_fix() {
+    let fixture = Fixture::new("basic");
+    let config = fixture.read("site.toml").replace(
+        "base_url = \"https://example.test/portal/\"",
+        "base_url = \"https://example.test/portal/#top\"",
+    );
+    std::fs::write(fixture.path("site.toml"), config).unwrap();
+    let run = fixture.build();
+    assert_eq!(run.status, 2, "{}\n{}", run.stdout, run.stderr);
+    assert_has(
+        &format!("{}{}", run.stdout, run.stderr),
+        &[
+            "base_url `https://example.test/portal/#top`",
+            "without a query or a fragment",
+        ],
+    );
+}

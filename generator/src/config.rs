@@ -160,6 +160,16 @@ impl SiteConfig {
         if config.listing_pages == 0 {
             return Err("listing_pages must be at least 1".into());
         }
+        // The machine-readable catalog names every dataset by an address under base_url.
+        let base = config.base_url.trim();
+        if !base.is_empty()
+            && (!(base.starts_with("https://") || base.starts_with("http://"))
+                || base.contains(['#', '?', ' ', '"', '<', '>']))
+        {
+            return Err(format!(
+                "base_url `{base}` must be the portal's public address, e.g. `https://data.example.gov.cn/`, without a query or a fragment"
+            ));
+        }
         let mut seen = std::collections::BTreeSet::new();
         for domain in &config.domains {
             if !crate::model::is_slug(&domain.slug) {

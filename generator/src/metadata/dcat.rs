@@ -78,8 +78,8 @@ fn iri(namespace: &str, local: &str) -> NamedNode {
     NamedNode::new_unchecked(format!("{namespace}{local}"))
 }
 
-/// The portal's addresses, from `base_url` (or `http://localhost/` when the site has none, so
-/// the files still parse; `kaifang check` warns about a missing `base_url`).
+/// The portal's addresses, from `base_url` (checked when `site.toml` is read), or
+/// `http://localhost/` when the site has none, so the files still parse.
 #[derive(Debug, Clone)]
 pub struct Addresses {
     base: String,
