@@ -44,53 +44,51 @@ impl RdfFormat {
         }
     }
 
-    /// The triples in this format, with the catalog's prefixes.
-    pub fn serialise(self, triples: &[Triple]) -> Vec<u8> {
-        // Writing to a Vec cannot fail, and every prefix IRI is a valid constant.
-        let written = match self {
+    /// The triples in this format, with the catalog's prefixes. Writing to memory fails only
+    /// when a serialiser refuses a triple.
+    pub fn serialise(self, triples: &[Triple]) -> std::io::Result<Vec<u8>> {
+        match self {
             RdfFormat::Turtle => {
-                let mut serializer = oxttl::TurtleSerializer::new();
-                for (name, iri) in dcat::PREFIXES {
-                    serializer = serializer
-                        .with_prefix(*name, *iri)
-                        .expect("prefix IRIs are valid");
-                }
+                let serializer = with_prefixes(oxttl::TurtleSerializer::new(), |s, n, i| {
+                    s.with_prefix(n, i)
+                });
                 let mut writer = serializer.for_writer(Vec::new());
-                triples
-                    .iter()
-                    .try_for_each(|t| writer.serialize_triple(t))
-                    .and_then(|()| writer.finish())
+                for t in triples {
+                    writer.serialize_triple(t)?;
+                }
+                writer.finish()
             }
             RdfFormat::JsonLd => {
-                let mut serializer = oxjsonld::JsonLdSerializer::new();
-                for (name, iri) in dcat::PREFIXES {
-                    serializer = serializer
-                        .with_prefix(*name, *iri)
-                        .expect("prefix IRIs are valid");
-                }
+                let serializer = with_prefixes(oxjsonld::JsonLdSerializer::new(), |s, n, i| {
+                    s.with_prefix(n, i)
+                });
                 let mut writer = serializer.for_writer(Vec::new());
-                triples
-                    .iter()
-                    .try_for_each(|t| {
-                        writer
-                            .serialize_quad(t.as_ref().in_graph(oxrdf::GraphNameRef::DefaultGraph))
-                    })
-                    .and_then(|()| writer.finish())
+                for t in triples {
+                    writer
+                        .serialize_quad(t.as_ref().in_graph(oxrdf::GraphNameRef::DefaultGraph))?;
+                }
+                writer.finish()
             }
             RdfFormat::RdfXml => {
-                let mut serializer = oxrdfxml::RdfXmlSerializer::new();
-                for (name, iri) in dcat::PREFIXES {
-                    serializer = serializer
-                        .with_prefix(*name, *iri)
-                        .expect("prefix IRIs are valid");
-                }
+                let serializer = with_prefixes(oxrdfxml::RdfXmlSerializer::new(), |s, n, i| {
+                    s.with_prefix(n, i)
+                });
                 let mut writer = serializer.for_writer(Vec::new());
-                triples
-                    .iter()
-                    .try_for_each(|t| writer.serialize_triple(t))
-                    .and_then(|()| writer.finish())
+                for t in triples {
+                    writer.serialize_triple(t)?;
+                }
+                writer.finish()
             }
-        };
-        written.unwrap_or_default()
+        }
     }
+}
+
+/// A serialiser with every prefix of [`dcat::PREFIXES`] declared.
+fn with_prefixes<S>(
+    serializer: S,
+    add: impl Fn(S, &'static str, &'static str) -> Result<S, oxrdf::IriParseError>,
+) -> S {
+    dcat::PREFIXES.iter().fold(serializer, |s, (name, iri)| {
+        add(s, name, iri).expect("prefix IRIs are valid constants")
+    })
 }

@@ -904,8 +904,7 @@ fn plan_metadata(site: &Site<'_>, model: &SiteModel, jobs: &mut Vec<Job>) {
             parts: Some(parts),
         })));
     }
-    let addresses = dcat::Addresses::new(site.config);
-    jobs.push(Job::Text("robots.txt", sitemap::robots(&addresses)));
+    jobs.push(Job::Text("robots.txt", sitemap::robots(&model.addresses)));
 }
 
 /// Path depth → prefix that leads back to the site root.
@@ -948,12 +947,13 @@ fn run(
             text.push('\n');
             (path.to_string(), text.into_bytes(), false)
         }
-        Job::DatasetRdf(..) | Job::CatalogRdf(..) | Job::Themes(..) => metadata_file(job, site),
+        Job::DatasetRdf(..) | Job::CatalogRdf(..) | Job::Themes(..) => {
+            metadata_file(job, site, &model.addresses)?
+        }
         Job::Sitemap(part) => {
-            let addresses = dcat::Addresses::new(site.config);
             let xml = match part.parts {
-                Some(parts) => sitemap::index(&addresses, parts),
-                None => sitemap::urlset(&addresses, &part.entries),
+                Some(parts) => sitemap::index(&model.addresses, parts),
+                None => sitemap::urlset(&model.addresses, &part.entries),
             };
             (part.path.clone(), xml.into_bytes(), false)
         }
@@ -1008,12 +1008,15 @@ fn alternates(path_of: impl Fn(RdfFormat) -> String) -> Vec<Alternate> {
 }
 
 /// The path and bytes of a DCAT file.
-fn metadata_file(job: &Job, site: &Site<'_>) -> (String, Vec<u8>, bool) {
-    let addresses = dcat::Addresses::new(site.config);
+fn metadata_file(
+    job: &Job,
+    site: &Site<'_>,
+    addresses: &dcat::Addresses,
+) -> Result<(String, Vec<u8>, bool), RenderError> {
     let cx = dcat::Context {
         config: site.config,
         divisions: site.divisions,
-        addresses: &addresses,
+        addresses,
     };
     let department_of = |d: &Dataset| site.catalog.departments.get(&d.department);
     let (path, triples, format) = match job {
@@ -1060,7 +1063,10 @@ fn metadata_file(job: &Job, site: &Site<'_>) -> (String, Vec<u8>, bool) {
         ),
         _ => unreachable!("only metadata jobs"),
     };
-    (path, format.serialise(&triples), false)
+    match format.serialise(&triples) {
+        Ok(bytes) => Ok((path, bytes, false)),
+        Err(source) => Err(RenderError::Write { path, source }),
+    }
 }
 
 fn produced(
@@ -1103,8 +1109,8 @@ fn context_for(job: &Job, site: &Site<'_>, model: &SiteModel) -> (String, &'stat
             let path = "index.html".to_string();
             let mut c = base_context(site, model, &path, &site.config.title, "home");
             c.insert("home", &model.home);
-            let addresses = dcat::Addresses::new(site.config);
-            let catalog = schema_org::catalog(site.config, &addresses, site.catalog.datasets.len());
+            let catalog =
+                schema_org::catalog(site.config, &model.addresses, site.catalog.datasets.len());
             c.insert("json_ld", &schema_org::for_script(&catalog));
             c.insert("alternates", &alternates(|f| catalog_path(None, 1, f)));
             let newest = model.cards_of(site, model.recent.iter().copied().take(8));
@@ -1119,13 +1125,12 @@ fn context_for(job: &Job, site: &Site<'_>, model: &SiteModel) -> (String, &'stat
             let mut c = base_context(site, model, &path, &dataset.title, "datasets");
             c.insert("dataset", &DatasetView::new(dataset, site));
             if let Some(department) = site.catalog.departments.get(&dataset.department) {
-                let addresses = dcat::Addresses::new(site.config);
                 let described = schema_org::dataset(
                     dataset,
                     department,
                     site.config,
                     site.divisions,
-                    &addresses,
+                    &model.addresses,
                 );
                 c.insert("json_ld", &schema_org::for_script(&described));
                 c.insert(

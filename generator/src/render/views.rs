@@ -166,6 +166,8 @@ pub(super) struct HomeView {
 /// Everything derived once from the public catalog.
 pub(super) struct SiteModel {
     pub(super) site: SiteView,
+    /// The portal's public addresses, for the machine-readable files and embedded JSON-LD.
+    pub(super) addresses: crate::metadata::dcat::Addresses,
     /// One card per dataset, made when first shown.
     cards: Vec<std::sync::OnceLock<Card>>,
     pub(super) recent: Vec<usize>,
@@ -382,6 +384,7 @@ impl SiteModel {
         };
 
         SiteModel {
+            addresses: crate::metadata::dcat::Addresses::new(config),
             site: SiteView {
                 title: config.title.clone(),
                 description: config.description.clone(),
