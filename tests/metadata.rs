@@ -125,24 +125,8 @@ fn datasets_are_described_in_dcat_with_our_fields_mapped() {
 fn the_three_serialisations_hold_the_same_triples() {
     let fixture = Fixture::new("basic");
     built(&fixture);
-    let mut from_turtle = turtle(&fixture, "public/datasets/bus-stops.ttl");
-    let jsonld = fixture.read("public/datasets/bus-stops.jsonld");
-    let mut from_jsonld: Vec<Triple> = oxjsonld::JsonLdParser::new()
-        .for_slice(jsonld.as_bytes())
-        .map(|q| q.map(Triple::from))
-        .collect::<Result<_, _>>()
-        .expect("JSON-LD parses");
-    let rdf = fixture.read("public/datasets/bus-stops.rdf");
-    let mut from_xml: Vec<Triple> = oxrdfxml::RdfXmlParser::new()
-        .for_slice(rdf.as_bytes())
-        .collect::<Result<_, _>>()
-        .expect("RDF/XML parses");
-    for triples in [&mut from_turtle, &mut from_jsonld, &mut from_xml] {
-        triples.sort_by_key(|t| t.to_string());
-    }
-    assert!(from_turtle.len() > 40, "{} triples", from_turtle.len());
-    assert_eq!(from_turtle, from_jsonld);
-    assert_eq!(from_turtle, from_xml);
+    let triples = same_in_three_formats(&fixture, "public/datasets/bus-stops");
+    assert!(triples.len() > 40, "{} triples", triples.len());
 }
 
 #[test]
@@ -290,13 +274,11 @@ fn control_characters_and_odd_file_names_keep_every_format_readable() {
     }
 }
 
-#[test]
-fn a_large_catalog_is_paged_with_hydra_links() {
-    let dir = tempfile::tempdir().unwrap();
-    generator::synthetic::write_catalog(dir.path(), 1_300).unwrap();
+/// `kaifang build` of the catalog in `dir` into `dir/public`; it must succeed.
+fn build_in(dir: &std::path::Path) {
     let run = std::process::Command::new(env!("CARGO_BIN_EXE_kaifang"))
         .args(["build", "--quiet", "--out", "public"])
-        .current_dir(dir.path())
+        .current_dir(dir)
         .output()
         .unwrap();
     assert!(
@@ -304,6 +286,13 @@ fn a_large_catalog_is_paged_with_hydra_links() {
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
+}
+
+#[test]
+fn a_large_catalog_is_paged_with_hydra_links() {
+    let dir = tempfile::tempdir().unwrap();
+    generator::synthetic::write_catalog(dir.path(), 1_300).unwrap();
+    build_in(dir.path());
     let read = |rel: &str| -> Vec<Triple> {
         let text = std::fs::read(dir.path().join("public").join(rel)).unwrap();
         oxttl::TurtleParser::new()
@@ -387,16 +376,7 @@ fn a_large_catalog_is_paged_with_hydra_links() {
     let before = std::fs::read(dir.path().join("public/catalog/page/2.ttl")).unwrap();
     let first_before = std::fs::read(dir.path().join("public/catalog.ttl")).unwrap();
     std::fs::remove_file(&record).unwrap();
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_kaifang"))
-        .args(["build", "--quiet", "--out", "public"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    build_in(dir.path());
     let after = std::fs::read(dir.path().join("public/catalog/page/2.ttl")).unwrap();
     assert_eq!(before, after, "page 2 kept its bytes");
     assert_ne!(
