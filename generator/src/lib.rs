@@ -288,7 +288,7 @@ pub fn build(
         divisions,
         checked,
         progress,
-        &render::RenderMemo::default(),
+        render::RenderMemo::default(),
         None,
         false,
     )
@@ -387,7 +387,7 @@ pub fn build_incremental(
         divisions,
         checked,
         progress,
-        &memo,
+        memo,
         Some(&mut session.index),
         session.withdraw_leaks,
     )?;
@@ -401,7 +401,7 @@ fn build_with(
     divisions: &Divisions,
     checked: &Checked,
     progress: &(dyn Fn(usize, usize) + Sync),
-    memo: &render::RenderMemo,
+    memo: render::RenderMemo,
     index: Option<&mut search::LiveSearch>,
     withdraw_leaks: bool,
 ) -> Result<(BuildReport, render::RenderMemo, Option<PendingAudit>), BuildError> {
@@ -441,8 +441,10 @@ fn build_with(
         pages: &checked.pages,
         build_date,
     };
+    let had_memo = !memo.is_empty();
+    let previous_auditor = memo.auditor().cloned();
     let started = Instant::now();
-    let (mut stats, mut next) =
+    let (mut stats, mut next, gone) =
         match render::render_incremental(&site, &output, progress, memo, index) {
             Ok(rendered) => rendered,
             Err(error) => {
@@ -452,19 +454,13 @@ fn build_with(
                 return Err(error.into());
             }
         };
-    let removed = if memo.is_empty() {
-        output
-            .remove_stale(|path| next.produced().contains(path))
-            .map_err(output_error)?
-    } else {
-        let mut gone: Vec<String> = memo
-            .produced()
-            .difference(next.produced())
-            .cloned()
-            .collect();
-        gone.sort_unstable();
+    let removed = if had_memo {
         output.remove(&gone).map_err(output_error)?;
         gone
+    } else {
+        output
+            .remove_stale(|path| next.holds(path))
+            .map_err(output_error)?
     };
     let render_seconds = started.elapsed().as_secs_f64();
 
@@ -475,19 +471,17 @@ fn build_with(
     // for something more (a dataset was just withheld), and only for that.
     let mut leaks = std::mem::take(&mut stats.leaks);
     let to_read = match output.auditor() {
-        Some(auditor) => auditor
-            .beyond(memo.auditor().map(|a| a.as_ref()))
-            .map_err(|e| {
-                output_error(std::io::Error::other(format!(
-                    "cannot build the audit: {e}"
-                )))
-            })?,
+        Some(auditor) => auditor.beyond(previous_auditor.as_deref()).map_err(|e| {
+            output_error(std::io::Error::other(format!(
+                "cannot build the audit: {e}"
+            )))
+        })?,
         None => None,
     };
     let mut pending = None;
     match to_read {
         // Left to the caller, to run once this build is published.
-        Some(auditor) if withdraw_leaks && !memo.is_empty() => {
+        Some(auditor) if withdraw_leaks && had_memo => {
             pending = Some(PendingAudit {
                 auditor,
                 audited: std::mem::take(&mut stats.audited),

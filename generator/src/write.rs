@@ -30,8 +30,6 @@ pub enum WriteOutcome {
     Written,
     /// The file already held these bytes.
     Unchanged,
-    /// Not rendered: its inputs did not change since the render that wrote it.
-    Skipped,
 }
 
 /// The output folder.

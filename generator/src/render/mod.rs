@@ -219,21 +219,48 @@ impl CatalogJob {
 
 /// `catalog.ttl`, `catalog/page/2.ttl`, `departments/<code>/catalog.ttl` …
 fn catalog_path(department: Option<&str>, page: usize, format: RdfFormat) -> String {
-    let dir = department.map_or(String::new(), |code| format!("departments/{code}/"));
-    let ext = format.extension();
-    if page <= 1 {
-        format!("{dir}catalog.{ext}")
-    } else {
-        format!("{dir}catalog/page/{page}.{ext}")
+    let mut path = String::new();
+    write_catalog_path(&mut path, department, page, format);
+    path
+}
+
+/// Appends [`catalog_path`] to `path`.
+fn write_catalog_path(path: &mut String, department: Option<&str>, page: usize, format: RdfFormat) {
+    use std::fmt::Write;
+    if let Some(code) = department {
+        push_all(path, &["departments/", code, "/"]);
     }
+    if page <= 1 {
+        path.push_str("catalog.");
+    } else {
+        let _ = write!(path, "catalog/page/{page}.");
+    }
+    path.push_str(format.extension());
 }
 
 /// One sitemap file: pages, or the index of the parts.
 struct SitemapJob {
     path: String,
+    /// The portal's own pages (home, listings, facets …) in this part.
     entries: Vec<sitemap::Entry>,
+    /// The datasets whose pages follow them, by index: made into entries only when the part
+    /// is written, not on every plan.
+    datasets: std::ops::Range<usize>,
     /// When set, this is the index of that many parts.
     parts: Option<usize>,
+}
+
+impl SitemapJob {
+    /// Every entry of this part.
+    fn all_entries(&self, site: &Site<'_>) -> Vec<sitemap::Entry> {
+        let datasets = &site.catalog.datasets[self.datasets.clone()];
+        let mut entries = self.entries.clone();
+        entries.extend(datasets.iter().map(|d| sitemap::Entry {
+            path: format!("datasets/{}/", d.id),
+            modified: d.last_change(),
+        }));
+        entries
+    }
 }
 
 struct Listing {
@@ -319,32 +346,48 @@ impl tera::Filter for MarkdownFilter {
 /// still holds what that render wrote; start from [`RenderMemo::default`] otherwise.
 #[derive(Debug, Clone, Default)]
 pub struct RenderMemo {
-    /// Output path → (fingerprint of its inputs, length in bytes).
-    /// Keyed by a 64-bit hash of the path ([`path_key`]): the paths themselves are in
-    /// `produced`, and a collision among a site's paths is as likely as one of fingerprints.
-    files: foldhash::HashMap<u64, (u64, u64)>,
-    /// Every path the render produced, memoised or not.
-    produced: foldhash::HashSet<String>,
+    /// Every file the render produced, by a 64-bit hash of its path ([`path_key`]); a
+    /// collision among a site's paths is as likely as one of fingerprints.
+    files: foldhash::HashMap<u64, MemoEntry>,
+    /// The render that made this memo; an entry it did not produce again is gone.
+    generation: u32,
     /// The auditor of that render: every file the render left behind passed it.
     auditor: Option<std::sync::Arc<crate::audit::Auditor>>,
+}
+
+/// One file of a memoised render.
+#[derive(Debug, Clone)]
+struct MemoEntry {
+    /// The path, relative to the output root.
+    path: Box<str>,
+    /// The fingerprint of its inputs, for the files that are rendered only when it changes.
+    fingerprint: Option<u64>,
+    /// Its length in bytes.
+    len: u64,
+    /// The last render that produced it.
+    generation: u32,
 }
 
 impl RenderMemo {
     /// Whether the memo holds a render.
     pub fn is_empty(&self) -> bool {
-        self.produced.is_empty()
+        self.files.is_empty()
+    }
+
+    /// Whether the memoised render produced this path.
+    pub fn holds(&self, path: &str) -> bool {
+        self.files.contains_key(&path_key(path))
     }
 
     /// Every path the memoised render produced.
-    pub fn produced(&self) -> &foldhash::HashSet<String> {
-        &self.produced
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.files.values().map(|entry| &*entry.path)
     }
 
     /// Forgets these files: the output no longer holds them, and the next render makes them.
     pub fn forget<'a>(&mut self, paths: impl IntoIterator<Item = &'a str>) {
         for path in paths {
             self.files.remove(&path_key(path));
-            self.produced.remove(path);
         }
     }
 
@@ -358,14 +401,16 @@ impl RenderMemo {
 
 /// Renders the site, skipping every file whose fingerprint matches `memo` (which must describe
 /// what `output` holds). With a live index, the search index is brought up to date in it
-/// rather than built afresh. Returns the figures and the memo of this render.
+/// rather than built afresh. Returns the figures, the memo of this render (the old one
+/// brought up to date) and the files the old memo held that this render no longer produced,
+/// sorted.
 pub fn render_incremental(
     site: &Site<'_>,
     output: &Output,
     progress: &(dyn Fn(usize, usize) + Sync),
-    memo: &RenderMemo,
+    mut memo: RenderMemo,
     live: Option<&mut crate::search::LiveSearch>,
-) -> Result<(RenderStats, RenderMemo), RenderError> {
+) -> Result<(RenderStats, RenderMemo, Vec<String>), RenderError> {
     let (index, results) = rayon::join(
         || match live {
             Some(live) => live.update(site.catalog, site.config, site.divisions),
@@ -375,7 +420,7 @@ pub fn render_incremental(
                 site.divisions,
             )),
         },
-        || -> Result<Vec<(Produced, Memoised)>, RenderError> {
+        || -> Result<Vec<Produced>, RenderError> {
             let tera = templates()?;
             let model = SiteModel::new(site);
             let jobs = plan(site, &model);
@@ -383,37 +428,52 @@ pub fn render_incremental(
             let done = AtomicUsize::new(0);
             let fingerprints = Fingerprints::new(site, &model);
             jobs.par_iter()
-                .map(|job| {
-                    let key = fingerprints.of(job);
-                    // (path key, fingerprint), for the next memo.
-                    let fingerprint = key.as_ref().map(|(path, fp)| (path_key(path), *fp));
-                    let remembered = fingerprint.and_then(|(path, fp)| {
-                        memo.files
-                            .get(&path)
-                            .filter(|(old, _)| *old == fp)
-                            .map(|&(_, len)| len)
-                    });
-                    let produced = match (key, remembered) {
-                        (Some((path, _)), Some(len)) => Produced::File {
-                            path,
-                            outcome: WriteOutcome::Skipped,
-                            is_page: !matches!(
-                                job,
-                                Job::ResourceFile { .. }
-                                    | Job::DatasetRdf(..)
-                                    | Job::CatalogRdf(..)
-                                    | Job::Sitemap(..)
-                            ),
-                            len,
-                        },
-                        _ => run(job, site, &model, &tera, output)?,
-                    };
-                    let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                    if n.is_multiple_of(256) || n == total {
-                        progress(n, total);
-                    }
-                    Ok((produced, fingerprint))
-                })
+                .map_init(
+                    || String::with_capacity(128),
+                    |path, job| {
+                        let fingerprint = fingerprints.of(job, path);
+                        let key = fingerprint.map(|_| path_key(path));
+                        let remembered = key.and_then(|key| {
+                            memo.files
+                                .get(&key)
+                                .filter(|entry| entry.fingerprint == fingerprint)
+                        });
+                        let produced = match (key, remembered) {
+                            (Some(key), Some(entry)) => Produced::Skipped {
+                                key,
+                                is_page: !matches!(
+                                    job,
+                                    Job::ResourceFile { .. }
+                                        | Job::DatasetRdf(..)
+                                        | Job::CatalogRdf(..)
+                                        | Job::Sitemap(..)
+                                ),
+                                len: entry.len,
+                            },
+                            _ => {
+                                let mut produced = run(job, site, &model, &tera, output)?;
+                                if let Produced::File {
+                                    path: made,
+                                    fingerprint: slot,
+                                    ..
+                                } = &mut produced
+                                {
+                                    debug_assert!(
+                                        fingerprint.is_none() || made == path,
+                                        "{made} fingerprinted as {path}"
+                                    );
+                                    *slot = fingerprint;
+                                }
+                                produced
+                            }
+                        };
+                        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                        if n.is_multiple_of(256) || n == total {
+                            progress(n, total);
+                        }
+                        Ok(produced)
+                    },
+                )
                 .collect()
         },
     );
@@ -428,65 +488,76 @@ pub fn render_incremental(
                 let len = file.bytes.len() as u64;
                 // Every index file but the directory is named by its contents: one the last
                 // render produced holds these bytes.
-                if file.path != search_index::directory::DIRECTORY
-                    && memo.produced.contains(&file.path)
+                let key = path_key(&file.path);
+                if file.path != search_index::directory::DIRECTORY && memo.files.contains_key(&key)
                 {
-                    let path = file.path.clone();
-                    let outcome = WriteOutcome::Skipped;
-                    return Ok((
-                        Produced::File {
-                            path,
-                            outcome,
-                            is_page: false,
-                            len,
-                        },
-                        None,
-                    ));
+                    let is_page = false;
+                    return Ok(Produced::Skipped { key, is_page, len });
                 }
                 let written = output.write(&file.path, &file.bytes);
-                produced(file.path.clone(), written, false, len).map(|p| (p, None))
+                produced(file.path.clone(), written, false, len)
             })
-            .collect::<Result<Vec<(Produced, Memoised)>, RenderError>>()?,
+            .collect::<Result<Vec<Produced>, RenderError>>()?,
     );
     let mut stats = RenderStats {
         search: index.stats,
         ..RenderStats::default()
     };
-    let mut next = RenderMemo {
-        auditor: output.auditor().cloned(),
-        ..RenderMemo::default()
-    };
-    next.files.reserve(results.len());
-    next.produced.reserve(results.len());
-    for (produced, fingerprint) in results {
-        match produced {
+    memo.auditor = output.auditor().cloned();
+    memo.generation = memo.generation.wrapping_add(1);
+    let generation = memo.generation;
+    memo.files
+        .reserve(results.len().saturating_sub(memo.files.len()));
+    for produced in results {
+        let (len, is_page) = match produced {
+            Produced::Skipped { key, is_page, len } => {
+                stats.skipped += 1;
+                if let Some(entry) = memo.files.get_mut(&key) {
+                    entry.generation = generation;
+                }
+                (len, is_page)
+            }
             Produced::File {
                 path,
                 outcome,
                 is_page,
                 len,
+                fingerprint,
             } => {
-                stats.files += 1;
-                stats.pages += usize::from(is_page);
                 if outcome == WriteOutcome::Written {
                     stats.written += 1;
                     stats.written_paths.push(path.clone());
                 }
-                stats.skipped += usize::from(outcome == WriteOutcome::Skipped);
-                if outcome != WriteOutcome::Skipped {
-                    stats.audited.insert(path.clone());
-                }
-                stats.bytes += len;
-                if let Some((key, fingerprint)) = fingerprint {
-                    next.files.insert(key, (fingerprint, len));
-                }
-                next.produced.insert(path);
+                stats.audited.insert(path.clone());
+                let entry = MemoEntry {
+                    path: path.into_boxed_str(),
+                    fingerprint,
+                    len,
+                    generation,
+                };
+                memo.files.insert(path_key(&entry.path), entry);
+                (len, is_page)
             }
-            Produced::Refused(leaks) => stats.leaks.extend(leaks),
-        }
+            Produced::Refused(leaks) => {
+                stats.leaks.extend(leaks);
+                continue;
+            }
+        };
+        stats.files += 1;
+        stats.pages += usize::from(is_page);
+        stats.bytes += len;
     }
+    let mut gone = Vec::new();
+    memo.files.retain(|_, entry| {
+        let kept = entry.generation == generation;
+        if !kept {
+            gone.push(String::from(std::mem::take(&mut entry.path)));
+        }
+        kept
+    });
+    gone.sort_unstable();
     crate::audit::sort(&mut stats.leaks);
-    Ok((stats, next))
+    Ok((stats, memo, gone))
 }
 
 /// Fingerprints of the files a render produces, from the same inputs their contexts read.
@@ -551,12 +622,14 @@ impl<'a> Fingerprints<'a> {
         self.model.digests[i]
     }
 
-    /// The path and fingerprint of a job, for the kinds of files that are memoised (the many:
-    /// dataset pages, listings, facet indexes, resource files). Other files always render.
-    fn of(&self, job: &Job) -> Option<(String, u64)> {
+    /// The fingerprint of a job, for the kinds of files that are memoised (the many: dataset
+    /// pages, listings, facet indexes, resource files, metadata documents); its path is
+    /// written into `path`. Other files always render.
+    fn of(&self, job: &Job, path: &mut String) -> Option<u64> {
         let mut h = std::hash::DefaultHasher::new();
         self.global.hash(&mut h);
-        let path = match job {
+        path.clear();
+        match job {
             Job::Dataset(i) => {
                 let dataset = &self.site.catalog.datasets[*i];
                 self.dataset(*i).hash(&mut h);
@@ -564,7 +637,7 @@ impl<'a> Fingerprints<'a> {
                 for j in self.model.related(*i) {
                     self.dataset(j).hash(&mut h);
                 }
-                format!("datasets/{}/index.html", dataset.id)
+                push_all(path, &["datasets/", &dataset.id.0, "/index.html"]);
             }
             Job::Listing(listing) => {
                 (
@@ -584,12 +657,12 @@ impl<'a> Fingerprints<'a> {
                 for &i in &listing.items {
                     self.dataset(i).hash(&mut h);
                 }
-                page_path(&listing.base, listing.page)
+                write_page_path(path, &listing.base, listing.page);
             }
             Job::FacetIndex(index) => {
                 (&index.title, &index.intro, index.section).hash(&mut h);
                 index.entries.hash(&mut h);
-                index.path.clone()
+                path.push_str(&index.path);
             }
             Job::ResourceFile { dataset, resource } => {
                 let dataset = &self.site.catalog.datasets[*dataset];
@@ -604,17 +677,15 @@ impl<'a> Fingerprints<'a> {
                     return None;
                 };
                 (source, size, sha256).hash(&mut h);
-                format!(
-                    "datasets/{}/{}",
-                    dataset.id,
-                    resource.published_path().unwrap_or_default()
-                )
+                let name = resource.published_path().unwrap_or_default();
+                push_all(path, &["datasets/", &dataset.id.0, "/", &name]);
             }
             Job::DatasetRdf(i, format) => {
                 let dataset = &self.site.catalog.datasets[*i];
                 (self.dataset(*i), format).hash(&mut h);
                 self.publishers[self.model.department_of[*i] as usize].hash(&mut h);
-                format!("datasets/{}.{}", dataset.id, format.extension())
+                let extension = format.extension();
+                push_all(path, &["datasets/", &dataset.id.0, ".", extension]);
             }
             Job::CatalogRdf(catalog) => {
                 // Only the first page states the count.
@@ -631,15 +702,30 @@ impl<'a> Fingerprints<'a> {
                     self.dataset(i).hash(&mut h);
                     self.publishers[self.model.department_of[i] as usize].hash(&mut h);
                 }
-                catalog.path_of(catalog.page)
+                write_catalog_path(
+                    path,
+                    catalog.department.as_deref(),
+                    catalog.page,
+                    catalog.format,
+                );
             }
             Job::Sitemap(part) => {
                 (&part.entries, part.parts).hash(&mut h);
-                part.path.clone()
+                for dataset in &self.site.catalog.datasets[part.datasets.clone()] {
+                    (&dataset.id, dataset.last_change()).hash(&mut h);
+                }
+                path.push_str(&part.path);
             }
             _ => return None,
-        };
-        Some((path, h.finish()))
+        }
+        Some(h.finish())
+    }
+}
+
+/// Appends each piece to `path`.
+fn push_all(path: &mut String, pieces: &[&str]) {
+    for piece in pieces {
+        path.push_str(piece);
     }
 }
 
@@ -654,14 +740,20 @@ pub(crate) fn hash_of<T: Hash + ?Sized>(value: &T) -> u64 {
     h.finish()
 }
 
-/// For a file the memo keeps: its path key and the fingerprint of its inputs.
-type Memoised = Option<(u64, u64)>;
-
-/// What one job produced: a file, or nothing because its bytes mention a withheld dataset.
+/// What one job produced: a file, a file skipped because its inputs did not change, or
+/// nothing because its bytes mention a withheld dataset.
 enum Produced {
     File {
         path: String,
         outcome: WriteOutcome,
+        is_page: bool,
+        len: u64,
+        /// The fingerprint of its inputs, for a memoised kind of file.
+        fingerprint: Option<u64>,
+    },
+    Skipped {
+        /// Its path's key in the memo.
+        key: u64,
         is_page: bool,
         len: u64,
     },
@@ -879,32 +971,54 @@ fn plan_metadata(site: &Site<'_>, model: &SiteModel, jobs: &mut Vec<Job>) {
         path: format!("regions/{}/", r.code),
         modified: None,
     }));
-    entries.extend(datasets.iter().map(|d| sitemap::Entry {
-        path: format!("datasets/{}/", d.id),
-        modified: d.last_change(),
-    }));
-    if entries.len() <= sitemap::MAX_URLS {
+    let total = entries.len() + datasets.len();
+    if total <= sitemap::MAX_URLS {
         jobs.push(Job::Sitemap(Box::new(SitemapJob {
             path: "sitemap.xml".into(),
             entries,
+            datasets: 0..datasets.len(),
             parts: None,
         })));
     } else {
-        let parts = entries.len().div_ceil(sitemap::MAX_URLS);
-        for (n, chunk) in entries.chunks(sitemap::MAX_URLS).enumerate() {
+        let parts = sitemap_parts(entries.len(), datasets.len(), sitemap::MAX_URLS);
+        let count = parts.len();
+        for (n, (own, datasets)) in parts.into_iter().enumerate() {
             jobs.push(Job::Sitemap(Box::new(SitemapJob {
                 path: sitemap::part_path(n + 1),
-                entries: chunk.to_vec(),
+                entries: entries[own].to_vec(),
+                datasets,
                 parts: None,
             })));
         }
+        let parts = count;
         jobs.push(Job::Sitemap(Box::new(SitemapJob {
             path: "sitemap.xml".into(),
             entries: Vec::new(),
+            datasets: 0..0,
             parts: Some(parts),
         })));
     }
     jobs.push(Job::Text("robots.txt", sitemap::robots(&model.addresses)));
+}
+
+/// Splits a sitemap of `own` portal pages followed by `datasets` dataset pages into parts of
+/// at most `max` URLs: for each part, its range of portal pages and its range of datasets.
+fn sitemap_parts(
+    own: usize,
+    datasets: usize,
+    max: usize,
+) -> Vec<(std::ops::Range<usize>, std::ops::Range<usize>)> {
+    let total = own + datasets;
+    (0..total.div_ceil(max))
+        .map(|n| {
+            let (start, end) = (n * max, ((n + 1) * max).min(total));
+            let in_datasets = |at: usize| at.max(own) - own;
+            (
+                start.min(own)..end.min(own),
+                in_datasets(start)..in_datasets(end),
+            )
+        })
+        .collect()
 }
 
 /// Path depth → prefix that leads back to the site root.
@@ -918,11 +1032,19 @@ fn root_prefix(path: &str) -> String {
 }
 
 fn page_path(base: &str, page: usize) -> String {
-    if page <= 1 {
-        format!("{base}index.html")
-    } else {
-        format!("{base}page/{page}/index.html")
+    let mut path = String::new();
+    write_page_path(&mut path, base, page);
+    path
+}
+
+/// Appends [`page_path`] to `path`.
+fn write_page_path(path: &mut String, base: &str, page: usize) {
+    use std::fmt::Write;
+    path.push_str(base);
+    if page > 1 {
+        let _ = write!(path, "page/{page}/");
     }
+    path.push_str("index.html");
 }
 
 fn page_url(base: &str, page: usize) -> String {
@@ -953,7 +1075,7 @@ fn run(
         Job::Sitemap(part) => {
             let xml = match part.parts {
                 Some(parts) => sitemap::index(&model.addresses, parts),
-                None => sitemap::urlset(&model.addresses, &part.entries),
+                None => sitemap::urlset(&model.addresses, &part.all_entries(site)),
             };
             (part.path.clone(), xml.into_bytes(), false)
         }
@@ -1081,6 +1203,7 @@ fn produced(
             outcome,
             is_page,
             len,
+            fingerprint: None,
         }),
         Err(WriteError::Leak(leaks)) => Ok(Produced::Refused(leaks)),
         Err(WriteError::Io(source)) => Err(RenderError::Write { path, source }),
@@ -1221,6 +1344,21 @@ fn context_for(job: &Job, site: &Site<'_>, model: &SiteModel) -> (String, &'stat
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sitemap_parts_cover_every_page_once_in_order() {
+        for (own, datasets, max) in [(3, 10, 5), (5, 5, 5), (7, 0, 3), (0, 7, 3), (2, 1, 10)] {
+            let parts = super::sitemap_parts(own, datasets, max);
+            let mut seen = Vec::new();
+            for (pages, items) in &parts {
+                assert!(pages.len() + items.len() <= max, "{own} {datasets} {max}");
+                assert!(pages.len() + items.len() > 0, "an empty part");
+                seen.extend(pages.clone());
+                seen.extend(items.clone().map(|i| own + i));
+            }
+            assert_eq!(seen, (0..own + datasets).collect::<Vec<_>>());
+        }
+    }
 
     #[test]
     fn escapes_markup_but_not_slashes() {
