@@ -626,7 +626,7 @@ impl<'a> Fingerprints<'a> {
     /// pages, listings, facet indexes, resource files, metadata documents); its path is
     /// written into `path`. Other files always render.
     fn of(&self, job: &Job, path: &mut String) -> Option<u64> {
-        let mut h = std::hash::DefaultHasher::new();
+        let mut h = memo_hasher();
         self.global.hash(&mut h);
         path.clear();
         match job {
@@ -731,7 +731,17 @@ fn push_all(path: &mut String, pieces: &[&str]) {
 
 /// The key of an output path in [`RenderMemo`].
 fn path_key(path: &str) -> u64 {
-    hash_of(path)
+    let mut h = memo_hasher();
+    path.hash(&mut h);
+    h.finish()
+}
+
+/// The hasher of paths and fingerprints in [`RenderMemo`]: a fast one of good quality (a
+/// warm render hashes every file's inputs), with a fixed seed so a render is reproducible.
+/// The memo lives in memory only, so the choice can change freely.
+fn memo_hasher() -> impl Hasher {
+    use std::hash::BuildHasher;
+    foldhash::quality::FixedState::default().build_hasher()
 }
 
 pub(crate) fn hash_of<T: Hash + ?Sized>(value: &T) -> u64 {

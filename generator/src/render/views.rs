@@ -427,16 +427,19 @@ impl SiteModel {
     }
 
     /// Up to six related datasets: the nearest in time from the same department, then domain.
-    pub(super) fn related(&self, i: usize) -> Vec<usize> {
-        let mut chosen = Vec::new();
-        for (which, want) in [(0, 3), (1, 6)] {
+    /// (Read for every dataset page's fingerprint, so it allocates nothing.)
+    pub(super) fn related(&self, i: usize) -> impl Iterator<Item = usize> + use<> {
+        const MOST: usize = 6;
+        let mut chosen = [0; MOST];
+        let mut len = 0;
+        for (which, want) in [(0, 3), (1, MOST)] {
             let (g, here) = self.place[i][which];
             let Some(group) = self.neighbours.get(g as usize) else {
                 continue;
             };
             let here = here as usize;
             let mut offset = 1;
-            while chosen.len() < want && (offset <= here || here + offset < group.len()) {
+            while len < want && (offset <= here || here + offset < group.len()) {
                 for j in [
                     here.checked_sub(offset).map(|p| group[p]),
                     group.get(here + offset).copied(),
@@ -444,14 +447,15 @@ impl SiteModel {
                 .into_iter()
                 .flatten()
                 {
-                    if j != i && !chosen.contains(&j) && chosen.len() < want {
-                        chosen.push(j);
+                    if j != i && !chosen[..len].contains(&j) && len < want {
+                        chosen[len] = j;
+                        len += 1;
                     }
                 }
                 offset += 1;
             }
         }
-        chosen
+        chosen.into_iter().take(len)
     }
 }
 
