@@ -2,6 +2,7 @@
 
 mod bench_daemon;
 mod bench_search;
+mod mirror;
 mod publish;
 mod report;
 mod search;
@@ -203,6 +204,20 @@ enum Command {
         #[arg(long, default_value_t = 50_000)]
         pagefind_max: usize,
     },
+    /// Create the key pair that signs the mirror manifest (minisign format, no password).
+    Keygen {
+        /// The secret key to write (keep it outside the site and the catalog).
+        #[arg(long, default_value = "kaifang.key")]
+        secret: PathBuf,
+        /// The public key to write (for mirror operators).
+        #[arg(long, default_value = "kaifang.pub")]
+        public: PathBuf,
+    },
+    /// Check or pull a copy of the site against its signed manifest.
+    Mirror {
+        #[command(subcommand)]
+        action: MirrorAction,
+    },
     /// Generate a synthetic catalog of N records, build it, and print records/s, pages/s,
     /// MB written and peak memory.
     Bench {
@@ -215,6 +230,38 @@ enum Command {
         /// Only generate the catalogs (for running other generators on the same input).
         #[arg(long)]
         generate_only: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum MirrorAction {
+    /// Check a copy (a folder or an http(s) address) against its signed manifest: name every
+    /// missing, extra or changed file, and with --origin every stale one. Exit status: 0 good,
+    /// 1 not good, 2 not checkable (no manifest, bad signature).
+    Verify {
+        /// The copy: a folder, or the address of a site.
+        copy: String,
+        /// The site's minisign public key.
+        #[arg(long)]
+        key: PathBuf,
+        /// The origin (folder or address): files it changed since the copy's generation are
+        /// reported stale.
+        #[arg(long)]
+        origin: Option<String>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Pull a copy from the origin over HTTP(S): check the signature, download what changed,
+    /// move it into place (data, then pages, then the manifest), delete what was removed.
+    Sync {
+        /// The origin's address.
+        origin: String,
+        /// The folder of the copy.
+        dir: PathBuf,
+        /// The site's minisign public key.
+        #[arg(long)]
+        key: PathBuf,
     },
 }
 
@@ -287,6 +334,16 @@ fn main() -> ExitCode {
             dir,
             generate_only,
         } => bench(&records, dir, generate_only),
+        Command::Keygen { secret, public } => mirror::keygen(&secret, &public),
+        Command::Mirror { action } => match action {
+            MirrorAction::Verify {
+                copy,
+                key,
+                origin,
+                json,
+            } => mirror::verify(&copy, &key, origin.as_deref(), json),
+            MirrorAction::Sync { origin, dir, key } => mirror::sync(&origin, &dir, &key),
+        },
     };
     ExitCode::from(status)
 }
@@ -300,6 +357,19 @@ pub(crate) fn load_config(path: &Path) -> Option<SiteConfig> {
             None
         }
     }
+}
+
+/// The commit of the git repository holding the content folder, when it is in one.
+fn source_commit(content: &Path) -> Option<String> {
+    let output = std::process::Command::new("git")
+        .arg("-C")
+        .arg(content)
+        .args(["rev-parse", "--verify", "--quiet", "HEAD"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let commit = String::from_utf8(output.stdout).ok()?.trim().to_string();
+    (output.status.success() && !commit.is_empty()).then_some(commit)
 }
 
 /// The date the site describes, from SOURCE_DATE_EPOCH when set (reproducible builds).
@@ -382,6 +452,8 @@ pub(crate) fn run_build(site: &SiteArgs, out: &Path, json: bool, quiet: bool) ->
     let options = generator::BuildOptions {
         content: site.content.clone(),
         output: out.to_path_buf(),
+        signing_key: config.signing_key(),
+        source_commit: source_commit(&site.content),
         config,
         build_date: source_date(),
     };

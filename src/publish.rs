@@ -687,6 +687,8 @@ fn publish_warm(
         output: staged.path().to_path_buf(),
         config: config.clone(),
         build_date: source_date(),
+        source_commit: commit.map(str::to_string),
+        signing_key: config.signing_key(),
     };
     let live = live.unwrap_or_else(|| "nothing".into());
     let mut report = match generator::build_incremental(

@@ -69,6 +69,19 @@ pub struct SiteConfig {
     /// The publishing daemon's settings (`[daemon]`).
     #[serde(default)]
     pub daemon: DaemonSettings,
+    /// The mirror manifest's settings (`[mirror]`).
+    #[serde(default)]
+    pub mirror: MirrorSettings,
+}
+
+/// `[mirror]` in `site.toml`: how the manifest mirrors check copies against is signed.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MirrorSettings {
+    /// The minisign secret key that signs the manifest (from `kaifang keygen`), relative to
+    /// the folder of `site.toml`. It must lie outside the content and output folders. Empty:
+    /// the manifest is written unsigned.
+    pub signing_key: String,
 }
 
 /// `[daemon]` in `site.toml`: where departments drop records and where releases go.
@@ -145,10 +158,23 @@ impl SiteConfig {
             path: path.display().to_string(),
             source,
         })?;
-        Self::parse(&text).map_err(|message| ConfigError::Parse {
+        let mut config = Self::parse(&text).map_err(|message| ConfigError::Parse {
             path: path.display().to_string(),
             message,
-        })
+        })?;
+        // Paths in the file are relative to its folder.
+        let key = &mut config.mirror.signing_key;
+        if !key.is_empty() && Path::new(key.as_str()).is_relative() {
+            let folder = path.parent().unwrap_or(Path::new(""));
+            *key = folder.join(key.as_str()).display().to_string();
+        }
+        Ok(config)
+    }
+
+    /// The key that signs the mirror manifest, when one is set.
+    pub fn signing_key(&self) -> Option<std::path::PathBuf> {
+        let key = self.mirror.signing_key.trim();
+        (!key.is_empty()).then(|| key.into())
     }
 
     /// Parses the text of a `site.toml`.

@@ -10,6 +10,7 @@ pub mod digest;
 pub mod divisions;
 pub mod import;
 pub mod load;
+pub mod manifest;
 pub mod metadata;
 pub mod model;
 pub mod policy;
@@ -44,6 +45,10 @@ pub struct BuildOptions {
     /// The date the site describes; `None` means the newest record date.
     /// The CLI fills it from SOURCE_DATE_EPOCH, so builds never read the clock.
     pub build_date: Option<NaiveDate>,
+    /// The commit of the catalog repository the build reads, for the mirror manifest.
+    pub source_commit: Option<String>,
+    /// The minisign secret key that signs the mirror manifest; `None` leaves it unsigned.
+    pub signing_key: Option<PathBuf>,
 }
 
 /// The outcome of checking a catalog (load, validate, policy) without rendering.
@@ -94,6 +99,8 @@ pub struct BuildReport {
     /// Every path written or removed, relative to the output.
     #[serde(skip)]
     pub changed_paths: std::collections::BTreeSet<String>,
+    /// The generation of the mirror manifest this build wrote.
+    pub generation: u64,
     /// Seconds spent loading and validating.
     pub check_seconds: f64,
     /// Seconds spent rendering and writing.
@@ -124,6 +131,9 @@ pub enum BuildError {
     /// Output mentioned withheld records; those files were not written (or were removed).
     #[error("{} mention(s) of withheld records refused", .0.len())]
     Leak(Vec<audit::Leak>),
+    /// The mirror manifest could not be written or signed.
+    #[error(transparent)]
+    Manifest(#[from] manifest::ManifestError),
 }
 
 /// Loads, validates and applies policy; renders nothing. `today`, when given, is the latest
@@ -288,9 +298,12 @@ pub fn build(
         divisions,
         checked,
         progress,
-        render::RenderMemo::default(),
-        None,
-        false,
+        Carried {
+            memo: render::RenderMemo::default(),
+            index: None,
+            manifest: &mut manifest::ManifestState::default(),
+            withdraw_leaks: false,
+        },
     )
     .map(|(report, _, _)| report)
 }
@@ -307,6 +320,8 @@ pub struct Session {
     withdraw_leaks: bool,
     /// The audit of skipped files that [`Session::finish_audit`] still owes.
     pending: Option<PendingAudit>,
+    /// The mirror manifest of the last build.
+    manifest: manifest::ManifestState,
 }
 
 /// Skipped files still to be read for what a dataset withheld since the last build may leave.
@@ -335,6 +350,7 @@ impl Session {
     /// files are written whenever the output lacks them.
     pub fn forget_output(&mut self) {
         self.memo = render::RenderMemo::default();
+        self.manifest = manifest::ManifestState::default();
         self.pending = None;
     }
 
@@ -387,13 +403,25 @@ pub fn build_incremental(
         divisions,
         checked,
         progress,
-        memo,
-        Some(&mut session.index),
-        session.withdraw_leaks,
+        Carried {
+            memo,
+            index: Some(&mut session.index),
+            manifest: &mut session.manifest,
+            withdraw_leaks: session.withdraw_leaks,
+        },
     )?;
     session.memo = next;
     session.pending = pending;
     Ok(report)
+}
+
+/// What a build carries over from the last one into the same output (all empty for a
+/// one-off build).
+struct Carried<'a> {
+    memo: render::RenderMemo,
+    index: Option<&'a mut search::LiveSearch>,
+    manifest: &'a mut manifest::ManifestState,
+    withdraw_leaks: bool,
 }
 
 fn build_with(
@@ -401,10 +429,14 @@ fn build_with(
     divisions: &Divisions,
     checked: &Checked,
     progress: &(dyn Fn(usize, usize) + Sync),
-    memo: render::RenderMemo,
-    index: Option<&mut search::LiveSearch>,
-    withdraw_leaks: bool,
+    carried: Carried<'_>,
 ) -> Result<(BuildReport, render::RenderMemo, Option<PendingAudit>), BuildError> {
+    let Carried {
+        memo,
+        index,
+        manifest: manifest_state,
+        withdraw_leaks,
+    } = carried;
     let output_error = |source| BuildError::Output {
         path: options.output.display().to_string(),
         source,
@@ -422,6 +454,15 @@ fn build_with(
             options.content.display()
         ))));
     }
+    let signer = match &options.signing_key {
+        Some(key) => {
+            manifest::check_key_location(key, &[&options.output, &options.content])?;
+            let signer =
+                mirror::signing::Signer::load(key).map_err(manifest::ManifestError::from)?;
+            Some(signer)
+        }
+        None => None,
+    };
     let output = write::Output::new(&options.output, auditor).map_err(output_error)?;
     let build_date = options
         .build_date
@@ -441,6 +482,7 @@ fn build_with(
         pages: &checked.pages,
         build_date,
     };
+    manifest_state.resume(&options.output);
     let had_memo = !memo.is_empty();
     let previous_auditor = memo.auditor().cloned();
     let started = Instant::now();
@@ -458,9 +500,13 @@ fn build_with(
         output.remove(&gone).map_err(output_error)?;
         gone
     } else {
-        output
+        // The last manifest goes too (its parts may name a dataset withheld since, and the
+        // audit below reads every file); the manifest writer writes this build's.
+        let mut removed = output
             .remove_stale(|path| next.holds(path))
-            .map_err(output_error)?
+            .map_err(output_error)?;
+        removed.retain(|path| !mirror::manifest::is_own(path));
+        removed
     };
     let render_seconds = started.elapsed().as_secs_f64();
 
@@ -507,6 +553,29 @@ fn build_with(
         return Err(BuildError::Leak(leaks));
     }
     next.forget(leaks.iter().map(|l| l.file.as_str()));
+    let mut changed_paths: std::collections::BTreeSet<String> = stats
+        .written_paths
+        .iter()
+        .chain(&removed)
+        .chain(leaks.iter().map(|l| &l.file))
+        .cloned()
+        .collect();
+    let gone: Vec<String> = removed
+        .iter()
+        .chain(leaks.iter().map(|l| &l.file))
+        .cloned()
+        .collect();
+    let changed: Vec<&str> = changed_paths.iter().map(String::as_str).collect();
+    let facts = manifest::BuildFacts {
+        memo: &next,
+        changed: had_memo.then_some(&changed[..]),
+        removed: &gone,
+        built: build_date,
+        source_commit: options.source_commit.as_deref(),
+    };
+    let written = manifest::write(&output, manifest_state, &facts, signer.as_ref())
+        .inspect_err(|_| *manifest_state = manifest::ManifestState::default())?;
+    changed_paths.extend(written.changed);
     let report = BuildReport {
         published: checked.catalog.datasets.len(),
         rejected: checked.rejected.len(),
@@ -522,13 +591,8 @@ fn build_with(
         written: stats.written,
         bytes: stats.bytes,
         removed: removed.len(),
-        changed_paths: stats
-            .written_paths
-            .iter()
-            .chain(&removed)
-            .chain(leaks.iter().map(|l| &l.file))
-            .cloned()
-            .collect(),
+        changed_paths,
+        generation: written.manifest.generation,
         withdrawn: leaks,
         check_seconds: checked.elapsed.as_secs_f64(),
         render_seconds,
@@ -643,6 +707,8 @@ mod incremental_tests {
             output: dir.path().join("out"),
             config: config.clone(),
             build_date: None,
+            source_commit: None,
+            signing_key: None,
         };
         let mut session = Session::default();
         let checked = check(&content, &config, &divisions, None);

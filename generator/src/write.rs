@@ -21,7 +21,7 @@ pub enum WriteError {
 }
 
 /// The file that marks a folder as kaifang's output.
-pub const MARKER: &str = ".kaifang-output";
+pub const MARKER: &str = mirror::manifest::OUTPUT_MARKER;
 
 /// What happened to one output file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

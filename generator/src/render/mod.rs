@@ -364,6 +364,8 @@ struct MemoEntry {
     fingerprint: Option<u64>,
     /// Its length in bytes.
     len: u64,
+    /// SHA-256 of its bytes, for the mirror manifest.
+    sha256: [u8; 32],
     /// The last render that produced it.
     generation: u32,
 }
@@ -379,9 +381,16 @@ impl RenderMemo {
         self.files.contains_key(&path_key(path))
     }
 
-    /// Every path the memoised render produced.
-    pub fn paths(&self) -> impl Iterator<Item = &str> {
-        self.files.values().map(|entry| &*entry.path)
+    /// Every file the memoised render produced: path, size and SHA-256.
+    pub fn files(&self) -> impl Iterator<Item = (&str, u64, &[u8; 32])> + Clone {
+        self.files
+            .values()
+            .map(|entry| (&*entry.path, entry.len, &entry.sha256))
+    }
+
+    /// Number of files the memoised render produced.
+    pub fn len(&self) -> usize {
+        self.files.len()
     }
 
     /// Forgets these files: the output no longer holds them, and the next render makes them.
@@ -495,7 +504,8 @@ pub fn render_incremental(
                     return Ok(Produced::Skipped { key, is_page, len });
                 }
                 let written = output.write(&file.path, &file.bytes);
-                produced(file.path.clone(), written, false, len)
+                let sha256 = sha256_of(&file.bytes);
+                produced(file.path.clone(), written, false, len, sha256)
             })
             .collect::<Result<Vec<Produced>, RenderError>>()?,
     );
@@ -523,6 +533,7 @@ pub fn render_incremental(
                 is_page,
                 len,
                 fingerprint,
+                sha256,
             } => {
                 if outcome == WriteOutcome::Written {
                     stats.written += 1;
@@ -533,6 +544,7 @@ pub fn render_incremental(
                     path: path.into_boxed_str(),
                     fingerprint,
                     len,
+                    sha256,
                     generation,
                 };
                 memo.files.insert(path_key(&entry.path), entry);
@@ -760,6 +772,8 @@ enum Produced {
         len: u64,
         /// The fingerprint of its inputs, for a memoised kind of file.
         fingerprint: Option<u64>,
+        /// SHA-256 of its bytes.
+        sha256: [u8; 32],
     },
     Skipped {
         /// Its path's key in the memo.
@@ -1109,7 +1123,9 @@ fn run(
                     .unwrap_or_default()
             );
             let written = output.copy(&path, source, *size, sha256);
-            return produced(path, written, false, *size);
+            // The copy checked the bytes against the record's hash.
+            let sha256 = parse_sha256(sha256);
+            return produced(path, written, false, *size, sha256);
         }
         _ => {
             let (path, template, context) = context_for(job, site, model);
@@ -1118,7 +1134,26 @@ fn run(
         }
     };
     let written = output.write(&path, &bytes);
-    produced(path, written, is_page, bytes.len() as u64)
+    let sha256 = sha256_of(&bytes);
+    produced(path, written, is_page, bytes.len() as u64, sha256)
+}
+
+/// SHA-256 of bytes.
+fn sha256_of(bytes: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).into()
+}
+
+/// A SHA-256 from its hex form (validated when the record was read).
+fn parse_sha256(hex: &str) -> [u8; 32] {
+    let mut bytes = [0; 32];
+    for (i, byte) in bytes.iter_mut().enumerate() {
+        *byte = hex
+            .get(2 * i..2 * i + 2)
+            .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+            .unwrap_or_default();
+    }
+    bytes
 }
 
 /// A machine-readable alternate of a page, for `<link rel="alternate">`.
@@ -1206,6 +1241,7 @@ fn produced(
     written: Result<WriteOutcome, WriteError>,
     is_page: bool,
     len: u64,
+    sha256: [u8; 32],
 ) -> Result<Produced, RenderError> {
     match written {
         Ok(outcome) => Ok(Produced::File {
@@ -1214,6 +1250,7 @@ fn produced(
             is_page,
             len,
             fingerprint: None,
+            sha256,
         }),
         Err(WriteError::Leak(leaks)) => Ok(Produced::Refused(leaks)),
         Err(WriteError::Io(source)) => Err(RenderError::Write { path, source }),

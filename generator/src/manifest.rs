@@ -1,0 +1,223 @@
+//! The mirror manifest of a build (`/.well-known/kaifang/manifest.json`, see the `mirror`
+//! crate): written after the render and the audit, from the render's memo, which knows the
+//! size and SHA-256 of every public file without reading one back.
+
+use std::path::Path;
+
+use mirror::manifest::{self, Manifest, Parts};
+use mirror::signing::Signer;
+
+use crate::render::RenderMemo;
+use crate::write::{Output, WriteError};
+
+/// Why the manifest could not be written or signed.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    /// Writing a manifest file failed.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The site path.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The signing key could not be used.
+    #[error("cannot sign the mirror manifest: {0}")]
+    Signing(#[from] mirror::signing::SigningError),
+    /// The signing key lies where it could be published.
+    #[error(
+        "the signing key {key} lies inside {folder}, from where it could be published; move it \
+         outside the content and output folders and set [mirror] signing_key in site.toml to it"
+    )]
+    ExposedKey {
+        /// The key.
+        key: String,
+        /// The folder it lies in.
+        folder: String,
+    },
+}
+
+/// What a publisher keeps between builds into the same output: the parts of the last
+/// manifest and its generation.
+#[derive(Debug, Default)]
+pub struct ManifestState {
+    parts: Parts,
+    generation: Option<u64>,
+}
+
+impl ManifestState {
+    /// Reads the generation of the manifest already in `output`, unless one is known: call it
+    /// before a build cleans the folder, so the new generation counts on from it.
+    pub fn resume(&mut self, output: &Path) {
+        if self.generation.is_none() {
+            self.generation = previous_generation(output);
+        }
+    }
+}
+
+/// The files a manifest write touched.
+pub struct Written {
+    /// The new manifest.
+    pub manifest: Manifest,
+    /// Site paths written or removed.
+    pub changed: Vec<String>,
+}
+
+/// What a build hands the manifest.
+pub struct BuildFacts<'a> {
+    /// Every public file the build left.
+    pub memo: &'a RenderMemo,
+    /// Paths written or removed by this build; `None` when unknown (every part is rebuilt).
+    pub changed: Option<&'a [&'a str]>,
+    /// Paths removed by this build.
+    pub removed: &'a [String],
+    /// The date the site describes.
+    pub built: chrono::NaiveDate,
+    /// The source commit, when known.
+    pub source_commit: Option<&'a str>,
+}
+
+/// Refuses a signing key inside any of these folders (where it could be published).
+pub fn check_key_location(key: &Path, folders: &[&Path]) -> Result<(), ManifestError> {
+    let key_path = std::fs::canonicalize(key).unwrap_or_else(|_| key.to_path_buf());
+    for folder in folders {
+        let folder = std::fs::canonicalize(folder).unwrap_or_else(|_| folder.to_path_buf());
+        if key_path.starts_with(&folder) {
+            return Err(ManifestError::ExposedKey {
+                key: key.display().to_string(),
+                folder: folder.display().to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Writes the manifest of the files `facts.memo` lists into `output`: the parts that
+/// changed, `manifest.json`, the trace file and, with a signer, the signature. Parts the new
+/// manifest no longer names are removed.
+pub fn write(
+    output: &Output,
+    state: &mut ManifestState,
+    facts: &BuildFacts<'_>,
+    signer: Option<&Signer>,
+) -> Result<Written, ManifestError> {
+    let fresh = state.parts.refs().is_empty();
+    state.resume(output.root());
+    let generation = state.generation.unwrap_or(0) + 1;
+    let listed = facts
+        .memo
+        .files()
+        .filter(|(path, ..)| !manifest::is_own(path));
+    let count = listed.clone().count();
+    let changed = if fresh { None } else { facts.changed };
+    let parts = state.parts.update(listed, count, changed);
+    let mut touched = Vec::new();
+    for (path, bytes) in &parts.written {
+        put(output, path, bytes)?;
+        touched.push(path.clone());
+    }
+    let refs = state.parts.refs().to_vec();
+    let named: std::collections::BTreeSet<&str> = refs.iter().map(|r| r.path.as_str()).collect();
+    let mut dropped = parts.dropped;
+    if fresh {
+        // Parts an earlier process left in this output.
+        dropped.extend(
+            list_parts(output.root())
+                .into_iter()
+                .filter(|p| !named.contains(p.as_str())),
+        );
+    }
+    // A withheld dataset's paths name it, and nothing public may: they are left out of the
+    // list (a sync still deletes them, from the difference of the two generations).
+    let names_withheld = |path: &str| {
+        output
+            .auditor()
+            .is_some_and(|auditor| !auditor.scan(path, path.as_bytes()).is_empty())
+    };
+    let mut removed: Vec<String> = facts
+        .removed
+        .iter()
+        .filter(|p| !manifest::is_own(p) && !names_withheld(p))
+        .cloned()
+        .collect();
+    removed.sort();
+    removed.dedup();
+    let manifest = Manifest {
+        kaifang_manifest: manifest::FORMAT,
+        generation,
+        source_commit: facts.source_commit.map(str::to_string),
+        built: facts.built.to_string(),
+        files: refs.iter().map(|r| r.files).sum(),
+        bytes: refs.iter().map(|r| r.bytes).sum(),
+        parts: refs,
+        removed,
+    };
+    let bytes = manifest.to_bytes();
+    put(output, manifest::TRACE, manifest.trace().as_bytes())?;
+    match signer {
+        Some(signer) => {
+            let signature = signer.sign(&bytes, &manifest.trusted_comment())?;
+            // The signature first: a reader that sees the new manifest sees its signature
+            // (a reader between the two sees the old manifest fail, never a forged pass).
+            put(output, manifest::SIGNATURE, signature.as_bytes())?;
+        }
+        None => remove(output, manifest::SIGNATURE)?,
+    }
+    put(output, manifest::MANIFEST, &bytes)?;
+    touched.extend([manifest::TRACE, manifest::SIGNATURE, manifest::MANIFEST].map(String::from));
+    for path in &dropped {
+        remove(output, path)?;
+    }
+    touched.extend(dropped);
+    state.generation = Some(generation);
+    Ok(Written {
+        manifest,
+        changed: touched,
+    })
+}
+
+/// The generation of the manifest already in the output, if any.
+fn previous_generation(root: &Path) -> Option<u64> {
+    let bytes = std::fs::read(root.join(manifest::MANIFEST)).ok()?;
+    serde_json::from_slice::<Manifest>(&bytes)
+        .ok()
+        .map(|m| m.generation)
+}
+
+fn list_parts(root: &Path) -> Vec<String> {
+    std::fs::read_dir(root.join(manifest::PARTS))
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .map(|e| format!("{}{}", manifest::PARTS, e.file_name().to_string_lossy()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn put(output: &Output, path: &str, bytes: &[u8]) -> Result<(), ManifestError> {
+    let error = |source| ManifestError::Write {
+        path: path.to_string(),
+        source,
+    };
+    match output.write(path, bytes) {
+        Ok(_) => Ok(()),
+        Err(WriteError::Io(source)) => Err(error(source)),
+        Err(WriteError::Leak(leaks)) => Err(error(std::io::Error::other(format!(
+            "it mentions a withheld dataset ({})",
+            leaks
+                .first()
+                .map(|l| l.dataset.as_str())
+                .unwrap_or_default()
+        )))),
+    }
+}
+
+fn remove(output: &Output, path: &str) -> Result<(), ManifestError> {
+    output
+        .remove(&[path.to_string()])
+        .map_err(|source| ManifestError::Write {
+            path: path.to_string(),
+            source,
+        })
+}
