@@ -262,6 +262,10 @@ enum MirrorAction {
         /// The site's minisign public key.
         #[arg(long)]
         key: PathBuf,
+        /// Follow the origin to an older generation than the copy holds (after a rollback
+        /// at the origin); refused otherwise, since an old signed manifest can be replayed.
+        #[arg(long)]
+        allow_older: bool,
     },
 }
 
@@ -342,7 +346,12 @@ fn main() -> ExitCode {
                 origin,
                 json,
             } => mirror::verify(&copy, &key, origin.as_deref(), json),
-            MirrorAction::Sync { origin, dir, key } => mirror::sync(&origin, &dir, &key),
+            MirrorAction::Sync {
+                origin,
+                dir,
+                key,
+                allow_older,
+            } => mirror::sync(&origin, &dir, &key, allow_older),
         },
     };
     ExitCode::from(status)

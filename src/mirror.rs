@@ -59,7 +59,7 @@ pub fn verify(copy: &str, key: &Path, origin: Option<&str>, json: bool) -> u8 {
     {
         Ok(report) => report,
         Err(err) => {
-            eprintln!("error: {copy}: {err}");
+            eprintln!("error: {err}");
             return EXIT_FAILED;
         }
     };
@@ -126,11 +126,11 @@ fn print_report(copy: &str, report: &Report) {
 }
 
 /// Pulls a copy from the origin.
-pub fn sync(origin: &str, dir: &Path, key: &Path) -> u8 {
+pub fn sync(origin: &str, dir: &Path, key: &Path, allow_older: bool) -> u8 {
     let Some(key) = load_key(key) else {
         return EXIT_FAILED;
     };
-    match mirror::sync::sync(&Web::new(origin), dir, &key) {
+    match mirror::sync::sync(&Web::new(origin), dir, &key, allow_older) {
         Ok(report) => {
             println!(
                 "{}: generation {}: {} file(s) downloaded ({} bytes), {} unchanged, {} deleted",

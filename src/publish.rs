@@ -705,6 +705,9 @@ fn publish_warm(
             return EXIT_FAILED;
         }
     };
+    if let Some(why) = &report.unsigned {
+        tracing::error!("the mirror manifest is unsigned: {why}; mirrors refuse it until fixed");
+    }
     if let Some(commit) = commit {
         report
             .changed_paths

@@ -50,7 +50,7 @@ fn manifest(fixture: &Fixture) -> serde_json::Value {
 fn listed(fixture: &Fixture) -> std::collections::BTreeMap<String, (u64, String)> {
     let mut files = std::collections::BTreeMap::new();
     for part in manifest(fixture)["parts"].as_array().unwrap() {
-        let text = fixture.read(&format!("public/{}", part["path"].as_str().unwrap()));
+        let text = fixture.read(&part_path(part));
         let part: serde_json::Value = serde_json::from_str(&text).unwrap();
         for file in part["files"].as_array().unwrap() {
             files.insert(
@@ -63,6 +63,14 @@ fn listed(fixture: &Fixture) -> std::collections::BTreeMap<String, (u64, String)
         }
     }
     files
+}
+
+/// The file of a part the manifest names: `parts/<sha256>.json`.
+fn part_path(part: &serde_json::Value) -> String {
+    format!(
+        "public/.well-known/kaifang/parts/{}.json",
+        part["sha256"].as_str().unwrap()
+    )
 }
 
 fn verify(fixture: &Fixture, copy: &str, extra: &[&str]) -> (i32, serde_json::Value, String) {
@@ -136,7 +144,7 @@ fn the_stock_minisign_tool_verifies_the_manifest() {
     // A changed byte fails.
     let text = fixture
         .read(MANIFEST)
-        .replace("\"generation\": 1", "\"generation\": 9");
+        .replace("\"generation\":1", "\"generation\":9");
     std::fs::write(fixture.path(MANIFEST), text).unwrap();
     let output = std::process::Command::new("minisign")
         .args(["-V", "-m", MANIFEST, "-p", "keys/site.pub"])
@@ -181,7 +189,7 @@ fn a_forged_manifest_or_another_key_is_refused() {
     // over the manifest no longer holds.
     let text = fixture
         .read(MANIFEST)
-        .replacen("\"files\": ", "\"files\": 1", 1);
+        .replacen("\"files\":", "\"files\":1", 1);
     std::fs::write(fixture.path(MANIFEST), text).unwrap();
     let (status, _, stderr) = verify(&fixture, "public", &[]);
     assert_eq!(status, 2);
@@ -189,19 +197,17 @@ fn a_forged_manifest_or_another_key_is_refused() {
 
     let fixture = signed();
     // A changed part fails on its hash, which the signed manifest names.
-    let part = manifest(&fixture)["parts"][0]["path"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let path = fixture.path(&format!("public/{part}"));
+    let part = part_path(&manifest(&fixture)["parts"][0]);
+    let path = fixture.path(&part);
     let text = std::fs::read_to_string(&path)
         .unwrap()
         .replacen("\"size\":", "\"size\": 1", 1);
     std::fs::write(&path, text).unwrap();
     let (status, _, stderr) = verify(&fixture, "public", &[]);
     assert_eq!(status, 2);
+    let name = part.trim_start_matches("public/");
     assert!(
-        stderr.contains(&part) && stderr.contains("SHA-256"),
+        stderr.contains(name) && stderr.contains("SHA-256"),
         "{stderr}"
     );
 
@@ -432,4 +438,84 @@ fn sync_pulls_a_verified_copy_then_only_what_changed_and_resumes() {
         !fixture.path(".copy.kaifang-sync").exists(),
         "staging cleaned up"
     );
+}
+
+#[test]
+fn sync_refuses_an_older_generation_unless_told() {
+    let fixture = signed();
+    common::copy_tree(&fixture.path("public"), &fixture.path("old-public"));
+    built(&fixture);
+    let server = Server::start(&fixture.path("public"));
+    assert_eq!(sync(&fixture, &server).status, 0);
+    // Someone serves the first generation's signed manifest again (or the origin rolled back).
+    let old = Server::start(&fixture.path("old-public"));
+    let run = sync(&fixture, &old);
+    assert_eq!(run.status, 2, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("older than the copy's 2"),
+        "{}",
+        run.stderr
+    );
+    let run = fixture.run(&[
+        "mirror",
+        "sync",
+        &old.url,
+        "copy",
+        "--key",
+        "keys/site.pub",
+        "--allow-older",
+    ]);
+    assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
+    let (status, report, stderr) = verify(&fixture, "copy", &["--origin", &old.url]);
+    assert_eq!(
+        (status, &report["generation"]),
+        (0, &serde_json::json!(1)),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_signed_manifest_naming_a_path_outside_the_site_writes_nothing() {
+    let fixture = signed();
+    // The key holder's manifest (or a bug) names `../escaped.txt`: sync must not follow it.
+    let origin = fixture.path("evil");
+    std::fs::create_dir_all(origin.join(".well-known/kaifang/parts")).unwrap();
+    std::fs::write(fixture.path("escaped.txt"), "x").unwrap();
+    let entry = mirror::manifest::FileEntry {
+        path: "../escaped.txt".into(),
+        size: 1,
+        sha256: mirror::manifest::hex(&sha2::Sha256::digest(b"y")),
+    };
+    let (bytes, reference) = mirror::manifest::Part::make(vec![entry]);
+    std::fs::write(origin.join(reference.path()), &bytes).unwrap();
+    let top = mirror::manifest::Manifest {
+        kaifang_manifest: mirror::manifest::FORMAT,
+        generation: 5,
+        source_commit: None,
+        built: "2025-01-01".into(),
+        files: 1,
+        bytes: 1,
+        parts: vec![reference],
+        removed: vec![],
+    };
+    let signer = mirror::signing::Signer::load(&fixture.path("keys/site.key")).unwrap();
+    let signature = signer.sign(&top.to_bytes(), "evil").unwrap();
+    std::fs::write(
+        origin.join(".well-known/kaifang/manifest.json"),
+        top.to_bytes(),
+    )
+    .unwrap();
+    std::fs::write(
+        origin.join(".well-known/kaifang/manifest.json.minisig"),
+        signature,
+    )
+    .unwrap();
+    let server = Server::start(&origin);
+    let run = sync(&fixture, &server);
+    assert_eq!(run.status, 2, "{}", run.stdout);
+    assert!(run.stderr.contains("outside the site"), "{}", run.stderr);
+    assert_eq!(fixture.read("escaped.txt"), "x");
+    let (status, _, stderr) = verify(&fixture, &server.url, &[]);
+    assert_eq!(status, 2);
+    assert!(stderr.contains("../escaped.txt"), "{stderr}");
 }

@@ -101,6 +101,9 @@ pub struct BuildReport {
     pub changed_paths: std::collections::BTreeSet<String>,
     /// The generation of the mirror manifest this build wrote.
     pub generation: u64,
+    /// Why the manifest was left unsigned although a key is configured (the daemon only;
+    /// a one-off build fails instead).
+    pub unsigned: Option<String>,
     /// Seconds spent loading and validating.
     pub check_seconds: f64,
     /// Seconds spent rendering and writing.
@@ -454,13 +457,21 @@ fn build_with(
             options.content.display()
         ))));
     }
+    // A key that cannot be used fails a one-off build; a publisher that must not be stopped
+    // (the daemon, whose next publish may be a takedown) writes the manifest unsigned and
+    // says why, and mirrors refuse it until the key is fixed.
+    let mut unsigned = None;
     let signer = match &options.signing_key {
-        Some(key) => {
-            manifest::check_key_location(key, &[&options.output, &options.content])?;
-            let signer =
-                mirror::signing::Signer::load(key).map_err(manifest::ManifestError::from)?;
-            Some(signer)
-        }
+        Some(key) => match manifest::check_key_location(key, &[&options.output, &options.content])
+            .and_then(|()| mirror::signing::Signer::load(key).map_err(Into::into))
+        {
+            Ok(signer) => Some(signer),
+            Err(err) if withdraw_leaks => {
+                unsigned = Some(err.to_string());
+                None
+            }
+            Err(err) => return Err(err.into()),
+        },
         None => None,
     };
     let output = write::Output::new(&options.output, auditor).map_err(output_error)?;
@@ -593,6 +604,7 @@ fn build_with(
         removed: removed.len(),
         changed_paths,
         generation: written.manifest.generation,
+        unsigned,
         withdrawn: leaks,
         check_seconds: checked.elapsed.as_secs_f64(),
         render_seconds,

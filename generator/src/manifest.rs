@@ -79,9 +79,14 @@ pub struct BuildFacts<'a> {
 
 /// Refuses a signing key inside any of these folders (where it could be published).
 pub fn check_key_location(key: &Path, folders: &[&Path]) -> Result<(), ManifestError> {
-    let key_path = std::fs::canonicalize(key).unwrap_or_else(|_| key.to_path_buf());
+    let resolve = |path: &Path| {
+        std::fs::canonicalize(path)
+            .or_else(|_| std::path::absolute(path))
+            .unwrap_or_else(|_| path.to_path_buf())
+    };
+    let key_path = resolve(key);
     for folder in folders {
-        let folder = std::fs::canonicalize(folder).unwrap_or_else(|_| folder.to_path_buf());
+        let folder = resolve(folder);
         if key_path.starts_with(&folder) {
             return Err(ManifestError::ExposedKey {
                 key: key.display().to_string(),
@@ -104,20 +109,31 @@ pub fn write(
     let fresh = state.parts.refs().is_empty();
     state.resume(output.root());
     let generation = state.generation.unwrap_or(0) + 1;
+    // A withheld dataset's paths name it, and nothing public may: such a path is neither
+    // listed nor given as removed (a sync still deletes the file, from the difference of the
+    // two generations). A public file whose path names one stays unlisted rather than
+    // stopping the publish (and with it a takedown).
+    let names_withheld = |path: &str| {
+        output
+            .auditor()
+            .is_some_and(|auditor| !auditor.scan(path, path.as_bytes()).is_empty())
+    };
     let listed = facts
         .memo
         .files()
         .filter(|(path, ..)| !manifest::is_own(path));
     let count = listed.clone().count();
     let changed = if fresh { None } else { facts.changed };
-    let parts = state.parts.update(listed, count, changed);
+    let parts = state
+        .parts
+        .update(listed, count, changed, |path| !names_withheld(path));
     let mut touched = Vec::new();
     for (path, bytes) in &parts.written {
         put(output, path, bytes)?;
         touched.push(path.clone());
     }
     let refs = state.parts.refs().to_vec();
-    let named: std::collections::BTreeSet<&str> = refs.iter().map(|r| r.path.as_str()).collect();
+    let named: std::collections::BTreeSet<String> = refs.iter().map(|r| r.path()).collect();
     let mut dropped = parts.dropped;
     if fresh {
         // Parts an earlier process left in this output.
@@ -127,13 +143,6 @@ pub fn write(
                 .filter(|p| !named.contains(p.as_str())),
         );
     }
-    // A withheld dataset's paths name it, and nothing public may: they are left out of the
-    // list (a sync still deletes them, from the difference of the two generations).
-    let names_withheld = |path: &str| {
-        output
-            .auditor()
-            .is_some_and(|auditor| !auditor.scan(path, path.as_bytes()).is_empty())
-    };
     let mut removed: Vec<String> = facts
         .removed
         .iter()

@@ -111,6 +111,20 @@ impl Signer {
             path: path.to_path_buf(),
             source,
         })?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(path)
+                .map(|m| m.permissions().mode())
+                .unwrap_or(0);
+            if mode & 0o077 != 0 {
+                return Err(bad(format!(
+                    "other accounts can read it (mode {:o}); run `chmod 600 {}`",
+                    mode & 0o777,
+                    path.display()
+                )));
+            }
+        }
         let secret = SecretKeyBox::from_string(&text)
             .and_then(|b| b.into_unencrypted_secret_key())
             .map_err(|e| {
@@ -227,6 +241,18 @@ mod tests {
         generate(&s2, &p2).unwrap();
         let forged = Signer::load(&s2).unwrap().sign(b"manifest", "x").unwrap();
         assert!(verifier.verify(b"manifest", &forged).is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_secret_key_others_can_read_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let (secret, public) = (dir.path().join("k.key"), dir.path().join("k.pub"));
+        generate(&secret, &public).unwrap();
+        std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let err = Signer::load(&secret).err().expect("refused");
+        assert!(err.to_string().contains("chmod 600"), "{err}");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use crate::manifest::{self, FileEntry};
 use crate::signing::Verifier;
-use crate::verify::{Folder, Source, VerifyError, digest_reader, read_signed};
+use crate::verify::{Folder, Source, VerifyError, digest_reader, is_site_path, read_signed};
 use crate::web::Web;
 
 /// What a sync did.
@@ -48,6 +48,25 @@ pub enum SyncError {
         /// What arrived.
         got: String,
     },
+    /// The origin serves an older generation than the copy holds.
+    #[error(
+        "the origin serves generation {origin}, older than the copy's {copy}: a rollback at the \
+         origin, or someone serving an old signed manifest; pass --allow-older to follow it"
+    )]
+    Older {
+        /// The origin's generation.
+        origin: u64,
+        /// The copy's.
+        copy: u64,
+    },
+    /// A download broke off.
+    #[error("downloading {url}: {source}")]
+    Download {
+        /// The address.
+        url: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
     /// Writing the copy failed.
     #[error("{path}: {source}")]
     Io {
@@ -75,10 +94,21 @@ pub fn staging_of(copy: &Path) -> PathBuf {
     copy.with_file_name(format!(".{name}.kaifang-sync"))
 }
 
-/// Brings the copy in `dir` up to the origin's current generation.
-pub fn sync(origin: &Web, dir: &Path, key: &Verifier) -> Result<SyncReport, SyncError> {
+/// Name of the file in the staging folder that lists deletions still owed: written before
+/// the new manifest is installed, so a sync interrupted after that still deletes them.
+const PENDING_DELETIONS: &str = "pending-deletions";
+
+/// Brings the copy in `dir` up to the origin's current generation. An origin older than the
+/// copy is refused unless `allow_older`.
+pub fn sync(
+    origin: &Web,
+    dir: &Path,
+    key: &Verifier,
+    allow_older: bool,
+) -> Result<SyncReport, SyncError> {
     let signed = read_signed(origin, key)?;
     std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let dir = &std::fs::canonicalize(dir).map_err(io(dir))?;
     let local = Folder::new(dir);
     // What the copy held: its own manifest, read without trusting it beyond choosing what
     // to look at (every file kept is checked by size, every file fetched by hash).
@@ -90,13 +120,30 @@ pub fn sync(origin: &Web, dir: &Path, key: &Verifier) -> Result<SyncReport, Sync
         .map(|m| {
             m.parts
                 .iter()
-                .filter_map(|r| local.read(&r.path).ok().flatten())
+                .filter_map(|r| local.read(&r.path()).ok().flatten())
                 .filter_map(|b| serde_json::from_slice::<manifest::Part>(&b).ok())
                 .flat_map(|p| p.files)
+                // Never trusted to name a place outside the copy (it could be altered).
+                .filter(|f| is_site_path(&f.path) && !manifest::is_own(&f.path))
                 .map(|f| (f.path.clone(), f))
                 .collect()
         })
         .unwrap_or_default();
+    let copy_generation = local
+        .read(manifest::MANIFEST)
+        .ok()
+        .flatten()
+        .and_then(|bytes| serde_json::from_slice::<manifest::Manifest>(&bytes).ok())
+        .map(|m| m.generation);
+    if let Some(copy) = copy_generation
+        && copy > signed.manifest.generation
+        && !allow_older
+    {
+        return Err(SyncError::Older {
+            origin: signed.manifest.generation,
+            copy,
+        });
+    }
     let staging = staging_of(dir);
     std::fs::create_dir_all(&staging).map_err(io(&staging))?;
     let mut report = SyncReport {
@@ -142,6 +189,20 @@ pub fn sync(origin: &Web, dir: &Path, key: &Verifier) -> Result<SyncReport, Sync
         }
         place(&staging.join(&entry.sha256), &target)?;
     }
+    // Deletions come last, after the new manifest: write down what they are first, so an
+    // interrupted sync still makes them (with those an earlier interrupted one still owed).
+    let pending_file = staging.join(PENDING_DELETIONS);
+    let owed = std::fs::read_to_string(&pending_file).unwrap_or_default();
+    let mut gone: Vec<String> = previous
+        .keys()
+        .map(String::as_str)
+        .chain(owed.lines())
+        .filter(|p| is_site_path(p) && !manifest::is_own(p) && !signed.files.contains_key(*p))
+        .map(str::to_string)
+        .collect();
+    gone.sort();
+    gone.dedup();
+    std::fs::write(&pending_file, gone.join("\n")).map_err(io(&pending_file))?;
     // The manifest last: parts, signature, trace, then the manifest itself.
     for (path, bytes) in &signed.parts {
         install(dir, path, bytes)?;
@@ -151,12 +212,7 @@ pub fn sync(origin: &Web, dir: &Path, key: &Verifier) -> Result<SyncReport, Sync
     install(dir, manifest::MANIFEST, &signed.bytes)?;
     // Deletions last of all: what the copy's last generation listed and this one does not,
     // and the parts it no longer names.
-    let gone = previous
-        .keys()
-        .filter(|p| !signed.files.contains_key(*p))
-        .cloned()
-        .chain(stale_parts(dir, &signed.parts));
-    for path in gone {
+    for path in gone.into_iter().chain(stale_parts(dir, &signed.parts)) {
         let target = dir.join(&path);
         match std::fs::remove_file(&target) {
             Ok(()) => report.deleted += 1,
@@ -196,7 +252,10 @@ fn download(origin: &Web, entry: &FileEntry, staged: &Path) -> Result<(), SyncEr
         inner: &mut reader,
         out: &mut file,
     };
-    let (size, hash) = digest_reader(&mut tee).map_err(io(&partial))?;
+    let (size, hash) = digest_reader(&mut tee).map_err(|source| SyncError::Download {
+        url: origin.url(&entry.path),
+        source,
+    })?;
     file.sync_all().map_err(io(&partial))?;
     if size != entry.size || hash != entry.sha256 {
         let _ = std::fs::remove_file(&partial);
@@ -237,6 +296,8 @@ fn install(dir: &Path, path: &str, bytes: &[u8]) -> Result<(), SyncError> {
         std::fs::create_dir_all(parent).map_err(io(parent))?;
     }
     let temporary = beside(&target);
+    // Never written through: whatever sits at the temporary name goes first.
+    let _ = std::fs::remove_file(&temporary);
     std::fs::write(&temporary, bytes).map_err(io(&temporary))?;
     std::fs::rename(&temporary, &target).map_err(io(&target))
 }

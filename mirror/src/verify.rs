@@ -22,8 +22,15 @@ pub enum VerifyError {
         reason: String,
     },
     /// The copy has no manifest or no signature.
-    #[error("{0} is missing: this is not a copy of a Kaifang site, or it is incomplete")]
-    NoManifest(&'static str),
+    #[error(
+        "{source_name} has no {file}: it is not a copy of a Kaifang site, or an incomplete one"
+    )]
+    NoManifest {
+        /// The copy.
+        source_name: String,
+        /// The missing file.
+        file: &'static str,
+    },
     /// The manifest's signature does not verify with the given key.
     #[error("{what}: {source}")]
     Signature {
@@ -53,6 +60,28 @@ pub trait Source {
     fn list(&self) -> Result<Option<Vec<String>>, VerifyError>;
     /// How the copy is named in messages.
     fn describe(&self) -> String;
+}
+
+/// Whether a path a manifest names stays inside the site: relative, `/`-separated, with no
+/// empty, `.` or `..` segment, no backslash and no NUL. Every path is checked before a copy
+/// is read or written at it.
+pub fn is_site_path(path: &str) -> bool {
+    !path.is_empty()
+        && !path.contains(['\\', '\0'])
+        && path
+            .split('/')
+            .all(|part| !part.is_empty() && part != "." && part != "..")
+}
+
+fn check_path(path: &str) -> Result<(), VerifyError> {
+    if is_site_path(path) {
+        Ok(())
+    } else {
+        Err(VerifyError::Manifest {
+            path: path.to_string(),
+            reason: "the manifest names a path outside the site".into(),
+        })
+    }
 }
 
 /// Streams a reader through SHA-256.
@@ -85,24 +114,13 @@ impl Folder {
     }
 
     fn path(&self, path: &str) -> Result<PathBuf, VerifyError> {
-        // A manifest names paths inside the site only.
-        let inside = !path.is_empty()
-            && !path.starts_with('/')
-            && path
-                .split('/')
-                .all(|part| !part.is_empty() && part != "." && part != "..");
-        if !inside {
-            return Err(VerifyError::Manifest {
-                path: path.to_string(),
-                reason: "the manifest names a path outside the site".into(),
-            });
-        }
+        check_path(path)?;
         Ok(self.root.join(path))
     }
 
-    fn error(path: &str, err: std::io::Error) -> VerifyError {
+    fn error(&self, path: &str, err: std::io::Error) -> VerifyError {
         VerifyError::Read {
-            path: path.to_string(),
+            path: self.root.join(path).display().to_string(),
             reason: err.to_string(),
         }
     }
@@ -113,7 +131,7 @@ impl Source for Folder {
         match std::fs::read(self.path(path)?) {
             Ok(bytes) => Ok(Some(bytes)),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(err) => Err(Folder::error(path, err)),
+            Err(err) => Err(self.error(path, err)),
         }
     }
 
@@ -124,12 +142,12 @@ impl Source for Folder {
             Ok(meta) if meta.is_file() => {}
             Ok(_) => return Ok(None),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(err) => return Err(Folder::error(path, err)),
+            Err(err) => return Err(self.error(path, err)),
         }
-        let file = std::fs::File::open(&full).map_err(|e| Folder::error(path, e))?;
+        let file = std::fs::File::open(&full).map_err(|e| self.error(path, e))?;
         digest_reader(file)
             .map(Some)
-            .map_err(|e| Folder::error(path, e))
+            .map_err(|e| self.error(path, e))
     }
 
     fn list(&self) -> Result<Option<Vec<String>>, VerifyError> {
@@ -177,12 +195,16 @@ pub struct Signed {
 
 /// Reads the manifest of a copy, checks its signature, reads every part and checks its hash.
 pub fn read_signed(source: &dyn Source, key: &Verifier) -> Result<Signed, VerifyError> {
+    let missing = |file| VerifyError::NoManifest {
+        source_name: source.describe(),
+        file,
+    };
     let bytes = source
         .read(manifest::MANIFEST)?
-        .ok_or(VerifyError::NoManifest(manifest::MANIFEST))?;
+        .ok_or_else(|| missing(manifest::MANIFEST))?;
     let signature = source
         .read(manifest::SIGNATURE)?
-        .ok_or(VerifyError::NoManifest(manifest::SIGNATURE))?;
+        .ok_or_else(|| missing(manifest::SIGNATURE))?;
     key.verify(&bytes, &String::from_utf8_lossy(&signature))
         .map_err(|source_error| VerifyError::Signature {
             what: format!("{} of {}", manifest::MANIFEST, source.describe()),
@@ -205,27 +227,47 @@ pub fn read_signed(source: &dyn Source, key: &Verifier) -> Result<Signed, Verify
     let mut parts = BTreeMap::new();
     let mut files = BTreeMap::new();
     for reference in &manifest.parts {
+        // A part is named by its hash: 64 lowercase hex digits, nothing else.
+        let is_hash = reference.sha256.len() == 64
+            && reference
+                .sha256
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if !is_hash {
+            return Err(VerifyError::Manifest {
+                path: manifest::MANIFEST.into(),
+                reason: format!("`{}` is not a SHA-256 in hex", reference.sha256),
+            });
+        }
+        let part_path = reference.path();
         let part_bytes = source
-            .read(&reference.path)?
+            .read(&part_path)?
             .ok_or_else(|| VerifyError::Manifest {
-                path: reference.path.clone(),
+                path: part_path.clone(),
                 reason: "this part of the manifest is missing".into(),
             })?;
         if manifest::sha256_hex(&part_bytes) != reference.sha256 {
             return Err(VerifyError::Manifest {
-                path: reference.path.clone(),
+                path: part_path.clone(),
                 reason: "this part's SHA-256 is not the one the signed manifest names".into(),
             });
         }
         let part: Part =
             serde_json::from_slice(&part_bytes).map_err(|e| VerifyError::Manifest {
-                path: reference.path.clone(),
+                path: part_path.clone(),
                 reason: e.to_string(),
             })?;
         for entry in part.files {
+            check_path(&entry.path)?;
+            if manifest::is_own(&entry.path) {
+                return Err(VerifyError::Manifest {
+                    path: entry.path,
+                    reason: "a part lists one of the manifest's own files".into(),
+                });
+            }
             files.insert(entry.path.clone(), entry);
         }
-        parts.insert(reference.path.clone(), part_bytes);
+        parts.insert(part_path.clone(), part_bytes);
     }
     if files.len() as u64 != manifest.files {
         return Err(VerifyError::Manifest {
@@ -304,22 +346,20 @@ pub fn verify(
         report.extra = listed
             .into_iter()
             .filter(|path| {
+                // The manifest's folder holds the publisher's own records (the manifest,
+                // its parts, the trace, the daemon's commit), not site files.
                 !signed.files.contains_key(path)
-                    && !signed.parts.contains_key(path)
-                    && ![
-                        manifest::MANIFEST,
-                        manifest::SIGNATURE,
-                        manifest::TRACE,
-                        manifest::OUTPUT_MARKER,
-                    ]
-                    .contains(&path.as_str())
+                    && !manifest::is_own(path)
+                    && path != manifest::OUTPUT_MARKER
             })
             .collect();
     }
     if let Some(origin) = origin {
         let current = read_signed(origin, key)?;
         report.origin_generation = Some(current.manifest.generation);
-        if current.manifest.generation != signed.manifest.generation {
+        // By the files, not the number: a rollback at the origin can issue a generation
+        // number again.
+        if current.bytes != signed.bytes {
             report.stale = stale(&signed.files, &current.files);
         }
     }
@@ -339,4 +379,33 @@ pub fn stale(
         .collect();
     paths.sort();
     paths
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_site_path;
+
+    #[test]
+    fn only_relative_paths_inside_the_site_pass() {
+        for good in [
+            "index.html",
+            "datasets/a/files/x.csv",
+            ".well-known/kaifang/trace",
+        ] {
+            assert!(is_site_path(good), "{good}");
+        }
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../x",
+            "a/../../x",
+            "a//b",
+            "a/./b",
+            "a/",
+            "a\\..\\b",
+            "a\0b",
+        ] {
+            assert!(!is_site_path(bad), "{bad:?}");
+        }
+    }
 }

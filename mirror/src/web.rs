@@ -21,7 +21,9 @@ impl Web {
             base.push('/');
         }
         let agent = ureq::Agent::config_builder()
-            .timeout_global(Some(std::time::Duration::from_secs(300)))
+            // No limit on a whole download (a resource may be large), but on each wait.
+            .timeout_connect(Some(std::time::Duration::from_secs(30)))
+            .timeout_recv_response(Some(std::time::Duration::from_secs(60)))
             .user_agent(concat!("kaifang-mirror/", env!("CARGO_PKG_VERSION")))
             .build()
             .into();
