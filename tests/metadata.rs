@@ -402,3 +402,130 @@ fn sitemap_and_robots_name_every_public_dataset() {
         "{robots}"
     );
 }
+
+/// The `<updated>` of each entry of a feed, in order.
+fn entry_dates(feed: &str) -> Vec<String> {
+    feed.split("<entry>")
+        .skip(1)
+        .map(|entry| {
+            let start = entry.find("<updated>").expect("updated") + "<updated>".len();
+            entry[start..start + 25].to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn feeds_list_new_and_updated_public_datasets_newest_first() {
+    let fixture = Fixture::new("basic");
+    let hostile = "出租车 <b>&运价</b>";
+    let record = fixture.read("content/departments/nn-transport/taxi-fares.yaml");
+    fixture.record(
+        "taxi-fares.yaml",
+        record.replace("title: 出租车运价", &format!("title: \"{hostile}\"")),
+    );
+    built(&fixture);
+    let feed = fixture.read("public/feeds/datasets.atom");
+    assert!(feed.contains("<feed xmlns=\"http://www.w3.org/2005/Atom\""));
+    assert!(feed.contains(&format!(
+        "<link rel=\"self\" type=\"application/atom+xml\" href=\"{BASE}feeds/datasets.atom\"/>"
+    )));
+    for id in ["bus-stops", "taxi-fares", "road-freight"] {
+        assert!(
+            feed.contains(&format!("<id>{BASE}datasets/{id}/</id>")),
+            "{id} is in the feed"
+        );
+    }
+    for withheld in [
+        "secret-roster",
+        "suspended-complaints",
+        "unreviewed-parking",
+    ] {
+        assert!(!feed.contains(withheld), "{withheld} must not be in a feed");
+    }
+    assert!(feed.contains("<title>出租车 &lt;b&gt;&amp;运价&lt;/b&gt;</title>"));
+    let dates = entry_dates(&feed);
+    assert!(!dates.is_empty() && dates.len() <= 50);
+    assert!(dates.windows(2).all(|w| w[0] >= w[1]), "{dates:?}");
+
+    // The department's and the domain's feeds, announced by their listings and the home page.
+    let department = fixture.read("public/departments/nn-transport/feed.atom");
+    assert_eq!(entry_dates(&department).len(), 3);
+    assert!(fixture.path("public/domains/transport/feed.atom").exists());
+    let listing = fixture.read("public/departments/nn-transport/index.html");
+    assert!(listing.contains(
+        r#"<link rel="alternate" type="application/atom+xml" href="../../departments/nn-transport/feed.atom">"#
+    ));
+    let home = fixture.read("public/index.html");
+    assert!(home.contains(r#"type="application/atom+xml" href="./feeds/datasets.atom""#));
+}
+
+fn ckan(fixture: &Fixture, call: &str) -> serde_json::Value {
+    let value: serde_json::Value =
+        serde_json::from_str(&fixture.read(&format!("public/api/3/action/{call}")))
+            .unwrap_or_else(|e| panic!("{call}: {e}"));
+    assert_eq!(value["success"], true, "{call}");
+    value["result"].clone()
+}
+
+#[test]
+fn the_static_ckan_api_answers_the_read_calls_for_public_datasets_only() {
+    let fixture = Fixture::new("basic");
+    built(&fixture);
+    let packages = ckan(&fixture, "package_list");
+    assert_eq!(
+        packages,
+        serde_json::json!(["bus-stops", "road-freight", "taxi-fares"])
+    );
+    assert_eq!(
+        ckan(&fixture, "organization_list"),
+        serde_json::json!(["nn-transport"])
+    );
+    assert_eq!(
+        ckan(&fixture, "group_list"),
+        serde_json::json!(["transport", "living"]),
+        "domains with public datasets, in the configured order"
+    );
+    let tags = ckan(&fixture, "tag_list");
+    let tags: Vec<&str> = tags
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    let mut sorted = tags.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(tags, sorted, "sorted, each once");
+
+    let package = ckan(&fixture, "package_show/bus-stops");
+    assert_eq!(package["name"], "bus-stops");
+    assert_eq!(package["organization"]["name"], "nn-transport");
+    assert_eq!(package["groups"][0]["name"], "transport");
+    let resource = &package["resources"][0];
+    assert!(
+        resource["url"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{BASE}datasets/bus-stops/")),
+        "{resource}"
+    );
+    for withheld in [
+        "secret-roster",
+        "suspended-complaints",
+        "unreviewed-parking",
+    ] {
+        assert!(
+            !fixture
+                .path(&format!("public/api/3/action/package_show/{withheld}"))
+                .exists()
+        );
+    }
+    common::assert_nothing_mentions(
+        &fixture.path("public/api"),
+        &[
+            "secret-roster",
+            "suspended-complaints",
+            "unreviewed-parking",
+        ],
+    );
+}

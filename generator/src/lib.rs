@@ -621,6 +621,16 @@ fn remove_withheld(output: &write::Output, catalog: &PublicCatalog) {
     for withheld in catalog.withheld.iter().filter(|w| model::is_slug(&w.id)) {
         let _ = std::fs::remove_dir_all(output.root().join("datasets").join(&withheld.id));
     }
+    // The last mirror manifest lists the paths of datasets withheld since; with no build to
+    // write a new one, the output has none (and mirrors refuse to sync from it).
+    let _ = std::fs::remove_dir_all(output.root().join(mirror::manifest::PARTS));
+    for own in [
+        mirror::manifest::MANIFEST,
+        mirror::manifest::SIGNATURE,
+        mirror::manifest::TRACE,
+    ] {
+        let _ = std::fs::remove_file(output.root().join(own));
+    }
     // Copies of withheld files that an earlier build published under another dataset.
     let copies = walkdir::WalkDir::new(output.root().join("datasets"))
         .min_depth(3)

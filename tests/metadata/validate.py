@@ -10,6 +10,8 @@ Usage: python validate.py <site-dir> <validators-dir>
 - The schema.org JSON-LD embedded in every dataset page and the home page is JSON with a
   `@context` and `@type`.
 - sitemap.xml and robots.txt are present and name each other.
+- Every Atom feed parses with feedparser without a problem (`bozo`) and has what RFC 4287
+  requires: feed and entry `id`, `title`, `updated` (RFC 3339), an author, entry links.
 
 Exits non-zero on the first kind of failure, naming the files.
 """
@@ -21,6 +23,7 @@ import re
 import sys
 import xml.etree.ElementTree as ET
 
+import feedparser
 import rdflib
 from rdflib.compare import isomorphic
 from pyshacl import validate
@@ -125,6 +128,36 @@ def main():
     if "Sitemap: " not in robots:
         fail("robots.txt does not name the sitemap")
     print(f"sitemap.xml: {len(sitemap)} entries; robots.txt names it")
+
+    # 5. Atom feeds.
+    atom = "{http://www.w3.org/2005/Atom}"
+    rfc3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})$")
+    feeds = sorted(site.rglob("*.atom"))
+    if not feeds:
+        fail("no Atom feed")
+    entries = 0
+    for path in feeds:
+        name = path.relative_to(site)
+        parsed = feedparser.parse(path.read_bytes())
+        if parsed.bozo:
+            fail(f"{name}: feedparser: {parsed.bozo_exception}")
+        root = ET.parse(path).getroot()
+        if root.tag != f"{atom}feed":
+            fail(f"{name}: the root is not an Atom feed")
+        for required in ("id", "title", "updated", "author"):
+            if root.find(f"{atom}{required}") is None:
+                fail(f"{name}: the feed has no {required}")
+        for element in root.iter(f"{atom}updated"):
+            if not rfc3339.match(element.text or ""):
+                fail(f"{name}: updated `{element.text}` is not RFC 3339")
+        for entry in root.findall(f"{atom}entry"):
+            entries += 1
+            for required in ("id", "title", "updated", "author", "summary"):
+                if entry.find(f"{atom}{required}") is None:
+                    fail(f"{name}: an entry has no {required}")
+            if entry.find(f"{atom}link[@rel='alternate']") is None:
+                fail(f"{name}: an entry has no alternate link")
+    print(f"Atom: {len(feeds)} feeds with {entries} entries parse with feedparser and hold what RFC 4287 requires")
 
 
 if __name__ == "__main__":

@@ -1,15 +1,35 @@
 //! The machine-readable catalog: DCAT-AP 3 descriptions of the public catalog serialised as
 //! Turtle, JSON-LD and RDF/XML ([`dcat`]), schema.org descriptions embedded in pages
-//! ([`schema_org`]) and the sitemap ([`sitemap`]).
+//! ([`schema_org`]), Atom feeds ([`atom`]), a static CKAN API ([`ckan`]) and the sitemap
+//! ([`sitemap`]).
 //!
 //! Everything here reads the same [`PublicCatalog`](crate::policy::PublicCatalog) as the pages,
 //! so a dataset the policy withholds cannot appear in these files either.
 
+pub mod atom;
+pub mod ckan;
 pub mod dcat;
 pub mod schema_org;
 pub mod sitemap;
 
 use oxrdf::Triple;
+
+use crate::model::{Resource, ResourceLocation};
+
+/// The address a resource is downloaded from: a file published beside the dataset page
+/// (`page` is the page's address), or the record's own address. As in the DCAT documents, an
+/// address that is not a valid IRI is not published; the dataset page stands in for it.
+pub(crate) fn resource_address(page: &str, resource: &Resource) -> String {
+    match &resource.location {
+        ResourceLocation::File { .. } => format!(
+            "{page}{}",
+            crate::render::percent_encode_path(&resource.published_path().unwrap_or_default())
+        ),
+        ResourceLocation::Url { url } => oxrdf::NamedNode::new(url.trim())
+            .map(|n| n.into_string())
+            .unwrap_or_else(|_| page.to_string()),
+    }
+}
 
 /// An RDF serialisation the portal publishes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -27,19 +27,7 @@ pub fn dataset(
         .resources
         .iter()
         .map(|r| {
-            let url = match &r.location {
-                ResourceLocation::File { .. } => {
-                    format!(
-                        "{page}{}",
-                        crate::render::percent_encode_path(&r.published_path().unwrap_or_default())
-                    )
-                }
-                // As in the DCAT documents: an address that is not a valid IRI is not
-                // published; the dataset page stands in for it.
-                ResourceLocation::Url { url } => oxrdf::NamedNode::new(url.trim())
-                    .map(|n| n.into_string())
-                    .unwrap_or_else(|_| page.clone()),
-            };
+            let url = super::resource_address(&page, r);
             let mut download = json!({
                 "@type": "DataDownload",
                 "name": r.title,

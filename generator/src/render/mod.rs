@@ -21,7 +21,7 @@ use crate::audit::Leak;
 use crate::config::SiteConfig;
 use crate::divisions::Divisions;
 use crate::load::MarkdownPage;
-use crate::metadata::{RdfFormat, dcat, schema_org, sitemap};
+use crate::metadata::{RdfFormat, atom, ckan, dcat, schema_org, sitemap};
 use crate::model::{Dataset, ResourceLocation};
 use crate::policy::PublicCatalog;
 use crate::write::{Output, WriteError, WriteOutcome};
@@ -194,6 +194,10 @@ enum Job {
     Themes(RdfFormat),
     /// One sitemap file.
     Sitemap(Box<SitemapJob>),
+    /// An Atom feed of new and updated datasets.
+    Feed(Box<FeedJob>),
+    /// A file of the static CKAN API.
+    Ckan(CkanCall),
     /// A generated text file (`robots.txt`).
     Text(&'static str, String),
 }
@@ -236,6 +240,33 @@ fn write_catalog_path(path: &mut String, department: Option<&str>, page: usize, 
         let _ = write!(path, "catalog/page/{page}.");
     }
     path.push_str(format.extension());
+}
+
+/// A CKAN API call answered by a file.
+#[derive(Clone, Copy)]
+enum CkanCall {
+    /// `package_show` of one dataset.
+    PackageShow(usize),
+    /// `package_list`, `organization_list`, `group_list` or `tag_list`.
+    List(&'static str),
+}
+
+/// The list calls of the static CKAN API.
+const CKAN_LISTS: [&str; 4] = [
+    "package_list",
+    "organization_list",
+    "group_list",
+    "tag_list",
+];
+
+/// One Atom feed: the portal's, a department's or a domain's.
+struct FeedJob {
+    path: String,
+    title: String,
+    /// The HTML listing of the same datasets.
+    page: String,
+    /// Its datasets, newest first ([`atom::ENTRIES`] at most).
+    items: Vec<usize>,
 }
 
 /// One sitemap file: pages, or the index of the parts.
@@ -456,6 +487,8 @@ pub fn render_incremental(
                                         | Job::DatasetRdf(..)
                                         | Job::CatalogRdf(..)
                                         | Job::Sitemap(..)
+                                        | Job::Feed(..)
+                                        | Job::Ckan(..)
                                 ),
                                 len: entry.len,
                             },
@@ -721,6 +754,32 @@ impl<'a> Fingerprints<'a> {
                     catalog.format,
                 );
             }
+            Job::Ckan(CkanCall::PackageShow(i)) => {
+                let dataset = &self.site.catalog.datasets[*i];
+                self.dataset(*i).hash(&mut h);
+                self.publishers[self.model.department_of[*i] as usize].hash(&mut h);
+                path.push_str(&ckan::package_show_path(&dataset.id.0));
+            }
+            Job::Ckan(CkanCall::List(action)) => {
+                // What each list is made of, read from every dataset.
+                for d in self.site.catalog.datasets.iter() {
+                    match *action {
+                        "package_list" => d.id.hash(&mut h),
+                        "organization_list" => d.department.hash(&mut h),
+                        "group_list" => d.domain.hash(&mut h),
+                        _ => d.keywords.hash(&mut h),
+                    }
+                }
+                path.push_str(&ckan::action_path(action));
+            }
+            Job::Feed(feed) => {
+                (&feed.title, &feed.page).hash(&mut h);
+                for &i in &feed.items {
+                    self.dataset(i).hash(&mut h);
+                    self.publishers[self.model.department_of[i] as usize].hash(&mut h);
+                }
+                path.push_str(&feed.path);
+            }
             Job::Sitemap(part) => {
                 (&part.entries, part.parts).hash(&mut h);
                 for dataset in &self.site.catalog.datasets[part.datasets.clone()] {
@@ -928,7 +987,9 @@ fn plan_metadata(site: &Site<'_>, model: &SiteModel, jobs: &mut Vec<Job>) {
     };
     for i in (0..datasets.len()).filter(has_department) {
         jobs.extend(RdfFormat::ALL.map(|f| Job::DatasetRdf(i, f)));
+        jobs.push(Job::Ckan(CkanCall::PackageShow(i)));
     }
+    jobs.extend(CKAN_LISTS.map(|action| Job::Ckan(CkanCall::List(action))));
     // A dataset's page is chosen by its id (see `dcat::page_of`), not its rank: adding,
     // editing or taking down one dataset rewrites its own page (and the first, which carries
     // the count), never shifts the others.
@@ -961,6 +1022,25 @@ fn plan_metadata(site: &Site<'_>, model: &SiteModel, jobs: &mut Vec<Job>) {
         }
     }
     jobs.extend(RdfFormat::ALL.map(Job::Themes));
+
+    // Feeds of new and updated datasets: the portal's, each department's, each domain's.
+    let newest = |items: &[usize]| items.iter().copied().take(atom::ENTRIES).collect();
+    jobs.push(Job::Feed(Box::new(FeedJob {
+        path: atom::SITE_FEED.into(),
+        title: format!("{}：新增和更新的数据集", site.config.title),
+        page: "datasets/".into(),
+        items: newest(&model.recent),
+    })));
+    for facet in model.facets.iter().filter(|f| has_feeds(f.base)) {
+        for group in &facet.groups {
+            jobs.push(Job::Feed(Box::new(FeedJob {
+                path: atom::feed_path(&group.url),
+                title: format!("{}：新增和更新的数据集", group.name),
+                page: group.url.clone(),
+                items: newest(&group.items),
+            })));
+        }
+    }
 
     // Every page worth a search engine's visit.
     let mut entries = vec![
@@ -1023,6 +1103,52 @@ fn plan_metadata(site: &Site<'_>, model: &SiteModel, jobs: &mut Vec<Job>) {
         })));
     }
     jobs.push(Job::Text("robots.txt", sitemap::robots(&model.addresses)));
+}
+
+/// The path and bytes of a static CKAN API file.
+fn ckan_file(
+    call: CkanCall,
+    site: &Site<'_>,
+    addresses: &dcat::Addresses,
+) -> (String, Vec<u8>, bool) {
+    match call {
+        CkanCall::PackageShow(i) => {
+            let dataset = &site.catalog.datasets[i];
+            let department = &site.catalog.departments[&dataset.department];
+            let package =
+                ckan::package_show(dataset, department, site.config, site.divisions, addresses);
+            (
+                ckan::package_show_path(&dataset.id.0),
+                ckan::envelope(addresses, "package_show", package),
+                false,
+            )
+        }
+        CkanCall::List(action) => {
+            let result = match action {
+                "package_list" => ckan::package_list(site.catalog),
+                "organization_list" => ckan::organization_list(site.catalog),
+                "group_list" => ckan::group_list(site.catalog, site.config),
+                _ => ckan::tag_list(site.catalog),
+            };
+            (
+                ckan::action_path(action),
+                ckan::envelope(addresses, action, result),
+                false,
+            )
+        }
+    }
+}
+
+/// Whether the groups of a facet (by its base folder) have feeds: departments and domains.
+fn has_feeds(facet_base: &str) -> bool {
+    matches!(facet_base, "departments/" | "domains/")
+}
+
+/// The feed of a listing, when it has one: a department's or a domain's first folder.
+fn feed_of(listing_base: &str) -> Option<String> {
+    let (facet, rest) = listing_base.split_once('/')?;
+    let is_group = !rest.is_empty() && rest.matches('/').count() == 1;
+    (is_group && has_feeds(&format!("{facet}/"))).then(|| atom::feed_path(listing_base))
 }
 
 /// Splits a sitemap of `own` portal pages followed by `datasets` dataset pages into parts of
@@ -1104,6 +1230,24 @@ fn run(
             (part.path.clone(), xml.into_bytes(), false)
         }
         Job::Text(path, text) => (path.to_string(), text.clone().into_bytes(), false),
+        Job::Ckan(call) => ckan_file(*call, site, &model.addresses),
+        Job::Feed(feed) => {
+            let info = atom::FeedInfo {
+                path: &feed.path,
+                title: &feed.title,
+                page: &feed.page,
+            };
+            let datasets = feed.items.iter().map(|&i| &*site.catalog.datasets[i]);
+            let xml = atom::feed(
+                &model.addresses,
+                site.config,
+                site.catalog,
+                &info,
+                datasets,
+                site.build_date,
+            );
+            (feed.path.clone(), xml.into_bytes(), false)
+        }
         Job::ResourceFile { dataset, resource } => {
             let dataset = &site.catalog.datasets[*dataset];
             let ResourceLocation::File {
@@ -1154,6 +1298,16 @@ fn parse_sha256(hex: &str) -> [u8; 32] {
             .unwrap_or_default();
     }
     bytes
+}
+
+impl Alternate {
+    /// An Atom feed.
+    fn feed(path: String) -> Alternate {
+        Alternate {
+            path,
+            media_type: "application/atom+xml",
+        }
+    }
 }
 
 /// A machine-readable alternate of a page, for `<link rel="alternate">`.
@@ -1282,7 +1436,9 @@ fn context_for(job: &Job, site: &Site<'_>, model: &SiteModel) -> (String, &'stat
             let catalog =
                 schema_org::catalog(site.config, &model.addresses, site.catalog.datasets.len());
             c.insert("json_ld", &schema_org::for_script(&catalog));
-            c.insert("alternates", &alternates(|f| catalog_path(None, 1, f)));
+            let mut links = alternates(|f| catalog_path(None, 1, f));
+            links.push(Alternate::feed(atom::SITE_FEED.into()));
+            c.insert("alternates", &links);
             let newest = model.cards_of(site, model.recent.iter().copied().take(8));
             let high_value = model.cards_of(site, model.high_value.iter().copied().take(6));
             c.insert("newest", &newest);
@@ -1334,14 +1490,17 @@ fn context_for(job: &Job, site: &Site<'_>, model: &SiteModel) -> (String, &'stat
             );
             c.insert("trail", &listing.trail);
             c.insert("children", &listing.children);
+            let mut links = Vec::new();
             if let Some(code) = &listing.department {
                 c.insert("department", &model.departments[code]);
-                c.insert(
-                    "alternates",
-                    &alternates(|f| catalog_path(Some(code), 1, f)),
-                );
+                links = alternates(|f| catalog_path(Some(code), 1, f));
             } else if listing.base == "datasets/" {
-                c.insert("alternates", &alternates(|f| catalog_path(None, 1, f)));
+                links = alternates(|f| catalog_path(None, 1, f));
+                links.push(Alternate::feed(atom::SITE_FEED.into()));
+            }
+            links.extend(feed_of(&listing.base).map(Alternate::feed));
+            if !links.is_empty() {
+                c.insert("alternates", &links);
             }
             (path, "listing.html", c)
         }
@@ -1384,6 +1543,8 @@ fn context_for(job: &Job, site: &Site<'_>, model: &SiteModel) -> (String, &'stat
         | Job::CatalogRdf(..)
         | Job::Themes(..)
         | Job::Sitemap(..)
+        | Job::Feed(..)
+        | Job::Ckan(..)
         | Job::Text(..) => unreachable!("not templated"),
     }
 }
