@@ -296,6 +296,8 @@ struct Server {
     url: String,
     fail_after: Arc<AtomicUsize>,
     served: Arc<AtomicUsize>,
+    /// Milliseconds each file request waits before it is answered.
+    delay_ms: Arc<AtomicUsize>,
 }
 
 impl Server {
@@ -304,10 +306,13 @@ impl Server {
         let url = format!("http://{}/", server.server_addr().to_ip().unwrap());
         let fail_after = Arc::new(AtomicUsize::new(usize::MAX));
         let served = Arc::new(AtomicUsize::new(0));
+        let delay_ms = Arc::new(AtomicUsize::new(0));
         let root = root.to_path_buf();
-        let (limit, count) = (fail_after.clone(), served.clone());
+        let (limit, count, delay) = (fail_after.clone(), served.clone(), delay_ms.clone());
         std::thread::spawn(move || {
             for request in server.incoming_requests() {
+                let wait = delay.load(Ordering::SeqCst) as u64;
+                std::thread::sleep(std::time::Duration::from_millis(wait));
                 let path = percent_decode(request.url().trim_start_matches('/'));
                 let is_manifest = path.starts_with(".well-known/");
                 let n = if is_manifest {
@@ -332,6 +337,7 @@ impl Server {
             url,
             fail_after,
             served,
+            delay_ms,
         }
     }
 }
@@ -518,4 +524,46 @@ fn a_signed_manifest_naming_a_path_outside_the_site_writes_nothing() {
     let (status, _, stderr) = verify(&fixture, &server.url, &[]);
     assert_eq!(status, 2);
     assert!(stderr.contains("../escaped.txt"), "{stderr}");
+}
+
+#[test]
+fn a_sync_killed_halfway_converges_when_run_again() {
+    let fixture = signed();
+    let server = Server::start(&fixture.path("public"));
+    server.delay_ms.store(15, Ordering::SeqCst);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kaifang"))
+        .args([
+            "mirror",
+            "sync",
+            &server.url,
+            "copy",
+            "--key",
+            "keys/site.pub",
+        ])
+        .current_dir(fixture.path(""))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while server.served.load(Ordering::SeqCst) < 20 {
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "the sync never started downloading"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL: no cleanup runs.
+    child.wait().unwrap();
+    assert!(
+        fixture.path(".copy.kaifang-sync").exists(),
+        "killed mid-download"
+    );
+
+    server.delay_ms.store(0, Ordering::SeqCst);
+    let run = sync(&fixture, &server);
+    assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
+    let (status, report, stderr) = verify(&fixture, "copy", &["--origin", &server.url]);
+    assert_eq!(status, 0, "{report} {stderr}");
+    assert!(!fixture.path(".copy.kaifang-sync").exists());
 }

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use mirror::manifest::{self, Manifest, Parts};
+use mirror::manifest::{self, Manifest, PartFiles, Parts};
 use mirror::signing::Signer;
 
 use crate::render::RenderMemo;
@@ -38,14 +38,65 @@ pub enum ManifestError {
 }
 
 /// What a publisher keeps between builds into the same output: the parts of the last
-/// manifest and its generation.
+/// manifest, which files each holds, and the generation.
 #[derive(Debug, Default)]
 pub struct ManifestState {
     parts: Parts,
+    /// Per part, the memo keys of its files: a change rebuilds the parts it touched from
+    /// these, without going through every file of the site.
+    members: Vec<Vec<u64>>,
     generation: Option<u64>,
 }
 
 impl ManifestState {
+    /// Brings the parts up to date with the memo: the parts holding a changed path, or all
+    /// of them when the state is new or the part count changed. Lists only what `keep`
+    /// accepts.
+    fn rebuild(&mut self, facts: &BuildFacts<'_>, keep: impl Fn(&str) -> bool) -> PartFiles {
+        let memo = facts.memo;
+        let parts = manifest::part_count(memo.len());
+        let changed = facts
+            .changed
+            .filter(|_| !self.parts.refs().is_empty() && self.members.len() == parts);
+        let dirty: Vec<usize> = match changed {
+            Some(changed) => {
+                let mut dirty = std::collections::BTreeSet::new();
+                for path in changed.iter().filter(|p| !manifest::is_own(p)) {
+                    let (key, part) = (RenderMemo::key(path), manifest::part_of(path, parts));
+                    let members = &mut self.members[part];
+                    members.retain(|k| *k != key);
+                    if memo.file(key).is_some() {
+                        members.push(key);
+                    }
+                    dirty.insert(part);
+                }
+                dirty.into_iter().collect()
+            }
+            None => {
+                self.members = vec![Vec::new(); parts];
+                for (key, path) in memo.keyed().filter(|(_, p)| !manifest::is_own(p)) {
+                    self.members[manifest::part_of(path, parts)].push(key);
+                }
+                (0..parts).collect()
+            }
+        };
+        let rebuilt = dirty.into_iter().map(|part| {
+            let files = self.members[part]
+                .iter()
+                .filter_map(|key| memo.file(*key))
+                .filter(|(path, ..)| keep(path))
+                .map(|(path, size, sha256)| manifest::FileEntry {
+                    path: path.to_string(),
+                    size,
+                    sha256: manifest::hex(sha256),
+                })
+                .collect();
+            (part, files)
+        });
+        let rebuilt: Vec<_> = rebuilt.collect();
+        self.parts.replace(parts, rebuilt)
+    }
+
     /// Reads the generation of the manifest already in `output`, unless one is known: call it
     /// before a build cleans the folder, so the new generation counts on from it.
     pub fn resume(&mut self, output: &Path) {
@@ -118,15 +169,7 @@ pub fn write(
             .auditor()
             .is_some_and(|auditor| !auditor.scan(path, path.as_bytes()).is_empty())
     };
-    let listed = facts
-        .memo
-        .files()
-        .filter(|(path, ..)| !manifest::is_own(path));
-    let count = listed.clone().count();
-    let changed = if fresh { None } else { facts.changed };
-    let parts = state
-        .parts
-        .update(listed, count, changed, |path| !names_withheld(path));
+    let parts = state.rebuild(facts, |path| !names_withheld(path));
     let mut touched = Vec::new();
     for (path, bytes) in &parts.written {
         put(output, path, bytes)?;

@@ -220,9 +220,8 @@ impl Parts {
         for path in changed.unwrap_or_default() {
             dirty[part_of(path, parts)] = true;
         }
-        let mut out = PartFiles::default();
         if !dirty.contains(&true) {
-            return out;
+            return PartFiles::default();
         }
         let mut entries: Vec<Vec<FileEntry>> = vec![Vec::new(); parts];
         for (path, size, sha256) in files {
@@ -238,16 +237,28 @@ impl Parts {
                 });
             }
         }
+        self.replace(
+            parts,
+            entries.into_iter().enumerate().filter(|(n, _)| dirty[*n]),
+        )
+    }
+
+    /// Sets the number of parts to `parts` and replaces the files of the parts given (by
+    /// number). A publisher that knows which files each part holds calls this with the parts
+    /// a change touched; a new part count must come with every part.
+    pub fn replace(
+        &mut self,
+        parts: usize,
+        rebuilt: impl IntoIterator<Item = (usize, Vec<FileEntry>)>,
+    ) -> PartFiles {
+        let mut out = PartFiles::default();
         let old: std::collections::BTreeSet<String> = self.refs.iter().map(PartRef::path).collect();
         self.refs.resize_with(parts, || PartRef {
             sha256: String::new(),
             files: 0,
             bytes: 0,
         });
-        for (n, files) in entries.into_iter().enumerate() {
-            if !dirty[n] {
-                continue;
-            }
+        for (n, files) in rebuilt {
             let (bytes, reference) = Part::make(files);
             if reference != self.refs[n] {
                 out.written.push((reference.path(), bytes));

@@ -424,6 +424,23 @@ impl RenderMemo {
         self.files.len()
     }
 
+    /// The key of a path, for [`RenderMemo::file`].
+    pub fn key(path: &str) -> u64 {
+        path_key(path)
+    }
+
+    /// Every file with its key.
+    pub fn keyed(&self) -> impl Iterator<Item = (u64, &str)> {
+        self.files.iter().map(|(key, entry)| (*key, &*entry.path))
+    }
+
+    /// The file under a key: path, size and SHA-256.
+    pub fn file(&self, key: u64) -> Option<(&str, u64, &[u8; 32])> {
+        self.files
+            .get(&key)
+            .map(|entry| (&*entry.path, entry.len, &entry.sha256))
+    }
+
     /// Forgets these files: the output no longer holds them, and the next render makes them.
     pub fn forget<'a>(&mut self, paths: impl IntoIterator<Item = &'a str>) {
         for path in paths {
