@@ -266,6 +266,10 @@ enum MirrorAction {
         /// at the origin); refused otherwise, since an old signed manifest can be replayed.
         #[arg(long)]
         allow_older: bool,
+        /// Hash every file of the copy, not only those whose entry changed: repairs a file
+        /// changed in place (slower: reads the whole copy).
+        #[arg(long)]
+        check: bool,
     },
 }
 
@@ -351,7 +355,13 @@ fn main() -> ExitCode {
                 dir,
                 key,
                 allow_older,
-            } => mirror::sync(&origin, &dir, &key, allow_older),
+                check,
+            } => mirror::sync(
+                &origin,
+                &dir,
+                &key,
+                ::mirror::sync::SyncOptions { allow_older, check },
+            ),
         },
     };
     ExitCode::from(status)

@@ -126,11 +126,11 @@ fn print_report(copy: &str, report: &Report) {
 }
 
 /// Pulls a copy from the origin.
-pub fn sync(origin: &str, dir: &Path, key: &Path, allow_older: bool) -> u8 {
+pub fn sync(origin: &str, dir: &Path, key: &Path, options: mirror::sync::SyncOptions) -> u8 {
     let Some(key) = load_key(key) else {
         return EXIT_FAILED;
     };
-    match mirror::sync::sync(&Web::new(origin), dir, &key, allow_older) {
+    match mirror::sync::sync(&Web::new(origin), dir, &key, options) {
         Ok(report) => {
             println!(
                 "{}: generation {}: {} file(s) downloaded ({} bytes), {} unchanged, {} deleted",

@@ -567,3 +567,47 @@ fn a_sync_killed_halfway_converges_when_run_again() {
     assert_eq!(status, 0, "{report} {stderr}");
     assert!(!fixture.path(".copy.kaifang-sync").exists());
 }
+
+#[test]
+fn sync_check_repairs_a_file_changed_in_place_and_one_sync_runs_at_a_time() {
+    let fixture = signed();
+    let server = Server::start(&fixture.path("public"));
+    assert_eq!(sync(&fixture, &server).status, 0);
+    // Same size, other bytes: a plain sync trusts it (as rsync trusts size and mtime) ...
+    let page = fixture.path("copy/index.html");
+    let size = std::fs::metadata(&page).unwrap().len() as usize;
+    std::fs::write(&page, "x".repeat(size)).unwrap();
+    assert_eq!(sync(&fixture, &server).status, 0);
+    let (status, report, _) = verify(&fixture, "copy", &[]);
+    assert_eq!(
+        (status, names(&report, "changed")),
+        (1, vec!["index.html".to_string()])
+    );
+    // ... and --check hashes every file and fetches it again.
+    let run = fixture.run(&[
+        "mirror",
+        "sync",
+        &server.url,
+        "copy",
+        "--key",
+        "keys/site.pub",
+        "--check",
+    ]);
+    assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains(": 1 file(s) downloaded"),
+        "{}",
+        run.stdout
+    );
+    let (status, report, stderr) = verify(&fixture, "copy", &[]);
+    assert_eq!(status, 0, "{report} {stderr}");
+
+    // While another sync holds the copy's lock, a second one stops.
+    let lock = std::fs::File::create(fixture.path(".copy.kaifang-sync.lock")).unwrap();
+    lock.try_lock().unwrap();
+    let run = sync(&fixture, &server);
+    assert_eq!(run.status, 2);
+    assert!(run.stderr.contains("another sync"), "{}", run.stderr);
+    drop(lock);
+    assert_eq!(sync(&fixture, &server).status, 0);
+}

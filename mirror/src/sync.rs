@@ -48,6 +48,9 @@ pub enum SyncError {
         /// What arrived.
         got: String,
     },
+    /// Another sync of the same copy is running.
+    #[error("another sync of {0} is running (it holds {0}'s lock file); wait for it to finish")]
+    Busy(String),
     /// The origin serves an older generation than the copy holds.
     #[error(
         "the origin serves generation {origin}, older than the copy's {copy}: a rollback at the \
@@ -98,17 +101,38 @@ pub fn staging_of(copy: &Path) -> PathBuf {
 /// the new manifest is installed, so a sync interrupted after that still deletes them.
 const PENDING_DELETIONS: &str = "pending-deletions";
 
+/// How a sync behaves.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SyncOptions {
+    /// Follow the origin to a generation older than the copy's.
+    pub allow_older: bool,
+    /// Hash every file of the copy instead of trusting an unchanged entry and size: repairs
+    /// a file changed in place.
+    pub check: bool,
+}
+
 /// Brings the copy in `dir` up to the origin's current generation. An origin older than the
-/// copy is refused unless `allow_older`.
+/// copy is refused unless `options.allow_older`. One sync of a copy runs at a time: the lock
+/// file beside it (`.<name>.kaifang-sync.lock`) is held while it runs, and released by the
+/// system if the process dies.
 pub fn sync(
     origin: &Web,
     dir: &Path,
     key: &Verifier,
-    allow_older: bool,
+    options: SyncOptions,
 ) -> Result<SyncReport, SyncError> {
     let signed = read_signed(origin, key)?;
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let dir = &std::fs::canonicalize(dir).map_err(io(dir))?;
+    let lock_path = staging_of(dir).with_extension("kaifang-sync.lock");
+    let lock = std::fs::File::create(&lock_path).map_err(io(&lock_path))?;
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            return Err(SyncError::Busy(dir.display().to_string()));
+        }
+        Err(std::fs::TryLockError::Error(err)) => return Err(io(&lock_path)(err)),
+    }
     let local = Folder::new(dir);
     // What the copy held: its own manifest, read without trusting it beyond choosing what
     // to look at (every file kept is checked by size, every file fetched by hash).
@@ -137,7 +161,7 @@ pub fn sync(
         .map(|m| m.generation);
     if let Some(copy) = copy_generation
         && copy > signed.manifest.generation
-        && !allow_older
+        && !options.allow_older
     {
         return Err(SyncError::Older {
             origin: signed.manifest.generation,
@@ -155,7 +179,7 @@ pub fn sync(
         let target = dir.join(&entry.path);
         let size_matches =
             std::fs::symlink_metadata(&target).is_ok_and(|m| m.is_file() && m.len() == entry.size);
-        if size_matches && previous.get(&entry.path) == Some(entry) {
+        if size_matches && !options.check && previous.get(&entry.path) == Some(entry) {
             report.unchanged += 1;
             continue;
         }
@@ -221,6 +245,7 @@ pub fn sync(
         }
     }
     std::fs::remove_dir_all(&staging).map_err(io(&staging))?;
+    drop(lock);
     Ok(report)
 }
 
