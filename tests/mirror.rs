@@ -298,6 +298,8 @@ struct Server {
     served: Arc<AtomicUsize>,
     /// Milliseconds each file request waits before it is answered.
     delay_ms: Arc<AtomicUsize>,
+    /// Range requests answered with 206.
+    ranges: Arc<AtomicUsize>,
 }
 
 impl Server {
@@ -307,8 +309,10 @@ impl Server {
         let fail_after = Arc::new(AtomicUsize::new(usize::MAX));
         let served = Arc::new(AtomicUsize::new(0));
         let delay_ms = Arc::new(AtomicUsize::new(0));
+        let ranges = Arc::new(AtomicUsize::new(0));
         let root = root.to_path_buf();
         let (limit, count, delay) = (fail_after.clone(), served.clone(), delay_ms.clone());
+        let ranged = ranges.clone();
         std::thread::spawn(move || {
             for request in server.incoming_requests() {
                 let wait = delay.load(Ordering::SeqCst) as u64;
@@ -325,7 +329,26 @@ impl Server {
                 } else if path.split('/').any(|s| s == "..") {
                     tiny_http::Response::from_data(Vec::new()).with_status_code(400)
                 } else {
+                    // `Range: bytes=N-`, as a resuming download asks.
+                    let from = request
+                        .headers()
+                        .iter()
+                        .find(|h| h.field.equiv("Range"))
+                        .and_then(|h| {
+                            h.value
+                                .as_str()
+                                .strip_prefix("bytes=")?
+                                .strip_suffix('-')?
+                                .parse::<usize>()
+                                .ok()
+                        });
                     match std::fs::read(root.join(&path)) {
+                        Ok(bytes) if from.is_some_and(|n| n < bytes.len()) => {
+                            ranged.fetch_add(1, Ordering::SeqCst);
+                            let from = from.unwrap_or_default();
+                            tiny_http::Response::from_data(bytes[from..].to_vec())
+                                .with_status_code(206)
+                        }
                         Ok(bytes) => tiny_http::Response::from_data(bytes),
                         Err(_) => tiny_http::Response::from_data(Vec::new()).with_status_code(404),
                     }
@@ -338,6 +361,7 @@ impl Server {
             fail_after,
             served,
             delay_ms,
+            ranges,
         }
     }
 }
@@ -610,4 +634,43 @@ fn sync_check_repairs_a_file_changed_in_place_and_one_sync_runs_at_a_time() {
     assert!(run.stderr.contains("another sync"), "{}", run.stderr);
     drop(lock);
     assert_eq!(sync(&fixture, &server).status, 0);
+}
+
+#[test]
+fn a_broken_off_download_continues_from_where_it_stopped() {
+    let fixture = signed();
+    let server = Server::start(&fixture.path("public"));
+    // A download of the home page broke off halfway: its first half waits in the staging
+    // folder under the name sync gives it.
+    let (size, sha256) = listed(&fixture)["index.html"].clone();
+    let bytes = std::fs::read(fixture.path("public/index.html")).unwrap();
+    let staging = fixture.path(".copy.kaifang-sync");
+    std::fs::create_dir_all(&staging).unwrap();
+    let half = size as usize / 2;
+    std::fs::write(staging.join(format!("{sha256}.partial")), &bytes[..half]).unwrap();
+    let run = sync(&fixture, &server);
+    assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(server.ranges.load(Ordering::SeqCst), 1, "one range request");
+    let (status, report, stderr) = verify(&fixture, "copy", &[]);
+    assert_eq!(status, 0, "{report} {stderr}");
+
+    // A partial file that is not a prefix of the right bytes fails its hash, and the next
+    // sync fetches the whole file.
+    let fixture = signed();
+    let server = Server::start(&fixture.path("public"));
+    let (size, sha256) = listed(&fixture)["index.html"].clone();
+    let staging = fixture.path(".copy.kaifang-sync");
+    std::fs::create_dir_all(&staging).unwrap();
+    std::fs::write(
+        staging.join(format!("{sha256}.partial")),
+        "x".repeat(size as usize / 2),
+    )
+    .unwrap();
+    let run = sync(&fixture, &server);
+    assert_eq!(run.status, 2, "{}", run.stdout);
+    assert!(run.stderr.contains("index.html"), "{}", run.stderr);
+    let run = sync(&fixture, &server);
+    assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
+    let (status, report, stderr) = verify(&fixture, "copy", &[]);
+    assert_eq!(status, 0, "{report} {stderr}");
 }

@@ -263,21 +263,47 @@ fn stale_parts(dir: &Path, named: &BTreeMap<String, Vec<u8>>) -> Vec<String> {
 }
 
 /// Downloads one file into `staged`, checking its size and hash on the way.
+/// A download that broke off is continued from where it stopped (an HTTP range request), the
+/// bytes already there hashed again with the rest.
 fn download(origin: &Web, entry: &FileEntry, staged: &Path) -> Result<(), SyncError> {
-    let Some(mut reader) = origin.open(&entry.path)? else {
+    let partial = staged.with_extension("partial");
+    let have = std::fs::metadata(&partial)
+        .map(|m| m.len())
+        .unwrap_or(0)
+        .min(entry.size);
+    let Some((ranged, mut reader)) = origin.open_from(&entry.path, have)? else {
         return Err(SyncError::Mismatch {
             path: entry.path.clone(),
             want: format!("{} bytes", entry.size),
             got: "404 Not Found".into(),
         });
     };
-    let partial = staged.with_extension("partial");
-    let mut file = std::fs::File::create(&partial).map_err(io(&partial))?;
+    let (mut file, before) = if ranged {
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .append(true)
+            .open(&partial)
+            .map_err(io(&partial))?;
+        file.set_len(have).map_err(io(&partial))?;
+        let before = std::fs::File::open(&partial).map_err(io(&partial))?;
+        use std::io::Seek;
+        file.seek(std::io::SeekFrom::End(0)).map_err(io(&partial))?;
+        (file, Some(before))
+    } else {
+        (std::fs::File::create(&partial).map_err(io(&partial))?, None)
+    };
     let mut tee = Tee {
         inner: &mut reader,
         out: &mut file,
     };
-    let (size, hash) = digest_reader(&mut tee).map_err(|source| SyncError::Download {
+    let digest = match before {
+        Some(before) => {
+            use std::io::Read;
+            digest_reader(before.take(have).chain(&mut tee))
+        }
+        None => digest_reader(&mut tee),
+    };
+    let (size, hash) = digest.map_err(|source| SyncError::Download {
         url: origin.url(&entry.path),
         source,
     })?;

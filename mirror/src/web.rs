@@ -50,9 +50,27 @@ impl Web {
 
     /// Opens a site path for reading; `None` when the server answers 404 or 410.
     pub fn open(&self, path: &str) -> Result<Option<impl Read + use<>>, VerifyError> {
+        Ok(self.open_from(path, 0)?.map(|(_, reader)| reader))
+    }
+
+    /// Opens a site path from byte `offset` on (an HTTP range request when above 0). Returns
+    /// whether the server sent only that range (206); if it sent the whole file (200), the
+    /// reader starts at byte 0.
+    pub fn open_from(
+        &self,
+        path: &str,
+        offset: u64,
+    ) -> Result<Option<(bool, impl Read + use<>)>, VerifyError> {
         let url = self.url(path);
-        match self.agent.get(&url).call() {
-            Ok(response) => Ok(Some(response.into_body().into_reader())),
+        let mut request = self.agent.get(&url);
+        if offset > 0 {
+            request = request.header("Range", format!("bytes={offset}-"));
+        }
+        match request.call() {
+            Ok(response) => {
+                let ranged = offset > 0 && response.status().as_u16() == 206;
+                Ok(Some((ranged, response.into_body().into_reader())))
+            }
             Err(ureq::Error::StatusCode(404 | 410)) => Ok(None),
             Err(err) => Err(VerifyError::Read {
                 path: url,
