@@ -674,3 +674,33 @@ fn a_broken_off_download_continues_from_where_it_stopped() {
     let (status, report, stderr) = verify(&fixture, "copy", &[]);
     assert_eq!(status, 0, "{report} {stderr}");
 }
+
+/// 第二十二条 reaches mirrors: a takedown published at the origin is gone from a synced copy,
+/// from every file, though the manifest never names the dataset.
+#[test]
+fn a_takedown_at_the_origin_leaves_a_synced_copy_without_the_dataset() {
+    let fixture = signed();
+    let publish = || {
+        let run = fixture.run(&["publish", "--releases", "rel"]);
+        assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
+    };
+    publish();
+    let server = Server::start(&fixture.path("rel/current"));
+    assert_eq!(sync(&fixture, &server).status, 0);
+    assert!(fixture.path("copy/datasets/bus-stops/index.html").exists());
+
+    let record = fixture.path("content/departments/nn-transport/bus-stops.yaml");
+    let text = std::fs::read_to_string(&record).unwrap();
+    std::fs::write(&record, format!("{text}status: suspended\n")).unwrap();
+    publish();
+    let (status, report, _) = verify(&fixture, "copy", &["--origin", &server.url]);
+    assert_eq!(status, 1, "{report}");
+    assert!(names(&report, "stale").contains(&"datasets/bus-stops/index.html".to_string()));
+
+    let run = sync(&fixture, &server);
+    assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
+    assert!(!fixture.path("copy/datasets/bus-stops").exists());
+    common::assert_nothing_mentions(&fixture.path("copy"), &["bus-stops", "公交站点"]);
+    let (status, report, stderr) = verify(&fixture, "copy", &["--origin", &server.url]);
+    assert_eq!(status, 0, "{report} {stderr}");
+}

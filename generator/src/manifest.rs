@@ -126,6 +126,8 @@ pub struct BuildFacts<'a> {
     pub built: chrono::NaiveDate,
     /// The source commit, when known.
     pub source_commit: Option<&'a str>,
+    /// The datasets withheld from the site: no path naming one may be listed.
+    pub withheld: &'a [crate::policy::Withheld],
 }
 
 /// Refuses a signing key inside any of these folders (where it could be published).
@@ -164,10 +166,13 @@ pub fn write(
     // listed nor given as removed (a sync still deletes the file, from the difference of the
     // two generations). A public file whose path names one stays unlisted rather than
     // stopping the publish (and with it a takedown).
+    let withheld: std::collections::HashSet<&str> =
+        facts.withheld.iter().map(|w| w.id.as_str()).collect();
     let names_withheld = |path: &str| {
-        output
-            .auditor()
-            .is_some_and(|auditor| !auditor.scan(path, path.as_bytes()).is_empty())
+        dataset_of(path).is_some_and(|id| withheld.contains(id))
+            || output
+                .auditor()
+                .is_some_and(|auditor| !auditor.scan(path, path.as_bytes()).is_empty())
     };
     let parts = state.rebuild(facts, |path| !names_withheld(path));
     let mut touched = Vec::new();
@@ -228,6 +233,17 @@ pub fn write(
     })
 }
 
+/// The dataset a site path belongs to, by where the site puts a dataset's files:
+/// `datasets/<id>/…`, `datasets/<id>.<ext>`, `api/3/action/package_show/<id>`.
+fn dataset_of(path: &str) -> Option<&str> {
+    if let Some(rest) = path.strip_prefix("datasets/") {
+        let end = rest.find(['/', '.']).unwrap_or(rest.len());
+        return Some(&rest[..end]);
+    }
+    path.strip_prefix(crate::metadata::ckan::ACTIONS)?
+        .strip_prefix("package_show/")
+}
+
 /// The generation of the manifest already in the output, if any.
 fn previous_generation(root: &Path) -> Option<u64> {
     let bytes = std::fs::read(root.join(manifest::MANIFEST)).ok()?;
@@ -272,4 +288,29 @@ fn remove(output: &Output, path: &str) -> Result<(), ManifestError> {
             path: path.to_string(),
             source,
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dataset_of;
+
+    #[test]
+    fn a_path_names_the_dataset_whose_files_it_holds() {
+        assert_eq!(
+            dataset_of("datasets/bus-stops/index.html"),
+            Some("bus-stops")
+        );
+        assert_eq!(dataset_of("datasets/bus-stops.ttl"), Some("bus-stops"));
+        assert_eq!(
+            dataset_of("datasets/bus-stops/files/a.csv"),
+            Some("bus-stops")
+        );
+        assert_eq!(
+            dataset_of("api/3/action/package_show/bus-stops"),
+            Some("bus-stops")
+        );
+        assert_eq!(dataset_of("datasets/page/2/index.html"), Some("page"));
+        assert_eq!(dataset_of("departments/page/index.html"), None);
+        assert_eq!(dataset_of("api/3/action/package_list"), None);
+    }
 }

@@ -239,7 +239,17 @@ pub fn sync(
     for path in gone.into_iter().chain(stale_parts(dir, &signed.parts)) {
         let target = dir.join(&path);
         match std::fs::remove_file(&target) {
-            Ok(()) => report.deleted += 1,
+            Ok(()) => {
+                report.deleted += 1;
+                // Folders left empty go too (a withdrawn dataset's folder).
+                let mut folder = target.parent();
+                while let Some(f) = folder.filter(|f| *f != dir.as_path()) {
+                    if std::fs::remove_dir(f).is_err() {
+                        break;
+                    }
+                    folder = f.parent();
+                }
+            }
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
             Err(err) => return Err(io(&target)(err)),
         }
