@@ -236,14 +236,17 @@ fn patterns(
 ) -> Vec<Pattern> {
     let mut patterns = Vec::new();
     for w in withheld {
-        // An id is looked for where the portal would print it: in a link, as a JSON string,
-        // or as the text of an element. Bare words are left alone, so a withheld `page` or
-        // `bus` does not trip over ordinary text; titles catch prose mentions.
+        // An id is looked for where the portal would print it: in a link to its page or to
+        // one of its documents (`datasets/<id>.ttl`), as its CKAN call, as a JSON string, or
+        // as the text of an element. Bare words are left alone, so a withheld `page` or `bus`
+        // does not trip over ordinary text; titles catch prose mentions.
         let id_forms = if public_ids.contains(w.id.as_str()) || w.id.is_empty() {
             Vec::new()
         } else {
             vec![
                 format!("datasets/{}/", w.id),
+                format!("datasets/{}.", w.id),
+                format!("package_show/{}\"", w.id),
                 format!("\"{}\"", w.id),
                 format!(">{}<", w.id),
             ]
@@ -378,6 +381,16 @@ mod tests {
             1
         );
         assert!(audit.scan("b.html", b"secret-12 is public").is_empty());
+        // Its documents and its CKAN call name it too; a longer id does not.
+        assert_eq!(
+            audit
+                .scan("f.atom", b"href=\"datasets/secret-1.ttl\"")
+                .len(),
+            1
+        );
+        let removed = b"[\"api/3/action/package_show/secret-1\"]";
+        assert_eq!(audit.scan("manifest.json", removed).len(), 1);
+        assert!(audit.scan("g.atom", b"datasets/secret-12.ttl").is_empty());
         assert_eq!(
             audit.scan("c.html", "标题：涉密名单".as_bytes())[0].found,
             "涉密名单"
