@@ -178,9 +178,6 @@ impl Manifest {
     }
 }
 
-/// One public file as a publisher knows it: path, size, SHA-256.
-pub type Listed<'a> = (&'a str, u64, &'a [u8; 32]);
-
 /// The parts of the last generation, kept by a publisher between builds so a build rewrites
 /// only the parts that hold a changed file.
 #[derive(Debug, Clone, Default)]
@@ -189,7 +186,7 @@ pub struct Parts {
     refs: Vec<PartRef>,
 }
 
-/// What [`Parts::update`] made: the part files to write and the ones no longer named.
+/// What [`Parts::replace`] made: the part files to write and the ones no longer named.
 #[derive(Debug, Default)]
 pub struct PartFiles {
     /// New part files: path and bytes.
@@ -202,45 +199,6 @@ impl Parts {
     /// The parts, by number.
     pub fn refs(&self) -> &[PartRef] {
         &self.refs
-    }
-
-    /// Brings the parts up to date with `files`, every public file of the new generation
-    /// (the manifest's own files excepted). `changed` names the paths written or removed
-    /// since the last update; `None` (or a new part count) rebuilds every part. Only files
-    /// `keep` accepts are listed; it is asked only about the files of parts being rebuilt.
-    pub fn update<'a>(
-        &mut self,
-        files: impl Iterator<Item = Listed<'a>>,
-        count: usize,
-        changed: Option<&[&str]>,
-        keep: impl Fn(&str) -> bool,
-    ) -> PartFiles {
-        let parts = part_count(count);
-        let mut dirty = vec![changed.is_none() || parts != self.refs.len(); parts];
-        for path in changed.unwrap_or_default() {
-            dirty[part_of(path, parts)] = true;
-        }
-        if !dirty.contains(&true) {
-            return PartFiles::default();
-        }
-        let mut entries: Vec<Vec<FileEntry>> = vec![Vec::new(); parts];
-        for (path, size, sha256) in files {
-            if is_own(path) {
-                continue;
-            }
-            let part = part_of(path, parts);
-            if dirty[part] && keep(path) {
-                entries[part].push(FileEntry {
-                    path: path.to_string(),
-                    size,
-                    sha256: hex(sha256),
-                });
-            }
-        }
-        self.replace(
-            parts,
-            entries.into_iter().enumerate().filter(|(n, _)| dirty[*n]),
-        )
     }
 
     /// Sets the number of parts to `parts` and replaces the files of the parts given (by
@@ -317,27 +275,29 @@ mod tests {
             .map(|n| format!("datasets/d{n}/index.html"))
             .collect();
         let mut hashes: Vec<[u8; 32]> = (0..3000u32).map(|n| [(n % 251) as u8; 32]).collect();
-        let listing = |hashes: &[[u8; 32]]| -> Vec<(String, u64, [u8; 32])> {
+        let parts = part_count(names.len());
+        // The files of each part, as a publisher that keeps them would hand them over.
+        let part_files = |hashes: &[[u8; 32]], wanted: usize| -> Vec<FileEntry> {
             names
                 .iter()
-                .cloned()
-                .zip(hashes.iter().copied())
-                .map(|(p, h)| (p, 10, h))
+                .zip(hashes)
+                .filter(|(path, _)| part_of(path, parts) == wanted)
+                .map(|(path, hash)| FileEntry {
+                    path: path.clone(),
+                    size: 10,
+                    sha256: hex(hash),
+                })
                 .collect()
         };
-        let mut parts = Parts::default();
-        let all = listing(&hashes);
-        let iter = all.iter().map(|(p, s, h)| (p.as_str(), *s, h));
-        let first = parts.update(iter, all.len(), None, |_| true);
+        let mut kept = Parts::default();
+        let first = kept.replace(parts, (0..parts).map(|n| (n, part_files(&hashes, n))));
         assert_eq!(first.written.len(), part_count(3000));
-        let total: u64 = parts.refs().iter().map(|r| r.files).sum();
+        let total: u64 = kept.refs().iter().map(|r| r.files).sum();
         assert_eq!(total, 3000);
 
         hashes[7] = [0xee; 32];
-        let all = listing(&hashes);
-        let iter = all.iter().map(|(p, s, h)| (p.as_str(), *s, h));
-        let changed = [names[7].as_str()];
-        let second = parts.update(iter, all.len(), Some(&changed), |_| true);
+        let touched = part_of(&names[7], parts);
+        let second = kept.replace(parts, [(touched, part_files(&hashes, touched))]);
         assert_eq!(second.written.len(), 1, "one part rewritten");
         assert_eq!(second.dropped.len(), 1, "its old version dropped");
         let part: Part = serde_json::from_slice(&second.written[0].1).unwrap();

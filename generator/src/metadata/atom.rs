@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 
 use super::dcat::Addresses;
+use super::xml_escape as escape;
 use crate::config::SiteConfig;
 use crate::model::Dataset;
 use crate::policy::PublicCatalog;
@@ -27,23 +28,6 @@ pub struct FeedInfo<'a> {
     pub title: &'a str,
     /// The site path of the HTML page listing the same datasets.
     pub page: &'a str,
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            // Characters XML 1.0 forbids are dropped.
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || matches!(c, '\u{FFFE}' | '\u{FFFF}') => {}
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// An RFC 3339 timestamp of a date (midnight in China, where the records are dated).

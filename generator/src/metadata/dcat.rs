@@ -172,12 +172,7 @@ fn literal_text(text: &str) -> String {
         .replace("\r\n", "\n")
         .replace('\r', "\n")
         .chars()
-        .filter(|&c| {
-            matches!(c, '\t' | '\n')
-                || ('\u{20}'..='\u{D7FF}').contains(&c)
-                || ('\u{E000}'..='\u{FFFD}').contains(&c)
-                || c >= '\u{10000}'
-        })
+        .filter(|&c| super::is_xml_char(c))
         .collect()
 }
 

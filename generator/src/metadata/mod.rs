@@ -16,6 +16,32 @@ use oxrdf::Triple;
 
 use crate::model::{Resource, ResourceLocation};
 
+/// Whether XML 1.0 allows a character in text (a record may hold `\f` or `\u{1}` through
+/// YAML escapes, and one would make a whole XML file unreadable).
+pub(crate) fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r')
+        || ('\u{20}'..='\u{D7FF}').contains(&c)
+        || ('\u{E000}'..='\u{FFFD}').contains(&c)
+        || c >= '\u{10000}'
+}
+
+/// Text escaped for XML content or an attribute value, without the characters XML forbids.
+/// The Atom feeds and the sitemap write their XML with it.
+pub(crate) fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars().filter(|&c| is_xml_char(c)) {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// The address a resource is downloaded from: a file published beside the dataset page
 /// (`page` is the page's address), or the record's own address. As in the DCAT documents, an
 /// address that is not a valid IRI is not published; the dataset page stands in for it.

@@ -22,14 +22,6 @@ pub fn part_path(n: usize) -> String {
     format!("sitemaps/{n}.xml")
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&apos;")
-}
-
 /// A `<urlset>` of these pages.
 pub fn urlset(addresses: &Addresses, entries: &[Entry]) -> String {
     let mut xml = String::from(
@@ -37,7 +29,7 @@ pub fn urlset(addresses: &Addresses, entries: &[Entry]) -> String {
     );
     for entry in entries {
         xml.push_str("<url><loc>");
-        xml.push_str(&escape(&addresses.url(&entry.path)));
+        xml.push_str(&super::xml_escape(&addresses.url(&entry.path)));
         xml.push_str("</loc>");
         if let Some(date) = entry.modified {
             xml.push_str(&format!("<lastmod>{date}</lastmod>"));
@@ -55,7 +47,7 @@ pub fn index(addresses: &Addresses, parts: usize) -> String {
     );
     for n in 1..=parts {
         xml.push_str("<sitemap><loc>");
-        xml.push_str(&escape(&addresses.url(&part_path(n))));
+        xml.push_str(&super::xml_escape(&addresses.url(&part_path(n))));
         xml.push_str("</loc></sitemap>\n");
     }
     xml.push_str("</sitemapindex>\n");

@@ -412,13 +412,6 @@ impl RenderMemo {
         self.files.contains_key(&path_key(path))
     }
 
-    /// Every file the memoised render produced: path, size and SHA-256.
-    pub fn files(&self) -> impl Iterator<Item = (&str, u64, &[u8; 32])> + Clone {
-        self.files
-            .values()
-            .map(|entry| (&*entry.path, entry.len, &entry.sha256))
-    }
-
     /// Number of files the memoised render produced.
     pub fn len(&self) -> usize {
         self.files.len()
