@@ -76,17 +76,9 @@ pub fn verify(copy: &str, key: &Path, origin: Option<&str>, json: bool) -> u8 {
 }
 
 fn report_json(report: &Report) -> serde_json::Value {
-    serde_json::json!({
-        "good": report.is_good(),
-        "generation": report.generation,
-        "built": report.built,
-        "files": report.files,
-        "missing": report.missing,
-        "changed": report.changed,
-        "extra": report.extra,
-        "origin_generation": report.origin_generation,
-        "stale": report.stale,
-    })
+    let mut value = serde_json::to_value(report).unwrap_or_default();
+    value["good"] = report.is_good().into();
+    value
 }
 
 fn print_report(copy: &str, report: &Report) {

@@ -152,7 +152,8 @@ pub fn check_key_location(key: &Path, folders: &[&Path]) -> Result<(), ManifestE
 
 /// Writes the manifest of the files `facts.memo` lists into `output`: the parts that
 /// changed, `manifest.json`, the trace file and, with a signer, the signature. Parts the new
-/// manifest no longer names are removed.
+/// manifest no longer names are removed. The generation counts on from the state, which the
+/// caller [resumed](ManifestState::resume) before the build cleaned the folder.
 pub fn write(
     output: &Output,
     state: &mut ManifestState,
@@ -160,7 +161,7 @@ pub fn write(
     signer: Option<&Signer>,
 ) -> Result<Written, ManifestError> {
     let fresh = state.parts.refs().is_empty();
-    state.resume(output.root());
+    // The caller resumed the state before the build cleaned the folder.
     let generation = state.generation.unwrap_or(0) + 1;
     // A withheld dataset's paths name it, and nothing public may: such a path is neither
     // listed nor given as removed (a sync still deletes the file, from the difference of the
@@ -186,7 +187,7 @@ pub fn write(
     if fresh {
         // Parts an earlier process left in this output.
         dropped.extend(
-            list_parts(output.root())
+            manifest::list_parts(output.root())
                 .into_iter()
                 .filter(|p| !named.contains(p.as_str())),
         );
@@ -250,17 +251,6 @@ fn previous_generation(root: &Path) -> Option<u64> {
     serde_json::from_slice::<Manifest>(&bytes)
         .ok()
         .map(|m| m.generation)
-}
-
-fn list_parts(root: &Path) -> Vec<String> {
-    std::fs::read_dir(root.join(manifest::PARTS))
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok())
-                .map(|e| format!("{}{}", manifest::PARTS, e.file_name().to_string_lossy()))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 fn put(output: &Output, path: &str, bytes: &[u8]) -> Result<(), ManifestError> {

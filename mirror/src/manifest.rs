@@ -103,6 +103,18 @@ pub fn part_of(path: &str, parts: usize) -> usize {
     (hash % parts.max(1) as u64) as usize
 }
 
+/// The part files in a copy of the site at `root` (named or not by its manifest).
+pub fn list_parts(root: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(root.join(PARTS))
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .map(|e| format!("{PARTS}{}", e.file_name().to_string_lossy()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Lowercase hex of bytes.
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";

@@ -136,11 +136,13 @@ pub fn sync(
     let local = Folder::new(dir);
     // What the copy held: its own manifest, read without trusting it beyond choosing what
     // to look at (every file kept is checked by size, every file fetched by hash).
-    let previous: BTreeMap<String, FileEntry> = local
+    let held = local
         .read(manifest::MANIFEST)
         .ok()
         .flatten()
-        .and_then(|bytes| serde_json::from_slice::<manifest::Manifest>(&bytes).ok())
+        .and_then(|bytes| serde_json::from_slice::<manifest::Manifest>(&bytes).ok());
+    let copy_generation = held.as_ref().map(|m| m.generation);
+    let previous: BTreeMap<String, FileEntry> = held
         .map(|m| {
             m.parts
                 .iter()
@@ -153,12 +155,6 @@ pub fn sync(
                 .collect()
         })
         .unwrap_or_default();
-    let copy_generation = local
-        .read(manifest::MANIFEST)
-        .ok()
-        .flatten()
-        .and_then(|bytes| serde_json::from_slice::<manifest::Manifest>(&bytes).ok())
-        .map(|m| m.generation);
     if let Some(copy) = copy_generation
         && copy > signed.manifest.generation
         && !options.allow_older
@@ -261,15 +257,10 @@ pub fn sync(
 
 /// Part files in the copy that the new manifest does not name.
 fn stale_parts(dir: &Path, named: &BTreeMap<String, Vec<u8>>) -> Vec<String> {
-    std::fs::read_dir(dir.join(manifest::PARTS))
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok())
-                .map(|e| format!("{}{}", manifest::PARTS, e.file_name().to_string_lossy()))
-                .filter(|p| !named.contains_key(p))
-                .collect()
-        })
-        .unwrap_or_default()
+    manifest::list_parts(dir)
+        .into_iter()
+        .filter(|p| !named.contains_key(p))
+        .collect()
 }
 
 /// Downloads one file into `staged`, checking its size and hash on the way.

@@ -289,7 +289,7 @@ pub fn read_signed(source: &dyn Source, key: &Verifier) -> Result<Signed, Verify
 }
 
 /// What checking a copy found.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize)]
 pub struct Report {
     /// The generation the copy's manifest names.
     pub generation: u64,
