@@ -202,13 +202,10 @@ impl Output {
 }
 
 /// Refuses an output path that is not a plain relative path: every part a name, none `.`,
-/// `..` or empty, so nothing is written outside the output folder or over another file.
+/// `..` or empty, so nothing is written outside the output folder or over another file. The
+/// same rule a mirror applies to every path a manifest names.
 fn check_relative(rel: &str) -> io::Result<()> {
-    let plain = !rel.is_empty()
-        && rel
-            .split('/')
-            .all(|part| !part.is_empty() && part != "." && part != ".." && !part.contains('\\'));
-    if plain {
+    if mirror::verify::is_site_path(rel) {
         Ok(())
     } else {
         Err(io::Error::other(format!(

@@ -109,9 +109,7 @@ pub fn feed<'a>(
             escape(department)
         ));
         let domain = config
-            .domains
-            .iter()
-            .find(|d| d.slug == dataset.domain)
+            .domain_by_slug(&dataset.domain)
             .map_or(dataset.domain.as_str(), |d| d.name.as_str());
         xml.push_str(&format!(
             "<category term=\"{}\" label=\"{}\"/>\n",

@@ -112,7 +112,7 @@ pub fn package_show(
         .iter()
         .map(|k| json!({ "name": k, "display_name": k }))
         .collect();
-    let domain = config.domains.iter().find(|x| x.slug == d.domain);
+    let domain = config.domain_by_slug(&d.domain);
     let groups: Vec<Value> = domain
         .map(|x| json!({ "name": x.slug, "title": x.name, "display_name": x.name }))
         .into_iter()

@@ -68,10 +68,8 @@ pub const PAGE_SIZE: usize = 1000;
 /// the same in every build and version), so a dataset stays on its page while others come
 /// and go. Pages hold about [`PAGE_SIZE`] datasets each, a few percent either way.
 pub fn page_of(id: &str, pages: usize) -> usize {
-    let hash = id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    });
-    (hash % pages.max(1) as u64) as usize + 1
+    // The same FNV-1a spread the mirror manifest's parts use.
+    mirror::manifest::part_of(id, pages) + 1
 }
 
 fn iri(namespace: &str, local: &str) -> NamedNode {
@@ -427,7 +425,7 @@ fn dataset(
     );
     g.add(node.clone(), iri(DCT, "accrualPeriodicity"), periodicity);
 
-    if let Some(domain) = cx.config.domains.iter().find(|x| x.slug == d.domain) {
+    if let Some(domain) = cx.config.domain_by_slug(&d.domain) {
         let theme = a.theme(&domain.slug);
         if g.first(&theme) {
             g.a(theme.clone(), iri(SKOS, "Concept"));
