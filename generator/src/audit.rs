@@ -391,6 +391,30 @@ mod tests {
         let removed = b"[\"api/3/action/package_show/secret-1\"]";
         assert_eq!(audit.scan("manifest.json", removed).len(), 1);
         assert!(audit.scan("g.atom", b"datasets/secret-12.ttl").is_empty());
+        // Every path of a dataset's files, as the mirror manifest quotes it, names it.
+        for path in [
+            "datasets/secret-1/index.html",
+            "datasets/secret-1.ttl",
+            "datasets/secret-1/files/a.csv",
+            "api/3/action/package_show/secret-1",
+        ] {
+            let quoted = format!("\"{path}\"");
+            assert_eq!(
+                audit.scan("manifest.json", quoted.as_bytes()).len(),
+                1,
+                "{path}"
+            );
+        }
+        for path in [
+            "departments/secret-1x/index.html",
+            "api/3/action/package_list",
+        ] {
+            let quoted = format!("\"{path}\"");
+            assert!(
+                audit.scan("manifest.json", quoted.as_bytes()).is_empty(),
+                "{path}"
+            );
+        }
         assert_eq!(
             audit.scan("c.html", "标题：涉密名单".as_bytes())[0].found,
             "涉密名单"

@@ -583,7 +583,6 @@ fn build_with(
         removed: &gone,
         built: build_date,
         source_commit: options.source_commit.as_deref(),
-        withheld: &checked.catalog.withheld,
     };
     let written = manifest::write(&output, manifest_state, &facts, signer.as_ref())
         .inspect_err(|_| *manifest_state = manifest::ManifestState::default())?;

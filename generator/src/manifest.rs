@@ -126,8 +126,6 @@ pub struct BuildFacts<'a> {
     pub built: chrono::NaiveDate,
     /// The source commit, when known.
     pub source_commit: Option<&'a str>,
-    /// The datasets withheld from the site: no path naming one may be listed.
-    pub withheld: &'a [crate::policy::Withheld],
 }
 
 /// Refuses a signing key inside any of these folders (where it could be published).
@@ -160,20 +158,19 @@ pub fn write(
     facts: &BuildFacts<'_>,
     signer: Option<&Signer>,
 ) -> Result<Written, ManifestError> {
-    let fresh = state.parts.refs().is_empty();
     // The caller resumed the state before the build cleaned the folder.
     let generation = state.generation.unwrap_or(0) + 1;
     // A withheld dataset's paths name it, and nothing public may: such a path is neither
     // listed nor given as removed (a sync still deletes the file, from the difference of the
     // two generations). A public file whose path names one stays unlisted rather than
-    // stopping the publish (and with it a takedown).
-    let withheld: std::collections::HashSet<&str> =
-        facts.withheld.iter().map(|w| w.id.as_str()).collect();
+    // stopping the publish (and with it a takedown). Each path is scanned as it stands in the manifest's JSON, so the auditor sees it as
+    // every other public file would print it (`"…/package_show/<id>"`).
     let names_withheld = |path: &str| {
-        dataset_of(path).is_some_and(|id| withheld.contains(id))
-            || output
-                .auditor()
-                .is_some_and(|auditor| !auditor.scan(path, path.as_bytes()).is_empty())
+        output.auditor().is_some_and(|auditor| {
+            !auditor
+                .scan(path, format!("\"{path}\"").as_bytes())
+                .is_empty()
+        })
     };
     let parts = state.rebuild(facts, |path| !names_withheld(path));
     let mut touched = Vec::new();
@@ -182,20 +179,11 @@ pub fn write(
         touched.push(path.clone());
     }
     let refs = state.parts.refs().to_vec();
-    let named: std::collections::BTreeSet<String> = refs.iter().map(|r| r.path()).collect();
-    let mut dropped = parts.dropped;
-    if fresh {
-        // Parts an earlier process left in this output.
-        dropped.extend(
-            manifest::list_parts(output.root())
-                .into_iter()
-                .filter(|p| !named.contains(p.as_str())),
-        );
-    }
+    let dropped = parts.dropped;
     let mut removed: Vec<String> = facts
         .removed
         .iter()
-        .filter(|p| !manifest::is_own(p) && !names_withheld(p))
+        .filter(|p| !names_withheld(p))
         .cloned()
         .collect();
     removed.sort();
@@ -234,17 +222,6 @@ pub fn write(
     })
 }
 
-/// The dataset a site path belongs to, by where the site puts a dataset's files:
-/// `datasets/<id>/…`, `datasets/<id>.<ext>`, `api/3/action/package_show/<id>`.
-fn dataset_of(path: &str) -> Option<&str> {
-    if let Some(rest) = path.strip_prefix("datasets/") {
-        let end = rest.find(['/', '.']).unwrap_or(rest.len());
-        return Some(&rest[..end]);
-    }
-    path.strip_prefix(crate::metadata::ckan::ACTIONS)?
-        .strip_prefix("package_show/")
-}
-
 /// The generation of the manifest already in the output, if any.
 fn previous_generation(root: &Path) -> Option<u64> {
     let bytes = std::fs::read(root.join(manifest::MANIFEST)).ok()?;
@@ -278,29 +255,4 @@ fn remove(output: &Output, path: &str) -> Result<(), ManifestError> {
             path: path.to_string(),
             source,
         })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::dataset_of;
-
-    #[test]
-    fn a_path_names_the_dataset_whose_files_it_holds() {
-        assert_eq!(
-            dataset_of("datasets/bus-stops/index.html"),
-            Some("bus-stops")
-        );
-        assert_eq!(dataset_of("datasets/bus-stops.ttl"), Some("bus-stops"));
-        assert_eq!(
-            dataset_of("datasets/bus-stops/files/a.csv"),
-            Some("bus-stops")
-        );
-        assert_eq!(
-            dataset_of("api/3/action/package_show/bus-stops"),
-            Some("bus-stops")
-        );
-        assert_eq!(dataset_of("datasets/page/2/index.html"), Some("page"));
-        assert_eq!(dataset_of("departments/page/index.html"), None);
-        assert_eq!(dataset_of("api/3/action/package_list"), None);
-    }
 }

@@ -397,6 +397,8 @@ struct MemoEntry {
     len: u64,
     /// SHA-256 of its bytes, for the mirror manifest.
     sha256: [u8; 32],
+    /// Whether it is an HTML page (for the counts of a render that skips it).
+    is_page: bool,
     /// The last render that produced it.
     generation: u32,
 }
@@ -491,15 +493,7 @@ pub fn render_incremental(
                         let produced = match (key, remembered) {
                             (Some(key), Some(entry)) => Produced::Skipped {
                                 key,
-                                is_page: !matches!(
-                                    job,
-                                    Job::ResourceFile { .. }
-                                        | Job::DatasetRdf(..)
-                                        | Job::CatalogRdf(..)
-                                        | Job::Sitemap(..)
-                                        | Job::Feed(..)
-                                        | Job::Ckan(..)
-                                ),
+                                is_page: entry.is_page,
                                 len: entry.len,
                             },
                             _ => {
@@ -588,6 +582,7 @@ pub fn render_incremental(
                     fingerprint,
                     len,
                     sha256,
+                    is_page,
                     generation,
                 };
                 memo.files.insert(path_key(&entry.path), entry);
@@ -625,14 +620,13 @@ struct Fingerprints<'a> {
     departments: HashMap<&'a str, u64>,
     /// The same, by the model's department numbers.
     by_number: Vec<Option<u64>>,
-    /// Per department number: the department record itself (name, level, contacts …), what
-    /// the DCAT documents say of a publisher. Unlike its view, it does not change with the
-    /// department's counts, so a takedown does not rewrite its other datasets' documents.
-    publishers: Vec<u64>,
 }
 
 impl<'a> Fingerprints<'a> {
     fn new(site: &'a Site<'a>, model: &'a SiteModel) -> Fingerprints<'a> {
+        // The department records (what the DCAT documents, feeds and CKAN files say of a
+        // publisher) are part of every file's fingerprint here; a department's view (its
+        // counts) is not, so a takedown does not rewrite its other datasets' documents.
         let global = hash_of(&(
             format!("{:?}", site.config),
             site.build_date,
@@ -650,25 +644,12 @@ impl<'a> Fingerprints<'a> {
             .iter()
             .map(|code| departments.get(code.as_str()).copied())
             .collect();
-        let publishers = model
-            .department_codes
-            .iter()
-            .map(|code| {
-                hash_of(
-                    &site
-                        .catalog
-                        .departments
-                        .get(&crate::model::DeptCode(code.clone())),
-                )
-            })
-            .collect();
         Fingerprints {
             site,
             model,
             global,
             departments,
             by_number,
-            publishers,
         }
     }
 
@@ -738,7 +719,6 @@ impl<'a> Fingerprints<'a> {
             Job::DatasetRdf(i, format) => {
                 let dataset = &self.site.catalog.datasets[*i];
                 (self.dataset(*i), format).hash(&mut h);
-                self.publishers[self.model.department_of[*i] as usize].hash(&mut h);
                 let extension = format.extension();
                 push_all(path, &["datasets/", &dataset.id.0, ".", extension]);
             }
@@ -755,7 +735,6 @@ impl<'a> Fingerprints<'a> {
                     .hash(&mut h);
                 for &i in &catalog.items {
                     self.dataset(i).hash(&mut h);
-                    self.publishers[self.model.department_of[i] as usize].hash(&mut h);
                 }
                 write_catalog_path(
                     path,
@@ -767,7 +746,6 @@ impl<'a> Fingerprints<'a> {
             Job::Ckan(CkanCall::PackageShow(i)) => {
                 let dataset = &self.site.catalog.datasets[*i];
                 self.dataset(*i).hash(&mut h);
-                self.publishers[self.model.department_of[*i] as usize].hash(&mut h);
                 path.push_str(&ckan::package_show_path(&dataset.id.0));
             }
             Job::Ckan(CkanCall::List(action)) => {
@@ -786,7 +764,6 @@ impl<'a> Fingerprints<'a> {
                 (&feed.title, &feed.page).hash(&mut h);
                 for &i in &feed.items {
                     self.dataset(i).hash(&mut h);
-                    self.publishers[self.model.department_of[i] as usize].hash(&mut h);
                 }
                 path.push_str(&feed.path);
             }
