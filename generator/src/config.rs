@@ -190,10 +190,11 @@ impl SiteConfig {
         let base = config.base_url.trim();
         if !base.is_empty()
             && (!(base.starts_with("https://") || base.starts_with("http://"))
-                || base.contains(['#', '?', ' ', '"', '<', '>']))
+                || base.contains(['#', '?', ' ', '"', '<', '>'])
+                || oxrdf::NamedNode::new(base).is_err())
         {
             return Err(format!(
-                "base_url `{base}` must be the portal's public address, e.g. `https://data.example.gov.cn/`, without a query or a fragment"
+                "base_url `{base}` must be the portal's public address, e.g. `https://data.example.gov.cn/`: a valid http(s) address (no space, quote, `{{`, `|`, `^` or backslash), without a query or a fragment"
             ));
         }
         let mut seen = std::collections::BTreeSet::new();
@@ -219,5 +220,34 @@ impl SiteConfig {
     /// The domain with this slug.
     pub fn domain_by_slug(&self, slug: &str) -> Option<&Domain> {
         self.domains.iter().find(|d| d.slug == slug)
+    }
+}
+
+#[cfg(test)]
+mod base_url_tests {
+    use super::SiteConfig;
+
+    fn with_base(base: &str) -> Result<SiteConfig, String> {
+        SiteConfig::parse(&format!(
+            "title = \"t\"\ndescription = \"d\"\nbase_url = \"{base}\"\ndomains = []\n"
+        ))
+    }
+
+    #[test]
+    fn a_base_url_every_public_file_can_name_is_required() {
+        assert!(with_base("https://data.example.gov.cn/").is_ok());
+        assert!(
+            with_base("").is_ok(),
+            "no base: the documents use localhost"
+        );
+        for bad in [
+            "https://x.test/{a}/",
+            "https://x.test/a|b/",
+            "ftp://x.test/",
+            "https://x.test/#a",
+        ] {
+            let err = with_base(bad).expect_err(bad);
+            assert!(err.contains("a valid http(s) address"), "{err}");
+        }
     }
 }

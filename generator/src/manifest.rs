@@ -22,7 +22,10 @@ pub enum ManifestError {
         source: std::io::Error,
     },
     /// The signing key could not be used.
-    #[error("cannot sign the mirror manifest: {0}")]
+    #[error(
+        "cannot sign the mirror manifest: {0} (the key `[mirror] signing_key` in site.toml names; \
+         make one with `kaifang keygen`, or leave the setting empty to publish unsigned)"
+    )]
     Signing(#[from] mirror::signing::SigningError),
     /// The signing key lies where it could be published.
     #[error(

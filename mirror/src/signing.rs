@@ -148,14 +148,6 @@ impl Signer {
         .map(|signature| signature.into_string())
         .map_err(|e| SigningError::Minisign(e.to_string()))
     }
-
-    /// The public key, as a minisign `.pub` file.
-    pub fn public_key_file(&self) -> String {
-        self.public
-            .to_box()
-            .map(|b| b.to_string())
-            .unwrap_or_default()
-    }
 }
 
 /// A public key loaded for verifying.
@@ -178,7 +170,7 @@ impl Verifier {
     }
 
     /// Reads a public key from the text of a `.pub` file, or from its base64 line alone.
-    pub fn from_text(text: &str) -> Result<Verifier, String> {
+    fn from_text(text: &str) -> Result<Verifier, String> {
         let public = PublicKeyBox::from_string(text)
             .and_then(|b| b.into_public_key())
             .or_else(|_| PublicKey::from_base64(text.trim()))

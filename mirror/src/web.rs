@@ -94,9 +94,18 @@ impl Source for Web {
         };
         let mut bytes = Vec::new();
         reader
-            .take(SMALL_LIMIT)
+            .take(SMALL_LIMIT + 1)
             .read_to_end(&mut bytes)
             .map_err(|e| self.error(path, e))?;
+        if bytes.len() as u64 > SMALL_LIMIT {
+            return Err(VerifyError::Read {
+                path: self.url(path),
+                reason: format!(
+                    "larger than {} MiB: not a manifest file a Kaifang site writes",
+                    SMALL_LIMIT >> 20
+                ),
+            });
+        }
         Ok(Some(bytes))
     }
 
