@@ -300,6 +300,8 @@ struct Server {
     delay_ms: Arc<AtomicUsize>,
     /// Range requests answered with 206.
     ranges: Arc<AtomicUsize>,
+    /// Requests for the manifest's own files.
+    manifest_requests: Arc<AtomicUsize>,
 }
 
 impl Server {
@@ -313,6 +315,8 @@ impl Server {
         let root = root.to_path_buf();
         let (limit, count, delay) = (fail_after.clone(), served.clone(), delay_ms.clone());
         let ranged = ranges.clone();
+        let manifest_requests = Arc::new(AtomicUsize::new(0));
+        let own = manifest_requests.clone();
         std::thread::spawn(move || {
             for request in server.incoming_requests() {
                 let wait = delay.load(Ordering::SeqCst) as u64;
@@ -320,6 +324,7 @@ impl Server {
                 let path = percent_decode(request.url().trim_start_matches('/'));
                 let is_manifest = path.starts_with(".well-known/");
                 let n = if is_manifest {
+                    own.fetch_add(1, Ordering::SeqCst);
                     0
                 } else {
                     count.fetch_add(1, Ordering::SeqCst)
@@ -362,6 +367,7 @@ impl Server {
             served,
             delay_ms,
             ranges,
+            manifest_requests,
         }
     }
 }
@@ -703,4 +709,25 @@ fn a_takedown_at_the_origin_leaves_a_synced_copy_without_the_dataset() {
     common::assert_nothing_mentions(&fixture.path("copy"), &["bus-stops", "公交站点"]);
     let (status, report, stderr) = verify(&fixture, "copy", &["--origin", &server.url]);
     assert_eq!(status, 0, "{report} {stderr}");
+}
+
+#[test]
+fn a_sync_with_nothing_new_fetches_only_the_manifest_and_its_signature() {
+    let fixture = signed();
+    let server = Server::start(&fixture.path("public"));
+    assert_eq!(sync(&fixture, &server).status, 0);
+    let parts = manifest(&fixture)["parts"].as_array().unwrap().len();
+    assert!(server.manifest_requests.load(Ordering::SeqCst) >= 2 + parts);
+    server.manifest_requests.store(0, Ordering::SeqCst);
+    server.served.store(0, Ordering::SeqCst);
+    let run = sync(&fixture, &server);
+    assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains(": 0 file(s) downloaded"),
+        "{}",
+        run.stdout
+    );
+    // Parts are named by their hashes: the copy's own are used, none is fetched again.
+    assert_eq!(server.manifest_requests.load(Ordering::SeqCst), 2);
+    assert_eq!(server.served.load(Ordering::SeqCst), 0);
 }

@@ -121,8 +121,8 @@ pub fn sync(
     key: &Verifier,
     options: SyncOptions,
 ) -> Result<SyncReport, SyncError> {
-    let signed = read_signed(origin, key)?;
     std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let signed = read_signed(origin, key, Some(&Folder::new(dir)))?;
     let dir = &std::fs::canonicalize(dir).map_err(io(dir))?;
     let lock_path = staging_of(dir).with_extension("kaifang-sync.lock");
     let lock = std::fs::File::create(&lock_path).map_err(io(&lock_path))?;

@@ -194,7 +194,15 @@ pub struct Signed {
 }
 
 /// Reads the manifest of a copy, checks its signature, reads every part and checks its hash.
-pub fn read_signed(source: &dyn Source, key: &Verifier) -> Result<Signed, VerifyError> {
+///
+/// Parts are named by their hash, so a part `known` (another copy, usually the local one)
+/// already holds with the right hash is read from there instead of `source`: a sync or a
+/// check against the origin fetches only the parts that changed.
+pub fn read_signed(
+    source: &dyn Source,
+    key: &Verifier,
+    known: Option<&dyn Source>,
+) -> Result<Signed, VerifyError> {
     let missing = |file| VerifyError::NoManifest {
         source_name: source.describe(),
         file,
@@ -240,12 +248,17 @@ pub fn read_signed(source: &dyn Source, key: &Verifier) -> Result<Signed, Verify
             });
         }
         let part_path = reference.path();
-        let part_bytes = source
-            .read(&part_path)?
-            .ok_or_else(|| VerifyError::Manifest {
-                path: part_path.clone(),
-                reason: "this part of the manifest is missing".into(),
-            })?;
+        let held = known
+            .and_then(|k| k.read(&part_path).ok().flatten())
+            .filter(|bytes| manifest::sha256_hex(bytes) == reference.sha256);
+        let part_bytes = match held {
+            Some(bytes) => Some(bytes),
+            None => source.read(&part_path)?,
+        }
+        .ok_or_else(|| VerifyError::Manifest {
+            path: part_path.clone(),
+            reason: "this part of the manifest is missing".into(),
+        })?;
         if manifest::sha256_hex(&part_bytes) != reference.sha256 {
             return Err(VerifyError::Manifest {
                 path: part_path.clone(),
@@ -326,7 +339,7 @@ pub fn verify(
     key: &Verifier,
     origin: Option<&dyn Source>,
 ) -> Result<Report, VerifyError> {
-    let signed = read_signed(copy, key)?;
+    let signed = read_signed(copy, key, None)?;
     let mut report = Report {
         generation: signed.manifest.generation,
         built: signed.manifest.built.clone(),
@@ -355,7 +368,7 @@ pub fn verify(
             .collect();
     }
     if let Some(origin) = origin {
-        let current = read_signed(origin, key)?;
+        let current = read_signed(origin, key, Some(copy))?;
         report.origin_generation = Some(current.manifest.generation);
         // By the files, not the number: a rollback at the origin can issue a generation
         // number again.
