@@ -520,6 +520,20 @@ fn incremental_releases_equal_full_builds() {
                 .unwrap()
             }),
         ),
+        (
+            "resource file dropped",
+            Box::new(|| {
+                std::fs::write(
+                    drop.join("bus-stops.yaml"),
+                    bus.replacen(
+                        "  - { title: 站点表, format: csv, file: files/stops.csv }\n",
+                        "",
+                        1,
+                    ),
+                )
+                .unwrap()
+            }),
+        ),
     ];
     for (n, (what, step)) in steps.iter().enumerate() {
         step();

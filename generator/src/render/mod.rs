@@ -202,6 +202,19 @@ enum Job {
     Text(&'static str, String),
 }
 
+impl Job {
+    /// The dataset whose own file this job makes, if any.
+    fn owner(&self) -> Option<usize> {
+        match self {
+            Job::Dataset(i)
+            | Job::ResourceFile { dataset: i, .. }
+            | Job::DatasetRdf(i, _)
+            | Job::Ckan(CkanCall::PackageShow(i)) => Some(*i),
+            _ => None,
+        }
+    }
+}
+
 /// One page of the portal's or a department's DCAT catalog, in one format.
 struct CatalogJob {
     /// The department's code, for its own catalog.
@@ -373,14 +386,23 @@ impl tera::Filter for MarkdownFilter {
 ///
 /// A file's inputs are summed up in a fingerprint: the site-wide facts (configuration, build
 /// date, departments, pages), the [`Dataset::digest`] of every dataset the file shows, and the
-/// file's own shape (page number, totals, trail). The memo is only valid while the output
-/// still holds what that render wrote; start from [`RenderMemo::default`] otherwise.
+/// file's own shape (page number, totals, trail). The files of one dataset (its page, resource
+/// files, DCAT documents, CKAN package) are also summed up together, so a render plans only the
+/// datasets whose inputs changed and never visits the files of the others. The memo is only
+/// valid while the output still holds what that render wrote; start from
+/// [`RenderMemo::default`] otherwise.
 #[derive(Debug, Clone, Default)]
 pub struct RenderMemo {
     /// Every file the render produced, by a 64-bit hash of its path ([`path_key`]); a
     /// collision among a site's paths is as likely as one of fingerprints.
     files: foldhash::HashMap<u64, MemoEntry>,
-    /// The render that made this memo; an entry it did not produce again is gone.
+    /// The files of each dataset, by a hash of its id ([`path_key`]).
+    datasets: foldhash::HashMap<u64, DatasetFiles>,
+    /// The keys of the files no dataset owns (listings, catalogs, search index …): those a
+    /// render checks one by one.
+    shared: Vec<u64>,
+    /// The render that made this memo; a shared file or a dataset it did not produce again
+    /// is gone.
     generation: u32,
     /// The auditor of that render: every file the render left behind passed it.
     auditor: Option<std::sync::Arc<crate::audit::Auditor>>,
@@ -399,7 +421,23 @@ struct MemoEntry {
     sha256: [u8; 32],
     /// Whether it is an HTML page (for the counts of a render that skips it).
     is_page: bool,
-    /// The last render that produced it.
+    /// The last render that produced it (kept up to date for shared files only).
+    generation: u32,
+}
+
+/// The files of one dataset in a memoised render.
+#[derive(Debug, Clone)]
+struct DatasetFiles {
+    /// The fingerprint of everything its files read ([`Fingerprints::dataset_files`]);
+    /// `None` when they must be checked one by one next time.
+    fingerprint: Option<u64>,
+    /// Their keys in [`RenderMemo::files`].
+    files: Box<[u64]>,
+    /// How many of them are pages.
+    pages: u32,
+    /// Their bytes.
+    bytes: u64,
+    /// The last render that listed the dataset.
     generation: u32,
 }
 
@@ -436,10 +474,22 @@ impl RenderMemo {
             .map(|entry| (&*entry.path, entry.len, &entry.sha256))
     }
 
-    /// Forgets these files: the output no longer holds them, and the next render makes them.
+    /// Forgets these files: the output no longer holds them, and the next render makes them
+    /// (and checks the other files of their datasets one by one).
     pub fn forget<'a>(&mut self, paths: impl IntoIterator<Item = &'a str>) {
+        let mut forgotten = foldhash::HashSet::default();
         for path in paths {
-            self.files.remove(&path_key(path));
+            let key = path_key(path);
+            if self.files.remove(&key).is_some() {
+                forgotten.insert(key);
+            }
+        }
+        if !forgotten.is_empty() {
+            for owned in self.datasets.values_mut() {
+                if owned.files.iter().any(|key| forgotten.contains(key)) {
+                    owned.fingerprint = None;
+                }
+            }
         }
     }
 
@@ -448,6 +498,54 @@ impl RenderMemo {
     /// and audited for what this auditor did not look for.
     pub fn auditor(&self) -> Option<&std::sync::Arc<crate::audit::Auditor>> {
         self.auditor.as_ref()
+    }
+
+    /// Records what a job produced; returns its key, length and whether it is a page, or
+    /// `None` for a refused file.
+    fn record(
+        &mut self,
+        produced: Produced,
+        stats: &mut RenderStats,
+        generation: u32,
+    ) -> Option<(u64, u64, bool)> {
+        match produced {
+            Produced::Skipped { key, is_page, len } => {
+                stats.skipped += 1;
+                if let Some(entry) = self.files.get_mut(&key) {
+                    entry.generation = generation;
+                }
+                Some((key, len, is_page))
+            }
+            Produced::File {
+                path,
+                outcome,
+                is_page,
+                len,
+                fingerprint,
+                sha256,
+            } => {
+                if outcome == WriteOutcome::Written {
+                    stats.written += 1;
+                    stats.written_paths.push(path.clone());
+                }
+                stats.audited.insert(path.clone());
+                let key = path_key(&path);
+                let entry = MemoEntry {
+                    path: path.into_boxed_str(),
+                    fingerprint,
+                    len,
+                    sha256,
+                    is_page,
+                    generation,
+                };
+                self.files.insert(key, entry);
+                Some((key, len, is_page))
+            }
+            Produced::Refused(leaks) => {
+                stats.leaks.extend(leaks);
+                None
+            }
+        }
     }
 }
 
@@ -463,7 +561,8 @@ pub fn render_incremental(
     mut memo: RenderMemo,
     live: Option<&mut crate::search::LiveSearch>,
 ) -> Result<(RenderStats, RenderMemo, Vec<String>), RenderError> {
-    let (index, results) = rayon::join(
+    let datasets = &site.catalog.datasets;
+    let (index, rendered) = rayon::join(
         || match live {
             Some(live) => live.update(site.catalog, site.config, site.divisions),
             None => search_index::build(&crate::search::index_input(
@@ -472,47 +571,32 @@ pub fn render_incremental(
                 site.divisions,
             )),
         },
-        || -> Result<Vec<Produced>, RenderError> {
+        || -> Result<(Vec<Job>, Vec<Produced>, Vec<(u64, u64)>), RenderError> {
             let tera = templates()?;
             let model = SiteModel::new(site);
-            let jobs = plan(site, &model);
+            let fingerprints = Fingerprints::new(site, &model);
+            // Each dataset's id key and the fingerprint of all its files: only the datasets
+            // whose files may have changed are planned file by file.
+            let owners: Vec<(u64, u64)> = (0..datasets.len())
+                .into_par_iter()
+                .map(|i| (path_key(&datasets[i].id.0), fingerprints.dataset_files(i)))
+                .collect();
+            let mut jobs = plan_shared(site, &model);
+            for (i, (key, fingerprint)) in owners.iter().enumerate() {
+                let known = memo.datasets.get(key).and_then(|owned| owned.fingerprint);
+                if known != Some(*fingerprint) {
+                    plan_dataset(site, i, &mut jobs);
+                }
+            }
             let total = jobs.len();
             let done = AtomicUsize::new(0);
-            let fingerprints = Fingerprints::new(site, &model);
-            jobs.par_iter()
+            let results = jobs
+                .par_iter()
                 .map_init(
                     || String::with_capacity(128),
                     |path, job| {
-                        let fingerprint = fingerprints.of(job, path);
-                        let key = fingerprint.map(|_| path_key(path));
-                        let remembered = key.and_then(|key| {
-                            memo.files
-                                .get(&key)
-                                .filter(|entry| entry.fingerprint == fingerprint)
-                        });
-                        let produced = match (key, remembered) {
-                            (Some(key), Some(entry)) => Produced::Skipped {
-                                key,
-                                is_page: entry.is_page,
-                                len: entry.len,
-                            },
-                            _ => {
-                                let mut produced = run(job, site, &model, &tera, output)?;
-                                if let Produced::File {
-                                    path: made,
-                                    fingerprint: slot,
-                                    ..
-                                } = &mut produced
-                                {
-                                    debug_assert!(
-                                        fingerprint.is_none() || made == path,
-                                        "{made} fingerprinted as {path}"
-                                    );
-                                    *slot = fingerprint;
-                                }
-                                produced
-                            }
-                        };
+                        let produced =
+                            produce(job, site, &model, &tera, output, &fingerprints, &memo, path)?;
                         let n = done.fetch_add(1, Ordering::Relaxed) + 1;
                         if n.is_multiple_of(256) || n == total {
                             progress(n, total);
@@ -520,32 +604,30 @@ pub fn render_incremental(
                         Ok(produced)
                     },
                 )
-                .collect()
+                .collect::<Result<Vec<Produced>, RenderError>>()?;
+            Ok((jobs, results, owners))
         },
     );
     let index = index?;
-    let mut results = results?;
+    let (jobs, results, owners) = rendered?;
     // Index files go through the same audited writer as pages.
-    results.extend(
-        index
-            .files
-            .par_iter()
-            .map(|file| {
-                let len = file.bytes.len() as u64;
-                // Every index file but the directory is named by its contents: one the last
-                // render produced holds these bytes.
-                let key = path_key(&file.path);
-                if file.path != search_index::directory::DIRECTORY && memo.files.contains_key(&key)
-                {
-                    let is_page = false;
-                    return Ok(Produced::Skipped { key, is_page, len });
-                }
-                let written = output.write(&file.path, &file.bytes);
-                let sha256 = sha256_of(&file.bytes);
-                produced(file.path.clone(), written, false, len, sha256)
-            })
-            .collect::<Result<Vec<Produced>, RenderError>>()?,
-    );
+    let index_files = index
+        .files
+        .par_iter()
+        .map(|file| {
+            let len = file.bytes.len() as u64;
+            // Every index file but the directory is named by its contents: one the last
+            // render produced holds these bytes.
+            let key = path_key(&file.path);
+            if file.path != search_index::directory::DIRECTORY && memo.files.contains_key(&key) {
+                let is_page = false;
+                return Ok(Produced::Skipped { key, is_page, len });
+            }
+            let written = output.write(&file.path, &file.bytes);
+            let sha256 = sha256_of(&file.bytes);
+            produced(file.path.clone(), written, false, len, sha256)
+        })
+        .collect::<Result<Vec<Produced>, RenderError>>()?;
     let mut stats = RenderStats {
         search: index.stats,
         ..RenderStats::default()
@@ -555,59 +637,171 @@ pub fn render_incremental(
     let generation = memo.generation;
     memo.files
         .reserve(results.len().saturating_sub(memo.files.len()));
-    for produced in results {
-        let (len, is_page) = match produced {
-            Produced::Skipped { key, is_page, len } => {
-                stats.skipped += 1;
-                if let Some(entry) = memo.files.get_mut(&key) {
-                    entry.generation = generation;
+
+    // The files this render produced, shared or of a dataset planned file by file.
+    let mut shared = Vec::with_capacity(memo.shared.len());
+    let mut planned: foldhash::HashMap<usize, PlannedFiles> = foldhash::HashMap::default();
+    let owner_of = jobs
+        .iter()
+        .map(Job::owner)
+        .chain(std::iter::repeat_n(None, index_files.len()));
+    for (owner, produced) in owner_of.zip(results.into_iter().chain(index_files)) {
+        let recorded = memo.record(produced, &mut stats, generation);
+        match owner {
+            None => {
+                if let Some((key, len, is_page)) = recorded {
+                    shared.push(key);
+                    stats.count(len, is_page);
                 }
-                (len, is_page)
             }
-            Produced::File {
-                path,
-                outcome,
-                is_page,
-                len,
-                fingerprint,
-                sha256,
-            } => {
-                if outcome == WriteOutcome::Written {
-                    stats.written += 1;
-                    stats.written_paths.push(path.clone());
+            Some(i) => {
+                let files = planned.entry(i).or_default();
+                match recorded {
+                    Some((key, len, is_page)) => {
+                        files.keys.push(key);
+                        files.bytes += len;
+                        files.pages += u32::from(is_page);
+                    }
+                    None => files.refused = true,
                 }
-                stats.audited.insert(path.clone());
-                let entry = MemoEntry {
-                    path: path.into_boxed_str(),
-                    fingerprint,
-                    len,
-                    sha256,
-                    is_page,
-                    generation,
-                };
-                memo.files.insert(path_key(&entry.path), entry);
-                (len, is_page)
             }
-            Produced::Refused(leaks) => {
-                stats.leaks.extend(leaks);
-                continue;
-            }
-        };
-        stats.files += 1;
-        stats.pages += usize::from(is_page);
-        stats.bytes += len;
+        }
     }
     let mut gone = Vec::new();
-    memo.files.retain(|_, entry| {
-        let kept = entry.generation == generation;
-        if !kept {
-            gone.push(String::from(std::mem::take(&mut entry.path)));
+    let mut forget = |memo: &mut RenderMemo, key: &u64| {
+        if let Some(entry) = memo.files.remove(key) {
+            gone.push(String::from(entry.path));
         }
-        kept
-    });
+    };
+    // Shared files this render did not produce are gone.
+    for key in std::mem::replace(&mut memo.shared, shared) {
+        if memo
+            .files
+            .get(&key)
+            .is_some_and(|e| e.generation != generation)
+        {
+            forget(&mut memo, &key);
+        }
+    }
+    // Each dataset's files: kept whole, or replaced by those just planned (a file no longer
+    // planned is gone); the datasets not listed any more go with all their files.
+    for (i, (key, fingerprint)) in owners.into_iter().enumerate() {
+        let (files, pages, bytes) = match planned.remove(&i) {
+            Some(files) => {
+                let owned = DatasetFiles {
+                    // A refused file is planned again next time (the withheld list may change).
+                    fingerprint: (!files.refused).then_some(fingerprint),
+                    files: files.keys.into_boxed_slice(),
+                    pages: files.pages,
+                    bytes: files.bytes,
+                    generation,
+                };
+                let counts = (owned.files.len(), owned.pages, owned.bytes);
+                if let Some(old) = memo.datasets.insert(key, owned) {
+                    let now = &memo.datasets[&key].files;
+                    let dropped: Vec<u64> = old
+                        .files
+                        .iter()
+                        .filter(|k| !now.contains(k))
+                        .copied()
+                        .collect();
+                    for k in &dropped {
+                        forget(&mut memo, k);
+                    }
+                }
+                counts
+            }
+            None => {
+                let owned = memo
+                    .datasets
+                    .get_mut(&key)
+                    .expect("a dataset that was not planned is in the memo");
+                owned.generation = generation;
+                stats.skipped += owned.files.len();
+                (owned.files.len(), owned.pages, owned.bytes)
+            }
+        };
+        stats.files += files;
+        stats.pages += pages as usize;
+        stats.bytes += bytes;
+    }
+    if memo.datasets.len() > datasets.len() {
+        let mut dropped = Vec::new();
+        memo.datasets.retain(|_, owned| {
+            let kept = owned.generation == generation;
+            if !kept {
+                dropped.extend_from_slice(&owned.files);
+            }
+            kept
+        });
+        for key in &dropped {
+            forget(&mut memo, key);
+        }
+    }
     gone.sort_unstable();
     crate::audit::sort(&mut stats.leaks);
     Ok((stats, memo, gone))
+}
+
+/// The files of one dataset produced by this render, gathered from its jobs.
+#[derive(Default)]
+struct PlannedFiles {
+    keys: Vec<u64>,
+    pages: u32,
+    bytes: u64,
+    /// Whether one was refused for mentioning a withheld dataset.
+    refused: bool,
+}
+
+impl RenderStats {
+    /// Counts one produced file.
+    fn count(&mut self, len: u64, is_page: bool) {
+        self.files += 1;
+        self.pages += usize::from(is_page);
+        self.bytes += len;
+    }
+}
+
+/// Produces one job's file, or skips it when the memo holds it with the same fingerprint.
+#[allow(clippy::too_many_arguments)]
+fn produce(
+    job: &Job,
+    site: &Site<'_>,
+    model: &SiteModel,
+    tera: &Tera,
+    output: &Output,
+    fingerprints: &Fingerprints<'_>,
+    memo: &RenderMemo,
+    path: &mut String,
+) -> Result<Produced, RenderError> {
+    let fingerprint = fingerprints.of(job, path);
+    let key = fingerprint.map(|_| path_key(path));
+    let remembered = key.and_then(|key| {
+        memo.files
+            .get(&key)
+            .filter(|entry| entry.fingerprint == fingerprint)
+    });
+    if let (Some(key), Some(entry)) = (key, remembered) {
+        return Ok(Produced::Skipped {
+            key,
+            is_page: entry.is_page,
+            len: entry.len,
+        });
+    }
+    let mut produced = run(job, site, model, tera, output)?;
+    if let Produced::File {
+        path: made,
+        fingerprint: slot,
+        ..
+    } = &mut produced
+    {
+        debug_assert!(
+            fingerprint.is_none() || made == path,
+            "{made} fingerprinted as {path}"
+        );
+        *slot = fingerprint;
+    }
+    Ok(produced)
 }
 
 /// Fingerprints of the files a render produces, from the same inputs their contexts read.
@@ -656,6 +850,20 @@ impl<'a> Fingerprints<'a> {
     /// A dataset as the pages that show it see it.
     fn dataset(&self, i: usize) -> u64 {
         self.model.digests[i]
+    }
+
+    /// The fingerprint of everything the files of dataset `i` read (its page, resource
+    /// files, DCAT documents and CKAN package): what its page reads, since each of the others
+    /// reads a part of that. While it holds, none of them is planned.
+    fn dataset_files(&self, i: usize) -> u64 {
+        let mut h = memo_hasher();
+        self.global.hash(&mut h);
+        self.dataset(i).hash(&mut h);
+        self.by_number[self.model.department_of[i] as usize].hash(&mut h);
+        for j in self.model.related(i) {
+            self.dataset(j).hash(&mut h);
+        }
+        h.finish()
     }
 
     /// The fingerprint of a job, for the kinds of files that are memoised (the many: dataset
@@ -830,9 +1038,26 @@ enum Produced {
     Refused(Vec<Leak>),
 }
 
-fn plan(site: &Site<'_>, model: &SiteModel) -> Vec<Job> {
+/// The files of dataset `i`: its page, its resource files, its DCAT documents and its CKAN
+/// package.
+fn plan_dataset(site: &Site<'_>, i: usize, jobs: &mut Vec<Job>) {
+    jobs.push(Job::Dataset(i));
+    let resources = &site.catalog.datasets[i].resources;
+    for (r, resource) in resources.iter().enumerate() {
+        if matches!(resource.location, ResourceLocation::File { .. }) {
+            jobs.push(Job::ResourceFile {
+                dataset: i,
+                resource: r,
+            });
+        }
+    }
+    jobs.extend(RdfFormat::ALL.map(|f| Job::DatasetRdf(i, f)));
+    jobs.push(Job::Ckan(CkanCall::PackageShow(i)));
+}
+
+/// Every file no one dataset owns: the home page, listings, facets, catalogs, feeds, assets.
+fn plan_shared(site: &Site<'_>, model: &SiteModel) -> Vec<Job> {
     let mut jobs = vec![Job::Home, Job::Regions, Job::NotFound, Job::Search];
-    jobs.extend((0..site.catalog.datasets.len()).map(Job::Dataset));
     jobs.extend((0..site.pages.len()).map(Job::Page));
     jobs.extend(ASSETS.iter().map(|(p, c)| Job::Asset(p, c)));
     jobs.push(Job::Json(
@@ -843,17 +1068,6 @@ fn plan(site: &Site<'_>, model: &SiteModel) -> Vec<Job> {
         "schema/department.schema.json",
         crate::schema::department_schema(site.config),
     ));
-    for (i, dataset) in site.catalog.datasets.iter().enumerate() {
-        for (r, resource) in dataset.resources.iter().enumerate() {
-            if matches!(resource.location, ResourceLocation::File { .. }) {
-                jobs.push(Job::ResourceFile {
-                    dataset: i,
-                    resource: r,
-                });
-            }
-        }
-    }
-
     let per_page = site.config.per_page;
     let mut listing = |base: String,
                        title: String,
@@ -964,18 +1178,10 @@ fn plan(site: &Site<'_>, model: &SiteModel) -> Vec<Job> {
     jobs
 }
 
-/// The machine-readable files: DCAT documents, catalog pages, themes, sitemap, robots.txt.
+/// The machine-readable files no one dataset owns: catalog pages, themes, CKAN lists, feeds,
+/// sitemap, robots.txt.
 fn plan_metadata(site: &Site<'_>, model: &SiteModel, jobs: &mut Vec<Job>) {
     let datasets = &site.catalog.datasets;
-    let has_department = |i: &usize| {
-        site.catalog
-            .departments
-            .contains_key(&datasets[*i].department)
-    };
-    for i in (0..datasets.len()).filter(has_department) {
-        jobs.extend(RdfFormat::ALL.map(|f| Job::DatasetRdf(i, f)));
-        jobs.push(Job::Ckan(CkanCall::PackageShow(i)));
-    }
     jobs.extend(CKAN_LISTS.map(|action| Job::Ckan(CkanCall::List(action))));
     // A dataset's page is chosen by its id (see `dcat::page_of`), not its rank: adding,
     // editing or taking down one dataset rewrites its own page (and the first, which carries
@@ -999,7 +1205,7 @@ fn plan_metadata(site: &Site<'_>, model: &SiteModel, jobs: &mut Vec<Job>) {
             }
         }
     };
-    catalog(None, (0..datasets.len()).filter(has_department).collect());
+    catalog(None, (0..datasets.len()).collect());
     for group in model.facets.iter().flat_map(|f| &f.groups) {
         if let Some(code) = &group.department {
             let mut items = group.items.clone();
