@@ -430,15 +430,21 @@ pub fn merge_in_order(
     fresh: Vec<Placed>,
     order: impl Fn(&Placed, &Placed) -> std::cmp::Ordering,
 ) -> Vec<Placed> {
+    // Few arrive among many: each arrival's place is found by binary search (arrivals are in
+    // order, so places are too) and the kept entries move in runs, without comparing them.
+    let places: Vec<usize> = fresh
+        .iter()
+        .map(|next| kept.partition_point(|entry| !order(next, entry).is_lt()))
+        .collect();
     let mut out = Vec::with_capacity(kept.len() + fresh.len());
-    let mut fresh = fresh.into_iter().peekable();
-    for entry in kept {
-        while let Some(next) = fresh.next_if(|next| order(next, &entry).is_lt()) {
-            out.push(next);
-        }
-        out.push(entry);
+    let mut kept = kept.into_iter();
+    let mut moved = 0;
+    for (next, place) in fresh.into_iter().zip(places) {
+        out.extend(kept.by_ref().take(place - moved));
+        moved = place;
+        out.push(next);
     }
-    out.extend(fresh);
+    out.extend(kept);
     out
 }
 

@@ -600,19 +600,30 @@ fn dataset(
 /// The triples grouped by subject, subjects in order of first appearance, so each subject is
 /// written once with all its properties.
 fn grouped(triples: Vec<Triple>) -> Vec<Triple> {
+    let order = group_order(&triples);
+    let mut slots: Vec<Option<Triple>> = triples.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
+}
+
+/// [`grouped`] for borrowed triples.
+pub fn grouped_refs<'a>(triples: &[&'a Triple]) -> Vec<&'a Triple> {
+    let order = group_order(triples);
+    order.into_iter().map(|i| triples[i]).collect()
+}
+
+/// The positions of `triples` grouped by subject, subjects in order of first appearance.
+fn group_order<T: std::borrow::Borrow<Triple>>(triples: &[T]) -> Vec<usize> {
     let mut bucket_of: foldhash::HashMap<&NamedOrBlankNode, usize> = Default::default();
     let mut buckets: Vec<Vec<usize>> = Vec::new();
     for (i, t) in triples.iter().enumerate() {
         let next = buckets.len();
-        let bucket = *bucket_of.entry(&t.subject).or_insert(next);
+        let bucket = *bucket_of.entry(&t.borrow().subject).or_insert(next);
         if bucket == next {
             buckets.push(Vec::new());
         }
         buckets[bucket].push(i);
     }
-    let order: Vec<usize> = buckets.into_iter().flatten().collect();
-    let mut slots: Vec<Option<Triple>> = triples.into_iter().map(Some).collect();
-    order.into_iter().filter_map(|i| slots[i].take()).collect()
+    buckets.into_iter().flatten().collect()
 }
 
 /// The document of one dataset (`datasets/<id>.ttl` and its siblings).
@@ -641,6 +652,37 @@ pub struct CatalogPage<'a> {
 
 /// The catalog's description and this page's datasets, with Hydra paging.
 pub fn catalog_document(cx: &Context<'_>, page: &CatalogPage<'_>) -> Vec<Triple> {
+    let (head, _) = catalog_head(cx, page);
+    let body = catalog_body(cx, page);
+    let triples: Vec<&Triple> = head.iter().chain(&body).collect();
+    grouped_refs(&triples).into_iter().cloned().collect()
+}
+
+/// The datasets of a catalog page, the part of [`catalog_document`] that does not depend on
+/// the format (the head names the page's own address, in its format): made once for the
+/// three formats, and put after [`catalog_head`] and grouped by [`grouped_refs`].
+pub fn catalog_body(cx: &Context<'_>, page: &CatalogPage<'_>) -> Vec<Triple> {
+    let (_, head) = catalog_head(cx, page);
+    let mut g = Graph {
+        triples: Vec::new(),
+        described: head.described,
+    };
+    for (d, department) in &page.datasets {
+        let node = dataset(&mut g, cx, d, department, Detail::Listed);
+        g.add(head.catalog.clone(), iri(DCAT, "dataset"), node);
+    }
+    g.triples
+}
+
+/// What a catalog page's head leaves for its body: the catalog's node and the nodes it
+/// already described.
+pub struct CatalogHead {
+    catalog: NamedNode,
+    described: foldhash::HashSet<String>,
+}
+
+/// The catalog's description and this page's place among the pages (Hydra), ungrouped.
+pub fn catalog_head(cx: &Context<'_>, page: &CatalogPage<'_>) -> (Vec<Triple>, CatalogHead) {
     let a = cx.addresses;
     let mut g = Graph::default();
     let (catalog, title, description, home, publisher) = match page.department {
@@ -731,11 +773,11 @@ pub fn catalog_document(cx: &Context<'_>, page: &CatalogPage<'_>) -> Vec<Triple>
             a.node(&(page.path_of)(page.page + 1)),
         );
     }
-    for (d, department) in &page.datasets {
-        let node = dataset(&mut g, cx, d, department, Detail::Listed);
-        g.add(catalog.clone(), iri(DCAT, "dataset"), node);
-    }
-    grouped(g.triples)
+    let head = CatalogHead {
+        catalog,
+        described: g.described,
+    };
+    (g.triples, head)
 }
 
 /// The concept scheme of the data domains (`/themes.ttl`).

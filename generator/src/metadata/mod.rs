@@ -83,7 +83,10 @@ impl RdfFormat {
 
     /// The triples in this format, with the catalog's prefixes. Writing to memory fails only
     /// when a serialiser refuses a triple.
-    pub fn serialise(self, triples: &[Triple]) -> std::io::Result<Vec<u8>> {
+    pub fn serialise<'a>(
+        self,
+        triples: impl IntoIterator<Item = &'a Triple>,
+    ) -> std::io::Result<Vec<u8>> {
         match self {
             RdfFormat::Turtle => {
                 let serializer = with_prefixes(oxttl::TurtleSerializer::new(), |s, n, i| {

@@ -188,8 +188,8 @@ enum Job {
     },
     /// A dataset's DCAT document (`datasets/<id>.ttl` …).
     DatasetRdf(usize, RdfFormat),
-    /// One page of a DCAT catalog.
-    CatalogRdf(Box<CatalogJob>),
+    /// One page of a DCAT catalog, in one format.
+    CatalogRdf(std::sync::Arc<CatalogJob>, RdfFormat),
     /// The theme scheme (`themes.ttl` …).
     Themes(RdfFormat),
     /// One sitemap file.
@@ -215,7 +215,7 @@ impl Job {
     }
 }
 
-/// One page of the portal's or a department's DCAT catalog, in one format.
+/// One page of the portal's or a department's DCAT catalog, shared by its three formats.
 struct CatalogJob {
     /// The department's code, for its own catalog.
     department: Option<String>,
@@ -224,13 +224,27 @@ struct CatalogJob {
     page: usize,
     total_pages: usize,
     total_items: usize,
-    format: RdfFormat,
+    /// The triples of its datasets ([`dcat::catalog_body`]), made by the first format
+    /// rendered and dropped by the last, so a full render holds a few pages' at a time.
+    body: std::sync::Mutex<Option<std::sync::Arc<Vec<oxrdf::Triple>>>>,
+    /// Formats still to take the body.
+    formats_left: AtomicUsize,
 }
 
 impl CatalogJob {
-    /// The site path of page `page` of this catalog in this format.
-    fn path_of(&self, page: usize) -> String {
-        catalog_path(self.department.as_deref(), page, self.format)
+    /// The triples of the page's datasets, made with `make` by the first format to ask.
+    fn body(
+        &self,
+        make: impl FnOnce() -> Vec<oxrdf::Triple>,
+    ) -> std::sync::Arc<Vec<oxrdf::Triple>> {
+        let mut slot = self.body.lock().unwrap_or_else(|e| e.into_inner());
+        let body = slot
+            .get_or_insert_with(|| std::sync::Arc::new(make()))
+            .clone();
+        if self.formats_left.fetch_sub(1, Ordering::Relaxed) == 1 {
+            *slot = None;
+        }
+        body
     }
 }
 
@@ -571,7 +585,7 @@ pub fn render_incremental(
                 site.divisions,
             )),
         },
-        || -> Result<(Vec<Job>, Vec<Produced>, Vec<(u64, u64)>), RenderError> {
+        || -> Result<Rendered, RenderError> {
             let tera = templates()?;
             let model = SiteModel::new(site);
             let fingerprints = Fingerprints::new(site, &model);
@@ -605,11 +619,19 @@ pub fn render_incremental(
                     },
                 )
                 .collect::<Result<Vec<Produced>, RenderError>>()?;
-            Ok((jobs, results, owners))
+            Ok(Rendered {
+                jobs,
+                results,
+                owners,
+            })
         },
     );
     let index = index?;
-    let (jobs, results, owners) = rendered?;
+    let Rendered {
+        jobs,
+        results,
+        owners,
+    } = rendered?;
     // Index files go through the same audited writer as pages.
     let index_files = index
         .files
@@ -743,6 +765,16 @@ pub fn render_incremental(
     Ok((stats, memo, gone))
 }
 
+/// What the page half of a render made.
+struct Rendered {
+    /// The jobs planned.
+    jobs: Vec<Job>,
+    /// What each produced.
+    results: Vec<Produced>,
+    /// Per dataset: the key of its id and the fingerprint of its files.
+    owners: Vec<(u64, u64)>,
+}
+
 /// The files of one dataset produced by this render, gathered from its jobs.
 #[derive(Default)]
 struct PlannedFiles {
@@ -814,6 +846,9 @@ struct Fingerprints<'a> {
     departments: HashMap<&'a str, u64>,
     /// The same, by the model's department numbers.
     by_number: Vec<Option<u64>>,
+    /// Per CKAN list call (in [`CKAN_LISTS`] order), what it is made of, read from every
+    /// dataset in one pass.
+    ckan_lists: [u64; CKAN_LISTS.len()],
 }
 
 impl<'a> Fingerprints<'a> {
@@ -838,7 +873,16 @@ impl<'a> Fingerprints<'a> {
             .iter()
             .map(|code| departments.get(code.as_str()).copied())
             .collect();
+        let mut lists = [memo_hasher(), memo_hasher(), memo_hasher(), memo_hasher()];
+        for d in site.catalog.datasets.iter() {
+            let [packages, organizations, groups, tags] = &mut lists;
+            d.id.hash(packages);
+            d.department.hash(organizations);
+            d.domain.hash(groups);
+            d.keywords.hash(tags);
+        }
         Fingerprints {
+            ckan_lists: lists.map(|h| h.finish()),
             site,
             model,
             global,
@@ -930,7 +974,7 @@ impl<'a> Fingerprints<'a> {
                 let extension = format.extension();
                 push_all(path, &["datasets/", &dataset.id.0, ".", extension]);
             }
-            Job::CatalogRdf(catalog) => {
+            Job::CatalogRdf(catalog, format) => {
                 // Only the first page states the count.
                 let total = (catalog.page == 1).then_some(catalog.total_items);
                 (
@@ -938,18 +982,13 @@ impl<'a> Fingerprints<'a> {
                     catalog.page,
                     catalog.total_pages,
                     total,
-                    catalog.format,
+                    format,
                 )
                     .hash(&mut h);
                 for &i in &catalog.items {
                     self.dataset(i).hash(&mut h);
                 }
-                write_catalog_path(
-                    path,
-                    catalog.department.as_deref(),
-                    catalog.page,
-                    catalog.format,
-                );
+                write_catalog_path(path, catalog.department.as_deref(), catalog.page, *format);
             }
             Job::Ckan(CkanCall::PackageShow(i)) => {
                 let dataset = &self.site.catalog.datasets[*i];
@@ -957,15 +996,8 @@ impl<'a> Fingerprints<'a> {
                 path.push_str(&ckan::package_show_path(&dataset.id.0));
             }
             Job::Ckan(CkanCall::List(action)) => {
-                // What each list is made of, read from every dataset.
-                for d in self.site.catalog.datasets.iter() {
-                    match *action {
-                        "package_list" => d.id.hash(&mut h),
-                        "organization_list" => d.department.hash(&mut h),
-                        "group_list" => d.domain.hash(&mut h),
-                        _ => d.keywords.hash(&mut h),
-                    }
-                }
+                let list = CKAN_LISTS.iter().position(|a| a == action);
+                list.map(|n| self.ckan_lists[n]).hash(&mut h);
                 path.push_str(&ckan::action_path(action));
             }
             Job::Feed(feed) => {
@@ -1193,16 +1225,16 @@ fn plan_metadata(site: &Site<'_>, model: &SiteModel, jobs: &mut Vec<Job>) {
             pages[dcat::page_of(&datasets[i].id.0, total_pages) - 1].push(i);
         }
         for (n, items_on_page) in pages.into_iter().enumerate() {
-            for format in RdfFormat::ALL {
-                jobs.push(Job::CatalogRdf(Box::new(CatalogJob {
-                    department: department.clone(),
-                    items: items_on_page.clone(),
-                    page: n + 1,
-                    total_pages,
-                    total_items: items.len(),
-                    format,
-                })));
-            }
+            let page = std::sync::Arc::new(CatalogJob {
+                department: department.clone(),
+                items: items_on_page,
+                page: n + 1,
+                total_pages,
+                total_items: items.len(),
+                body: Default::default(),
+                formats_left: AtomicUsize::new(RdfFormat::ALL.len()),
+            });
+            jobs.extend(RdfFormat::ALL.map(|format| Job::CatalogRdf(page.clone(), format)));
         }
     };
     catalog(None, (0..datasets.len()).collect());
@@ -1545,13 +1577,14 @@ fn metadata_file(
                 *format,
             )
         }
-        Job::CatalogRdf(catalog) => {
-            let path_of = |page: usize| catalog.path_of(page);
+        Job::CatalogRdf(catalog, format) => {
+            let code = catalog.department.as_deref();
+            let path_of = |page: usize| catalog_path(code, page, *format);
             let page = dcat::CatalogPage {
-                department: catalog.department.as_ref().and_then(|code| {
+                department: code.and_then(|code| {
                     site.catalog
                         .departments
-                        .get(&crate::model::DeptCode(code.clone()))
+                        .get(&crate::model::DeptCode(code.to_string()))
                 }),
                 datasets: catalog
                     .items
@@ -1564,11 +1597,14 @@ fn metadata_file(
                 total_items: catalog.total_items,
                 path_of: &path_of,
             };
-            (
-                catalog.path_of(catalog.page),
-                dcat::catalog_document(&cx, &page),
-                catalog.format,
-            )
+            let path = path_of(catalog.page);
+            let (head, _) = dcat::catalog_head(&cx, &page);
+            let body = catalog.body(|| dcat::catalog_body(&cx, &page));
+            let triples: Vec<&oxrdf::Triple> = head.iter().chain(body.iter()).collect();
+            return match format.serialise(dcat::grouped_refs(&triples)) {
+                Ok(bytes) => Ok((path, bytes, false)),
+                Err(source) => Err(RenderError::Write { path, source }),
+            };
         }
         Job::Themes(format) => (
             format!("themes.{}", format.extension()),
