@@ -423,8 +423,9 @@ pub fn in_id_order(folders: &[&FolderResult]) -> Vec<Placed> {
     placed
 }
 
-/// Puts `fresh` into `kept`, both sorted by `order`, in one pass: what a long-running check
-/// does when a few folders changed, instead of sorting the catalog again.
+/// Puts `fresh` into `kept`, both sorted by `order` (required), in one pass: what a
+/// long-running check does when a few folders changed, instead of sorting the catalog again.
+/// An entry of `kept` comes before an equal one of `fresh`.
 pub fn merge_in_order(
     kept: Vec<Placed>,
     fresh: Vec<Placed>,
@@ -432,6 +433,7 @@ pub fn merge_in_order(
 ) -> Vec<Placed> {
     // Few arrive among many: each arrival's place is found by binary search (arrivals are in
     // order, so places are too) and the kept entries move in runs, without comparing them.
+    debug_assert!(fresh.is_sorted_by(|a, b| order(a, b).is_le()));
     let places: Vec<usize> = fresh
         .iter()
         .map(|next| kept.partition_point(|entry| !order(next, entry).is_lt()))

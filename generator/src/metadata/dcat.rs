@@ -652,8 +652,8 @@ pub struct CatalogPage<'a> {
 
 /// The catalog's description and this page's datasets, with Hydra paging.
 pub fn catalog_document(cx: &Context<'_>, page: &CatalogPage<'_>) -> Vec<Triple> {
-    let (head, _) = catalog_head(cx, page);
-    let body = catalog_body(cx, page);
+    let (head, nodes) = catalog_head(cx, page);
+    let body = catalog_body(cx, page, nodes);
     let triples: Vec<&Triple> = head.iter().chain(&body).collect();
     grouped_refs(&triples).into_iter().cloned().collect()
 }
@@ -661,28 +661,27 @@ pub fn catalog_document(cx: &Context<'_>, page: &CatalogPage<'_>) -> Vec<Triple>
 /// The datasets of a catalog page, the part of [`catalog_document`] that does not depend on
 /// the format (the head names the page's own address, in its format): made once for the
 /// three formats, and put after [`catalog_head`] and grouped by [`grouped_refs`].
-pub fn catalog_body(cx: &Context<'_>, page: &CatalogPage<'_>) -> Vec<Triple> {
-    let (_, head) = catalog_head(cx, page);
+pub fn catalog_body(cx: &Context<'_>, page: &CatalogPage<'_>, nodes: HeadNodes) -> Vec<Triple> {
     let mut g = Graph {
         triples: Vec::new(),
-        described: head.described,
+        described: nodes.described,
     };
     for (d, department) in &page.datasets {
         let node = dataset(&mut g, cx, d, department, Detail::Listed);
-        g.add(head.catalog.clone(), iri(DCAT, "dataset"), node);
+        g.add(nodes.catalog.clone(), iri(DCAT, "dataset"), node);
     }
     g.triples
 }
 
-/// What a catalog page's head leaves for its body: the catalog's node and the nodes it
-/// already described.
-pub struct CatalogHead {
+/// The nodes of a catalog page's head that its body refers to: the catalog's, and those the
+/// head already described (the body does not describe them again). The same in every format.
+pub struct HeadNodes {
     catalog: NamedNode,
     described: foldhash::HashSet<String>,
 }
 
 /// The catalog's description and this page's place among the pages (Hydra), ungrouped.
-pub fn catalog_head(cx: &Context<'_>, page: &CatalogPage<'_>) -> (Vec<Triple>, CatalogHead) {
+pub fn catalog_head(cx: &Context<'_>, page: &CatalogPage<'_>) -> (Vec<Triple>, HeadNodes) {
     let a = cx.addresses;
     let mut g = Graph::default();
     let (catalog, title, description, home, publisher) = match page.department {
@@ -773,11 +772,11 @@ pub fn catalog_head(cx: &Context<'_>, page: &CatalogPage<'_>) -> (Vec<Triple>, C
             a.node(&(page.path_of)(page.page + 1)),
         );
     }
-    let head = CatalogHead {
+    let nodes = HeadNodes {
         catalog,
         described: g.described,
     };
-    (g.triples, head)
+    (g.triples, nodes)
 }
 
 /// The concept scheme of the data domains (`/themes.ttl`).

@@ -225,7 +225,8 @@ struct CatalogJob {
     total_pages: usize,
     total_items: usize,
     /// The triples of its datasets ([`dcat::catalog_body`]), made by the first format
-    /// rendered and dropped by the last, so a full render holds a few pages' at a time.
+    /// rendered and dropped once all three took them, so a full render holds a few pages' at
+    /// a time (when a format is skipped, they stay until the render ends).
     body: std::sync::Mutex<Option<std::sync::Arc<Vec<oxrdf::Triple>>>>,
     /// Formats still to take the body.
     formats_left: AtomicUsize,
@@ -435,7 +436,8 @@ struct MemoEntry {
     sha256: [u8; 32],
     /// Whether it is an HTML page (for the counts of a render that skips it).
     is_page: bool,
-    /// The last render that produced it (kept up to date for shared files only).
+    /// The last render that produced it (not brought up to date for the files of a dataset
+    /// that was not planned; only shared files are swept by it).
     generation: u32,
 }
 
@@ -747,6 +749,8 @@ pub fn render_incremental(
         stats.pages += pages as usize;
         stats.bytes += bytes;
     }
+    // Ids are unique in a catalog (validation rejects every record of a shared id), so each
+    // dataset has its own entry and more entries than datasets means some are gone.
     if memo.datasets.len() > datasets.len() {
         let mut dropped = Vec::new();
         memo.datasets.retain(|_, owned| {
@@ -873,13 +877,17 @@ impl<'a> Fingerprints<'a> {
             .iter()
             .map(|code| departments.get(code.as_str()).copied())
             .collect();
-        let mut lists = [memo_hasher(), memo_hasher(), memo_hasher(), memo_hasher()];
+        let mut lists = CKAN_LISTS.map(|_| memo_hasher());
         for d in site.catalog.datasets.iter() {
-            let [packages, organizations, groups, tags] = &mut lists;
-            d.id.hash(packages);
-            d.department.hash(organizations);
-            d.domain.hash(groups);
-            d.keywords.hash(tags);
+            for (action, h) in CKAN_LISTS.iter().zip(&mut lists) {
+                // What each list is made of.
+                match *action {
+                    "package_list" => d.id.hash(h),
+                    "organization_list" => d.department.hash(h),
+                    "group_list" => d.domain.hash(h),
+                    _ => d.keywords.hash(h),
+                }
+            }
         }
         Fingerprints {
             ckan_lists: lists.map(|h| h.finish()),
@@ -898,7 +906,8 @@ impl<'a> Fingerprints<'a> {
 
     /// The fingerprint of everything the files of dataset `i` read (its page, resource
     /// files, DCAT documents and CKAN package): what its page reads, since each of the others
-    /// reads a part of that. While it holds, none of them is planned.
+    /// reads a part of that (see the matching arms of [`Fingerprints::of`]; a new input of
+    /// one of those files must be added here too). While it holds, none of them is planned.
     fn dataset_files(&self, i: usize) -> u64 {
         let mut h = memo_hasher();
         self.global.hash(&mut h);
@@ -1071,7 +1080,8 @@ enum Produced {
 }
 
 /// The files of dataset `i`: its page, its resource files, its DCAT documents and its CKAN
-/// package.
+/// package. (Every public dataset has its department: validation accepts a record only in a
+/// folder with a valid `department.yaml`.)
 fn plan_dataset(site: &Site<'_>, i: usize, jobs: &mut Vec<Job>) {
     jobs.push(Job::Dataset(i));
     let resources = &site.catalog.datasets[i].resources;
@@ -1598,8 +1608,8 @@ fn metadata_file(
                 path_of: &path_of,
             };
             let path = path_of(catalog.page);
-            let (head, _) = dcat::catalog_head(&cx, &page);
-            let body = catalog.body(|| dcat::catalog_body(&cx, &page));
+            let (head, nodes) = dcat::catalog_head(&cx, &page);
+            let body = catalog.body(|| dcat::catalog_body(&cx, &page, nodes));
             let triples: Vec<&oxrdf::Triple> = head.iter().chain(body.iter()).collect();
             return match format.serialise(dcat::grouped_refs(&triples)) {
                 Ok(bytes) => Ok((path, bytes, false)),
