@@ -650,17 +650,10 @@ pub struct CatalogPage<'a> {
     pub path_of: &'a dyn Fn(usize) -> String,
 }
 
-/// The catalog's description and this page's datasets, with Hydra paging.
-pub fn catalog_document(cx: &Context<'_>, page: &CatalogPage<'_>) -> Vec<Triple> {
-    let (head, nodes) = catalog_head(cx, page);
-    let body = catalog_body(cx, page, nodes);
-    let triples: Vec<&Triple> = head.iter().chain(&body).collect();
-    grouped_refs(&triples).into_iter().cloned().collect()
-}
-
-/// The datasets of a catalog page, the part of [`catalog_document`] that does not depend on
-/// the format (the head names the page's own address, in its format): made once for the
-/// three formats, and put after [`catalog_head`] and grouped by [`grouped_refs`].
+/// The datasets of a catalog page, the part of its document that does not depend on the
+/// format (the head names the page's own address, in its format): made once for the three
+/// formats. The document is [`catalog_head`]'s triples, then these, put in order by
+/// [`grouped_refs`].
 pub fn catalog_body(cx: &Context<'_>, page: &CatalogPage<'_>, nodes: HeadNodes) -> Vec<Triple> {
     let mut g = Graph {
         triples: Vec::new(),

@@ -445,10 +445,10 @@ struct MemoEntry {
 #[derive(Debug, Clone)]
 struct DatasetFiles {
     /// The fingerprint of everything its files read ([`Fingerprints::dataset_files`]);
-    /// `None` when they must be checked one by one next time.
+    /// `None` when they must be checked one by one next time (one was refused or forgotten).
     fingerprint: Option<u64>,
     /// Their keys in [`RenderMemo::files`].
-    files: Box<[u64]>,
+    files: Vec<u64>,
     /// How many of them are pages.
     pages: u32,
     /// Their bytes.
@@ -664,7 +664,7 @@ pub fn render_incremental(
 
     // The files this render produced, shared or of a dataset planned file by file.
     let mut shared = Vec::with_capacity(memo.shared.len());
-    let mut planned: foldhash::HashMap<usize, PlannedFiles> = foldhash::HashMap::default();
+    let mut planned: foldhash::HashMap<usize, DatasetFiles> = foldhash::HashMap::default();
     let owner_of = jobs
         .iter()
         .map(Job::owner)
@@ -679,14 +679,21 @@ pub fn render_incremental(
                 }
             }
             Some(i) => {
-                let files = planned.entry(i).or_default();
+                let files = planned.entry(i).or_insert_with(|| DatasetFiles {
+                    fingerprint: Some(owners[i].1),
+                    files: Vec::new(),
+                    pages: 0,
+                    bytes: 0,
+                    generation,
+                });
                 match recorded {
                     Some((key, len, is_page)) => {
-                        files.keys.push(key);
+                        files.files.push(key);
                         files.bytes += len;
                         files.pages += u32::from(is_page);
                     }
-                    None => files.refused = true,
+                    // Planned again next time: the withheld list may change.
+                    None => files.fingerprint = None,
                 }
             }
         }
@@ -709,17 +716,11 @@ pub fn render_incremental(
     }
     // Each dataset's files: kept whole, or replaced by those just planned (a file no longer
     // planned is gone); the datasets not listed any more go with all their files.
-    for (i, (key, fingerprint)) in owners.into_iter().enumerate() {
+    for (i, (key, _)) in owners.into_iter().enumerate() {
         let (files, pages, bytes) = match planned.remove(&i) {
-            Some(files) => {
-                let owned = DatasetFiles {
-                    // A refused file is planned again next time (the withheld list may change).
-                    fingerprint: (!files.refused).then_some(fingerprint),
-                    files: files.keys.into_boxed_slice(),
-                    pages: files.pages,
-                    bytes: files.bytes,
-                    generation,
-                };
+            Some(mut owned) => {
+                // Kept for 100,000 datasets: no growth room.
+                owned.files.shrink_to_fit();
                 let counts = (owned.files.len(), owned.pages, owned.bytes);
                 if let Some(old) = memo.datasets.insert(key, owned) {
                     let now = &memo.datasets[&key].files;
@@ -777,16 +778,6 @@ struct Rendered {
     results: Vec<Produced>,
     /// Per dataset: the key of its id and the fingerprint of its files.
     owners: Vec<(u64, u64)>,
-}
-
-/// The files of one dataset produced by this render, gathered from its jobs.
-#[derive(Default)]
-struct PlannedFiles {
-    keys: Vec<u64>,
-    pages: u32,
-    bytes: u64,
-    /// Whether one was refused for mentioning a withheld dataset.
-    refused: bool,
 }
 
 impl RenderStats {
