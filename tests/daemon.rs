@@ -521,6 +521,28 @@ fn incremental_releases_equal_full_builds() {
             }),
         ),
         (
+            "a format no other dataset has",
+            Box::new(|| {
+                std::fs::write(
+                    drop.join("ride-hailing.yaml"),
+                    format!(
+                        "{other}modified: 2024-12-30\nresources:\n  - {{ title: 范围, format: GeoJSON, url: \"https://example.test/area\" }}\n"
+                    ),
+                )
+                .unwrap()
+            }),
+        ),
+        (
+            "that format gone",
+            Box::new(|| {
+                std::fs::write(
+                    drop.join("ride-hailing.yaml"),
+                    format!("{other}modified: 2024-12-30\n"),
+                )
+                .unwrap()
+            }),
+        ),
+        (
             "resource file dropped",
             Box::new(|| {
                 std::fs::write(
@@ -554,6 +576,13 @@ fn incremental_releases_equal_full_builds() {
             assert_eq!(last["reused_folder"], true, "{what}: {last}");
         }
         assert_live_is_a_full_build(&fixture, &format!("full-{n}"), what);
+        // A facet key that only one dataset had comes and goes with it.
+        let geojson = live_page(&fixture, "formats/geojson/index.html");
+        match *what {
+            "a format no other dataset has" => assert!(geojson.is_some(), "{what}"),
+            "that format gone" => assert!(geojson.is_none(), "{what}"),
+            _ => {}
+        }
     }
     let releases = std::fs::read_dir(fixture.path("rel/releases"))
         .unwrap()

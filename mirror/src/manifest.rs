@@ -95,12 +95,18 @@ pub fn part_count(files: usize) -> usize {
 /// The part (from 0) a path belongs to among `parts`: FNV-1a of the path, a hash every
 /// implementation can repeat.
 pub fn part_of(path: &str, parts: usize) -> usize {
+    (spread(path) % parts.max(1) as u64) as usize
+}
+
+/// FNV-1a of `text`: the hash that spreads paths over parts (and datasets over catalog
+/// pages), stable across builds and versions.
+pub fn spread(text: &str) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in path.bytes() {
+    for byte in text.bytes() {
         hash ^= u64::from(byte);
         hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
     }
-    (hash % parts.max(1) as u64) as usize
+    hash
 }
 
 /// The part files in a copy of the site at `root` (named or not by its manifest).

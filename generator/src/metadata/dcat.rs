@@ -68,8 +68,13 @@ pub const PAGE_SIZE: usize = 1000;
 /// the same in every build and version), so a dataset stays on its page while others come
 /// and go. Pages hold about [`PAGE_SIZE`] datasets each, a few percent either way.
 pub fn page_of(id: &str, pages: usize) -> usize {
+    page_by_spread(mirror::manifest::spread(id), pages)
+}
+
+/// [`page_of`] for an id whose spread ([`mirror::manifest::spread`]) is known.
+pub fn page_by_spread(spread: u64, pages: usize) -> usize {
     // The same FNV-1a spread the mirror manifest's parts use.
-    mirror::manifest::part_of(id, pages) + 1
+    (spread % pages.max(1) as u64) as usize + 1
 }
 
 fn iri(namespace: &str, local: &str) -> NamedNode {

@@ -5,6 +5,7 @@
 //! catalog's size. Pages are rendered and written in parallel; templates compile once.
 
 pub mod markdown;
+mod summary;
 mod views;
 pub(crate) use views::percent_encode_path;
 
@@ -421,6 +422,8 @@ pub struct RenderMemo {
     generation: u32,
     /// The auditor of that render: every file the render left behind passed it.
     auditor: Option<std::sync::Arc<crate::audit::Auditor>>,
+    /// What that render read of every dataset.
+    summaries: summary::Summaries,
 }
 
 /// One file of a memoised render.
@@ -578,6 +581,8 @@ pub fn render_incremental(
     live: Option<&mut crate::search::LiveSearch>,
 ) -> Result<(RenderStats, RenderMemo, Vec<String>), RenderError> {
     let datasets = &site.catalog.datasets;
+    let mut summaries = std::mem::take(&mut memo.summaries);
+    summaries.refresh(datasets, site.divisions, &render_keys);
     let (index, rendered) = rayon::join(
         || match live {
             Some(live) => live.update(site.catalog, site.config, site.divisions),
@@ -589,13 +594,13 @@ pub fn render_incremental(
         },
         || -> Result<Rendered, RenderError> {
             let tera = templates()?;
-            let model = SiteModel::new(site);
+            let model = SiteModel::new(site, &summaries);
             let fingerprints = Fingerprints::new(site, &model);
             // Each dataset's id key and the fingerprint of all its files: only the datasets
             // whose files may have changed are planned file by file.
             let owners: Vec<(u64, u64)> = (0..datasets.len())
                 .into_par_iter()
-                .map(|i| (path_key(&datasets[i].id.0), fingerprints.dataset_files(i)))
+                .map(|i| (summaries.get(i).id_key, fingerprints.dataset_files(i)))
                 .collect();
             let mut jobs = plan_shared(site, &model);
             for (i, (key, fingerprint)) in owners.iter().enumerate() {
@@ -656,6 +661,7 @@ pub fn render_incremental(
         search: index.stats,
         ..RenderStats::default()
     };
+    memo.summaries = summaries;
     memo.auditor = output.auditor().cloned();
     memo.generation = memo.generation.wrapping_add(1);
     let generation = memo.generation;
@@ -794,7 +800,7 @@ impl RenderStats {
 fn produce(
     job: &Job,
     site: &Site<'_>,
-    model: &SiteModel,
+    model: &SiteModel<'_>,
     tera: &Tera,
     output: &Output,
     fingerprints: &Fingerprints<'_>,
@@ -834,7 +840,7 @@ fn produce(
 /// Fingerprints of the files a render produces, from the same inputs their contexts read.
 struct Fingerprints<'a> {
     site: &'a Site<'a>,
-    model: &'a SiteModel,
+    model: &'a SiteModel<'a>,
     /// The site-wide part every page shares.
     global: u64,
     /// Per department code: its view (name, counts, completeness …).
@@ -847,7 +853,7 @@ struct Fingerprints<'a> {
 }
 
 impl<'a> Fingerprints<'a> {
-    fn new(site: &'a Site<'a>, model: &'a SiteModel) -> Fingerprints<'a> {
+    fn new(site: &'a Site<'a>, model: &'a SiteModel<'a>) -> Fingerprints<'a> {
         // The department records (what the DCAT documents, feeds and CKAN files say of a
         // publisher) are part of every file's fingerprint here; a department's view (its
         // counts) is not, so a takedown does not rewrite its other datasets' documents.
@@ -864,20 +870,15 @@ impl<'a> Fingerprints<'a> {
             .map(|(code, view)| (code.as_str(), hash_of(&format!("{view:?}"))))
             .collect();
         let by_number = model
-            .department_codes
+            .summaries
+            .department_codes()
             .iter()
             .map(|code| departments.get(code.as_str()).copied())
             .collect();
         let mut lists = CKAN_LISTS.map(|_| memo_hasher());
-        for d in site.catalog.datasets.iter() {
-            for (action, h) in CKAN_LISTS.iter().zip(&mut lists) {
-                // What each list is made of.
-                match *action {
-                    "package_list" => d.id.hash(h),
-                    "organization_list" => d.department.hash(h),
-                    "group_list" => d.domain.hash(h),
-                    _ => d.keywords.hash(h),
-                }
+        for summary in model.summaries.iter() {
+            for (h, part) in lists.iter_mut().zip(summary.lists) {
+                h.write_u64(part);
             }
         }
         Fingerprints {
@@ -892,7 +893,7 @@ impl<'a> Fingerprints<'a> {
 
     /// A dataset as the pages that show it see it.
     fn dataset(&self, i: usize) -> u64 {
-        self.model.digests[i]
+        self.model.summaries.get(i).digest
     }
 
     /// The fingerprint of everything the files of dataset `i` read (its page, resource
@@ -903,7 +904,7 @@ impl<'a> Fingerprints<'a> {
         let mut h = memo_hasher();
         self.global.hash(&mut h);
         self.dataset(i).hash(&mut h);
-        self.by_number[self.model.department_of[i] as usize].hash(&mut h);
+        self.by_number[self.model.summaries.department_of(i) as usize].hash(&mut h);
         for j in self.model.related(i) {
             self.dataset(j).hash(&mut h);
         }
@@ -921,7 +922,7 @@ impl<'a> Fingerprints<'a> {
             Job::Dataset(i) => {
                 let dataset = &self.site.catalog.datasets[*i];
                 self.dataset(*i).hash(&mut h);
-                self.by_number[self.model.department_of[*i] as usize].hash(&mut h);
+                self.by_number[self.model.summaries.department_of(*i) as usize].hash(&mut h);
                 for j in self.model.related(*i) {
                     self.dataset(j).hash(&mut h);
                 }
@@ -1009,8 +1010,8 @@ impl<'a> Fingerprints<'a> {
             }
             Job::Sitemap(part) => {
                 (&part.entries, part.parts).hash(&mut h);
-                for dataset in &self.site.catalog.datasets[part.datasets.clone()] {
-                    (&dataset.id, dataset.last_change()).hash(&mut h);
+                for i in part.datasets.clone() {
+                    h.write_u64(self.model.summaries.get(i).sitemap);
                 }
                 path.push_str(&part.path);
             }
@@ -1032,6 +1033,26 @@ fn path_key(path: &str) -> u64 {
     let mut h = memo_hasher();
     path.hash(&mut h);
     h.finish()
+}
+
+/// What the memo's fingerprints read of a dataset outside its own files, hashed.
+fn render_keys(dataset: &Dataset) -> summary::RenderKeys {
+    let hash = |value: &dyn Fn(&mut dyn Hasher)| {
+        let mut h = memo_hasher();
+        value(&mut h);
+        h.finish()
+    };
+    summary::RenderKeys {
+        id_key: path_key(&dataset.id.0),
+        sitemap: hash(&|h| (&dataset.id, dataset.last_change()).hash(&mut &mut *h)),
+        // What each CKAN list is made of.
+        lists: CKAN_LISTS.map(|action| match action {
+            "package_list" => hash(&|h| dataset.id.hash(&mut &mut *h)),
+            "organization_list" => hash(&|h| dataset.department.hash(&mut &mut *h)),
+            "group_list" => hash(&|h| dataset.domain.hash(&mut &mut *h)),
+            _ => hash(&|h| dataset.keywords.hash(&mut &mut *h)),
+        }),
+    }
 }
 
 /// The hasher of paths and fingerprints in [`RenderMemo`]: a fast one of good quality (a
@@ -1089,7 +1110,7 @@ fn plan_dataset(site: &Site<'_>, i: usize, jobs: &mut Vec<Job>) {
 }
 
 /// Every file no one dataset owns: the home page, listings, facets, catalogs, feeds, assets.
-fn plan_shared(site: &Site<'_>, model: &SiteModel) -> Vec<Job> {
+fn plan_shared(site: &Site<'_>, model: &SiteModel<'_>) -> Vec<Job> {
     let mut jobs = vec![Job::Home, Job::Regions, Job::NotFound, Job::Search];
     jobs.extend((0..site.pages.len()).map(Job::Page));
     jobs.extend(ASSETS.iter().map(|(p, c)| Job::Asset(p, c)));
@@ -1213,7 +1234,7 @@ fn plan_shared(site: &Site<'_>, model: &SiteModel) -> Vec<Job> {
 
 /// The machine-readable files no one dataset owns: catalog pages, themes, CKAN lists, feeds,
 /// sitemap, robots.txt.
-fn plan_metadata(site: &Site<'_>, model: &SiteModel, jobs: &mut Vec<Job>) {
+fn plan_metadata(site: &Site<'_>, model: &SiteModel<'_>, jobs: &mut Vec<Job>) {
     let datasets = &site.catalog.datasets;
     jobs.extend(CKAN_LISTS.map(|action| Job::Ckan(CkanCall::List(action))));
     // A dataset's page is chosen by its id (see `dcat::page_of`), not its rank: adding,
@@ -1223,7 +1244,8 @@ fn plan_metadata(site: &Site<'_>, model: &SiteModel, jobs: &mut Vec<Job>) {
         let total_pages = items.len().div_ceil(dcat::PAGE_SIZE).max(1);
         let mut pages: Vec<Vec<usize>> = vec![Vec::new(); total_pages];
         for &i in &items {
-            pages[dcat::page_of(&datasets[i].id.0, total_pages) - 1].push(i);
+            let spread = model.summaries.get(i).page_spread;
+            pages[dcat::page_by_spread(spread, total_pages) - 1].push(i);
         }
         for (n, items_on_page) in pages.into_iter().enumerate() {
             let page = std::sync::Arc::new(CatalogJob {
@@ -1434,7 +1456,7 @@ fn page_url(base: &str, page: usize) -> String {
 fn run(
     job: &Job,
     site: &Site<'_>,
-    model: &SiteModel,
+    model: &SiteModel<'_>,
     tera: &Tera,
     output: &Output,
 ) -> Result<Produced, RenderError> {
@@ -1643,7 +1665,7 @@ fn produced(
 
 fn base_context(
     site: &Site<'_>,
-    model: &SiteModel,
+    model: &SiteModel<'_>,
     path: &str,
     title: &str,
     section: &str,
@@ -1657,7 +1679,11 @@ fn base_context(
     context
 }
 
-fn context_for(job: &Job, site: &Site<'_>, model: &SiteModel) -> (String, &'static str, Context) {
+fn context_for(
+    job: &Job,
+    site: &Site<'_>,
+    model: &SiteModel<'_>,
+) -> (String, &'static str, Context) {
     match job {
         Job::Home => {
             let path = "index.html".to_string();

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use super::summary::Summaries;
 use super::{Site, is_stale, markdown};
 use crate::model::{
     Dataset, Department, Level, OpenType, ResourceLocation, UpdateFrequency, Vocabulary,
@@ -164,7 +165,7 @@ pub(super) struct HomeView {
 }
 
 /// Everything derived once from the public catalog.
-pub(super) struct SiteModel {
+pub(super) struct SiteModel<'a> {
     pub(super) site: SiteView,
     /// The portal's public addresses, for the machine-readable files and embedded JSON-LD.
     pub(super) addresses: crate::metadata::dcat::Addresses,
@@ -182,33 +183,30 @@ pub(super) struct SiteModel {
     place: Vec<[(u32, u32); 2]>,
     /// The department groups, then the domain groups, each in recency order.
     neighbours: Vec<Vec<usize>>,
-    /// Per dataset, its digest: read here once, so fingerprints need not visit every dataset.
-    pub(super) digests: Vec<u64>,
-    /// Per dataset, its department's code.
-    pub(super) department_of: Vec<u32>,
-    /// Department codes, by the numbers in `department_of`.
-    pub(super) department_codes: Vec<String>,
+    /// What the render reads of every dataset, so fingerprints need not visit them.
+    pub(super) summaries: &'a Summaries,
 }
 
-impl SiteModel {
-    pub(super) fn new(site: &Site<'_>) -> SiteModel {
+impl<'a> SiteModel<'a> {
+    pub(super) fn new(site: &Site<'_>, summaries: &'a Summaries) -> SiteModel<'a> {
         let datasets = &site.catalog.datasets;
         let config = site.config;
-        // One pass over the datasets gathers everything the model groups them by, so each
-        // dataset is read once; the groups are then filled in recency order from these keys.
-        let mut keys = DatasetKeys::default();
-        for dataset in datasets.iter() {
-            keys.add(dataset, site.divisions);
-        }
+        // The summaries hold what the model groups and sorts datasets by: the groups are
+        // filled in recency order from them, without visiting the datasets.
         // Newest first, then by id: the catalog is in id order, so by index.
-        let mut by_recency = std::mem::take(&mut keys.recency);
+        let mut by_recency: Vec<_> = summaries
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.recency, i))
+            .collect();
         by_recency.sort_unstable();
         let recent: Vec<usize> = by_recency.into_iter().map(|(_, i)| i).collect();
         let high_value = recent
             .iter()
             .copied()
-            .filter(|&i| keys.high_value[i])
+            .filter(|&i| summaries.get(i).high_value)
             .collect();
+        let completeness: Vec<f64> = summaries.iter().map(|s| s.completeness).collect();
 
         // Cards are made when a page first shows them: an incremental build shows few.
         let cards = std::iter::repeat_with(std::sync::OnceLock::new)
@@ -223,7 +221,7 @@ impl SiteModel {
             by_frequency,
             by_format,
             by_region,
-        ] = keys.facets.each_ref().map(|facet| facet.groups(&recent));
+        ] = std::array::from_fn(|facet| facet_groups(summaries, facet, &recent));
         for code in site.catalog.departments.keys() {
             by_department.entry(code.0.clone()).or_default();
         }
@@ -251,7 +249,7 @@ impl SiteModel {
                     .unwrap_or(&[]);
                 (
                     dept.code.0.clone(),
-                    department_view(dept, items, &keys.completeness, site),
+                    department_view(dept, items, &completeness, site),
                 )
             })
             .collect();
@@ -408,9 +406,7 @@ impl SiteModel {
             home,
             place,
             neighbours,
-            department_of: keys.facets[0].slots.clone(),
-            department_codes: keys.facets[0].names.clone(),
-            digests: keys.digests,
+            summaries,
         }
     }
 
@@ -522,126 +518,26 @@ pub(super) fn completeness(d: &Dataset) -> f64 {
     checks.iter().filter(|&&c| c).count() as f64 / checks.len() as f64
 }
 
-/// The keys of one facet, numbered, and each dataset's keys by number (a dataset may have
-/// several, or none). A key is hashed, not compared along a tree, for each dataset.
-#[derive(Default)]
-struct FacetKeys {
-    names: Vec<String>,
-    lookup: foldhash::HashMap<String, u32>,
-    /// Per dataset, its range in `slots`.
-    ranges: Vec<(u32, u32)>,
-    slots: Vec<u32>,
-}
-
-impl FacetKeys {
-    /// The number of `key`, given when it is first seen.
-    fn number(&mut self, key: &str) -> u32 {
-        if let Some(&number) = self.lookup.get(key) {
-            return number;
+/// Dataset indices by the keys of facet `facet`, each group in the order of `order`; only
+/// keys some dataset has.
+fn facet_groups(
+    summaries: &Summaries,
+    facet: usize,
+    order: &[usize],
+) -> BTreeMap<String, Vec<usize>> {
+    let names = summaries.names(facet);
+    let mut groups: Vec<Vec<usize>> = vec![Vec::new(); names.len()];
+    for &i in order {
+        for &key in summaries.keys_of(i, facet) {
+            groups[key as usize].push(i);
         }
-        let number = self.names.len() as u32;
-        self.names.push(key.to_string());
-        self.lookup.insert(key.to_string(), number);
-        number
     }
-
-    /// Gives the current dataset `key`.
-    fn put(&mut self, key: &str) {
-        let number = self.number(key);
-        self.slots.push(number);
-    }
-
-    /// Closes the current dataset's keys; the next ones are the next dataset's.
-    fn close(&mut self) {
-        let start = self.ranges.last().map_or(0, |r| r.1);
-        self.ranges.push((start, self.slots.len() as u32));
-    }
-
-    /// Dataset indices by key, each group in the order of `order`.
-    fn groups(&self, order: &[usize]) -> BTreeMap<String, Vec<usize>> {
-        let mut groups: Vec<Vec<usize>> = vec![Vec::new(); self.names.len()];
-        for &i in order {
-            let (start, end) = self.ranges[i];
-            for &slot in &self.slots[start as usize..end as usize] {
-                groups[slot as usize].push(i);
-            }
-        }
-        self.names.iter().cloned().zip(groups).collect()
-    }
-}
-
-/// What the site model groups and sorts datasets by, read in one pass over the catalog.
-#[derive(Default)]
-struct DatasetKeys {
-    /// (newest change, index) per dataset.
-    recency: Vec<(std::cmp::Reverse<Option<chrono::NaiveDate>>, usize)>,
-    high_value: Vec<bool>,
-    completeness: Vec<f64>,
-    digests: Vec<u64>,
-    /// Department, domain, level, open type, update frequency, formats, and regions (every
-    /// division a dataset's region lies in).
-    facets: [FacetKeys; 7],
-    /// Per region code, the numbers of its divisions in the regions facet: datasets share few
-    /// regions, so each region's ancestry is looked up once.
-    ancestries: foldhash::HashMap<String, Vec<u32>>,
-}
-
-impl DatasetKeys {
-    /// Reads the next dataset's keys.
-    fn add(&mut self, dataset: &Dataset, divisions: &crate::divisions::Divisions) {
-        let i = self.high_value.len();
-        self.recency
-            .push((std::cmp::Reverse(dataset.last_change()), i));
-        self.high_value.push(dataset.high_value);
-        self.digests.push(dataset.digest);
-        self.completeness.push(completeness(dataset));
-        let [
-            department,
-            domain,
-            level,
-            open_type,
-            frequency,
-            formats,
-            regions,
-        ] = &mut self.facets;
-        for (facet, key) in [
-            (department, dataset.department.0.as_str()),
-            (domain, dataset.domain.as_str()),
-            (level, dataset.level.slug()),
-            (open_type, dataset.open_type.slug()),
-            (frequency, dataset.update_frequency.slug()),
-        ] {
-            facet.put(key);
-            facet.close();
-        }
-        // Each format once per dataset, compared without case.
-        for (r, resource) in dataset.resources.iter().enumerate() {
-            let format = resource.format.as_str();
-            if dataset.resources[..r]
-                .iter()
-                .any(|earlier| earlier.format.eq_ignore_ascii_case(format))
-            {
-                continue;
-            }
-            if format.bytes().any(|b| b.is_ascii_uppercase()) {
-                formats.put(&format.to_ascii_lowercase());
-            } else {
-                formats.put(format);
-            }
-        }
-        formats.close();
-        let region = dataset.region.0.as_str();
-        if !self.ancestries.contains_key(region) {
-            let chain = divisions
-                .ancestry(region)
-                .iter()
-                .map(|d| regions.number(&d.code))
-                .collect();
-            self.ancestries.insert(region.to_string(), chain);
-        }
-        regions.slots.extend(&self.ancestries[region]);
-        regions.close();
-    }
+    names
+        .iter()
+        .zip(groups)
+        .filter(|(_, items)| !items.is_empty())
+        .map(|(name, items)| (name.clone(), items))
+        .collect()
 }
 
 /// The region groups and the rows of the regions page, from the datasets of each division.
