@@ -228,7 +228,8 @@ impl Parts {
         rebuilt: impl IntoIterator<Item = (usize, Vec<FileEntry>)>,
     ) -> PartFiles {
         let mut out = PartFiles::default();
-        let old: std::collections::BTreeSet<String> = self.refs.iter().map(PartRef::path).collect();
+        // The parts replaced or cut off: their files go unless another part has the same bytes.
+        let mut replaced: Vec<PartRef> = self.refs.split_off(parts.min(self.refs.len()));
         self.refs.resize_with(parts, || PartRef {
             sha256: String::new(),
             files: 0,
@@ -238,11 +239,22 @@ impl Parts {
             let (bytes, reference) = Part::make(files);
             if reference != self.refs[n] {
                 out.written.push((reference.path(), bytes));
-                self.refs[n] = reference;
+                replaced.push(std::mem::replace(&mut self.refs[n], reference));
             }
         }
-        let now: std::collections::BTreeSet<String> = self.refs.iter().map(PartRef::path).collect();
-        out.dropped = old.into_iter().filter(|p| !now.contains(p)).collect();
+        replaced.retain(|r| !r.sha256.is_empty());
+        if !replaced.is_empty() {
+            let now: std::collections::HashSet<&str> =
+                self.refs.iter().map(|r| r.sha256.as_str()).collect();
+            let mut dropped: Vec<String> = replaced
+                .iter()
+                .filter(|r| !now.contains(r.sha256.as_str()))
+                .map(PartRef::path)
+                .collect();
+            dropped.sort_unstable();
+            dropped.dedup();
+            out.dropped = dropped;
+        }
         out
     }
 }
