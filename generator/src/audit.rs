@@ -41,6 +41,9 @@ pub struct Auditor {
     /// The texts looked for, sorted and without repeats: two auditors with the same texts
     /// audit alike.
     texts: Vec<String>,
+    /// A hash of the catalog facts the texts were last found to follow from (see
+    /// [`Auditor::for_catalog_reusing`]); 0 when unknown.
+    made_from: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Auditor {
@@ -57,22 +60,52 @@ impl Auditor {
     pub fn for_catalog(
         catalog: &crate::policy::PublicCatalog,
     ) -> Result<Option<Auditor>, aho_corasick::BuildError> {
-        Auditor::from_patterns(catalog_patterns(catalog))
+        let shared = SharedWithPublic::of_catalog(catalog);
+        Auditor::from_patterns(patterns(&catalog.withheld, &shared.titles, &shared.ids))
     }
 
-    /// As [`Auditor::for_catalog`], handing back `previous` itself when it looks for exactly
-    /// the same texts (the usual case between two builds), so its automaton is not built again.
+    /// As [`Auditor::for_catalog`], given what the withheld datasets share with public ones;
+    /// hands back `previous` itself when it looks for exactly the same texts (the usual case
+    /// between two builds), so its automaton is not built again.
     pub fn for_catalog_reusing(
         catalog: &crate::policy::PublicCatalog,
+        shared: &SharedWithPublic<'_>,
         previous: Option<&Arc<Auditor>>,
     ) -> Result<Option<Arc<Auditor>>, aho_corasick::BuildError> {
-        let patterns = catalog_patterns(catalog);
+        use std::sync::atomic::Ordering::Relaxed;
+        // The texts follow from the withheld datasets and what they share with public ones:
+        // when those are the same, so is the auditor, and its thousands of texts are not
+        // made again to be compared.
+        let made_from = {
+            fn sorted<'s>(set: &HashSet<&'s str>) -> Vec<&'s str> {
+                let mut v: Vec<&str> = set.iter().copied().collect();
+                v.sort_unstable();
+                v
+            }
+            let withheld: Vec<(&str, &str)> = catalog
+                .withheld
+                .iter()
+                .map(|w| (w.id.as_str(), w.title.as_str()))
+                .collect();
+            crate::render::hash_of(&(withheld, sorted(&shared.titles), sorted(&shared.ids))) | 1
+        };
         if let Some(previous) = previous
-            && previous.texts == texts_of(&patterns)
+            && previous.made_from.load(Relaxed) == made_from
         {
             return Ok(Some(Arc::clone(previous)));
         }
-        Ok(Auditor::from_patterns(patterns)?.map(Arc::new))
+        let patterns = patterns(&catalog.withheld, &shared.titles, &shared.ids);
+        if let Some(previous) = previous
+            && previous.texts == texts_of(&patterns)
+        {
+            previous.made_from.store(made_from, Relaxed);
+            return Ok(Some(Arc::clone(previous)));
+        }
+        let auditor = Auditor::from_patterns(patterns)?;
+        if let Some(auditor) = &auditor {
+            auditor.made_from.store(made_from, Relaxed);
+        }
+        Ok(auditor.map(Arc::new))
     }
 
     /// An auditor for these withheld datasets; `None` when nothing is withheld.
@@ -133,6 +166,7 @@ impl Auditor {
             patterns,
             longest,
             texts,
+            made_from: Default::default(),
         }))
     }
 
@@ -153,6 +187,34 @@ impl Auditor {
             }
         }
         found
+    }
+
+    /// Mentions in `new`, which replaces `old`, a file that passed this auditor (or one that
+    /// looks for everything this one does). Only the bytes where the two differ, widened by
+    /// the longest text looked for, are scanned: a mention lying wholly in a prefix or a suffix
+    /// both share would have been in `old`. Gzip data is scanned whole.
+    pub fn scan_replacing(&self, file: &str, old: &[u8], new: &[u8]) -> Vec<Leak> {
+        if new.starts_with(&GZIP_MAGIC) {
+            return self.scan(file, new);
+        }
+        let prefix = shared_prefix(old, new);
+        let suffix = shared_suffix(old, new, old.len().min(new.len()) - prefix);
+        let start = prefix.saturating_sub(self.longest);
+        let end = (new.len() - suffix + self.longest).min(new.len());
+        if start >= end {
+            return Vec::new();
+        }
+        self.scan_plain(file, &new[start..end])
+    }
+
+    /// Whether a file that passed `older` passes this auditor too: `older` looks for every
+    /// text this one does.
+    pub fn covered_by(&self, older: Option<&Auditor>) -> bool {
+        older.is_some_and(|older| {
+            self.texts
+                .iter()
+                .all(|t| older.texts.binary_search(t).is_ok())
+        })
     }
 
     fn scan_plain(&self, file: &str, bytes: &[u8]) -> Vec<Leak> {
@@ -206,25 +268,87 @@ impl Auditor {
     }
 }
 
-/// The patterns of a public catalog. Only titles and ids of withheld datasets are looked up
-/// among the public ones, so no set of every public title is built.
-fn catalog_patterns(catalog: &crate::policy::PublicCatalog) -> Vec<Pattern> {
-    // Every public dataset is looked up: a fast hasher (keyed per process).
-    let wanted_titles: foldhash::HashSet<&str> =
-        catalog.withheld.iter().map(|w| w.title.as_str()).collect();
-    let wanted_ids: foldhash::HashSet<&str> =
-        catalog.withheld.iter().map(|w| w.id.as_str()).collect();
-    let mut public_titles: HashSet<&str> = HashSet::new();
-    let mut public_ids: HashSet<&str> = HashSet::new();
-    for dataset in &catalog.datasets {
-        if let Some(&title) = wanted_titles.get(dataset.title.as_str()) {
-            public_titles.insert(title);
-        }
-        if let Some(&id) = wanted_ids.get(dataset.id.0.as_str()) {
-            public_ids.insert(id);
+/// Bytes compared at a time when looking for where two files differ.
+const BLOCK: usize = 4096;
+
+/// How many leading bytes `a` and `b` share.
+fn shared_prefix(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len().min(b.len());
+    let mut i = 0;
+    while i + BLOCK <= n && a[i..i + BLOCK] == b[i..i + BLOCK] {
+        i += BLOCK;
+    }
+    i + a[i..n]
+        .iter()
+        .zip(&b[i..n])
+        .position(|(x, y)| x != y)
+        .unwrap_or(n - i)
+}
+
+/// How many trailing bytes `a` and `b` share, counting at most `most`.
+fn shared_suffix(a: &[u8], b: &[u8], most: usize) -> usize {
+    let n = a.len().min(b.len()).min(most);
+    let (a, b) = (&a[a.len() - n..], &b[b.len() - n..]);
+    let mut i = 0;
+    while i + BLOCK <= n && a[n - i - BLOCK..n - i] == b[n - i - BLOCK..n - i] {
+        i += BLOCK;
+    }
+    i + a[..n - i]
+        .iter()
+        .rev()
+        .zip(b[..n - i].iter().rev())
+        .position(|(x, y)| x != y)
+        .unwrap_or(n - i)
+}
+
+/// The titles and ids of withheld datasets that a public dataset also carries: they say
+/// nothing about the withheld one, so the auditor does not look for them.
+#[derive(Debug, Default)]
+pub struct SharedWithPublic<'a> {
+    titles: HashSet<&'a str>,
+    ids: HashSet<&'a str>,
+}
+
+impl<'a> SharedWithPublic<'a> {
+    /// Those of `withheld` found among these public titles and ids.
+    pub fn among(
+        withheld: &'a [Withheld],
+        public_titles: &HashSet<&str>,
+        public_ids: &HashSet<&str>,
+    ) -> SharedWithPublic<'a> {
+        SharedWithPublic {
+            titles: withheld
+                .iter()
+                .map(|w| w.title.as_str())
+                .filter(|t| public_titles.contains(t))
+                .collect(),
+            ids: withheld
+                .iter()
+                .map(|w| w.id.as_str())
+                .filter(|id| public_ids.contains(id))
+                .collect(),
         }
     }
-    patterns(&catalog.withheld, &public_titles, &public_ids)
+
+    /// Those of a public catalog, looking every public dataset up (only withheld titles and
+    /// ids are kept, so no set of every public title is built).
+    pub fn of_catalog(catalog: &'a crate::policy::PublicCatalog) -> SharedWithPublic<'a> {
+        // Every public dataset is looked up: a fast hasher (keyed per process).
+        let wanted_titles: foldhash::HashSet<&str> =
+            catalog.withheld.iter().map(|w| w.title.as_str()).collect();
+        let wanted_ids: foldhash::HashSet<&str> =
+            catalog.withheld.iter().map(|w| w.id.as_str()).collect();
+        let mut shared = SharedWithPublic::default();
+        for dataset in &catalog.datasets {
+            if let Some(&title) = wanted_titles.get(dataset.title.as_str()) {
+                shared.titles.insert(title);
+            }
+            if let Some(&id) = wanted_ids.get(dataset.id.0.as_str()) {
+                shared.ids.insert(id);
+            }
+        }
+        shared
+    }
 }
 
 /// What to look for: the printed forms of each withheld id and title that no public dataset
@@ -355,6 +479,43 @@ mod tests {
         Auditor::new(&withheld, public_titles, &[])
             .unwrap()
             .unwrap()
+    }
+
+    #[test]
+    fn a_replacing_write_finds_what_a_full_scan_finds() {
+        let audit = auditor(&[]);
+        // Long shared runs on both sides, so blocks are compared, not only single bytes.
+        let head = "<p>公开数据</p>".repeat(800);
+        let tail = "<li>站点</li>".repeat(900);
+        let old = format!("{head}<a href=\"datasets/secret-9/\">x</a>{tail}");
+        assert!(audit.scan("old.html", old.as_bytes()).is_empty());
+        let cases = [
+            // Only the changed byte lies in the middle of the mention.
+            format!("{head}<a href=\"datasets/secret-1/\">x</a>{tail}"),
+            // The mention begins in the shared prefix and ends in the change.
+            format!("{head}<a href=\"datasets/secret-1/\">y</a>{tail}"),
+            // A shorter file whose mention runs into the shared suffix.
+            format!("{head}<a href=\"datasets/secret-1/{tail}"),
+            // A longer one, the mention in the new part.
+            format!("{head}<a href=\"datasets/secret-9/\">涉密名单</a>{tail}{tail}"),
+            // The same bytes, and bytes with no mention.
+            old.clone(),
+            format!("{head}<a href=\"datasets/secret-2/\">x</a>{tail}"),
+            String::new(),
+        ];
+        for new in cases {
+            let full = audit.scan("new.html", new.as_bytes());
+            let replacing = audit.scan_replacing("new.html", old.as_bytes(), new.as_bytes());
+            assert_eq!(
+                replacing,
+                full,
+                "{}",
+                &new[head.len()..new.len().min(head.len() + 60)]
+            );
+        }
+        assert_eq!(shared_prefix(b"abcd", b"abxd"), 2);
+        assert_eq!(shared_suffix(b"abcd", b"xbcd", 4), 3);
+        assert_eq!(shared_suffix(b"abcd", b"abcd", 1), 1);
     }
 
     #[test]

@@ -435,7 +435,7 @@ fn build_with(
     carried: Carried<'_>,
 ) -> Result<(BuildReport, render::RenderMemo, Option<PendingAudit>), BuildError> {
     let Carried {
-        memo,
+        mut memo,
         index,
         manifest: manifest_state,
         withdraw_leaks,
@@ -444,8 +444,12 @@ fn build_with(
         path: options.output.display().to_string(),
         source,
     };
-    let auditor =
-        audit::Auditor::for_catalog_reusing(&checked.catalog, memo.auditor()).map_err(|e| {
+    // What the render reads of each dataset, read now only for those that changed: the
+    // audit and the build date need it first.
+    memo.refresh(&checked.catalog, divisions);
+    let shared = memo.shared_with_public(&checked.catalog);
+    let auditor = audit::Auditor::for_catalog_reusing(&checked.catalog, &shared, memo.auditor())
+        .map_err(|e| {
             output_error(std::io::Error::other(format!(
                 "cannot build the audit: {e}"
             )))
@@ -474,17 +478,19 @@ fn build_with(
         },
         None => None,
     };
-    let output = write::Output::new(&options.output, auditor).map_err(output_error)?;
+    // The files a memo describes passed its render's auditor (or were audited since): a
+    // write replacing one need only scan what differs, if that auditor looked for as much.
+    let existing_passed = !memo.is_empty()
+        && auditor.as_ref().is_some_and(|now| match memo.auditor() {
+            Some(then) => std::sync::Arc::ptr_eq(now, then) || now.covered_by(Some(then)),
+            None => false,
+        });
+    let output = write::Output::new(&options.output, auditor)
+        .map_err(output_error)?
+        .existing_passed(existing_passed);
     let build_date = options
         .build_date
-        .or_else(|| {
-            checked
-                .catalog
-                .datasets
-                .iter()
-                .filter_map(|d| d.last_change())
-                .max()
-        })
+        .or_else(|| memo.newest_change())
         .unwrap_or_default();
     let site = render::Site {
         config: &options.config,

@@ -461,6 +461,29 @@ struct DatasetFiles {
 }
 
 impl RenderMemo {
+    /// Reads what a render needs of every dataset of `catalog` that the last render did not
+    /// read (see [`summary`]); a render does it too, so calling it first is only needed for
+    /// [`RenderMemo::newest_change`] and [`RenderMemo::shared_with_public`].
+    pub fn refresh(&mut self, catalog: &PublicCatalog, divisions: &Divisions) {
+        self.summaries
+            .refresh(&catalog.datasets, divisions, &render_keys);
+    }
+
+    /// The newest last change of the datasets last refreshed.
+    pub fn newest_change(&self) -> Option<NaiveDate> {
+        self.summaries.newest_change()
+    }
+
+    /// The withheld titles and ids of `catalog` that its public datasets also carry; the
+    /// memo must have been refreshed with `catalog`.
+    pub fn shared_with_public<'a>(
+        &self,
+        catalog: &'a PublicCatalog,
+    ) -> crate::audit::SharedWithPublic<'a> {
+        self.summaries
+            .shared_with_public(&catalog.withheld, &|text| path_key(text))
+    }
+
     /// Whether the memo holds a render.
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
@@ -1044,6 +1067,7 @@ fn render_keys(dataset: &Dataset) -> summary::RenderKeys {
     };
     summary::RenderKeys {
         id_key: path_key(&dataset.id.0),
+        title_key: path_key(&dataset.title),
         sitemap: hash(&|h| (&dataset.id, dataset.last_change()).hash(&mut &mut *h)),
         // What each CKAN list is made of.
         lists: CKAN_LISTS.map(|action| match action {

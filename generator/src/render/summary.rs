@@ -32,6 +32,8 @@ pub(super) struct DatasetSummary {
     pub(super) digest: u64,
     /// The memo key of its id.
     pub(super) id_key: u64,
+    /// The same hash of its title.
+    pub(super) title_key: u64,
     /// The stable hash of its id that chooses its catalog page.
     pub(super) page_spread: u64,
     /// What the sitemap says of it: its id and last change.
@@ -56,8 +58,10 @@ pub(super) struct DatasetSummary {
 /// facet keys they use (which only grows while the memo lives).
 #[derive(Debug, Clone, Default)]
 pub struct Summaries {
-    /// Each dataset read, held so its allocation stays its own, with its summary.
-    read: Vec<(Arc<Dataset>, DatasetSummary)>,
+    /// Each dataset read, held so its allocation stays its own.
+    read: Vec<Arc<Dataset>>,
+    /// Their summaries, in the same order.
+    summaries: Vec<DatasetSummary>,
     /// Per facet, its keys by number.
     names: [Vec<String>; FACETS],
     /// Per facet, the number of each key.
@@ -79,8 +83,21 @@ impl Summaries {
         divisions: &Divisions,
         keys: &impl Fn(&Dataset) -> RenderKeys,
     ) {
-        let mut old = std::mem::take(&mut self.read).into_iter().peekable();
+        // The usual case, a dataset changed or none: the same count, in the same places.
+        if self.read.len() == datasets.len() {
+            for (i, dataset) in datasets.iter().enumerate() {
+                if !Arc::ptr_eq(&self.read[i], dataset) {
+                    self.summaries[i] = self.summarise(dataset, divisions, keys(dataset));
+                    self.read[i] = Arc::clone(dataset);
+                }
+            }
+            return;
+        }
+        let old_read = std::mem::take(&mut self.read);
+        let old_summaries = std::mem::take(&mut self.summaries);
+        let mut old = old_read.into_iter().zip(old_summaries).peekable();
         let mut read = Vec::with_capacity(datasets.len());
+        let mut summaries = Vec::with_capacity(datasets.len());
         for dataset in datasets {
             // Entries before this dataset's id are gone, or changed: only a mismatch reads an id.
             while let Some((seen, _)) = old.peek() {
@@ -90,14 +107,45 @@ impl Summaries {
                 old.next();
             }
             match old.next_if(|(seen, _)| Arc::ptr_eq(seen, dataset)) {
-                Some(kept) => read.push(kept),
+                Some((seen, summary)) => {
+                    read.push(seen);
+                    summaries.push(summary);
+                }
                 None => {
-                    let summary = self.summarise(dataset, divisions, keys(dataset));
-                    read.push((Arc::clone(dataset), summary));
+                    summaries.push(self.summarise(dataset, divisions, keys(dataset)));
+                    read.push(Arc::clone(dataset));
                 }
             }
         }
         self.read = read;
+        self.summaries = summaries;
+    }
+
+    /// The newest last change of any dataset.
+    pub(super) fn newest_change(&self) -> Option<NaiveDate> {
+        self.summaries.iter().filter_map(|s| s.recency.0).max()
+    }
+
+    /// The titles and ids of `withheld` datasets that a public dataset also carries: only
+    /// the datasets whose title or id hashes alike are read.
+    pub(super) fn shared_with_public<'a>(
+        &self,
+        withheld: &'a [crate::policy::Withheld],
+        keys: &impl Fn(&str) -> u64,
+    ) -> crate::audit::SharedWithPublic<'a> {
+        let titles: foldhash::HashSet<u64> = withheld.iter().map(|w| keys(&w.title)).collect();
+        let ids: foldhash::HashSet<u64> = withheld.iter().map(|w| keys(&w.id)).collect();
+        let mut public_titles = std::collections::HashSet::new();
+        let mut public_ids = std::collections::HashSet::new();
+        for (dataset, summary) in self.read.iter().zip(&self.summaries) {
+            if titles.contains(&summary.title_key) {
+                public_titles.insert(dataset.title.as_str());
+            }
+            if ids.contains(&summary.id_key) {
+                public_ids.insert(dataset.id.0.as_str());
+            }
+        }
+        crate::audit::SharedWithPublic::among(withheld, &public_titles, &public_ids)
     }
 
     /// Reads one dataset.
@@ -151,6 +199,7 @@ impl Summaries {
         DatasetSummary {
             digest: dataset.digest,
             id_key: keys.id_key,
+            title_key: keys.title_key,
             page_spread: mirror::manifest::spread(&dataset.id.0),
             sitemap: keys.sitemap,
             lists: keys.lists,
@@ -176,17 +225,17 @@ impl Summaries {
 
     /// The summary of dataset `i`.
     pub(super) fn get(&self, i: usize) -> &DatasetSummary {
-        &self.read[i].1
+        &self.summaries[i]
     }
 
     /// Every summary, in catalog order.
     pub(super) fn iter(&self) -> impl ExactSizeIterator<Item = &DatasetSummary> {
-        self.read.iter().map(|(_, s)| s)
+        self.summaries.iter()
     }
 
     /// The number of dataset `i`'s department among [`Summaries::department_codes`].
     pub(super) fn department_of(&self, i: usize) -> u32 {
-        self.read[i].1.single[0]
+        self.summaries[i].single[0]
     }
 
     /// Department codes, by the numbers [`Summaries::department_of`] gives.
@@ -201,7 +250,7 @@ impl Summaries {
 
     /// The numbers of dataset `i`'s keys in facet `facet`.
     pub(super) fn keys_of(&self, i: usize, facet: usize) -> &[u32] {
-        let summary = &self.read[i].1;
+        let summary = &self.summaries[i];
         match facet {
             FORMATS => &self.format_sets[summary.formats as usize],
             REGIONS => &self.region_chains[summary.region as usize],
@@ -214,6 +263,8 @@ impl Summaries {
 pub(super) struct RenderKeys {
     /// The memo key of its id.
     pub(super) id_key: u64,
+    /// The same hash of its title.
+    pub(super) title_key: u64,
     /// Its id and last change, hashed.
     pub(super) sitemap: u64,
     /// What each CKAN list call reads of it, hashed.

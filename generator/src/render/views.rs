@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::summary::Summaries;
+use super::summary::{FACETS, Summaries};
 use super::{Site, is_stale, markdown};
 use crate::model::{
     Dataset, Department, Level, OpenType, ResourceLocation, UpdateFrequency, Vocabulary,
@@ -201,11 +201,6 @@ impl<'a> SiteModel<'a> {
             .collect();
         by_recency.sort_unstable();
         let recent: Vec<usize> = by_recency.into_iter().map(|(_, i)| i).collect();
-        let high_value = recent
-            .iter()
-            .copied()
-            .filter(|&i| summaries.get(i).high_value)
-            .collect();
         let completeness: Vec<f64> = summaries.iter().map(|s| s.completeness).collect();
 
         // Cards are made when a page first shows them: an incremental build shows few.
@@ -221,7 +216,12 @@ impl<'a> SiteModel<'a> {
             by_frequency,
             by_format,
             by_region,
-        ] = std::array::from_fn(|facet| facet_groups(summaries, facet, &recent));
+        ] = facet_groups(summaries, &recent);
+        let high_value = recent
+            .iter()
+            .copied()
+            .filter(|&i| summaries.get(i).high_value)
+            .collect();
         for code in site.catalog.departments.keys() {
             by_department.entry(code.0.clone()).or_default();
         }
@@ -518,26 +518,30 @@ pub(super) fn completeness(d: &Dataset) -> f64 {
     checks.iter().filter(|&&c| c).count() as f64 / checks.len() as f64
 }
 
-/// Dataset indices by the keys of facet `facet`, each group in the order of `order`; only
-/// keys some dataset has.
-fn facet_groups(
-    summaries: &Summaries,
-    facet: usize,
-    order: &[usize],
-) -> BTreeMap<String, Vec<usize>> {
-    let names = summaries.names(facet);
-    let mut groups: Vec<Vec<usize>> = vec![Vec::new(); names.len()];
+/// Dataset indices by the keys of each facet, each group in the order of `order`; only keys
+/// some dataset has. One pass over `order` fills every facet, so each summary is fetched once.
+fn facet_groups(summaries: &Summaries, order: &[usize]) -> [BTreeMap<String, Vec<usize>>; FACETS] {
+    let mut groups: [Vec<Vec<usize>>; FACETS] =
+        std::array::from_fn(|facet| vec![Vec::new(); summaries.names(facet).len()]);
     for &i in order {
-        for &key in summaries.keys_of(i, facet) {
-            groups[key as usize].push(i);
+        for (facet, groups) in groups.iter_mut().enumerate() {
+            for &key in summaries.keys_of(i, facet) {
+                groups[key as usize].push(i);
+            }
         }
     }
-    names
-        .iter()
-        .zip(groups)
-        .filter(|(_, items)| !items.is_empty())
-        .map(|(name, items)| (name.clone(), items))
-        .collect()
+    let mut facet = 0;
+    groups.map(|groups| {
+        let named = summaries
+            .names(facet)
+            .iter()
+            .zip(groups)
+            .filter(|(_, items)| !items.is_empty())
+            .map(|(name, items)| (name.clone(), items))
+            .collect();
+        facet += 1;
+        named
+    })
 }
 
 /// The region groups and the rows of the regions page, from the datasets of each division.
