@@ -501,13 +501,7 @@ pub(crate) fn long_term(
     let head = head(postings, input, layout);
     let head_name = name_file("h", &serde_json::to_vec(&head).unwrap_or_default());
     let complement_name = if has_complement(postings.len(), all_keys.len()) {
-        let have: std::collections::HashSet<u64> = postings.iter().map(|p| p.key).collect();
-        let without: Vec<u64> = all_keys
-            .iter()
-            .copied()
-            .filter(|k| !have.contains(k))
-            .collect();
-        name_file("c", &codec::encode_keys(&without))
+        name_file("c", &codec::encode_keys(&complement(postings, all_keys)))
     } else {
         String::new()
     };
@@ -516,6 +510,21 @@ pub(crate) fn long_term(
         paths,
         files,
     )
+}
+
+/// The keys of `all_keys` (sorted) that no posting has (`postings` sorted by key), found in
+/// one walk over both.
+fn complement(postings: &[Posting], all_keys: &[u64]) -> Vec<u64> {
+    debug_assert!(postings.is_sorted_by_key(|p| p.key) && all_keys.is_sorted());
+    let mut have = postings.iter().map(|p| p.key).peekable();
+    let mut without = Vec::with_capacity(all_keys.len().saturating_sub(postings.len()));
+    for &key in all_keys {
+        while have.next_if(|&h| h < key).is_some() {}
+        if have.next_if_eq(&key).is_none() {
+            without.push(key);
+        }
+    }
+    without
 }
 
 /// Whether a term in `df` of `docs` datasets gets a complement file (df ≥ 90%).
@@ -720,4 +729,24 @@ pub(crate) fn export_departments(
     let (name, file) = named_file("f", &serde_json::to_vec(&rows).unwrap_or_default());
     files.push(file);
     name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_complement_holds_exactly_the_keys_without_a_posting() {
+        let posting = |key| Posting {
+            key,
+            impact: 1,
+            facets: 0,
+        };
+        let all: Vec<u64> = (1..=10).map(|k| k * 7).collect();
+        let postings: Vec<Posting> = [7, 21, 28, 70].into_iter().map(posting).collect();
+        assert_eq!(complement(&postings, &all), vec![14, 35, 42, 49, 56, 63]);
+        assert_eq!(complement(&[], &all), all);
+        let every: Vec<Posting> = all.iter().copied().map(posting).collect();
+        assert!(complement(&every, &all).is_empty());
+    }
 }
