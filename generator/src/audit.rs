@@ -189,10 +189,11 @@ impl Auditor {
         found
     }
 
-    /// Mentions in `new`, which replaces `old`, a file that passed this auditor (or one that
-    /// looks for everything this one does). Only the bytes where the two differ, widened by
-    /// the longest text looked for, are scanned: a mention lying wholly in a prefix or a suffix
-    /// both share would have been in `old`. Gzip data is scanned whole.
+    /// Mentions in `new` that overlap where it differs from `old`: only those bytes, widened
+    /// by the longest text looked for, are scanned. When `old` passed an auditor looking for
+    /// a text, a mention of it lying wholly in a prefix or a suffix both share would have been
+    /// in `old`; so this finds every mention of the texts `old` was checked for (the others
+    /// need a whole scan). Gzip data is scanned whole.
     pub fn scan_replacing(&self, file: &str, old: &[u8], new: &[u8]) -> Vec<Leak> {
         if new.starts_with(&GZIP_MAGIC) {
             return self.scan(file, new);
@@ -205,16 +206,6 @@ impl Auditor {
             return Vec::new();
         }
         self.scan_plain(file, &new[start..end])
-    }
-
-    /// Whether a file that passed `older` passes this auditor too: `older` looks for every
-    /// text this one does.
-    pub fn covered_by(&self, older: Option<&Auditor>) -> bool {
-        older.is_some_and(|older| {
-            self.texts
-                .iter()
-                .all(|t| older.texts.binary_search(t).is_ok())
-        })
     }
 
     fn scan_plain(&self, file: &str, bytes: &[u8]) -> Vec<Leak> {

@@ -478,16 +478,28 @@ fn build_with(
         },
         None => None,
     };
+    // What this auditor looks for beyond the one the memo's render used: `None` when nothing
+    // more; the whole auditor without a memo.
+    let beyond = match &auditor {
+        Some(now) => match memo.auditor() {
+            Some(then) if std::sync::Arc::ptr_eq(now, then) => None,
+            then => now.beyond(then.map(|a| &**a)).map_err(|e| {
+                output_error(std::io::Error::other(format!(
+                    "cannot build the audit: {e}"
+                )))
+            })?,
+        },
+        None => None,
+    };
     // The files a memo describes passed its render's auditor (or were audited since): a
-    // write replacing one need only scan what differs, if that auditor looked for as much.
-    let existing_passed = !memo.is_empty()
-        && auditor.as_ref().is_some_and(|now| match memo.auditor() {
-            Some(then) => std::sync::Arc::ptr_eq(now, then) || now.covered_by(Some(then)),
-            None => false,
-        });
-    let output = write::Output::new(&options.output, auditor)
-        .map_err(output_error)?
-        .existing_passed(existing_passed);
+    // write replacing one scans what differs, and the whole file only for what is new.
+    let passed = !memo.is_empty() && memo.auditor().is_some();
+    let output = write::Output::new(&options.output, auditor).map_err(output_error)?;
+    let output = if passed {
+        output.existing_passed(beyond.clone())
+    } else {
+        output
+    };
     let build_date = options
         .build_date
         .or_else(|| memo.newest_change())
@@ -501,7 +513,6 @@ fn build_with(
     };
     manifest_state.resume(&options.output);
     let had_memo = !memo.is_empty();
-    let previous_auditor = memo.auditor().cloned();
     let started = Instant::now();
     let (mut stats, mut next, gone) =
         match render::render_incremental(&site, &output, progress, memo, index) {
@@ -533,14 +544,7 @@ fn build_with(
     // the files it skipped passed its auditor, so they are read only when this auditor looks
     // for something more (a dataset was just withheld), and only for that.
     let mut leaks = std::mem::take(&mut stats.leaks);
-    let to_read = match output.auditor() {
-        Some(auditor) => auditor.beyond(previous_auditor.as_deref()).map_err(|e| {
-            output_error(std::io::Error::other(format!(
-                "cannot build the audit: {e}"
-            )))
-        })?,
-        None => None,
-    };
+    let to_read = beyond;
     let mut pending = None;
     match to_read {
         // Left to the caller, to run once this build is published.

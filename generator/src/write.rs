@@ -36,8 +36,16 @@ pub enum WriteOutcome {
 pub struct Output {
     root: PathBuf,
     auditor: Option<Arc<Auditor>>,
-    /// Whether every file already in the folder passed `auditor`.
-    existing_passed: bool,
+    /// What the files already in the folder are known to have passed.
+    existing: Existing,
+}
+
+/// What the files in an output folder are known to have passed.
+enum Existing {
+    /// Nothing: every write is scanned whole.
+    Unknown,
+    /// An earlier auditor; `beyond` looks for what the output's auditor adds to it.
+    Passed { beyond: Option<Arc<Auditor>> },
 }
 
 impl Output {
@@ -66,15 +74,16 @@ impl Output {
         Ok(Output {
             root: root.to_path_buf(),
             auditor,
-            existing_passed: false,
+            existing: Existing::Unknown,
         })
     }
 
-    /// Declares that every file already in the folder passed this output's auditor (the
-    /// render that wrote them used it, or one that looks for more): a write that replaces a
-    /// file then scans only the bytes that differ from it ([`Auditor::scan_replacing`]).
-    pub fn existing_passed(mut self, passed: bool) -> Output {
-        self.existing_passed = passed;
+    /// Declares that every file already in the folder passed an earlier auditor, and that
+    /// `beyond` looks for everything this output's auditor adds to it (`None`: nothing). A
+    /// write that replaces a file then scans only the bytes that differ from it
+    /// ([`Auditor::scan_replacing`]), and the whole file only with `beyond`.
+    pub fn existing_passed(mut self, beyond: Option<Arc<Auditor>>) -> Output {
+        self.existing = Existing::Passed { beyond };
         self
     }
 
@@ -93,15 +102,26 @@ impl Output {
         check_relative(rel)?;
         let path = self.root.join(rel);
         let existing = std::fs::metadata(&path).ok();
-        let trusted = self.existing_passed && self.auditor.is_some();
+        let passed = match &self.existing {
+            Existing::Passed { beyond } if self.auditor.is_some() => Some(beyond),
+            _ => None,
+        };
         // Read when it may hold these bytes, or when its bytes spare most of the scan.
         let old = existing
             .as_ref()
-            .filter(|meta| trusted || meta.len() == bytes.len() as u64)
+            .filter(|meta| passed.is_some() || meta.len() == bytes.len() as u64)
             .and_then(|_| std::fs::read(&path).ok());
         if let Some(auditor) = &self.auditor {
-            let leaks = match &old {
-                Some(old) if trusted => auditor.scan_replacing(rel, old, bytes),
+            let leaks = match (&old, passed) {
+                (Some(old), Some(beyond)) => {
+                    let mut leaks = auditor.scan_replacing(rel, old, bytes);
+                    for leak in beyond.iter().flat_map(|b| b.scan(rel, bytes)) {
+                        if !leaks.contains(&leak) {
+                            leaks.push(leak);
+                        }
+                    }
+                    leaks
+                }
                 _ => auditor.scan(rel, bytes),
             };
             if !leaks.is_empty() {
@@ -259,6 +279,66 @@ mod tests {
         ] {
             assert!(out.write(rel, b"x").is_err(), "{rel}");
         }
+    }
+
+    #[test]
+    fn a_replacing_write_still_finds_what_the_old_file_was_not_checked_for() {
+        use crate::policy::{Withheld, WithholdReason};
+        let withheld = |ids: &[&str]| -> Vec<Withheld> {
+            ids.iter()
+                .map(|id| Withheld {
+                    id: id.to_string(),
+                    title: format!("{id}的标题"),
+                    record_path: format!("{id}.yaml"),
+                    reason: WithholdReason::Suspended,
+                })
+                .collect()
+        };
+        let then = Arc::new(
+            Auditor::new(&withheld(&["old-secret"]), &[], &[])
+                .unwrap()
+                .unwrap(),
+        );
+        let now = Arc::new(
+            Auditor::new(&withheld(&["old-secret", "new-secret"]), &[], &[])
+                .unwrap()
+                .unwrap(),
+        );
+        let beyond = now.beyond(Some(&then)).unwrap();
+        assert!(beyond.is_some());
+        let dir = tempfile::tempdir().unwrap();
+        let filler = "<p>公开</p>".repeat(2000);
+        // Written when only `old-secret` was withheld: it names `new-secret` near the top.
+        let before = format!("<a href=\"datasets/new-secret/\">x</a>{filler}<b>1</b>");
+        Output::new(dir.path(), Some(then.clone()))
+            .unwrap()
+            .write("a.html", before.as_bytes())
+            .unwrap();
+        let out = Output::new(dir.path(), Some(now.clone()))
+            .unwrap()
+            .existing_passed(beyond);
+        // Only the end changes: the mention in the shared start is still found.
+        let after = before.replace("<b>1</b>", "<b>2</b>");
+        match out.write("a.html", after.as_bytes()) {
+            Err(WriteError::Leak(leaks)) => assert_eq!(leaks[0].dataset, "new-secret"),
+            other => panic!("{other:?}"),
+        }
+        // A mention of an old text in the changed part is found too; the clean change passes.
+        let clean = format!("<a>x</a>{filler}<b>1</b>");
+        let out = Output::new(dir.path(), Some(now.clone()))
+            .unwrap()
+            .existing_passed(None);
+        std::fs::write(dir.path().join("b.html"), &clean).unwrap();
+        let old_in_change = clean.replace("<b>1</b>", "<b>old-secret的标题</b>");
+        assert!(matches!(
+            out.write("b.html", old_in_change.as_bytes()),
+            Err(WriteError::Leak(_))
+        ));
+        let changed = clean.replace("<b>1</b>", "<b>3</b>");
+        assert_eq!(
+            out.write("b.html", changed.as_bytes()).unwrap(),
+            WriteOutcome::Written
+        );
     }
 
     #[test]
