@@ -658,12 +658,8 @@ fn publish_warm(
     session: &mut Warm,
 ) -> u8 {
     let live = releases.current();
-    // A rollback (or anything else) switched releases: the memo no longer describes the
-    // release a new one starts from.
-    if live != session.release {
-        session.build.forget_output();
-    }
-    session.release = None;
+    // The release the session's memo describes (the one it last built).
+    let described = session.release.take();
     if checked
         .diagnostics
         .iter()
@@ -682,6 +678,11 @@ fn publish_warm(
             return EXIT_FAILED;
         }
     };
+    // A rollback (or anything else) switched releases, even while staging: the memo no longer
+    // describes the files the staged folder starts from.
+    if staged.base() != described.as_deref() {
+        session.build.forget_output();
+    }
     let options = generator::BuildOptions {
         content: content.to_path_buf(),
         output: staged.path().to_path_buf(),

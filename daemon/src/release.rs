@@ -91,6 +91,12 @@ impl Staged {
     pub fn name(&self) -> &str {
         &self.name
     }
+
+    /// The release it was staged from (the one live when it was staged), if any: the folder
+    /// holds that release's files.
+    pub fn base(&self) -> Option<&str> {
+        self.base.as_deref()
+    }
 }
 
 impl Releases {

@@ -41,9 +41,9 @@ pub struct Auditor {
     /// The texts looked for, sorted and without repeats: two auditors with the same texts
     /// audit alike.
     texts: Vec<String>,
-    /// A hash of the catalog facts the texts were last found to follow from (see
-    /// [`Auditor::for_catalog_reusing`]); 0 when unknown.
-    made_from: std::sync::atomic::AtomicU64,
+    /// The catalog facts the texts were last found to follow from (see
+    /// [`Auditor::for_catalog_reusing`]), when known.
+    made_from: std::sync::Mutex<Option<([usize; 3], Vec<String>)>>,
 }
 
 impl std::fmt::Debug for Auditor {
@@ -72,40 +72,39 @@ impl Auditor {
         shared: &SharedWithPublic<'_>,
         previous: Option<&Arc<Auditor>>,
     ) -> Result<Option<Arc<Auditor>>, aho_corasick::BuildError> {
-        use std::sync::atomic::Ordering::Relaxed;
         // The texts follow from the withheld datasets and what they share with public ones:
         // when those are the same, so is the auditor, and its thousands of texts are not
         // made again to be compared.
-        let made_from = {
-            fn sorted<'s>(set: &HashSet<&'s str>) -> Vec<&'s str> {
-                let mut v: Vec<&str> = set.iter().copied().collect();
-                v.sort_unstable();
-                v
-            }
-            let withheld: Vec<(&str, &str)> = catalog
-                .withheld
-                .iter()
-                .map(|w| (w.id.as_str(), w.title.as_str()))
-                .collect();
-            crate::render::hash_of(&(withheld, sorted(&shared.titles), sorted(&shared.ids))) | 1
-        };
+        let made_from = shared.facts(&catalog.withheld);
         if let Some(previous) = previous
-            && previous.made_from.load(Relaxed) == made_from
+            && previous.made_from_equals(&made_from)
         {
             return Ok(Some(Arc::clone(previous)));
         }
         let patterns = patterns(&catalog.withheld, &shared.titles, &shared.ids);
-        if let Some(previous) = previous
-            && previous.texts == texts_of(&patterns)
-        {
-            previous.made_from.store(made_from, Relaxed);
-            return Ok(Some(Arc::clone(previous)));
-        }
-        let auditor = Auditor::from_patterns(patterns)?;
+        let auditor = match previous {
+            Some(previous) if previous.texts == texts_of(&patterns) => Some(Arc::clone(previous)),
+            _ => Auditor::from_patterns(patterns)?.map(Arc::new),
+        };
         if let Some(auditor) = &auditor {
-            auditor.made_from.store(made_from, Relaxed);
+            *auditor.made_from.lock().unwrap_or_else(|e| e.into_inner()) = Some((
+                made_from.lengths,
+                made_from.texts.iter().map(|t| t.to_string()).collect(),
+            ));
         }
-        Ok(auditor.map(Arc::new))
+        Ok(auditor)
+    }
+
+    /// Whether this auditor's texts were last found to follow from `facts`.
+    fn made_from_equals(&self, facts: &Facts<'_>) -> bool {
+        let known = self.made_from.lock().unwrap_or_else(|e| e.into_inner());
+        known.as_ref().is_some_and(|(lengths, texts)| {
+            *lengths == facts.lengths
+                && texts
+                    .iter()
+                    .map(String::as_str)
+                    .eq(facts.texts.iter().copied())
+        })
     }
 
     /// An auditor for these withheld datasets; `None` when nothing is withheld.
@@ -292,6 +291,13 @@ fn shared_suffix(a: &[u8], b: &[u8], most: usize) -> usize {
         .unwrap_or(n - i)
 }
 
+/// What an auditor's texts follow from (see [`SharedWithPublic::facts`]).
+#[derive(Debug, Default)]
+struct Facts<'a> {
+    lengths: [usize; 3],
+    texts: Vec<&'a str>,
+}
+
 /// The titles and ids of withheld datasets that a public dataset also carries: they say
 /// nothing about the withheld one, so the auditor does not look for them.
 #[derive(Debug, Default)]
@@ -301,6 +307,28 @@ pub struct SharedWithPublic<'a> {
 }
 
 impl<'a> SharedWithPublic<'a> {
+    /// Everything an auditor's texts follow from: each withheld id and title in order, then
+    /// the shared titles and the shared ids, sorted; with the length of each list.
+    fn facts<'w>(&self, withheld: &'w [Withheld]) -> Facts<'w>
+    where
+        'a: 'w,
+    {
+        let mut texts: Vec<&str> = Vec::with_capacity(2 * withheld.len());
+        for w in withheld {
+            texts.push(&w.id);
+            texts.push(&w.title);
+        }
+        for set in [&self.titles, &self.ids] {
+            let start = texts.len();
+            texts.extend(set.iter().copied());
+            texts[start..].sort_unstable();
+        }
+        Facts {
+            lengths: [withheld.len(), self.titles.len(), self.ids.len()],
+            texts,
+        }
+    }
+
     /// Those of `withheld` found among these public titles and ids.
     pub fn among(
         withheld: &'a [Withheld],

@@ -7,7 +7,8 @@
 //! immutable `Arc`, so an unchanged one is the same allocation from render to render: its
 //! summary is kept, and only the datasets whose allocation changed are read again. The
 //! summaries keep their datasets alive, so an address cannot be reused by another dataset
-//! while it is remembered.
+//! while it is remembered. Like the rest of the render memo, they hold for one set of
+//! divisions (a region's chain of divisions is read once).
 
 use std::sync::Arc;
 
