@@ -66,11 +66,15 @@ impl Auditor {
 
     /// As [`Auditor::for_catalog`], given what the withheld datasets share with public ones;
     /// hands back `previous` itself when it looks for exactly the same texts (the usual case
-    /// between two builds), so its automaton is not built again.
+    /// between two builds), so its automaton is not built again. `scans_whole` says whether
+    /// the build scans its output whole (it has no memo): then the automaton is made for
+    /// scanning speed; otherwise (writes scan only what changed) for a quick build and little
+    /// memory.
     pub fn for_catalog_reusing(
         catalog: &crate::policy::PublicCatalog,
         shared: &SharedWithPublic<'_>,
         previous: Option<&Arc<Auditor>>,
+        scans_whole: bool,
     ) -> Result<Option<Arc<Auditor>>, aho_corasick::BuildError> {
         // The texts follow from the withheld datasets and what they share with public ones:
         // when those are the same, so is the auditor, and its thousands of texts are not
@@ -84,7 +88,7 @@ impl Auditor {
         let patterns = patterns(&catalog.withheld, &shared.titles, &shared.ids);
         let auditor = match previous {
             Some(previous) if previous.texts == texts_of(&patterns) => Some(Arc::clone(previous)),
-            _ => Auditor::from_patterns(patterns)?.map(Arc::new),
+            _ => Auditor::with_kind(patterns, scans_whole)?.map(Arc::new),
         };
         if let Some(auditor) = &auditor {
             *auditor.made_from.lock().unwrap_or_else(|e| e.into_inner()) = Some((
@@ -147,15 +151,26 @@ impl Auditor {
     }
 
     fn from_patterns(patterns: Vec<Pattern>) -> Result<Option<Auditor>, aho_corasick::BuildError> {
+        Auditor::with_kind(patterns, true)
+    }
+
+    /// An auditor for `patterns`; a full DFA when `fast_scan`, else the default automaton.
+    fn with_kind(
+        patterns: Vec<Pattern>,
+        fast_scan: bool,
+    ) -> Result<Option<Auditor>, aho_corasick::BuildError> {
         if patterns.is_empty() {
             return Ok(None);
         }
-        // A full DFA scans several times faster than the default automaton with thousands of
-        // patterns; when it would be too large, the default automaton does the same job. An
-        // auditor that cannot be built fails the build: there is no unaudited output.
+        // With the 18,000 texts of 3,000 withheld datasets, a full DFA scans about 1.5 times
+        // faster than the default automaton, but takes about four times as long to build
+        // (50 against 12 ms) and 37 MB instead of 1. When a DFA would be too large, the
+        // default automaton does the same job. An auditor that cannot be built fails the
+        // build: there is no unaudited output.
         let texts = || patterns.iter().map(|p| p.text.as_bytes());
+        let kind = fast_scan.then_some(AhoCorasickKind::DFA);
         let matcher = AhoCorasickBuilder::new()
-            .kind(Some(AhoCorasickKind::DFA))
+            .kind(kind)
             .build(texts())
             .or_else(|_| AhoCorasickBuilder::new().build(texts()))?;
         let longest = patterns.iter().map(|p| p.text.len()).max().unwrap_or(0);

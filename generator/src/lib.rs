@@ -448,12 +448,14 @@ fn build_with(
     // audit and the build date need it first.
     memo.refresh(&checked.catalog, divisions);
     let shared = memo.shared_with_public(&checked.catalog);
-    let auditor = audit::Auditor::for_catalog_reusing(&checked.catalog, &shared, memo.auditor())
-        .map_err(|e| {
-            output_error(std::io::Error::other(format!(
-                "cannot build the audit: {e}"
-            )))
-        })?;
+    let scans_whole = memo.is_empty();
+    let auditor =
+        audit::Auditor::for_catalog_reusing(&checked.catalog, &shared, memo.auditor(), scans_whole)
+            .map_err(|e| {
+                output_error(std::io::Error::other(format!(
+                    "cannot build the audit: {e}"
+                )))
+            })?;
     if overlaps(&options.output, &options.content) {
         return Err(output_error(std::io::Error::other(format!(
             "the output folder {} and the content folder {} overlap; build into a separate folder",
