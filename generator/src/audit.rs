@@ -137,7 +137,7 @@ impl Auditor {
         let Some(older) = older else {
             return Ok(Some(Arc::clone(self)));
         };
-        if older.texts == self.texts {
+        if std::ptr::eq(&**self, older) || older.texts == self.texts {
             return Ok(None);
         }
         let known: HashSet<&str> = older.texts.iter().map(String::as_str).collect();
@@ -194,11 +194,7 @@ impl Auditor {
     pub fn scan(&self, file: &str, bytes: &[u8]) -> Vec<Leak> {
         let mut found = self.scan_plain(file, bytes);
         if let Some(plain) = gunzip_bounded(bytes) {
-            for leak in self.scan_plain(file, &plain) {
-                if !found.contains(&leak) {
-                    found.push(leak);
-                }
-            }
+            add_leaks(&mut found, self.scan_plain(file, &plain));
         }
         found
     }
@@ -224,17 +220,17 @@ impl Auditor {
 
     fn scan_plain(&self, file: &str, bytes: &[u8]) -> Vec<Leak> {
         let mut found: Vec<Leak> = Vec::new();
-        for m in self.matcher.find_overlapping_iter(bytes) {
-            let pattern = &self.patterns[m.pattern().as_usize()];
-            let leak = Leak {
-                file: file.to_string(),
-                dataset: pattern.dataset.clone(),
-                found: pattern.text.clone(),
-            };
-            if !found.contains(&leak) {
-                found.push(leak);
-            }
-        }
+        add_leaks(
+            &mut found,
+            self.matcher.find_overlapping_iter(bytes).map(|m| {
+                let pattern = &self.patterns[m.pattern().as_usize()];
+                Leak {
+                    file: file.to_string(),
+                    dataset: pattern.dataset.clone(),
+                    found: pattern.text.clone(),
+                }
+            }),
+        );
         found
     }
 
@@ -260,16 +256,21 @@ impl Auditor {
                 break;
             }
             window.extend_from_slice(&buffer[..n]);
-            for leak in self.scan(file, &window) {
-                if !found.contains(&leak) {
-                    found.push(leak);
-                }
-            }
+            add_leaks(&mut found, self.scan(file, &window));
             // Keep the tail, so a mention across two chunks is still seen.
             let keep = window.len().min(overlap);
             window.drain(..window.len() - keep);
         }
         Ok(found)
+    }
+}
+
+/// Adds to `found` each leak of `more` it does not hold yet.
+pub(crate) fn add_leaks(found: &mut Vec<Leak>, more: impl IntoIterator<Item = Leak>) {
+    for leak in more {
+        if !found.contains(&leak) {
+            found.push(leak);
+        }
     }
 }
 
@@ -498,6 +499,21 @@ pub fn sort(leaks: &mut Vec<Leak>) {
     leaks.dedup();
 }
 
+/// An auditor for suspended datasets with these ids, each titled `<id>名单`.
+#[cfg(test)]
+pub(crate) fn auditor_of_suspended(ids: &[&str]) -> Arc<Auditor> {
+    let withheld: Vec<Withheld> = ids
+        .iter()
+        .map(|id| Withheld {
+            id: id.to_string(),
+            title: format!("{id}名单"),
+            record_path: format!("{id}.yaml"),
+            reason: crate::policy::WithholdReason::Suspended,
+        })
+        .collect();
+    Arc::new(Auditor::new(&withheld, &[], &[]).unwrap().unwrap())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -660,26 +676,8 @@ mod tests {
 
     #[test]
     fn beyond_looks_only_for_what_is_new() {
-        let withheld = |ids: &[&str]| -> Vec<Withheld> {
-            ids.iter()
-                .map(|id| Withheld {
-                    id: id.to_string(),
-                    title: format!("{id}名单"),
-                    record_path: "x.yaml".into(),
-                    reason: WithholdReason::Suspended,
-                })
-                .collect()
-        };
-        let old = Arc::new(
-            Auditor::new(&withheld(&["a-1"]), &[], &[])
-                .unwrap()
-                .unwrap(),
-        );
-        let new = Arc::new(
-            Auditor::new(&withheld(&["a-1", "b-2"]), &[], &[])
-                .unwrap()
-                .unwrap(),
-        );
+        let old = auditor_of_suspended(&["a-1"]);
+        let new = auditor_of_suspended(&["a-1", "b-2"]);
         let delta = new.beyond(Some(&*old)).unwrap().unwrap();
         assert!(delta.scan("p.html", "a-1名单".as_bytes()).is_empty());
         assert_eq!(delta.scan("p.html", "b-2名单".as_bytes()).len(), 1);

@@ -444,18 +444,19 @@ fn build_with(
         path: options.output.display().to_string(),
         source,
     };
+    let audit_error = |e| {
+        output_error(std::io::Error::other(format!(
+            "cannot build the audit: {e}"
+        )))
+    };
+    let had_memo = !memo.is_empty();
     // What the render reads of each dataset, read now only for those that changed: the
     // audit and the build date need it first.
     memo.refresh(&checked.catalog, divisions);
     let shared = memo.shared_with_public(&checked.catalog);
-    let scans_whole = memo.is_empty();
     let auditor =
-        audit::Auditor::for_catalog_reusing(&checked.catalog, &shared, memo.auditor(), scans_whole)
-            .map_err(|e| {
-                output_error(std::io::Error::other(format!(
-                    "cannot build the audit: {e}"
-                )))
-            })?;
+        audit::Auditor::for_catalog_reusing(&checked.catalog, &shared, memo.auditor(), !had_memo)
+            .map_err(audit_error)?;
     if overlaps(&options.output, &options.content) {
         return Err(output_error(std::io::Error::other(format!(
             "the output folder {} and the content folder {} overlap; build into a separate folder",
@@ -483,25 +484,17 @@ fn build_with(
     // What this auditor looks for beyond the one the memo's render used: `None` when nothing
     // more; the whole auditor without a memo.
     let beyond = match &auditor {
-        Some(now) => match memo.auditor() {
-            Some(then) if std::sync::Arc::ptr_eq(now, then) => None,
-            then => now.beyond(then.map(|a| &**a)).map_err(|e| {
-                output_error(std::io::Error::other(format!(
-                    "cannot build the audit: {e}"
-                )))
-            })?,
-        },
+        Some(now) => now
+            .beyond(memo.auditor().map(|a| &**a))
+            .map_err(audit_error)?,
         None => None,
     };
+    let mut output = write::Output::new(&options.output, auditor).map_err(output_error)?;
     // The files a memo describes passed its render's auditor (or were audited since): a
     // write replacing one scans what differs, and the whole file only for what is new.
-    let passed = !memo.is_empty() && memo.auditor().is_some();
-    let output = write::Output::new(&options.output, auditor).map_err(output_error)?;
-    let output = if passed {
-        output.existing_passed(beyond.clone())
-    } else {
-        output
-    };
+    if had_memo && memo.auditor().is_some() {
+        output = output.existing_passed(beyond.clone());
+    }
     let build_date = options
         .build_date
         .or_else(|| memo.newest_change())
@@ -514,7 +507,6 @@ fn build_with(
         build_date,
     };
     manifest_state.resume(&options.output);
-    let had_memo = !memo.is_empty();
     let started = Instant::now();
     let (mut stats, mut next, gone) =
         match render::render_incremental(&site, &output, progress, memo, index) {

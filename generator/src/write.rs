@@ -115,11 +115,8 @@ impl Output {
             let leaks = match (&old, passed) {
                 (Some(old), Some(beyond)) => {
                     let mut leaks = auditor.scan_replacing(rel, old, bytes);
-                    for leak in beyond.iter().flat_map(|b| b.scan(rel, bytes)) {
-                        if !leaks.contains(&leak) {
-                            leaks.push(leak);
-                        }
-                    }
+                    let new_texts = beyond.iter().flat_map(|b| b.scan(rel, bytes));
+                    crate::audit::add_leaks(&mut leaks, new_texts);
                     leaks
                 }
                 _ => auditor.scan(rel, bytes),
@@ -283,27 +280,8 @@ mod tests {
 
     #[test]
     fn a_replacing_write_still_finds_what_the_old_file_was_not_checked_for() {
-        use crate::policy::{Withheld, WithholdReason};
-        let withheld = |ids: &[&str]| -> Vec<Withheld> {
-            ids.iter()
-                .map(|id| Withheld {
-                    id: id.to_string(),
-                    title: format!("{id}的标题"),
-                    record_path: format!("{id}.yaml"),
-                    reason: WithholdReason::Suspended,
-                })
-                .collect()
-        };
-        let then = Arc::new(
-            Auditor::new(&withheld(&["old-secret"]), &[], &[])
-                .unwrap()
-                .unwrap(),
-        );
-        let now = Arc::new(
-            Auditor::new(&withheld(&["old-secret", "new-secret"]), &[], &[])
-                .unwrap()
-                .unwrap(),
-        );
+        let then = crate::audit::auditor_of_suspended(&["old-secret"]);
+        let now = crate::audit::auditor_of_suspended(&["old-secret", "new-secret"]);
         let beyond = now.beyond(Some(&then)).unwrap();
         assert!(beyond.is_some());
         let dir = tempfile::tempdir().unwrap();
@@ -329,7 +307,7 @@ mod tests {
             .unwrap()
             .existing_passed(None);
         std::fs::write(dir.path().join("b.html"), &clean).unwrap();
-        let old_in_change = clean.replace("<b>1</b>", "<b>old-secret的标题</b>");
+        let old_in_change = clean.replace("<b>1</b>", "<b>old-secret名单</b>");
         assert!(matches!(
             out.write("b.html", old_in_change.as_bytes()),
             Err(WriteError::Leak(_))

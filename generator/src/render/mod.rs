@@ -481,7 +481,7 @@ impl RenderMemo {
         catalog: &'a PublicCatalog,
     ) -> crate::audit::SharedWithPublic<'a> {
         self.summaries
-            .shared_with_public(&catalog.withheld, &|text| path_key(text))
+            .shared_with_public(&catalog.withheld, &path_key)
     }
 
     /// Whether the memo holds a render.
@@ -1053,28 +1053,28 @@ fn push_all(path: &mut String, pieces: &[&str]) {
 
 /// The key of an output path in [`RenderMemo`].
 fn path_key(path: &str) -> u64 {
+    memo_hash(path)
+}
+
+/// `value` hashed with [`memo_hasher`].
+fn memo_hash<T: Hash + ?Sized>(value: &T) -> u64 {
     let mut h = memo_hasher();
-    path.hash(&mut h);
+    value.hash(&mut h);
     h.finish()
 }
 
 /// What the memo's fingerprints read of a dataset outside its own files, hashed.
 fn render_keys(dataset: &Dataset) -> summary::RenderKeys {
-    let hash = |value: &dyn Fn(&mut dyn Hasher)| {
-        let mut h = memo_hasher();
-        value(&mut h);
-        h.finish()
-    };
     summary::RenderKeys {
         id_key: path_key(&dataset.id.0),
         title_key: path_key(&dataset.title),
-        sitemap: hash(&|h| (&dataset.id, dataset.last_change()).hash(&mut &mut *h)),
+        sitemap: memo_hash(&(&dataset.id, dataset.last_change())),
         // What each CKAN list is made of.
         lists: CKAN_LISTS.map(|action| match action {
-            "package_list" => hash(&|h| dataset.id.hash(&mut &mut *h)),
-            "organization_list" => hash(&|h| dataset.department.hash(&mut &mut *h)),
-            "group_list" => hash(&|h| dataset.domain.hash(&mut &mut *h)),
-            _ => hash(&|h| dataset.keywords.hash(&mut &mut *h)),
+            "package_list" => memo_hash(&dataset.id),
+            "organization_list" => memo_hash(&dataset.department),
+            "group_list" => memo_hash(&dataset.domain),
+            _ => memo_hash(&dataset.keywords),
         }),
     }
 }
@@ -1648,10 +1648,7 @@ fn metadata_file(
             let (head, nodes) = dcat::catalog_head(&cx, &page);
             let body = catalog.body(|| dcat::catalog_body(&cx, &page, nodes));
             let triples: Vec<&oxrdf::Triple> = head.iter().chain(body.iter()).collect();
-            return match format.serialise(dcat::grouped_refs(&triples)) {
-                Ok(bytes) => Ok((path, bytes, false)),
-                Err(source) => Err(RenderError::Write { path, source }),
-            };
+            return serialised(path, *format, dcat::grouped_refs(&triples));
         }
         Job::Themes(format) => (
             format!("themes.{}", format.extension()),
@@ -1660,7 +1657,16 @@ fn metadata_file(
         ),
         _ => unreachable!("only metadata jobs"),
     };
-    match format.serialise(&triples) {
+    serialised(path, format, &triples)
+}
+
+/// The path and bytes of `triples` in `format`.
+fn serialised<'a>(
+    path: String,
+    format: RdfFormat,
+    triples: impl IntoIterator<Item = &'a oxrdf::Triple>,
+) -> Result<(String, Vec<u8>, bool), RenderError> {
+    match format.serialise(triples) {
         Ok(bytes) => Ok((path, bytes, false)),
         Err(source) => Err(RenderError::Write { path, source }),
     }
