@@ -529,3 +529,146 @@ fn the_static_ckan_api_answers_the_read_calls_for_public_datasets_only() {
         ],
     );
 }
+
+#[test]
+fn data_json_lists_public_datasets_with_open_types_mapped_to_access_levels() {
+    let fixture = Fixture::new("basic");
+    built(&fixture);
+    let data: serde_json::Value = serde_json::from_str(&fixture.read("public/data.json")).unwrap();
+    assert_eq!(
+        data["conformsTo"],
+        "https://project-open-data.cio.gov/v1.1/schema"
+    );
+    let datasets = data["dataset"].as_array().unwrap();
+    let pages: Vec<&str> = datasets
+        .iter()
+        .map(|d| d["landingPage"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        pages,
+        ["bus-stops", "road-freight", "taxi-fares"].map(|id| format!("{BASE}datasets/{id}/")),
+        "public datasets only, in id order"
+    );
+    let bus = &datasets[0];
+    assert_eq!(bus["accessLevel"], "public");
+    assert_eq!(bus["accrualPeriodicity"], "R/P1M");
+    assert_eq!(bus["modified"], "2024-06-01");
+    assert_eq!(bus["keyword"], serde_json::json!(["公交", "站点"]));
+    assert_eq!(bus["publisher"]["name"], "南宁市交通运输局");
+    assert_eq!(
+        bus["identifier"],
+        format!("{BASE}datasets/bus-stops/#dataset"),
+        "the same identifier as the DCAT documents"
+    );
+    let downloads: Vec<&str> = bus["distribution"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["downloadURL"].as_str())
+        .collect();
+    assert_eq!(downloads, [format!("{BASE}datasets/bus-stops/files/stops.csv")]);
+    assert!(
+        bus["contactPoint"]["hasEmail"]
+            .as_str()
+            .unwrap()
+            .starts_with("mailto:"),
+        "{}",
+        bus["contactPoint"]
+    );
+    let freight = &datasets[1];
+    assert_eq!(freight["accessLevel"], "restricted public");
+    assert_eq!(freight["rights"], "仅限行业研究。");
+    common::assert_nothing_mentions(
+        &fixture.path("public/data.json"),
+        &[
+            "secret-roster",
+            "suspended-complaints",
+            "unreviewed-parking",
+        ],
+    );
+}
+
+#[test]
+fn each_dataset_is_a_data_package_whose_table_schema_comes_from_its_fields() {
+    let fixture = Fixture::new("basic");
+    built(&fixture);
+    let package: serde_json::Value =
+        serde_json::from_str(&fixture.read("public/datasets/bus-stops/datapackage.json")).unwrap();
+    assert_eq!(package["name"], "bus-stops");
+    let file = &package["resources"][0];
+    assert_eq!(file["path"], "files/stops.csv", "relative to the descriptor");
+    assert!(
+        fixture
+            .path("public/datasets/bus-stops/files/stops.csv")
+            .is_file()
+    );
+    use sha2::Digest;
+    let bytes = std::fs::read(fixture.path("public/datasets/bus-stops/files/stops.csv")).unwrap();
+    let hex: String = sha2::Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(file["hash"], format!("sha256:{hex}"));
+    assert_eq!(file["bytes"], bytes.len());
+    assert_eq!(file["profile"], "tabular-data-resource");
+    assert_eq!(
+        file["schema"]["fields"],
+        serde_json::json!([{ "name": "站点名称", "type": "string" }])
+    );
+    let api = &package["resources"][1];
+    assert_eq!(api["path"], "https://example.test/api");
+    assert!(api.get("schema").is_none(), "an API is not a table");
+    assert_eq!(package["profile"], "data-package", "not every resource is a table");
+    for withheld in [
+        "secret-roster",
+        "suspended-complaints",
+        "unreviewed-parking",
+    ] {
+        assert!(
+            !fixture
+                .path(&format!("public/datasets/{withheld}/datapackage.json"))
+                .exists()
+        );
+    }
+}
+
+#[test]
+fn the_catalog_spreadsheet_goes_back_into_records_through_import() {
+    let fixture = Fixture::new("basic");
+    built(&fixture);
+    let bytes = std::fs::read(fixture.path("public/catalog.csv")).unwrap();
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "a byte-order mark for spreadsheet programs");
+    let text = String::from_utf8(bytes).unwrap();
+    assert_eq!(text.lines().count(), 4, "a header and the three public datasets");
+    assert!(text.contains("公交站点") && text.contains("仅限行业研究。"));
+    common::assert_nothing_mentions(
+        &fixture.path("public/catalog.csv"),
+        &[
+            "secret-roster",
+            "suspended-complaints",
+            "unreviewed-parking",
+        ],
+    );
+    // `kaifang import` reads it back: one record per row, with its id and title.
+    let csv = fixture.path("public/catalog.csv");
+    let run = fixture.run(&[
+        "import",
+        csv.to_str().unwrap(),
+        "--content",
+        fixture.path("imported").to_str().unwrap(),
+    ]);
+    assert_eq!(run.status, 0, "{}\n{}", run.stdout, run.stderr);
+    let records = common::files(&fixture.path("imported"));
+    for (id, title) in [
+        ("bus-stops", "公交站点"),
+        ("road-freight", "道路货运企业"),
+        ("taxi-fares", ""),
+    ] {
+        let record = records
+            .iter()
+            .find(|r| r.ends_with(&format!("/{id}.yaml")))
+            .unwrap_or_else(|| panic!("no record for {id} in {records:?}"));
+        let text = std::fs::read_to_string(fixture.path("imported").join(record)).unwrap();
+        assert!(text.contains(title), "{record}: {text}");
+    }
+}

@@ -61,6 +61,10 @@ pub struct SiteConfig {
     /// Who runs the platform, shown in the footer.
     #[serde(default)]
     pub operator: String,
+    /// The platform's e-mail address, named in `data.json` for a dataset whose record and
+    /// department give no e-mail address (the schema requires one).
+    #[serde(default)]
+    pub contact_email: String,
     /// The controlled list of domains.
     pub domains: Vec<Domain>,
     /// Input limits.

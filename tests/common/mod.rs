@@ -102,10 +102,17 @@ pub fn files(root: &Path) -> Vec<String> {
     files
 }
 
-/// Fails when any file under `root` contains one of `needles`, naming the file.
+/// Fails when any file under `root` (or `root` itself, when a file) contains one of
+/// `needles`, naming the file.
 pub fn assert_nothing_mentions(root: &Path, needles: &[&str]) {
-    for file in files(root) {
-        let bytes = std::fs::read(root.join(&file)).expect("read output file");
+    let paths = if root.is_file() {
+        vec![root.to_path_buf()]
+    } else {
+        files(root).iter().map(|file| root.join(file)).collect()
+    };
+    for file in paths {
+        let bytes = std::fs::read(&file).expect("read output file");
+        let file = file.display();
         let text = String::from_utf8_lossy(&bytes);
         for needle in needles {
             assert!(!text.contains(needle), "{file} mentions `{needle}`");

@@ -12,11 +12,17 @@ Usage: python validate.py <site-dir> <validators-dir>
 - sitemap.xml and robots.txt are present and name each other.
 - Every Atom feed parses with feedparser without a problem (`bozo`) and has what RFC 4287
   requires: feed and entry `id`, `title`, `updated` (RFC 3339), an author, entry links.
+- data.json is valid against the Project Open Data v1.1 JSON Schema (jsonschema, formats on).
+- Every datapackage.json passes frictionless: the descriptor, and the data of packages whose
+  resources are all files the site serves.
+- catalog.csv parses, one row per dataset of data.json.
 
 Exits non-zero on the first kind of failure, naming the files.
 """
 
 import collections
+import csv
+import io
 import json
 import pathlib
 import re
@@ -24,6 +30,10 @@ import sys
 import xml.etree.ElementTree as ET
 
 import feedparser
+import frictionless
+import jsonschema
+import referencing
+import referencing.jsonschema
 import rdflib
 from rdflib.compare import isomorphic
 from pyshacl import validate
@@ -159,6 +169,60 @@ def main():
                 fail(f"{name}: an entry has no alternate link")
     print(f"Atom: {len(feeds)} feeds with {entries} entries parse with feedparser and hold what RFC 4287 requires")
 
+    # 6. data.json against the Project Open Data v1.1 JSON Schema (draft-04), with formats.
+    pod_dir = pathlib.Path(sys.argv[2]) / "pod-v1.1"
+    resources = []
+    for path in sorted(pod_dir.glob("*.json")):
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        resource = referencing.Resource.from_contents(schema, default_specification=referencing.jsonschema.DRAFT4)
+        resources.append((schema["id"].rstrip("#"), resource))
+    registry = referencing.Registry().with_resources(resources)
+    catalog_schema = json.loads((pod_dir / "catalog.json").read_text(encoding="utf-8"))
+    validator = jsonschema.Draft4Validator(
+        catalog_schema, registry=registry, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER
+    )
+    data = json.loads((site / "data.json").read_text(encoding="utf-8"))
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    for error in errors[:20]:
+        print(f"  data.json/{'/'.join(map(str, error.absolute_path))}: {error.message[:300]}")
+    if errors:
+        fail(f"data.json: {len(errors)} errors against the Project Open Data v1.1 schema")
+    datasets = data["dataset"]
+    if len(datasets) != len(list(site.glob("datasets/*/index.html"))):
+        fail(f"data.json lists {len(datasets)} datasets, the site has another number of dataset pages")
+    print(f"jsonschema: data.json ({len(datasets)} datasets) is valid against the Project Open Data v1.1 schema")
+
+    # 7. Every datapackage.json passes `frictionless validate`: the descriptor always, and the
+    # data too where every resource is a file the site serves (the others point at other portals).
+    packages = sorted(site.glob("datasets/*/datapackage.json"))
+    if len(packages) != len(datasets):
+        fail(f"{len(packages)} datapackage.json files for {len(datasets)} datasets")
+    with_data = 0
+    for path in packages:
+        descriptor = json.loads(path.read_text(encoding="utf-8"))
+        local = all(not r["path"].startswith(("http://", "https://")) for r in descriptor["resources"])
+        if local and descriptor["resources"]:
+            report = frictionless.validate(str(path))
+            with_data += 1
+        else:
+            report = frictionless.Package.validate_descriptor(descriptor)
+        if not report.valid:
+            print(report.to_summary()[:3000] if hasattr(report, "to_summary") else report)
+            fail(f"{path.relative_to(site)}: frictionless finds errors")
+    print(f"frictionless: {len(packages)} datapackage.json descriptors valid; {with_data} packages of served files valid with their data")
+
+    # 8. catalog.csv: UTF-8 with a byte-order mark, one row per dataset, the same ids as data.json.
+    raw = (site / "catalog.csv").read_bytes()
+    if not raw.startswith(b"\xef\xbb\xbf"):
+        fail("catalog.csv has no UTF-8 byte-order mark")
+    rows = list(csv.reader(io.StringIO(raw[3:].decode("utf-8"), newline="")))
+    header, body = rows[0], rows[1:]
+    if header[0] != "标识" or len(body) != len(datasets) or any(len(r) != len(header) for r in body):
+        fail("catalog.csv: not one full row per dataset under its header")
+    ids = {d["landingPage"].rstrip("/").rsplit("/", 1)[1] for d in datasets}
+    if {r[0] for r in body} != ids:
+        fail("catalog.csv and data.json list different datasets")
+    print(f"catalog.csv: {len(body)} rows of {len(header)} columns parse as CSV; the same datasets as data.json")
 
 if __name__ == "__main__":
     main()

@@ -261,7 +261,7 @@ fn frequency(f: UpdateFrequency) -> &'static str {
 }
 
 /// The IANA media type and EU file type of a format name, when known.
-fn media_type(format: &str) -> Option<(&'static str, &'static str)> {
+pub(crate) fn media_type(format: &str) -> Option<(&'static str, &'static str)> {
     Some(match format.to_ascii_uppercase().as_str() {
         "CSV" => ("text/csv", "CSV"),
         "JSON" => ("application/json", "JSON"),

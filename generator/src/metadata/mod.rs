@@ -1,16 +1,20 @@
 //! The machine-readable catalog: DCAT-AP 3 descriptions of the public catalog serialised as
 //! Turtle, JSON-LD and RDF/XML ([`dcat`]), schema.org descriptions embedded in pages
-//! ([`schema_org`]), Atom feeds ([`atom`]), a static CKAN API ([`ckan`]) and the sitemap
-//! ([`sitemap`]).
+//! ([`schema_org`]), Atom feeds ([`atom`]), a static CKAN API ([`ckan`]), the sitemap
+//! ([`sitemap`]), Project Open Data `data.json` ([`pod`]), a Data Package per dataset
+//! ([`datapackage`]) and the catalog as a spreadsheet ([`spreadsheet`]).
 //!
 //! Everything here reads the same [`PublicCatalog`](crate::policy::PublicCatalog) as the pages,
 //! so a dataset the policy withholds cannot appear in these files either.
 
 pub mod atom;
 pub mod ckan;
+pub mod datapackage;
 pub mod dcat;
+pub mod pod;
 pub mod schema_org;
 pub mod sitemap;
+pub mod spreadsheet;
 
 use oxrdf::Triple;
 

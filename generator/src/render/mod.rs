@@ -22,7 +22,9 @@ use crate::audit::Leak;
 use crate::config::SiteConfig;
 use crate::divisions::Divisions;
 use crate::load::MarkdownPage;
-use crate::metadata::{RdfFormat, atom, ckan, dcat, schema_org, sitemap};
+use crate::metadata::{
+    RdfFormat, atom, ckan, datapackage, dcat, pod, schema_org, sitemap, spreadsheet,
+};
 use crate::model::{Dataset, ResourceLocation};
 use crate::policy::PublicCatalog;
 use crate::write::{Output, WriteError, WriteOutcome};
@@ -199,6 +201,10 @@ enum Job {
     Feed(Box<FeedJob>),
     /// A file of the static CKAN API.
     Ckan(CkanCall),
+    /// A dataset's Data Package descriptor (`datasets/<id>/datapackage.json`).
+    DataPackage(usize),
+    /// A file of the whole catalog at once (`data.json`, `catalog.csv`).
+    Whole(WholeCatalog),
     /// A generated text file (`robots.txt`).
     Text(&'static str, String),
 }
@@ -210,6 +216,7 @@ impl Job {
             Job::Dataset(i)
             | Job::ResourceFile { dataset: i, .. }
             | Job::DatasetRdf(i, _)
+            | Job::DataPackage(i)
             | Job::Ckan(CkanCall::PackageShow(i)) => Some(*i),
             _ => None,
         }
@@ -278,6 +285,28 @@ enum CkanCall {
     PackageShow(usize),
     /// `package_list`, `organization_list`, `group_list` or `tag_list`.
     List(&'static str),
+}
+
+/// A file that describes every public dataset at once.
+#[derive(Clone, Copy, Hash)]
+enum WholeCatalog {
+    /// `data.json` (Project Open Data v1.1).
+    DataJson,
+    /// `catalog.csv`.
+    Spreadsheet,
+}
+
+impl WholeCatalog {
+    /// Every such file.
+    const ALL: [WholeCatalog; 2] = [WholeCatalog::DataJson, WholeCatalog::Spreadsheet];
+
+    /// Its path.
+    fn path(self) -> &'static str {
+        match self {
+            WholeCatalog::DataJson => pod::PATH,
+            WholeCatalog::Spreadsheet => spreadsheet::PATH,
+        }
+    }
 }
 
 /// The list calls of the static CKAN API.
@@ -873,6 +902,8 @@ struct Fingerprints<'a> {
     /// Per CKAN list call (in [`CKAN_LISTS`] order), what it is made of, read from every
     /// dataset in one pass.
     ckan_lists: [u64; CKAN_LISTS.len()],
+    /// Every public dataset, in catalog order, for the files of the whole catalog.
+    whole: u64,
 }
 
 impl<'a> Fingerprints<'a> {
@@ -899,13 +930,16 @@ impl<'a> Fingerprints<'a> {
             .map(|code| departments.get(code.as_str()).copied())
             .collect();
         let mut lists = CKAN_LISTS.map(|_| memo_hasher());
+        let mut whole = memo_hasher();
         for summary in model.summaries.iter() {
             for (h, part) in lists.iter_mut().zip(summary.lists) {
                 h.write_u64(part);
             }
+            whole.write_u64(summary.digest);
         }
         Fingerprints {
             ckan_lists: lists.map(|h| h.finish()),
+            whole: whole.finish(),
             site,
             model,
             global,
@@ -1019,6 +1053,15 @@ impl<'a> Fingerprints<'a> {
                 self.dataset(*i).hash(&mut h);
                 path.push_str(&ckan::package_show_path(&dataset.id.0));
             }
+            Job::DataPackage(i) => {
+                let dataset = &self.site.catalog.datasets[*i];
+                self.dataset(*i).hash(&mut h);
+                path.push_str(&datapackage::path(&dataset.id.0));
+            }
+            Job::Whole(file) => {
+                (file, self.whole).hash(&mut h);
+                path.push_str(file.path());
+            }
             Job::Ckan(CkanCall::List(action)) => {
                 let list = CKAN_LISTS.iter().position(|a| a == action);
                 list.map(|n| self.ckan_lists[n]).hash(&mut h);
@@ -1131,6 +1174,7 @@ fn plan_dataset(site: &Site<'_>, i: usize, jobs: &mut Vec<Job>) {
     }
     jobs.extend(RdfFormat::ALL.map(|f| Job::DatasetRdf(i, f)));
     jobs.push(Job::Ckan(CkanCall::PackageShow(i)));
+    jobs.push(Job::DataPackage(i));
 }
 
 /// Every file no one dataset owns: the home page, listings, facets, catalogs, feeds, assets.
@@ -1261,6 +1305,7 @@ fn plan_shared(site: &Site<'_>, model: &SiteModel<'_>) -> Vec<Job> {
 fn plan_metadata(site: &Site<'_>, model: &SiteModel<'_>, jobs: &mut Vec<Job>) {
     let datasets = &site.catalog.datasets;
     jobs.extend(CKAN_LISTS.map(|action| Job::Ckan(CkanCall::List(action))));
+    jobs.extend(WholeCatalog::ALL.map(Job::Whole));
     // A dataset's page is chosen by its id (see `dcat::page_of`), not its rank: adding,
     // editing or taking down one dataset rewrites its own page (and the first, which carries
     // the count), never shifts the others.
@@ -1503,6 +1548,30 @@ fn run(
         }
         Job::Text(path, text) => (path.to_string(), text.clone().into_bytes(), false),
         Job::Ckan(call) => ckan_file(*call, site, &model.addresses),
+        Job::DataPackage(i) => {
+            let dataset = &site.catalog.datasets[*i];
+            let department = &site.catalog.departments[&dataset.department];
+            let bytes = datapackage::descriptor(dataset, department, &model.addresses);
+            (datapackage::path(&dataset.id.0), bytes, false)
+        }
+        Job::Whole(file) => {
+            let bytes = match file {
+                WholeCatalog::DataJson => pod::data_json(
+                    site.catalog,
+                    site.config,
+                    site.divisions,
+                    &model.addresses,
+                    site.build_date,
+                ),
+                WholeCatalog::Spreadsheet => spreadsheet::catalog_csv(
+                    site.catalog,
+                    site.config,
+                    site.divisions,
+                    &model.addresses,
+                ),
+            };
+            (file.path().to_string(), bytes, false)
+        }
         Job::Feed(feed) => {
             let info = atom::FeedInfo {
                 path: &feed.path,
@@ -1831,6 +1900,8 @@ fn context_for(
         | Job::Sitemap(..)
         | Job::Feed(..)
         | Job::Ckan(..)
+        | Job::DataPackage(..)
+        | Job::Whole(..)
         | Job::Text(..) => unreachable!("not templated"),
     }
 }
