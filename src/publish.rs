@@ -217,7 +217,11 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
     let trigger = releases_root.join("fetch");
     let touched = || std::fs::metadata(&trigger).and_then(|m| m.modified()).ok();
     let mut last_touch = touched();
-    let mut session = Warm::default();
+    let mut session = Warm {
+        whole_catalog_lag: (config.daemon.whole_catalog_secs > 0)
+            .then(|| std::time::Duration::from_secs(config.daemon.whole_catalog_secs)),
+        ..Warm::default()
+    };
     // The departments the watcher saw change; `None` means "look at everything" (the first
     // cycle, a watcher error or overflow, the poll interval, SIGHUP, the trigger file).
     let mut hint: Option<BTreeSet<String>> = None;
@@ -245,12 +249,22 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
         }
         let deadline = std::time::Instant::now() + poll;
         loop {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            // Only the files of the whole catalog to bring up to date: no department to look at.
+            if session.whole_catalog_due() {
+                break;
+            }
+            let now = std::time::Instant::now();
+            let left = deadline.saturating_duration_since(now);
             if left.is_zero() {
                 hint = None;
                 break;
             }
-            let slice = left.min(std::time::Duration::from_millis(250));
+            let until_due = session
+                .whole_catalog_due
+                .map_or(left, |due| due.saturating_duration_since(now));
+            let slice = left
+                .min(until_due)
+                .min(std::time::Duration::from_millis(250));
             match rx.recv_timeout(slice) {
                 Ok(result) => {
                     if note_events(result, &drops, &mut hint) {
@@ -549,7 +563,9 @@ fn cycle(
     };
     let live = releases.current();
     let unpublished = folders.unpublished();
-    let status = if ingested.changed || live.is_none() || unpublished.exists() {
+    let whole_catalog_due = session.whole_catalog_due();
+    let status = if ingested.changed || live.is_none() || unpublished.exists() || whole_catalog_due
+    {
         let publish_started = std::time::Instant::now();
         let checked = match ingested.checked {
             Some(checked) => checked,
@@ -557,6 +573,10 @@ fn cycle(
                 .ingest
                 .check(folders, config, divisions, Some(today())),
         };
+        // A publish may leave the files of the whole catalog behind, unless they are due.
+        session
+            .build
+            .defer_whole_catalog(session.whole_catalog_lag.is_some() && !whole_catalog_due);
         let status = publish_warm(
             &folders.accepted,
             &checked,
@@ -632,6 +652,20 @@ struct Warm {
     release: Option<String>,
     /// Figures of the publish this cycle made, if any.
     published: Option<Published>,
+    /// How long the files of the whole catalog may lag behind the pages
+    /// (`[daemon] whole_catalog_secs`); `None` in a one-off cycle, which leaves nothing behind.
+    whole_catalog_lag: Option<std::time::Duration>,
+    /// When the files of the whole catalog, left behind by a publish, must be brought up to
+    /// date: the next cycle at or after it publishes even when nothing else changed.
+    whole_catalog_due: Option<std::time::Instant>,
+}
+
+impl Warm {
+    /// Whether the files of the whole catalog are due to be brought up to date.
+    fn whole_catalog_due(&self) -> bool {
+        self.whole_catalog_due
+            .is_some_and(|due| std::time::Instant::now() >= due)
+    }
 }
 
 impl Default for Warm {
@@ -642,6 +676,8 @@ impl Default for Warm {
             build: generator::Session::withdrawing_leaks(),
             release: None,
             published: None,
+            whole_catalog_lag: None,
+            whole_catalog_due: None,
         }
     }
 }
@@ -759,6 +795,26 @@ fn publish_warm(
             session.published = Some(published);
             session.release = Some(name.clone());
             log_withdrawn(&report.withdrawn);
+            session.whole_catalog_due = match session.whole_catalog_lag {
+                Some(lag) if report.whole_catalog_behind => {
+                    // Kept files come up to date `lag` after the first edit they miss; files
+                    // left out for a takedown come back at once, after a second for the
+                    // takedowns that come with it.
+                    let wait = if report.whole_catalog_dropped {
+                        std::time::Duration::from_secs(1)
+                    } else {
+                        lag
+                    };
+                    let due = std::time::Instant::now() + wait;
+                    tracing::info!(
+                        dropped = report.whole_catalog_dropped,
+                        due_in_seconds = wait.as_secs_f64(),
+                        "data.json and catalog.csv left behind"
+                    );
+                    Some(session.whole_catalog_due.map_or(due, |d| d.min(due)))
+                }
+                _ => None,
+            };
             EXIT_OK
         }
         Err(err) => {

@@ -5,15 +5,26 @@
 mod common;
 
 use std::path::Path;
+use std::time::Instant;
 
 use common::Fixture;
 
 /// The basic fixture with a `[daemon]` section and a drop folder holding the transport
-/// department's catalog.
+/// department's catalog. Every publish brings `data.json` and `catalog.csv` up to date
+/// (`whole_catalog_secs = 0`), so each release is a full build;
+/// `the_whole_catalog_files_follow_edits_a_moment_later_and_leave_with_a_takedown` tests
+/// the lag.
 fn daemon_fixture() -> Fixture {
+    daemon_fixture_lagging(0)
+}
+
+/// [`daemon_fixture`] with the files of the whole catalog allowed to lag `secs` seconds.
+fn daemon_fixture_lagging(secs: u64) -> Fixture {
     let fixture = Fixture::new("basic");
     let mut config = std::fs::read_to_string(fixture.path("site.toml")).unwrap();
-    config.push_str("\n[daemon]\ndrops = \"drops\"\nreleases = \"rel\"\nsettle_ms = 20\n");
+    config.push_str(&format!(
+        "\n[daemon]\ndrops = \"drops\"\nreleases = \"rel\"\nsettle_ms = 20\nwhole_catalog_secs = {secs}\n"
+    ));
     std::fs::write(fixture.path("site.toml"), config).unwrap();
     common::copy_tree(
         &fixture.path("content/departments/nn-transport"),
@@ -591,6 +602,69 @@ fn incremental_releases_equal_full_builds() {
         releases <= 5,
         "old releases are reused or pruned: {releases}"
     );
+}
+
+/// With a lag allowed, an edit is published at once and `data.json` and `catalog.csv`
+/// follow in a publish of their own; a takedown takes them out of its publish at once (they
+/// list the dataset) and they come back without it. After each catch-up the live release
+/// is a full build.
+#[test]
+fn the_whole_catalog_files_follow_edits_a_moment_later_and_leave_with_a_takedown() {
+    let fixture = daemon_fixture_lagging(2);
+    let daemon = Running::start(&fixture);
+    assert!(daemon.wait_live(1), "first publish");
+    assert!(live_page(&fixture, "data.json").is_some_and(|t| t.contains("公交站点")));
+    let drop = fixture.path("drops/nn-transport");
+    let bus = std::fs::read_to_string(drop.join("bus-stops.yaml")).unwrap();
+
+    // An edit: its page at once, the whole catalog files a moment later.
+    let edited = Instant::now();
+    std::fs::write(
+        drop.join("bus-stops.yaml"),
+        bus.replacen("title: 公交站点", "title: 公交站点位置", 1),
+    )
+    .unwrap();
+    assert!(daemon.wait_live(2), "the edit is published");
+    assert!(
+        live_page(&fixture, "datasets/bus-stops/index.html")
+            .is_some_and(|t| t.contains("公交站点位置"))
+    );
+    let data = live_page(&fixture, "data.json").unwrap();
+    assert!(
+        data.contains("公交站点") && !data.contains("公交站点位置"),
+        "data.json waits"
+    );
+    assert!(daemon.wait_live(3), "data.json catches up");
+    assert!(
+        edited.elapsed() >= std::time::Duration::from_secs(2),
+        "not before its lag"
+    );
+    assert!(
+        live_page(&fixture, "data.json")
+            .unwrap()
+            .contains("公交站点位置")
+    );
+    assert!(
+        live_page(&fixture, "catalog.csv")
+            .unwrap()
+            .contains("公交站点位置")
+    );
+    assert_live_is_a_full_build(&fixture, "full-edit", "edit caught up");
+
+    // A takedown: no file may list the dataset, so the whole catalog files leave with it.
+    std::fs::write(
+        drop.join("bus-stops.yaml"),
+        format!("{bus}status: suspended\n"),
+    )
+    .unwrap();
+    assert!(daemon.wait_live(4), "the takedown is published");
+    assert!(live_page(&fixture, "data.json").is_none());
+    assert!(live_page(&fixture, "catalog.csv").is_none());
+    common::assert_nothing_mentions(&fixture.path("rel/current/"), &["bus-stops"]);
+    assert!(daemon.wait_live(5), "they come back");
+    let data = live_page(&fixture, "data.json").unwrap();
+    assert!(!data.contains("bus-stops") && data.contains("road-freight"));
+    assert_live_is_a_full_build(&fixture, "full-takedown", "takedown caught up");
 }
 
 /// Git mode with a long interval: SIGHUP, or touching `<releases>/fetch`, makes the running

@@ -109,6 +109,12 @@ pub struct DaemonSettings {
     pub git: String,
     /// The branch of `git` to publish.
     pub branch: String,
+    /// Seconds the files of the whole catalog (`data.json`, `catalog.csv`) may lag behind
+    /// the pages while departments edit: the daemon rewrites them (a hundred megabytes at
+    /// 100,000 datasets) at most this long after the first edit they miss, not on every
+    /// publish. A takedown leaves them out of its publish at once; they come back a second
+    /// later. 0: rewrite them with every publish.
+    pub whole_catalog_secs: u64,
 }
 
 impl Default for DaemonSettings {
@@ -122,6 +128,7 @@ impl Default for DaemonSettings {
             status_port: 8090,
             git: String::new(),
             branch: "main".into(),
+            whole_catalog_secs: 60,
         }
     }
 }

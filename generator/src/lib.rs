@@ -115,6 +115,12 @@ pub struct BuildReport {
     /// Files left out because they mention a withheld dataset (only in a session that
     /// withdraws leaks; elsewhere they fail the build).
     pub withdrawn: Vec<audit::Leak>,
+    /// The files of the whole catalog (`data.json`, `catalog.csv`) were kept from the last
+    /// build, or left out, and no longer describe the catalog
+    /// ([`Session::defer_whole_catalog`]).
+    pub whole_catalog_behind: bool,
+    /// They were left out: a dataset they listed is no longer public.
+    pub whole_catalog_dropped: bool,
 }
 
 /// Why a build failed as a whole.
@@ -325,6 +331,9 @@ pub struct Session {
     pending: Option<PendingAudit>,
     /// The mirror manifest of the last build.
     manifest: manifest::ManifestState,
+    /// Whether the next build may keep the files of the whole catalog as they are
+    /// ([`Session::defer_whole_catalog`]).
+    defer_whole: bool,
 }
 
 /// Skipped files still to be read for what a dataset withheld since the last build may leave.
@@ -347,6 +356,14 @@ impl Session {
             withdraw_leaks: true,
             ..Session::default()
         }
+    }
+
+    /// Lets the next builds keep `data.json` and `catalog.csv` as the last one wrote them
+    /// while the catalog changes, or not (the default): see
+    /// [`render::RenderMemo::defer_whole_catalog`]. [`BuildReport::whole_catalog_behind`]
+    /// says when a build left them behind; a build with `false` brings them up to date.
+    pub fn defer_whole_catalog(&mut self, defer: bool) {
+        self.defer_whole = defer;
     }
 
     /// Forgets the last render (the output no longer holds it). The live index stays: its
@@ -400,7 +417,8 @@ pub fn build_incremental(
         // cannot be trusted.
         session.forget_output();
     }
-    let memo = std::mem::take(&mut session.memo);
+    let mut memo = std::mem::take(&mut session.memo);
+    memo.defer_whole_catalog(session.defer_whole);
     let (report, next, pending) = build_with(
         options,
         divisions,
@@ -610,6 +628,8 @@ fn build_with(
         generation: written.manifest.generation,
         unsigned,
         withdrawn: leaks,
+        whole_catalog_behind: stats.whole_catalog_behind,
+        whole_catalog_dropped: stats.whole_catalog_dropped,
         check_seconds: checked.elapsed.as_secs_f64(),
         render_seconds,
         audit_seconds: started.elapsed().as_secs_f64(),

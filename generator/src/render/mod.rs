@@ -139,6 +139,11 @@ fn template_error(error: tera::Error) -> RenderError {
 pub struct RenderStats {
     /// HTML pages produced.
     pub pages: usize,
+    /// The files of the whole catalog ([`RenderMemo::defer_whole_catalog`]) were kept as the
+    /// last render wrote them, or left out, and no longer describe the catalog.
+    pub whole_catalog_behind: bool,
+    /// They were left out of this render: a dataset they list is no longer public.
+    pub whole_catalog_dropped: bool,
     /// All files produced (pages, assets, resource files).
     pub files: usize,
     /// Files whose bytes changed.
@@ -453,6 +458,25 @@ pub struct RenderMemo {
     auditor: Option<std::sync::Arc<crate::audit::Auditor>>,
     /// What that render read of every dataset.
     summaries: summary::Summaries,
+    /// Whether the files of the whole catalog (`data.json`, `catalog.csv`: a hundred
+    /// megabytes at 100,000 datasets) may stay as the last render wrote them while the
+    /// catalog changes, so that an edit publishes in a fraction of a second; see
+    /// [`RenderMemo::defer_whole_catalog`].
+    defer_whole: bool,
+    /// The keys of the public datasets when the files of the whole catalog were last
+    /// written, sorted: the datasets they list.
+    whole_ids: Vec<u64>,
+}
+
+/// What a render does with the files of the whole catalog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WholePlan {
+    /// Render them when their inputs changed, as every other file.
+    Write,
+    /// Keep them as they are, even though the catalog changed.
+    Keep,
+    /// Leave them out: a dataset they list is no longer public.
+    Drop,
 }
 
 /// One file of a memoised render.
@@ -490,6 +514,32 @@ struct DatasetFiles {
 }
 
 impl RenderMemo {
+    /// Lets the next renders keep `data.json` and `catalog.csv` as they are while the
+    /// catalog changes (the daemon's edits), or makes them render when anything they list
+    /// changed (`false`, the default). Kept files only ever list public datasets: when one
+    /// they list is no longer public, they are left out of the render instead, and come back
+    /// with the next render that writes them. [`RenderStats::whole_catalog_behind`] says
+    /// when they no longer describe the catalog.
+    pub fn defer_whole_catalog(&mut self, defer: bool) {
+        self.defer_whole = defer;
+    }
+
+    /// What this render does with the files of the whole catalog.
+    fn whole_plan(&self, summaries: &summary::Summaries) -> WholePlan {
+        let held = WholeCatalog::ALL
+            .iter()
+            .all(|file| self.files.contains_key(&path_key(file.path())));
+        if !self.defer_whole || !held {
+            return WholePlan::Write;
+        }
+        let public: foldhash::HashSet<u64> = summaries.iter().map(|s| s.id_key).collect();
+        if self.whole_ids.iter().all(|id| public.contains(id)) {
+            WholePlan::Keep
+        } else {
+            WholePlan::Drop
+        }
+    }
+
     /// Reads what a render needs of every dataset of `catalog` that the last render did not
     /// read (see [`summary`]); a render does it too, so calling it first is only needed for
     /// [`RenderMemo::newest_change`] and [`RenderMemo::shared_with_public`].
@@ -516,6 +566,23 @@ impl RenderMemo {
     /// Whether the memo holds a render.
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
+    }
+
+    /// The fingerprint the memoised render recorded for a path.
+    fn fingerprint_of(&self, path: &str) -> Option<u64> {
+        self.files.get(&path_key(path)).and_then(|e| e.fingerprint)
+    }
+
+    /// A file kept as the memoised render produced it (which [`RenderMemo::whole_plan`]
+    /// checked it did).
+    fn keep(&self, path: &str) -> Produced {
+        let key = path_key(path);
+        let entry = &self.files[&key];
+        Produced::Skipped {
+            key,
+            is_page: entry.is_page,
+            len: entry.len,
+        }
     }
 
     /// Whether the memoised render produced this path.
@@ -635,6 +702,8 @@ pub fn render_incremental(
     let datasets = &site.catalog.datasets;
     let mut summaries = std::mem::take(&mut memo.summaries);
     summaries.refresh(datasets, site.divisions, &render_keys);
+    let whole_plan = memo.whole_plan(&summaries);
+    let behind = std::sync::atomic::AtomicBool::new(whole_plan == WholePlan::Drop);
     let (index, rendered) = rayon::join(
         || match live {
             Some(live) => live.update(site.catalog, site.config, site.divisions),
@@ -655,6 +724,9 @@ pub fn render_incremental(
                 .map(|i| (summaries.get(i).id_key, fingerprints.dataset_files(i)))
                 .collect();
             let mut jobs = plan_shared(site, &model);
+            if whole_plan == WholePlan::Drop {
+                jobs.retain(|job| !matches!(job, Job::Whole(_)));
+            }
             for (i, (key, fingerprint)) in owners.iter().enumerate() {
                 let known = memo.datasets.get(key).and_then(|owned| owned.fingerprint);
                 if known != Some(*fingerprint) {
@@ -668,6 +740,15 @@ pub fn render_incremental(
                 .map_init(
                     || String::with_capacity(128),
                     |path, job| {
+                        if whole_plan == WholePlan::Keep
+                            && let Job::Whole(file) = job
+                        {
+                            behind.fetch_or(
+                                fingerprints.of(job, path) != memo.fingerprint_of(file.path()),
+                                Ordering::Relaxed,
+                            );
+                            return Ok(memo.keep(file.path()));
+                        }
                         let produced =
                             produce(job, site, &model, &tera, output, &fingerprints, &memo, path)?;
                         let n = done.fetch_add(1, Ordering::Relaxed) + 1;
@@ -711,8 +792,15 @@ pub fn render_incremental(
         .collect::<Result<Vec<Produced>, RenderError>>()?;
     let mut stats = RenderStats {
         search: index.stats,
+        whole_catalog_behind: behind.into_inner(),
+        whole_catalog_dropped: whole_plan == WholePlan::Drop,
         ..RenderStats::default()
     };
+    if whole_plan == WholePlan::Write {
+        // What the files of the whole catalog list now (written, or skipped as unchanged).
+        memo.whole_ids = summaries.iter().map(|s| s.id_key).collect();
+        memo.whole_ids.sort_unstable();
+    }
     memo.summaries = summaries;
     memo.auditor = output.auditor().cloned();
     memo.generation = memo.generation.wrapping_add(1);
