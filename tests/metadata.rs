@@ -566,7 +566,10 @@ fn data_json_lists_public_datasets_with_open_types_mapped_to_access_levels() {
         .iter()
         .filter_map(|d| d["downloadURL"].as_str())
         .collect();
-    assert_eq!(downloads, [format!("{BASE}datasets/bus-stops/files/stops.csv")]);
+    assert_eq!(
+        downloads,
+        [format!("{BASE}datasets/bus-stops/files/stops.csv")]
+    );
     assert!(
         bus["contactPoint"]["hasEmail"]
             .as_str()
@@ -596,7 +599,10 @@ fn each_dataset_is_a_data_package_whose_table_schema_comes_from_its_fields() {
         serde_json::from_str(&fixture.read("public/datasets/bus-stops/datapackage.json")).unwrap();
     assert_eq!(package["name"], "bus-stops");
     let file = &package["resources"][0];
-    assert_eq!(file["path"], "files/stops.csv", "relative to the descriptor");
+    assert_eq!(
+        file["path"], "files/stops.csv",
+        "relative to the descriptor"
+    );
     assert!(
         fixture
             .path("public/datasets/bus-stops/files/stops.csv")
@@ -618,7 +624,10 @@ fn each_dataset_is_a_data_package_whose_table_schema_comes_from_its_fields() {
     let api = &package["resources"][1];
     assert_eq!(api["path"], "https://example.test/api");
     assert!(api.get("schema").is_none(), "an API is not a table");
-    assert_eq!(package["profile"], "data-package", "not every resource is a table");
+    assert_eq!(
+        package["profile"], "data-package",
+        "not every resource is a table"
+    );
     for withheld in [
         "secret-roster",
         "suspended-complaints",
@@ -637,9 +646,16 @@ fn the_catalog_spreadsheet_goes_back_into_records_through_import() {
     let fixture = Fixture::new("basic");
     built(&fixture);
     let bytes = std::fs::read(fixture.path("public/catalog.csv")).unwrap();
-    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "a byte-order mark for spreadsheet programs");
+    assert!(
+        bytes.starts_with(b"\xEF\xBB\xBF"),
+        "a byte-order mark for spreadsheet programs"
+    );
     let text = String::from_utf8(bytes).unwrap();
-    assert_eq!(text.lines().count(), 4, "a header and the three public datasets");
+    assert_eq!(
+        text.lines().count(),
+        4,
+        "a header and the three public datasets"
+    );
     assert!(text.contains("公交站点") && text.contains("仅限行业研究。"));
     common::assert_nothing_mentions(
         &fixture.path("public/catalog.csv"),
