@@ -2,6 +2,7 @@
 
 mod bench_daemon;
 mod bench_search;
+mod deploy;
 mod mirror;
 mod publish;
 mod report;
@@ -213,6 +214,32 @@ enum Command {
         #[arg(long, default_value = "kaifang.pub")]
         public: PathBuf,
     },
+    /// Upload a built site to S3-compatible object storage: only the files its manifest says
+    /// changed, pages after the data they link to, the manifest last, deletions after.
+    /// Credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
+    Deploy {
+        /// The built site.
+        #[arg(long, default_value = "public")]
+        site: PathBuf,
+        /// The bucket.
+        #[arg(long)]
+        bucket: String,
+        /// A folder in the bucket to deploy into.
+        #[arg(long, default_value = "")]
+        prefix: String,
+        /// The service's address (e.g. https://s3.example.com); AWS when not given.
+        #[arg(long, default_value = "")]
+        endpoint: String,
+        /// The region.
+        #[arg(long, default_value = "")]
+        region: String,
+        /// Check the site's manifest against this public key before uploading anything.
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// Print only the summary, not each object.
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Check or pull a copy of the site against its signed manifest.
     Mirror {
         #[command(subcommand)]
@@ -343,6 +370,24 @@ fn main() -> ExitCode {
             generate_only,
         } => bench(&records, dir, generate_only),
         Command::Keygen { secret, public } => mirror::keygen(&secret, &public),
+        Command::Deploy {
+            site,
+            bucket,
+            prefix,
+            endpoint,
+            region,
+            key,
+            quiet,
+        } => {
+            let bucket = bucket::Bucket {
+                name: bucket,
+                prefix,
+                endpoint,
+                region,
+                ..bucket::Bucket::default()
+            };
+            deploy::deploy(&site, &bucket, key.as_deref(), quiet)
+        }
         Command::Mirror { action } => match action {
             MirrorAction::Verify {
                 copy,

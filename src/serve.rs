@@ -144,7 +144,9 @@ fn respond(url: &str, root: &Path, state: &Mutex<State>) -> tiny_http::ResponseB
     let Some(file) = resolve(root, path) else {
         return not_found(root);
     };
-    let content_type = content_type(&file);
+    // Site paths' media types are the deploy's: the CKAN API's extensionless files are JSON.
+    let site_path = file.strip_prefix(root).unwrap_or(&file).to_string_lossy();
+    let content_type = bucket::content_type(&site_path.replace('\\', "/"));
     match std::fs::read(&file) {
         Ok(mut bytes) => {
             if content_type.starts_with("text/html") {
@@ -222,21 +224,4 @@ fn inject(html: &mut Vec<u8>) {
 fn header(name: &str, value: &str) -> Header {
     Header::from_bytes(name.as_bytes(), value.as_bytes())
         .expect("header names and values here are static ASCII")
-}
-
-fn content_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
-        "html" => "text/html; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "js" => "text/javascript; charset=utf-8",
-        "json" => "application/json",
-        "xml" => "application/xml",
-        "csv" => "text/csv; charset=utf-8",
-        "txt" => "text/plain; charset=utf-8",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "pdf" => "application/pdf",
-        _ => "application/octet-stream",
-    }
 }

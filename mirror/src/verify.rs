@@ -218,6 +218,34 @@ pub fn read_signed(
             what: format!("{} of {}", manifest::MANIFEST, source.describe()),
             source: source_error,
         })?;
+    let mut signed = read_parts(source, bytes, known)?;
+    signed.signature = signature;
+    Ok(signed)
+}
+
+/// Reads the manifest of a copy whose signature is not checked (a site the caller built
+/// itself, such as the folder `kaifang deploy` uploads), with every part and file it lists.
+/// The signature file, when there is one, comes with it unchecked.
+pub fn read_unsigned(source: &dyn Source) -> Result<Signed, VerifyError> {
+    let bytes = source
+        .read(manifest::MANIFEST)?
+        .ok_or_else(|| VerifyError::NoManifest {
+            source_name: source.describe(),
+            file: manifest::MANIFEST,
+        })?;
+    let signature = source.read(manifest::SIGNATURE)?.unwrap_or_default();
+    let mut listed = read_parts(source, bytes, None)?;
+    listed.signature = signature;
+    Ok(listed)
+}
+
+/// The manifest in `bytes` with its parts (each checked against the hash that names it)
+/// and every file they list; the signature is left empty.
+fn read_parts(
+    source: &dyn Source,
+    bytes: Vec<u8>,
+    known: Option<&dyn Source>,
+) -> Result<Signed, VerifyError> {
     let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| VerifyError::Manifest {
         path: manifest::MANIFEST.into(),
         reason: e.to_string(),
@@ -295,7 +323,7 @@ pub fn read_signed(
     Ok(Signed {
         manifest,
         bytes,
-        signature,
+        signature: Vec::new(),
         parts,
         files,
     })
