@@ -4,6 +4,7 @@
 //! [`write`], then [`audit`] checks every output file for withheld records.
 
 pub mod audit;
+pub mod calendar;
 pub mod config;
 pub mod diagnostics;
 pub mod digest;
