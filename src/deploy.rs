@@ -7,24 +7,20 @@ use crate::{EXIT_FAILED, EXIT_OK};
 /// Deploys `site` to `bucket`; exit status 0 when the bucket now holds the site, 2 when the
 /// deploy stopped (nothing was deleted then, and running it again finishes it).
 pub fn deploy(site: &Path, bucket: &bucket::Bucket, key: Option<&Path>, quiet: bool) -> u8 {
-    if let Some(key) = key {
-        let checked = mirror::signing::Verifier::load(key)
-            .map_err(|e| e.to_string())
-            .and_then(|key| {
-                mirror::verify::read_signed(&mirror::verify::Folder::new(site), &key, None)
-                    .map_err(|e| e.to_string())
-            });
-        if let Err(err) = checked {
-            eprintln!("error: {}: {err}", site.display());
+    let verifier = match key.map(mirror::signing::Verifier::load) {
+        Some(Ok(verifier)) => Some(verifier),
+        Some(Err(err)) => {
+            eprintln!("error: {err}");
             return EXIT_FAILED;
         }
-    }
+        None => None,
+    };
     let progress = |line: &str| {
         if !quiet {
             println!("{line}");
         }
     };
-    match bucket::deploy(site, bucket, &progress) {
+    match bucket::deploy(site, bucket, verifier.as_ref(), &progress) {
         Ok(report) => {
             println!(
                 "deployed {} (generation {}) to bucket {}{}: {} objects uploaded ({:.1} MB), \
@@ -42,6 +38,13 @@ pub fn deploy(site: &Path, bucket: &bucket::Bucket, key: Option<&Path>, quiet: b
                 report.unchanged,
                 report.deleted
             );
+            if report.left_alone > 0 {
+                println!(
+                    "{} objects the site does not have were left alone: the bucket held no \
+                     manifest, so they may not be this site's; later deploys delete them",
+                    report.left_alone
+                );
+            }
             EXIT_OK
         }
         Err(err) => {

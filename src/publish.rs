@@ -239,6 +239,11 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
         );
         // A failed cycle may have left a hinted department half looked at: look at all next.
         hint = (outcome != EXIT_FAILED).then(BTreeSet::new);
+        // A cycle that failed while the whole catalog was due tries again after the poll
+        // interval, not at once and again.
+        if outcome == EXIT_FAILED && session.whole_catalog_due() {
+            session.whole_catalog_due_at = Some(std::time::Instant::now() + poll);
+        }
         // Changes made while the cycle ran start the next one at once.
         let mut wake = false;
         while let Ok(result) = rx.try_recv() {
@@ -260,7 +265,7 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
                 break;
             }
             let until_due = session
-                .whole_catalog_due
+                .whole_catalog_due_at
                 .map_or(left, |due| due.saturating_duration_since(now));
             let slice = left
                 .min(until_due)
@@ -274,15 +279,23 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
                 Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => std::thread::sleep(slice),
                 Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
             }
+            // Either also brings the files of the whole catalog up to date at once.
+            let now_due = |session: &mut Warm| {
+                if session.whole_catalog_due_at.is_some() {
+                    session.whole_catalog_due_at = Some(std::time::Instant::now());
+                }
+            };
             if hangup.swap(false, std::sync::atomic::Ordering::Relaxed) {
                 tracing::info!("SIGHUP: cycle now");
                 hint = None;
+                now_due(&mut session);
                 break;
             }
             if touched() != last_touch {
                 last_touch = touched();
                 tracing::info!(trigger = %trigger.display(), "touched: cycle now");
                 hint = None;
+                now_due(&mut session);
                 break;
             }
         }
@@ -657,13 +670,13 @@ struct Warm {
     whole_catalog_lag: Option<std::time::Duration>,
     /// When the files of the whole catalog, left behind by a publish, must be brought up to
     /// date: the next cycle at or after it publishes even when nothing else changed.
-    whole_catalog_due: Option<std::time::Instant>,
+    whole_catalog_due_at: Option<std::time::Instant>,
 }
 
 impl Warm {
     /// Whether the files of the whole catalog are due to be brought up to date.
     fn whole_catalog_due(&self) -> bool {
-        self.whole_catalog_due
+        self.whole_catalog_due_at
             .is_some_and(|due| std::time::Instant::now() >= due)
     }
 }
@@ -677,7 +690,7 @@ impl Default for Warm {
             release: None,
             published: None,
             whole_catalog_lag: None,
-            whole_catalog_due: None,
+            whole_catalog_due_at: None,
         }
     }
 }
@@ -795,7 +808,7 @@ fn publish_warm(
             session.published = Some(published);
             session.release = Some(name.clone());
             log_withdrawn(&report.withdrawn);
-            session.whole_catalog_due = match session.whole_catalog_lag {
+            session.whole_catalog_due_at = match session.whole_catalog_lag {
                 Some(lag) if report.whole_catalog_behind => {
                     // Kept files come up to date `lag` after the first edit they miss; files
                     // left out for a takedown come back at once, after a second for the
@@ -811,7 +824,7 @@ fn publish_warm(
                         due_in_seconds = wait.as_secs_f64(),
                         "data.json and catalog.csv left behind"
                     );
-                    Some(session.whole_catalog_due.map_or(due, |d| d.min(due)))
+                    Some(session.whole_catalog_due_at.map_or(due, |d| d.min(due)))
                 }
                 _ => None,
             };

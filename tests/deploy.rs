@@ -276,8 +276,16 @@ fn deploy_uploads_the_site_then_only_what_changed_and_deletes_what_went() {
             .unwrap_or_else(|| panic!("no `{needle}` in {}", third.stdout))
     };
     let manifest = position("uploaded .well-known/kaifang/manifest.json");
-    assert!(position("uploaded data.json") < position("uploaded datasets/bus-stops/index.html"));
-    assert!(position("uploaded datasets/bus-stops/index.html") < manifest);
+    let page = position("uploaded datasets/bus-stops/index.html");
+    assert!(
+        position("uploaded datasets/bus-stops.ttl") < page,
+        "data first"
+    );
+    assert!(
+        page < position("uploaded data.json"),
+        "lists of pages after the pages"
+    );
+    assert!(position("uploaded data.json") < manifest);
     assert!(manifest < position("deleted datasets/taxi-fares/index.html"));
 }
 
@@ -286,14 +294,23 @@ fn deploy_mends_a_bucket_changed_by_hand_and_refuses_a_site_that_is_not_its_mani
     let s3 = S3::start();
     let fixture = Fixture::new("basic");
     build(&fixture);
+    // The folder already holds an object: a first deploy (no manifest in the bucket yet)
+    // cannot know it is not someone else's, and leaves it.
+    let stored = s3.storage.path().join(BUCKET).join(PREFIX);
+    std::fs::create_dir_all(&stored).unwrap();
+    std::fs::write(stored.join("stray.html"), "<p>not ours</p>").unwrap();
     let first = s3.deploy(&fixture);
     assert_eq!(first.status, 0, "{}\n{}", first.stdout, first.stderr);
+    assert!(
+        first
+            .stdout
+            .contains("1 objects the site does not have were left alone")
+    );
+    assert!(stored.join("stray.html").exists());
 
-    // Someone deletes a page in the bucket and drops in a stray object: the next deploy
-    // puts the page back and removes the stray.
-    let stored = s3.storage.path().join(BUCKET).join(PREFIX);
+    // Someone deletes a page in the bucket: the next deploy, into a bucket that is now the
+    // site's, puts the page back and removes the stray.
     std::fs::remove_file(stored.join("index.html")).unwrap();
-    std::fs::write(stored.join("stray.html"), "<p>not ours</p>").unwrap();
     let mended = s3.deploy(&fixture);
     assert_eq!(mended.status, 0, "{}\n{}", mended.stdout, mended.stderr);
     assert!(
@@ -309,7 +326,7 @@ fn deploy_mends_a_bucket_changed_by_hand_and_refuses_a_site_that_is_not_its_mani
     assert_eq!(s3.objects(), site_files(&fixture));
 
     // A new build whose page was changed afterwards is not what its manifest lists: the
-    // page does not reach the bucket, the manifest stays the old one, nothing is deleted.
+    // page does not reach the bucket and the manifest stays the old one.
     let record = fixture.path("content/departments/nn-transport/bus-stops.yaml");
     let text = std::fs::read_to_string(&record).unwrap();
     std::fs::write(&record, text.replace("公交站点", "公交站点和线路")).unwrap();
@@ -331,5 +348,12 @@ fn deploy_mends_a_bucket_changed_by_hand_and_refuses_a_site_that_is_not_its_mani
     let objects = s3.objects();
     assert!(!objects["datasets/bus-stops/index.html"].starts_with(b"<script>"));
     assert_eq!(objects[".well-known/kaifang/manifest.json"], old_manifest);
-    assert!(objects.contains_key("datasets/taxi-fares/index.html"));
+    // A failed upload does not hold back deletions: a dataset gone from the site (taken
+    // down) leaves the bucket all the same.
+    assert!(!objects.contains_key("datasets/taxi-fares/index.html"));
+    assert!(
+        refused
+            .stdout
+            .contains("deleted datasets/taxi-fares/index.html")
+    );
 }

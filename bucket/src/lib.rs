@@ -67,6 +67,18 @@ pub enum DeployError {
         /// The store's error.
         source: object_store::Error,
     },
+    /// Some uploads failed. The bucket's manifest was not replaced; objects the site no
+    /// longer has were deleted all the same.
+    #[error(
+        "{failed} upload(s) failed, the first: {first}; the bucket's manifest was not replaced \
+         (objects the site no longer has were deleted); run the deploy again"
+    )]
+    Uploads {
+        /// How many failed.
+        failed: usize,
+        /// The first failure.
+        first: Box<DeployError>,
+    },
     /// The bucket's copy of the manifest is unreadable.
     #[error("the bucket's {path}: {reason}")]
     RemoteManifest {
@@ -108,6 +120,9 @@ pub struct DeployReport {
     pub unchanged: usize,
     /// Objects deleted.
     pub deleted: usize,
+    /// Objects under the prefix that the site does not have, left alone because the bucket
+    /// held no manifest (a first deploy deletes nothing).
+    pub left_alone: usize,
     /// The generation now in the bucket.
     pub generation: u64,
 }
@@ -161,14 +176,27 @@ pub fn content_type(path: &str) -> &'static str {
     }
 }
 
-/// The rank of an upload: lower goes first. Data, assets and manifest parts, then pages,
-/// then the trace, the signature and the manifest, so a reader who follows a page finds
-/// what it links to, and one who reads the manifest finds every file it lists.
+/// The rank of an upload: lower goes first. Data, assets, search shards and manifest parts;
+/// then pages; then the files that list pages or shards (the search directory, `data.json`,
+/// `catalog.csv`, catalogs, feeds, sitemaps, the CKAN lists); then the trace, the signature
+/// and the manifest. A reader who follows a link finds what it points to, and one who reads
+/// the manifest finds every file it lists.
 fn upload_rank(path: &str) -> u8 {
+    let is_directory = path == "search/index.bin"
+        || path == "data.json"
+        || path == "catalog.csv"
+        || path.starts_with("sitemap")
+        || path.ends_with(".atom")
+        || path.starts_with("catalog.")
+        || path.starts_with("catalog/")
+        || path.contains("/catalog.")
+        || path.contains("/catalog/")
+        || (path.starts_with("api/3/action/") && path.ends_with("_list"));
     match path {
-        manifest::TRACE => 2,
-        manifest::SIGNATURE => 3,
-        manifest::MANIFEST => 4,
+        manifest::TRACE => 3,
+        manifest::SIGNATURE => 4,
+        manifest::MANIFEST => 5,
+        _ if is_directory => 2,
         _ if path.ends_with(".html") => 1,
         _ => 0,
     }
@@ -273,11 +301,27 @@ impl Source for Remote {
     }
 }
 
+/// One object to upload: a site file (read from disk and checked against its manifest
+/// entry) or one of the manifest's own files (its bytes as read with the manifest).
+enum Upload<'a> {
+    File(&'a FileEntry),
+    Own(&'a [u8]),
+}
+
+/// An object the listing found.
+struct Listed {
+    size: u64,
+    modified: chrono::DateTime<chrono::Utc>,
+}
+
 /// Uploads the site in `site` to `bucket`: only what changed, in an order that keeps the
-/// copy whole, deletions last. `progress` hears each object uploaded or deleted.
+/// copy whole, deletions last. With `signed_by`, the site's manifest must carry its
+/// signature.
+/// `progress` hears each object uploaded or deleted.
 pub fn deploy(
     site: &Path,
     bucket: &Bucket,
+    signed_by: Option<&mirror::signing::Verifier>,
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<DeployReport, DeployError> {
     let runtime = Arc::new(
@@ -287,8 +331,17 @@ pub fn deploy(
             .map_err(|e| DeployError::Settings(format!("cannot start the I/O runtime: {e}")))?,
     );
     let store = open(bucket)?;
-    let local = Folder::new(site);
-    let listed = mirror::verify::read_unsigned(&local)?;
+    // Resolved once: a `current` link switched by a publisher mid-deploy must not mix releases.
+    let site = std::fs::canonicalize(site).map_err(|e| DeployError::Changed {
+        path: site.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    let local = Folder::new(&site);
+    let listed = match signed_by {
+        Some(verifier) => mirror::verify::read_signed(&local, verifier, None)?,
+        None => mirror::verify::read_unsigned(&local)?,
+    };
+    let trace = local.read(manifest::TRACE)?;
 
     // What the bucket holds: its manifest's files, checked against a listing.
     let remote = Remote {
@@ -296,16 +349,9 @@ pub fn deploy(
         prefix: bucket.prefix.clone(),
         runtime: runtime.clone(),
     };
-    let before: BTreeMap<String, FileEntry> = match remote.read(manifest::MANIFEST) {
-        Ok(Some(_)) => {
-            mirror::verify::read_unsigned(&remote)
-                .map_err(|e| DeployError::RemoteManifest {
-                    path: manifest::MANIFEST.into(),
-                    reason: e.to_string(),
-                })?
-                .files
-        }
-        Ok(None) => BTreeMap::new(),
+    let before = match mirror::verify::read_unsigned(&remote) {
+        Ok(signed) => Some(signed.files),
+        Err(VerifyError::NoManifest { .. }) => None,
         Err(e) => {
             return Err(DeployError::RemoteManifest {
                 path: manifest::MANIFEST.into(),
@@ -314,11 +360,11 @@ pub fn deploy(
         }
     };
     let prefix_key = key_prefix(&bucket.prefix)?;
-    let objects: BTreeMap<String, u64> = runtime
+    let objects: BTreeMap<String, Listed> = runtime
         .block_on(
             store
                 .list(prefix_key.as_ref())
-                .map_ok(|meta| (meta.location, meta.size))
+                .map_ok(|meta| (meta.location, meta.size, meta.last_modified))
                 .try_collect::<Vec<_>>(),
         )
         .map_err(|source| DeployError::Store {
@@ -327,97 +373,141 @@ pub fn deploy(
             source,
         })?
         .into_iter()
-        .filter_map(|(location, size)| Some((site_path(&bucket.prefix, &location)?, size)))
+        .filter_map(|(location, size, modified)| {
+            Some((
+                site_path(&bucket.prefix, &location)?,
+                Listed { size, modified },
+            ))
+        })
         .collect();
+    // An object written after the bucket's manifest (by a deploy that stopped before it) is
+    // not what that manifest says, whatever its size.
+    let manifest_written = objects.get(manifest::MANIFEST).map(|o| o.modified);
 
-    // Site files whose bytes the bucket does not hold, then the manifest's own files.
-    let mut uploads: Vec<(String, Option<&FileEntry>)> = Vec::new();
     let mut report = DeployReport {
         files: listed.files.len(),
         generation: listed.manifest.generation,
         ..DeployReport::default()
     };
+    let mut uploads: Vec<(&str, Upload<'_>)> = Vec::new();
     for (path, entry) in &listed.files {
-        let same = before.get(path).is_some_and(|b| b.sha256 == entry.sha256)
-            && objects.get(path) == Some(&entry.size);
+        let held = objects.get(path).is_some_and(|o| {
+            o.size == entry.size && manifest_written.is_some_and(|written| o.modified <= written)
+        });
+        let same = held
+            && before
+                .as_ref()
+                .and_then(|files| files.get(path))
+                .is_some_and(|b| b.sha256 == entry.sha256);
         if same {
             report.unchanged += 1;
         } else {
-            uploads.push((path.clone(), Some(entry)));
+            uploads.push((path, Upload::File(entry)));
         }
     }
-    let own: Vec<String> = listed
+    // The manifest's own files, as read with it: parts the bucket lacks, the trace, the
+    // signature (when the site has one) and the manifest.
+    let mut own: Vec<(&str, &[u8])> = listed
         .parts
-        .keys()
-        .filter(|part| !objects.contains_key(*part))
-        .cloned()
-        .chain(
-            [manifest::TRACE, manifest::SIGNATURE, manifest::MANIFEST]
-                .into_iter()
-                .filter(|path| site.join(path).is_file())
-                .map(str::to_string),
-        )
+        .iter()
+        .filter(|(part, _)| !objects.contains_key(*part))
+        .map(|(part, bytes)| (part.as_str(), bytes.as_slice()))
         .collect();
-    uploads.extend(own.into_iter().map(|path| (path, None)));
+    own.extend(trace.as_deref().map(|t| (manifest::TRACE, t)));
+    if !listed.signature.is_empty() {
+        own.push((manifest::SIGNATURE, &listed.signature));
+    }
+    own.push((manifest::MANIFEST, &listed.bytes));
+    uploads.extend(
+        own.into_iter()
+            .map(|(path, bytes)| (path, Upload::Own(bytes))),
+    );
     uploads.sort_by_key(|(path, _)| upload_rank(path));
 
-    // Each rank completes before the next starts.
+    // Each rank completes before the next starts; a failed upload stops the ranks after it
+    // (the manifest is not replaced) but not the deletions.
+    let mut failed: Vec<DeployError> = Vec::new();
     let mut start = 0;
-    while start < uploads.len() {
-        let rank = upload_rank(&uploads[start].0);
+    while start < uploads.len() && failed.is_empty() {
+        let rank = upload_rank(uploads[start].0);
         let end = uploads[start..]
             .iter()
             .position(|(path, _)| upload_rank(path) != rank)
             .map_or(uploads.len(), |n| start + n);
-        let batch = &uploads[start..end];
-        let sizes =
+        let results =
             runtime.block_on(
-                futures::stream::iter(batch.iter().map(|(path, entry)| {
-                    upload(&store, &bucket.prefix, site, path, *entry, progress)
+                futures::stream::iter(uploads[start..end].iter().map(|(path, what)| {
+                    upload(&store, &bucket.prefix, &site, path, what, progress)
                 }))
                 .buffer_unordered(CONCURRENCY)
-                .try_collect::<Vec<u64>>(),
-            )?;
-        report.uploaded += sizes.len();
-        report.bytes += sizes.iter().sum::<u64>();
+                .collect::<Vec<Result<u64, DeployError>>>(),
+            );
+        for result in results {
+            match result {
+                Ok(size) => {
+                    report.uploaded += 1;
+                    report.bytes += size;
+                }
+                Err(error) => failed.push(error),
+            }
+        }
         start = end;
     }
 
-    // Deletions last: every object under the prefix that the site does not have.
-    let keep: BTreeSet<&str> = listed
+    // Deletions last: every object under the prefix that the site does not have, once the
+    // bucket is known to be this site's (it held a manifest); a first deploy into a folder
+    // that holds other objects leaves them alone. A failed upload does not hold deletions
+    // back: a dataset taken down must leave the bucket even when another file cannot go up.
+    let mut keep: BTreeSet<&str> = listed
         .files
         .keys()
         .chain(listed.parts.keys())
         .map(String::as_str)
-        .chain([manifest::TRACE, manifest::SIGNATURE, manifest::MANIFEST])
+        .chain([manifest::MANIFEST])
         .collect();
-    let doomed: Vec<&String> = objects
+    if trace.is_some() {
+        keep.insert(manifest::TRACE);
+    }
+    if !listed.signature.is_empty() {
+        keep.insert(manifest::SIGNATURE);
+    }
+    let strangers: Vec<&String> = objects
         .keys()
         .filter(|path| !keep.contains(path.as_str()))
         .collect();
-    runtime.block_on(
-        futures::stream::iter(doomed.iter().map(|path| {
-            let store = store.clone();
-            async move {
-                let key = key(&bucket.prefix, path)?;
-                match store.delete(&key).await {
-                    Ok(()) | Err(object_store::Error::NotFound { .. }) => {
-                        progress(&format!("deleted {path}"));
-                        Ok(())
+    if before.is_none() {
+        report.left_alone = strangers.len();
+    } else {
+        runtime.block_on(
+            futures::stream::iter(strangers.iter().map(|path| {
+                let store = store.clone();
+                async move {
+                    let key = key(&bucket.prefix, path)?;
+                    match store.delete(&key).await {
+                        Ok(()) | Err(object_store::Error::NotFound { .. }) => {
+                            progress(&format!("deleted {path}"));
+                            Ok(())
+                        }
+                        Err(source) => Err(DeployError::Store {
+                            what: "delete",
+                            path: path.to_string(),
+                            source,
+                        }),
                     }
-                    Err(source) => Err(DeployError::Store {
-                        what: "delete",
-                        path: path.to_string(),
-                        source,
-                    }),
                 }
-            }
-        }))
-        .buffer_unordered(CONCURRENCY)
-        .try_collect::<Vec<()>>(),
-    )?;
-    report.deleted = doomed.len();
-    Ok(report)
+            }))
+            .buffer_unordered(CONCURRENCY)
+            .try_collect::<Vec<()>>(),
+        )?;
+        report.deleted = strangers.len();
+    }
+    match failed.len() {
+        0 => Ok(report),
+        n => Err(DeployError::Uploads {
+            failed: n,
+            first: Box::new(failed.remove(0)),
+        }),
+    }
 }
 
 /// The listing prefix of a deploy folder (`None` for the bucket's root).
@@ -434,35 +524,39 @@ fn key_prefix(prefix: &str) -> Result<Option<ObjectPath>, DeployError> {
         })
 }
 
-/// Uploads one file; a site file is checked against its manifest entry first, so the bucket
-/// never receives bytes the manifest does not describe. Returns its size.
+/// Uploads one object; a site file is checked against its manifest entry as it is read, so
+/// the bucket never receives bytes the manifest does not describe. Returns its size.
 async fn upload(
     store: &Arc<dyn ObjectStore>,
     prefix: &str,
     site: &Path,
     path: &str,
-    entry: Option<&FileEntry>,
+    what: &Upload<'_>,
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<u64, DeployError> {
-    let file: PathBuf = site.join(path);
-    let bytes = std::fs::read(&file).map_err(|e| DeployError::Changed {
-        path: path.to_string(),
-        reason: e.to_string(),
-    })?;
-    if let Some(entry) = entry {
-        let sha256 = manifest::sha256_hex(&bytes);
-        if bytes.len() as u64 != entry.size || sha256 != entry.sha256 {
-            return Err(DeployError::Changed {
+    let bytes = match what {
+        Upload::Own(bytes) => bytes.to_vec(),
+        Upload::File(entry) => {
+            let file: PathBuf = site.join(path);
+            let bytes = std::fs::read(&file).map_err(|e| DeployError::Changed {
                 path: path.to_string(),
-                reason: format!(
-                    "{} bytes with SHA-256 {sha256}, listed as {} bytes with {}",
-                    bytes.len(),
-                    entry.size,
-                    entry.sha256
-                ),
-            });
+                reason: e.to_string(),
+            })?;
+            let sha256 = manifest::sha256_hex(&bytes);
+            if bytes.len() as u64 != entry.size || sha256 != entry.sha256 {
+                return Err(DeployError::Changed {
+                    path: path.to_string(),
+                    reason: format!(
+                        "{} bytes with SHA-256 {sha256}, listed as {} bytes with {}",
+                        bytes.len(),
+                        entry.size,
+                        entry.sha256
+                    ),
+                });
+            }
+            bytes
         }
-    }
+    };
     let size = bytes.len() as u64;
     let mut attributes = Attributes::new();
     attributes.insert(Attribute::ContentType, content_type(path).into());
@@ -528,7 +622,7 @@ mod tests {
     }
 
     #[test]
-    fn uploads_go_data_then_pages_then_the_manifest() {
+    fn uploads_go_data_then_pages_then_lists_of_pages_then_the_manifest() {
         let mut paths = vec![
             manifest::MANIFEST,
             "index.html",
@@ -542,10 +636,10 @@ mod tests {
         assert_eq!(
             paths,
             [
-                "data.json",
                 "search/d/1.bin",
                 "index.html",
                 "datasets/a/index.html",
+                "data.json",
                 manifest::TRACE,
                 manifest::SIGNATURE,
                 manifest::MANIFEST,

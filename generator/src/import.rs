@@ -170,6 +170,15 @@ pub fn decode_spreadsheet_text(bytes: &[u8]) -> Result<String, ImportError> {
     Ok(text.into_owned())
 }
 
+/// A cell without the `'` a spreadsheet export puts before text it would otherwise run as a
+/// formula (`'=…`, `'+…`, `'-…`, `'@…`; `catalog.csv` writes them so).
+fn unquote_formula(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        _ => cell,
+    }
+}
+
 /// Reads a CSV catalog with Chinese headers. Lists (关键字, 数据格式, 数据项) split on 、，,;；/ and spaces.
 pub fn read_csv(path: &Path) -> Result<Rows, ImportError> {
     let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
@@ -221,12 +230,8 @@ pub fn read_csv(path: &Path) -> Result<Rows, ImportError> {
             }
         };
         let get = |key: &str| -> String {
-            columns
-                .get(key)
-                .and_then(|&c| record.get(c))
-                .unwrap_or("")
-                .trim()
-                .to_string()
+            let cell = columns.get(key).and_then(|&c| record.get(c)).unwrap_or("");
+            unquote_formula(cell).trim().to_string()
         };
         let optional = |key: &str| Some(get(key)).filter(|s| !s.is_empty());
         rows.push((
@@ -499,6 +504,18 @@ mod tests {
         }
         let parsed: T = serde_saphyr::from_str(&yaml).unwrap();
         assert_eq!(parsed.title, text);
+    }
+
+    #[test]
+    fn cells_quoted_against_formulas_read_back_as_written() {
+        assert_eq!(unquote_formula("'=SUM(A1)"), "=SUM(A1)");
+        assert_eq!(unquote_formula("'-1"), "-1");
+        assert_eq!(
+            unquote_formula("'quoted"),
+            "'quoted",
+            "a plain leading quote stays"
+        );
+        assert_eq!(unquote_formula("公交"), "公交");
     }
 
     #[test]

@@ -124,11 +124,15 @@ fn resource_name(published: Option<&str>, format: &str, n: usize, taken: &[Strin
             }
         })
         .collect();
-    let name_is_bare = name.trim_matches('-').is_empty();
-    if name_is_bare || taken.contains(&name) {
-        name = format!("{}-{}", name.trim_matches('-'), n + 1)
-            .trim_start_matches('-')
-            .to_string();
+    let stem = name.trim_matches('-').to_string();
+    let mut suffix = n + 1;
+    while stem.is_empty() && name.trim_matches('-').is_empty() || taken.contains(&name) {
+        name = if stem.is_empty() {
+            format!("resource-{suffix}")
+        } else {
+            format!("{stem}-{suffix}")
+        };
+        suffix += 1;
     }
     name
 }
@@ -164,6 +168,7 @@ pub fn descriptor(d: &Dataset, department: &Department, addresses: &Addresses) -
         let name = resource_name(published.as_deref(), &r.format, n, &names);
         names.push(name.clone());
         let tabular = is_tabular(&r.format) && !d.fields.is_empty();
+        let is_file = matches!(r.location, ResourceLocation::File { .. });
         let (path, bytes, hash) = match &r.location {
             ResourceLocation::File { size, sha256, .. } => (
                 published.unwrap_or_default(),
@@ -172,7 +177,6 @@ pub fn descriptor(d: &Dataset, department: &Department, addresses: &Addresses) -
             ),
             ResourceLocation::Url { .. } => (super::resource_address(&page, r), None, None),
         };
-        let is_file = bytes.is_some();
         resources.push(PackageResource {
             profile: if tabular {
                 "tabular-data-resource"
@@ -180,7 +184,12 @@ pub fn descriptor(d: &Dataset, department: &Department, addresses: &Addresses) -
                 "data-resource"
             },
             name,
-            path: super::pod::as_uri(&path),
+            // A relative path names the file as it is on disk; only addresses are URIs.
+            path: if is_file {
+                path
+            } else {
+                super::pod::as_uri(&path)
+            },
             title: &r.title,
             format: r.format.to_ascii_lowercase(),
             mediatype: super::dcat::media_type(&r.format).map(|(m, _)| m),
@@ -255,6 +264,8 @@ mod tests {
             (Some("files/公交.csv"), "CSV"),
             (None, "CSV"),
             (None, "CSV"),
+            (Some("files/csv-5.csv"), "CSV"),
+            (Some("files/csv.json"), "JSON"),
         ] {
             let name = resource_name(published, format, taken.len(), &taken);
             assert!(

@@ -255,7 +255,10 @@ fn describe<'a>(
                 kind: "dcat:Distribution",
                 title: &r.title,
                 format: &r.format,
-                media_type: super::dcat::media_type(&r.format).map(|(m, _)| m),
+                // The schema requires a media type beside a download address.
+                media_type: super::dcat::media_type(&r.format)
+                    .map(|(m, _)| m)
+                    .or(is_file.then_some("application/octet-stream")),
                 download_url: is_file.then(|| address.clone()),
                 access_url: (!is_file).then_some(address),
             }

@@ -136,6 +136,8 @@ mod tests {
         );
         assert_eq!(cell("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(cell("-1+1"), "'-1+1");
+        assert_eq!(cell("\tx"), "'\tx");
+        assert_eq!(cell("\rx"), "'\rx");
         assert_eq!(cell("公交站点"), "公交站点");
     }
 }

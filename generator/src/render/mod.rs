@@ -747,6 +747,10 @@ pub fn render_incremental(
                                 fingerprints.of(job, path) != memo.fingerprint_of(file.path()),
                                 Ordering::Relaxed,
                             );
+                            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                            if n == total {
+                                progress(n, total);
+                            }
                             return Ok(memo.keep(file.path()));
                         }
                         let produced =
