@@ -7,7 +7,6 @@
 //! explains. Open types map onto `accessLevel`: 无条件开放 is `public`, 有条件开放 is
 //! `restricted public` with its conditions in `rights`; 不予开放 never reaches here.
 
-use rayon::prelude::*;
 use serde::Serialize;
 
 use super::dcat::Addresses;
@@ -26,7 +25,7 @@ pub const NO_BUREAU: &str = "000:00";
 /// The `programCode` of every dataset, for the same reason as [`NO_BUREAU`].
 pub const NO_PROGRAM: &str = "000:000";
 
-/// The catalog, without its datasets (they are serialised apart, in parallel).
+/// The catalog, without its datasets (they are written between its brackets one by one).
 #[derive(Serialize)]
 struct Head<'a> {
     #[serde(rename = "@context")]
@@ -298,9 +297,9 @@ fn describe<'a>(
     }
 }
 
-/// `data.json`: every public dataset, in catalog (id) order. Datasets are serialised in
-/// parallel and joined, one per line, so a diff of two versions shows the datasets that
-/// changed.
+/// `data.json`: every public dataset, in catalog (id) order, one per line, so a diff of two
+/// versions shows the datasets that changed. Written into one buffer, dataset by dataset: at
+/// 100,000 datasets the file is some 110 MB, and serialising in parallel would hold it twice.
 pub fn data_json(
     catalog: &PublicCatalog,
     config: &SiteConfig,
@@ -319,23 +318,19 @@ pub fn data_json(
     let head = serde_json::to_vec(&head).expect("the catalog head serialises");
     // `…"dataset":[]}`: the datasets go between the brackets.
     let open = head.len() - 2;
-    let parts: Vec<Vec<u8>> = catalog
-        .datasets
-        .par_iter()
-        .with_min_len(256)
-        .filter_map(|d| {
-            let department = catalog.departments.get(&d.department)?;
-            let described = describe(d, department, config, divisions, addresses, build_date);
-            Some(serde_json::to_vec(&described).expect("a dataset serialises"))
-        })
-        .collect();
-    let mut out = Vec::with_capacity(head.len() + parts.iter().map(|p| p.len() + 2).sum::<usize>());
+    let mut out = Vec::with_capacity(head.len() + catalog.datasets.len() * 1024);
     out.extend_from_slice(&head[..open]);
-    for (n, part) in parts.iter().enumerate() {
-        out.extend_from_slice(if n == 0 { b"\n" } else { b",\n" });
-        out.extend_from_slice(part);
+    let mut first = true;
+    for d in &catalog.datasets {
+        let Some(department) = catalog.departments.get(&d.department) else {
+            continue;
+        };
+        out.extend_from_slice(if first { b"\n" } else { b",\n" });
+        first = false;
+        let described = describe(d, department, config, divisions, addresses, build_date);
+        serde_json::to_writer(&mut out, &described).expect("a dataset serialises");
     }
-    if !parts.is_empty() {
+    if !first {
         out.push(b'\n');
     }
     out.extend_from_slice(&head[open..]);

@@ -6,8 +6,6 @@
 //! UTF-8, and CRLF line ends. A text cell that a spreadsheet would run as a formula (one
 //! starting with `=`, `+`, `-`, `@`, a tab or a carriage return) is written with a leading `'`.
 
-use rayon::prelude::*;
-
 use super::dcat::Addresses;
 use crate::config::SiteConfig;
 use crate::divisions::Divisions;
@@ -85,43 +83,28 @@ fn row(
     ]
 }
 
-/// Rows as CSV bytes.
-fn write_rows(rows: impl IntoIterator<Item = [String; HEADERS.len()]>) -> Vec<u8> {
-    let mut writer = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
-    for row in rows {
-        writer
-            .write_record(&row)
-            .expect("writing to memory succeeds");
-    }
-    writer.into_inner().expect("writing to memory succeeds")
-}
-
-/// `catalog.csv`: a header row, then every public dataset in catalog (id) order.
+/// `catalog.csv`: a header row, then every public dataset in catalog (id) order, written
+/// into one buffer row by row (some 55 MB at 100,000 datasets).
 pub fn catalog_csv(
     catalog: &PublicCatalog,
     config: &SiteConfig,
     divisions: &Divisions,
     addresses: &Addresses,
 ) -> Vec<u8> {
-    let mut out = b"\xEF\xBB\xBF".to_vec();
-    out.extend(write_rows([HEADERS.map(str::to_string)]));
-    let chunks: Vec<Vec<u8>> = catalog
-        .datasets
-        .par_chunks(1024)
-        .map(|chunk| {
-            write_rows(
-                chunk
-                    .iter()
-                    .map(|d| row(d, catalog, config, divisions, addresses)),
-            )
-        })
-        .collect();
-    for chunk in chunks {
-        out.extend(chunk);
+    let mut out = Vec::with_capacity(3 + catalog.datasets.len() * 512);
+    out.extend_from_slice(b"\xEF\xBB\xBF");
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(out);
+    writer
+        .write_record(HEADERS)
+        .expect("writing to memory succeeds");
+    for d in &catalog.datasets {
+        writer
+            .write_record(row(d, catalog, config, divisions, addresses))
+            .expect("writing to memory succeeds");
     }
-    out
+    writer.into_inner().expect("writing to memory succeeds")
 }
 
 #[cfg(test)]
