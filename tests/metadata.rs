@@ -688,3 +688,40 @@ fn the_catalog_spreadsheet_goes_back_into_records_through_import() {
         assert!(text.contains(title), "{record}: {text}");
     }
 }
+
+#[test]
+fn check_warns_when_data_json_would_name_a_contact_without_an_e_mail_address() {
+    let fixture = Fixture::new("basic");
+    let department = fixture.path("content/departments/nn-transport/department.yaml");
+    let text = std::fs::read_to_string(&department).unwrap();
+    std::fs::write(&department, text.replace(", email: data@example.test", "")).unwrap();
+    let run = fixture.check();
+    assert_eq!(run.status, 0, "a warning, not an error: {}", run.stderr);
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(all.contains("data-json-contact"), "{all}");
+    assert!(
+        all.contains("3 public dataset(s)") && all.contains("contact_email"),
+        "{all}"
+    );
+
+    // With the platform's address set, data.json names it and check is quiet.
+    let config = fixture.path("site.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replacen(
+            "base_url",
+            "contact_email = \"open@example.test\"\nbase_url",
+            1,
+        ),
+    )
+    .unwrap();
+    let run = fixture.check();
+    assert!(!format!("{}{}", run.stdout, run.stderr).contains("data-json-contact"));
+    built(&fixture);
+    let data: serde_json::Value = serde_json::from_str(&fixture.read("public/data.json")).unwrap();
+    assert_eq!(
+        data["dataset"][0]["contactPoint"]["hasEmail"],
+        "mailto:open@example.test"
+    );
+}

@@ -172,7 +172,7 @@ pub fn check(
         |p| all[p.folder as usize].datasets[p.index].1.as_str(),
         diagnostics,
     );
-    finish_check(validated, pages, started)
+    finish_check(validated, pages, config, started)
 }
 
 /// Per-department results of [`check`], kept between checks of one content folder by a
@@ -274,16 +274,20 @@ pub fn check_cached(
         diagnostics,
     );
     cache.sorted = sorted;
-    finish_check(validated, pages, started)
+    finish_check(validated, pages, config, started)
 }
 
 fn finish_check(
     mut validated: validate::Validated,
     pages: Vec<load::MarkdownPage>,
+    config: &SiteConfig,
     started: Instant,
 ) -> Checked {
     let (catalog, warnings) = policy::apply(validated.catalog, &validated.rejected_records);
     validated.diagnostics.extend(warnings);
+    validated
+        .diagnostics
+        .extend(metadata::pod::missing_contact(&catalog, config));
     validated
         .diagnostics
         .sort_by_key(diagnostics::Diagnostic::sort_key);

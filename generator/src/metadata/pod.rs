@@ -210,6 +210,47 @@ fn contact_point<'a>(
     }
 }
 
+/// A warning when `data.json` would name a contact without an e-mail address (the schema
+/// requires one): some public dataset's record and department give none, and `site.toml`
+/// has no usable `contact_email`. Looks at the datasets only when `contact_email` is unusable.
+pub fn missing_contact(
+    catalog: &PublicCatalog,
+    config: &SiteConfig,
+) -> Option<crate::diagnostics::Diagnostic> {
+    if is_plain_email(config.contact_email.trim()) {
+        return None;
+    }
+    let without = catalog
+        .datasets
+        .iter()
+        .filter(|d| {
+            let department = catalog.departments.get(&d.department);
+            let contacts = d
+                .contact
+                .iter()
+                .chain(department.into_iter().flat_map(|x| &x.contacts));
+            !contacts
+                .filter_map(|c| c.email.as_deref())
+                .any(|e| is_plain_email(e.trim()))
+        })
+        .count();
+    (without > 0).then(|| {
+        crate::diagnostics::Diagnostic::warning(
+            "data-json-contact",
+            "site.toml",
+            format!(
+                "{without} public dataset(s) have no contact e-mail address in their record or \
+                 department, and `contact_email` is not set: data.json names their contact \
+                 without `hasEmail`, which the Project Open Data schema requires"
+            ),
+        )
+        .help(
+            "set `contact_email = \"…\"` in site.toml (the platform's address), or give the \
+             departments a contact with an e-mail address",
+        )
+    })
+}
+
 /// One dataset as `data.json` describes it.
 fn describe<'a>(
     d: &'a Dataset,
