@@ -994,7 +994,8 @@ struct Fingerprints<'a> {
     /// Per CKAN list call (in [`CKAN_LISTS`] order), what it is made of, read from every
     /// dataset in one pass.
     ckan_lists: [u64; CKAN_LISTS.len()],
-    /// Every public dataset, in catalog order, for the files of the whole catalog.
+    /// Every public dataset, in catalog order, with the configuration, build date and
+    /// departments: all the files of the whole catalog read.
     whole: u64,
 }
 
@@ -1003,10 +1004,14 @@ impl<'a> Fingerprints<'a> {
         // The department records (what the DCAT documents, feeds and CKAN files say of a
         // publisher) are part of every file's fingerprint here; a department's view (its
         // counts) is not, so a takedown does not rewrite its other datasets' documents.
-        let global = hash_of(&(
+        // What the files of the whole catalog read besides the datasets: not the pages.
+        let catalog_facts = hash_of(&(
             format!("{:?}", site.config),
             site.build_date,
             format!("{:?}", site.catalog.departments),
+        ));
+        let global = hash_of(&(
+            catalog_facts,
             format!("{:?}", site.pages),
             format!("{:?}", model.site),
         ));
@@ -1023,6 +1028,7 @@ impl<'a> Fingerprints<'a> {
             .collect();
         let mut lists = CKAN_LISTS.map(|_| memo_hasher());
         let mut whole = memo_hasher();
+        whole.write_u64(catalog_facts);
         for summary in model.summaries.iter() {
             for (h, part) in lists.iter_mut().zip(summary.lists) {
                 h.write_u64(part);
@@ -1151,8 +1157,11 @@ impl<'a> Fingerprints<'a> {
                 path.push_str(&datapackage::path(&dataset.id.0));
             }
             Job::Whole(file) => {
+                // Not the site-wide part: an edited Markdown page leaves them alone.
+                let mut h = memo_hasher();
                 (file, self.whole).hash(&mut h);
                 path.push_str(file.path());
+                return Some(h.finish());
             }
             Job::Ckan(CkanCall::List(action)) => {
                 let list = CKAN_LISTS.iter().position(|a| a == action);
