@@ -5,7 +5,8 @@ use std::path::Path;
 use crate::{EXIT_FAILED, EXIT_OK};
 
 /// Deploys `site` to `bucket`; exit status 0 when the bucket now holds the site, 2 when the
-/// deploy stopped (nothing was deleted then, and running it again finishes it).
+/// deploy stopped (the bucket's manifest is then the old one, and running it again finishes
+/// the job).
 pub fn deploy(site: &Path, bucket: &bucket::Bucket, key: Option<&Path>, quiet: bool) -> u8 {
     let verifier = match key.map(mirror::signing::Verifier::load) {
         Some(Ok(verifier)) => Some(verifier),

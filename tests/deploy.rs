@@ -356,4 +356,18 @@ fn deploy_mends_a_bucket_changed_by_hand_and_refuses_a_site_that_is_not_its_mani
             .stdout
             .contains("deleted datasets/taxi-fares/index.html")
     );
+    // ... and the files that listed it were replaced: data.json no longer names it.
+    let data = String::from_utf8(objects["data.json"].clone()).unwrap();
+    assert!(!data.contains("taxi-fares"), "{data}");
+
+    // The old manifest and its parts stayed whole, so the next deploy of a good build reads
+    // the bucket and finishes the job.
+    build(&fixture);
+    let finished = s3.deploy(&fixture);
+    assert_eq!(
+        finished.status, 0,
+        "{}\n{}",
+        finished.stdout, finished.stderr
+    );
+    assert_eq!(s3.objects(), site_files(&fixture));
 }

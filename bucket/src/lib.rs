@@ -30,7 +30,7 @@ use object_store::{
 /// Uploads in flight at once.
 const CONCURRENCY: usize = 8;
 
-/// Why a deploy failed. Nothing is deleted before every upload succeeded.
+/// Why a deploy failed. The bucket's manifest is replaced only when every upload succeeded.
 #[derive(Debug, thiserror::Error)]
 pub enum DeployError {
     /// The site folder has no readable manifest.
@@ -67,11 +67,12 @@ pub enum DeployError {
         /// The store's error.
         source: object_store::Error,
     },
-    /// Some uploads failed. The bucket's manifest was not replaced; objects the site no
-    /// longer has were deleted all the same.
+    /// Some uploads failed. The bucket's manifest was not replaced; the other files went up
+    /// and objects the site no longer has were deleted all the same (on a bucket that was
+    /// already the site's).
     #[error(
-        "{failed} upload(s) failed, the first: {first}; the bucket's manifest was not replaced \
-         (objects the site no longer has were deleted); run the deploy again"
+        "{failed} upload(s) failed, the first: {first}; the bucket's manifest was not replaced; \
+         run the deploy again"
     )]
     Uploads {
         /// How many failed.
@@ -182,16 +183,29 @@ pub fn content_type(path: &str) -> &'static str {
 /// and the manifest. A reader who follows a link finds what it points to, and one who reads
 /// the manifest finds every file it lists.
 fn upload_rank(path: &str) -> u8 {
-    let is_directory = path == "search/index.bin"
-        || path == "data.json"
-        || path == "catalog.csv"
-        || path.starts_with("sitemap")
-        || path.ends_with(".atom")
-        || path.starts_with("catalog.")
-        || path.starts_with("catalog/")
-        || path.contains("/catalog.")
-        || path.contains("/catalog/")
-        || (path.starts_with("api/3/action/") && path.ends_with("_list"));
+    // A department's catalog lives under its folder, the portal's at the root.
+    let in_catalog_folder = path
+        .strip_prefix("departments/")
+        .and_then(|rest| rest.split_once('/'))
+        .map_or(path, |(_, rest)| rest);
+    let is_catalog = ["catalog.ttl", "catalog.jsonld", "catalog.rdf"].contains(&in_catalog_folder)
+        || in_catalog_folder.starts_with("catalog/page/");
+    let is_feed =
+        path.ends_with(".atom") && (path.starts_with("feeds/") || path.ends_with("/feed.atom"));
+    let is_directory = is_catalog
+        || is_feed
+        || matches!(
+            path,
+            "search/index.bin"
+                | "data.json"
+                | "catalog.csv"
+                | "sitemap.xml"
+                | "api/3/action/package_list"
+                | "api/3/action/organization_list"
+                | "api/3/action/group_list"
+                | "api/3/action/tag_list"
+        )
+        || path.starts_with("sitemaps/");
     match path {
         manifest::TRACE => 3,
         manifest::SIGNATURE => 4,
@@ -332,9 +346,11 @@ pub fn deploy(
     );
     let store = open(bucket)?;
     // Resolved once: a `current` link switched by a publisher mid-deploy must not mix releases.
-    let site = std::fs::canonicalize(site).map_err(|e| DeployError::Changed {
-        path: site.display().to_string(),
-        reason: e.to_string(),
+    let site = std::fs::canonicalize(site).map_err(|e| {
+        DeployError::Site(VerifyError::Read {
+            path: site.display().to_string(),
+            reason: e.to_string(),
+        })
     })?;
     let local = Folder::new(&site);
     let listed = match signed_by {
@@ -383,6 +399,14 @@ pub fn deploy(
     // An object written after the bucket's manifest (by a deploy that stopped before it) is
     // not what that manifest says, whatever its size.
     let manifest_written = objects.get(manifest::MANIFEST).map(|o| o.modified);
+    if before.is_none() && manifest_written.is_some() {
+        return Err(DeployError::RemoteManifest {
+            path: manifest::MANIFEST.into(),
+            reason: "the listing shows it but it cannot be read".into(),
+        });
+    }
+    // The prefix is the site's once it holds the site's manifest or any of its own files.
+    let owned = before.is_some() || objects.keys().any(|p| manifest::is_own(p));
 
     let mut report = DeployReport {
         files: listed.files.len(),
@@ -424,12 +448,17 @@ pub fn deploy(
     );
     uploads.sort_by_key(|(path, _)| upload_rank(path));
 
-    // Each rank completes before the next starts; a failed upload stops the ranks after it
-    // (the manifest is not replaced) but not the deletions.
+    // Each rank completes before the next starts. A failed upload does not stop the pages
+    // and the files that list them (a dataset taken down must leave those too), but it
+    // stops the trace, the signature and the manifest: the bucket's manifest stays the old
+    // one, and so does every file of the manifest's own.
     let mut failed: Vec<DeployError> = Vec::new();
     let mut start = 0;
-    while start < uploads.len() && failed.is_empty() {
+    while start < uploads.len() {
         let rank = upload_rank(uploads[start].0);
+        if !failed.is_empty() && rank >= upload_rank(manifest::TRACE) {
+            break;
+        }
         let end = uploads[start..]
             .iter()
             .position(|(path, _)| upload_rank(path) != rank)
@@ -455,8 +484,8 @@ pub fn deploy(
     }
 
     // Deletions last: every object under the prefix that the site does not have, once the
-    // bucket is known to be this site's (it held a manifest); a first deploy into a folder
-    // that holds other objects leaves them alone. A failed upload does not hold deletions
+    // prefix is known to be this site's (it holds the manifest's files); a first deploy into
+    // a folder that holds other objects leaves them alone. A failed upload does not hold deletions
     // back: a dataset taken down must leave the bucket even when another file cannot go up.
     let mut keep: BTreeSet<&str> = listed
         .files
@@ -474,11 +503,13 @@ pub fn deploy(
     let strangers: Vec<&String> = objects
         .keys()
         .filter(|path| !keep.contains(path.as_str()))
+        // The old manifest stays when an upload failed, and with it the parts it names.
+        .filter(|path| failed.is_empty() || !manifest::is_own(path))
         .collect();
-    if before.is_none() {
+    if !owned {
         report.left_alone = strangers.len();
     } else {
-        runtime.block_on(
+        let deleted = runtime.block_on(
             futures::stream::iter(strangers.iter().map(|path| {
                 let store = store.clone();
                 async move {
@@ -498,7 +529,17 @@ pub fn deploy(
             }))
             .buffer_unordered(CONCURRENCY)
             .try_collect::<Vec<()>>(),
-        )?;
+        );
+        if let Err(error) = deleted {
+            // The upload failures are what the operator must fix first.
+            return Err(match failed.is_empty() {
+                true => error,
+                false => DeployError::Uploads {
+                    failed: failed.len(),
+                    first: Box::new(failed.remove(0)),
+                },
+            });
+        }
         report.deleted = strangers.len();
     }
     match failed.len() {
@@ -645,6 +686,34 @@ mod tests {
                 manifest::MANIFEST,
             ]
         );
+    }
+
+    #[test]
+    fn files_that_list_pages_go_after_pages_and_nothing_else_does() {
+        for path in [
+            "catalog.ttl",
+            "catalog/page/2.jsonld",
+            "departments/nn-transport/catalog.rdf",
+            "departments/nn-transport/catalog/page/3.ttl",
+            "sitemap.xml",
+            "sitemaps/2.xml",
+            "feeds/datasets.atom",
+            "domains/transport/feed.atom",
+            "api/3/action/package_list",
+            "search/index.bin",
+            "catalog.csv",
+        ] {
+            assert_eq!(upload_rank(path), 2, "{path}");
+        }
+        for path in [
+            "datasets/x/files/catalog.csv",
+            "datasets/catalog/index.html",
+            "datasets/catalog.ttl",
+            "api/3/action/package_show/catalog",
+            "search/d/0a.bin",
+        ] {
+            assert!(upload_rank(path) < 2, "{path}");
+        }
     }
 
     #[test]

@@ -84,9 +84,12 @@ pub struct WorkCalendar {
 }
 
 impl WorkCalendar {
-    /// The official calendar embedded in the binary.
-    pub fn official() -> WorkCalendar {
-        WorkCalendar::from_files(OFFICIAL).expect("the embedded holiday data parse")
+    /// The official calendar embedded in the binary (parsed once).
+    pub fn official() -> &'static WorkCalendar {
+        static OFFICIAL_CALENDAR: std::sync::OnceLock<WorkCalendar> = std::sync::OnceLock::new();
+        OFFICIAL_CALENDAR.get_or_init(|| {
+            WorkCalendar::from_files(OFFICIAL).expect("the embedded holiday data parse")
+        })
     }
 
     /// A calendar from year files (`(year of notice, JSON)`) in holiday-cn's shape. A year
@@ -144,9 +147,10 @@ impl WorkCalendar {
     /// Whether `date` is a working day.
     pub fn is_working_day(&self, date: NaiveDate) -> Result<bool, CalendarError> {
         if date < self.first || date > self.last {
-            // Late December of the last published year waits for the next year's notice.
-            let year = if date > self.last && date.year() == self.last.year() {
-                date.year() + 1
+            // Past the data, the first missing notice is the next year's (late December of
+            // the last published year waits for it too).
+            let year = if date > self.last {
+                self.last.year() + 1
             } else {
                 date.year()
             };
@@ -180,8 +184,9 @@ impl WorkCalendar {
         Ok(day)
     }
 
-    /// The deadline of "`n` working days" from `start`: the end of the `n`th working day after
-    /// the day of `start`.
+    /// The deadline of "`n` working days" from `start`: the last second (23:59:59) of the
+    /// `n`th working day after the day of `start`, inclusive. With `n = 0`, the end of the
+    /// start day itself.
     pub fn working_days_deadline(
         &self,
         start: NaiveDateTime,
@@ -271,26 +276,26 @@ mod tests {
     fn spring_festival_2024_with_its_two_sunday_make_up_days() {
         // 国办发明电〔2023〕7号: 2月10日至17日放假调休，共8天。2月4日（星期日）、2月18日（星期日）上班。
         let c = WorkCalendar::official();
-        assert!(working(&c, "2024-02-04"), "Sunday, a make-up working day");
-        assert!(working(&c, "2024-02-09"), "除夕 fell on a working Friday");
+        assert!(working(c, "2024-02-04"), "Sunday, a make-up working day");
+        assert!(working(c, "2024-02-09"), "除夕 fell on a working Friday");
         for day in 10..=17 {
-            assert!(!working(&c, &format!("2024-02-{day:02}")), "02-{day} off");
+            assert!(!working(c, &format!("2024-02-{day:02}")), "02-{day} off");
         }
-        assert!(working(&c, "2024-02-18"), "Sunday, a make-up working day");
-        assert!(!working(&c, "2024-02-24"), "an ordinary Saturday");
+        assert!(working(c, "2024-02-18"), "Sunday, a make-up working day");
+        assert!(!working(c, "2024-02-24"), "an ordinary Saturday");
     }
 
     #[test]
     fn national_day_blocks_of_2023_and_2025() {
         let c = WorkCalendar::official();
         // 2023: 9月29日至10月6日放假调休，共8天。10月7日（星期六）、10月8日（星期日）上班。
-        assert!(!working(&c, "2023-09-29"));
-        assert!(!working(&c, "2023-10-06"));
-        assert!(working(&c, "2023-10-07") && working(&c, "2023-10-08"));
+        assert!(!working(c, "2023-09-29"));
+        assert!(!working(c, "2023-10-06"));
+        assert!(working(c, "2023-10-07") && working(c, "2023-10-08"));
         // 2025: 10月1日至8日放假调休，共8天。9月28日（星期日）、10月11日（星期六）上班。
-        assert!(working(&c, "2025-09-28") && working(&c, "2025-10-11"));
-        assert!((1..=8).all(|d| !working(&c, &format!("2025-10-{d:02}"))));
-        assert!(working(&c, "2025-10-09"), "an ordinary Thursday");
+        assert!(working(c, "2025-09-28") && working(c, "2025-10-11"));
+        assert!((1..=8).all(|d| !working(c, &format!("2025-10-{d:02}"))));
+        assert!(working(c, "2025-10-09"), "an ordinary Thursday");
     }
 
     #[test]
@@ -306,13 +311,13 @@ mod tests {
             2030,
             r#"{"name": "元旦", "date": "2029-12-29", "isOffDay": false}"#,
         );
-        let c = WorkCalendar::from_files(&[(2029, &this), (2030, &next)]).unwrap();
-        assert!(working(&c, "2029-12-29"), "a Saturday worked");
-        assert!(!working(&c, "2029-12-30"), "an ordinary Sunday");
+        let c = &WorkCalendar::from_files(&[(2029, &this), (2030, &next)]).unwrap();
+        assert!(working(c, "2029-12-29"), "a Saturday worked");
+        assert!(!working(c, "2029-12-30"), "an ordinary Sunday");
         // The official data: 2022-12-31 is in 2023's notice.
         let official = WorkCalendar::official();
-        assert!(!working(&official, "2022-12-31"));
-        assert!(working(&official, "2019-12-31"), "an ordinary Tuesday");
+        assert!(!working(official, "2022-12-31"));
+        assert!(working(official, "2019-12-31"), "an ordinary Tuesday");
     }
 
     #[test]
@@ -369,14 +374,22 @@ mod tests {
     fn dates_the_notices_do_not_settle_are_errors() {
         let c = WorkCalendar::official();
         // 2027's arrangement is not published: the end of December 2026 is not settled either.
-        assert!(working(&c, "2026-12-24"));
+        assert!(working(c, "2026-12-24"));
         let err = c.is_working_day(date("2026-12-28")).unwrap_err();
         assert!(
             matches!(err, CalendarError::Unpublished { year: 2027, .. }),
             "{err}"
         );
         assert!(err.to_string().contains("2026-12-28"), "{err}");
-        assert!(c.is_working_day(date("2027-03-01")).is_err());
+        let err = c.is_working_day(date("2028-03-01")).unwrap_err();
+        assert!(
+            matches!(err, CalendarError::Unpublished { year: 2027, .. }),
+            "the first missing notice: {err}"
+        );
+        assert!(
+            c.is_working_day(date("2026-12-25")).is_err(),
+            "the first day held back"
+        );
         assert!(c.is_working_day(date("2018-06-01")).is_err());
         // A deadline that runs into them is an error too, not a guess.
         assert!(c.working_days_deadline(at("2026-12-22 09:00"), 5).is_err());

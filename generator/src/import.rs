@@ -171,10 +171,11 @@ pub fn decode_spreadsheet_text(bytes: &[u8]) -> Result<String, ImportError> {
 }
 
 /// A cell without the `'` a spreadsheet export puts before text it would otherwise run as a
-/// formula (`'=…`, `'+…`, `'-…`, `'@…`; `catalog.csv` writes them so).
+/// formula (`'=…`, `'+…`, `'-…`, `'@…`) or that starts with a `'` itself (`''…`);
+/// `catalog.csv` writes them so.
 fn unquote_formula(cell: &str) -> &str {
     match cell.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r', '\'']) => rest,
         _ => cell,
     }
 }
@@ -515,6 +516,7 @@ mod tests {
             "'quoted",
             "a plain leading quote stays"
         );
+        assert_eq!(unquote_formula("''-1"), "'-1", "a doubled quote is one");
         assert_eq!(unquote_formula("公交"), "公交");
     }
 

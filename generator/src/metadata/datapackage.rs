@@ -125,6 +125,9 @@ fn resource_name(published: Option<&str>, format: &str, n: usize, taken: &[Strin
         })
         .collect();
     let stem = name.trim_matches('-').to_string();
+    if !stem.is_empty() {
+        name.clone_from(&stem);
+    }
     let mut suffix = n + 1;
     while stem.is_empty() && name.trim_matches('-').is_empty() || taken.contains(&name) {
         name = if stem.is_empty() {
@@ -278,6 +281,9 @@ mod tests {
             assert!(!taken.contains(&name), "{name} twice");
             taken.push(name);
         }
-        assert_eq!(taken[0], "bus-stops");
+        assert_eq!(
+            taken,
+            ["bus-stops", "resource-2", "csv", "csv-4", "csv-5", "csv-6"]
+        );
     }
 }

@@ -4,7 +4,8 @@
 //!
 //! UTF-8 with a byte-order mark, so spreadsheet programs on Chinese systems open it as
 //! UTF-8, and CRLF line ends. A text cell that a spreadsheet would run as a formula (one
-//! starting with `=`, `+`, `-`, `@`, a tab or a carriage return) is written with a leading `'`.
+//! starting with `=`, `+`, `-`, `@`, a tab or a carriage return), or that starts with `'`, is
+//! written with a leading `'`, which `kaifang import` drops again.
 
 use super::dcat::Addresses;
 use crate::config::SiteConfig;
@@ -40,7 +41,8 @@ pub const HEADERS: [&str; 19] = [
 
 /// A text cell as a spreadsheet shows it and never runs it.
 fn cell(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    // A leading `'` is doubled, so that import, which drops one, gives the text back.
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r', '\'']) {
         format!("'{text}").into()
     } else {
         text.into()
@@ -121,6 +123,7 @@ mod tests {
         assert_eq!(cell("-1+1"), "'-1+1");
         assert_eq!(cell("\tx"), "'\tx");
         assert_eq!(cell("\rx"), "'\rx");
+        assert_eq!(cell("'-1"), "''-1", "a real leading quote survives import");
         assert_eq!(cell("公交站点"), "公交站点");
     }
 }
