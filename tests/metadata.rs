@@ -10,6 +10,12 @@ use oxrdf::{NamedNode, Term, Triple};
 const BASE: &str = "https://example.test/portal/";
 const DCT: &str = "http://purl.org/dc/terms/";
 const DCAT: &str = "http://www.w3.org/ns/dcat#";
+/// The basic fixture's datasets that must not be public: 不予开放, suspended, unreviewed.
+const WITHHELD: [&str; 3] = [
+    "secret-roster",
+    "suspended-complaints",
+    "unreviewed-parking",
+];
 
 fn built(fixture: &Fixture) {
     let run = fixture.build();
@@ -133,11 +139,7 @@ fn the_three_serialisations_hold_the_same_triples() {
 fn withheld_datasets_have_no_documents_and_are_in_no_catalog() {
     let fixture = Fixture::new("basic");
     built(&fixture);
-    for id in [
-        "secret-roster",
-        "suspended-complaints",
-        "unreviewed-parking",
-    ] {
+    for id in WITHHELD {
         for ext in ["ttl", "jsonld", "rdf"] {
             assert!(
                 !fixture
@@ -435,11 +437,7 @@ fn feeds_list_new_and_updated_public_datasets_newest_first() {
             "{id} is in the feed"
         );
     }
-    for withheld in [
-        "secret-roster",
-        "suspended-complaints",
-        "unreviewed-parking",
-    ] {
+    for withheld in WITHHELD {
         assert!(!feed.contains(withheld), "{withheld} must not be in a feed");
     }
     assert!(feed.contains("<title>出租车 &lt;b&gt;&amp;运价&lt;/b&gt;</title>"));
@@ -509,25 +507,14 @@ fn the_static_ckan_api_answers_the_read_calls_for_public_datasets_only() {
             .starts_with(&format!("{BASE}datasets/bus-stops/")),
         "{resource}"
     );
-    for withheld in [
-        "secret-roster",
-        "suspended-complaints",
-        "unreviewed-parking",
-    ] {
+    for withheld in WITHHELD {
         assert!(
             !fixture
                 .path(&format!("public/api/3/action/package_show/{withheld}"))
                 .exists()
         );
     }
-    common::assert_nothing_mentions(
-        &fixture.path("public/api"),
-        &[
-            "secret-roster",
-            "suspended-complaints",
-            "unreviewed-parking",
-        ],
-    );
+    common::assert_nothing_mentions(&fixture.path("public/api"), &WITHHELD);
 }
 
 #[test]
@@ -581,14 +568,7 @@ fn data_json_lists_public_datasets_with_open_types_mapped_to_access_levels() {
     let freight = &datasets[1];
     assert_eq!(freight["accessLevel"], "restricted public");
     assert_eq!(freight["rights"], "仅限行业研究。");
-    common::assert_nothing_mentions(
-        &fixture.path("public/data.json"),
-        &[
-            "secret-roster",
-            "suspended-complaints",
-            "unreviewed-parking",
-        ],
-    );
+    common::assert_nothing_mentions(&fixture.path("public/data.json"), &WITHHELD);
 }
 
 #[test]
@@ -628,11 +608,7 @@ fn each_dataset_is_a_data_package_whose_table_schema_comes_from_its_fields() {
         package["profile"], "data-package",
         "not every resource is a table"
     );
-    for withheld in [
-        "secret-roster",
-        "suspended-complaints",
-        "unreviewed-parking",
-    ] {
+    for withheld in WITHHELD {
         assert!(
             !fixture
                 .path(&format!("public/datasets/{withheld}/datapackage.json"))
@@ -657,14 +633,7 @@ fn the_catalog_spreadsheet_goes_back_into_records_through_import() {
         "a header and the three public datasets"
     );
     assert!(text.contains("公交站点") && text.contains("仅限行业研究。"));
-    common::assert_nothing_mentions(
-        &fixture.path("public/catalog.csv"),
-        &[
-            "secret-roster",
-            "suspended-complaints",
-            "unreviewed-parking",
-        ],
-    );
+    common::assert_nothing_mentions(&fixture.path("public/catalog.csv"), &WITHHELD);
     // `kaifang import` reads it back: one record per row, with its id and title.
     let csv = fixture.path("public/catalog.csv");
     let run = fixture.run(&[

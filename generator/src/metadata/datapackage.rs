@@ -188,11 +188,7 @@ pub fn descriptor(d: &Dataset, department: &Department, addresses: &Addresses) -
             },
             name,
             // A relative path names the file as it is on disk; only addresses are URIs.
-            path: if is_file {
-                path
-            } else {
-                super::pod::as_uri(&path)
-            },
+            path: if is_file { path } else { super::as_uri(&path) },
             title: &r.title,
             format: r.format.to_ascii_lowercase(),
             mediatype: super::dcat::media_type(&r.format).map(|(m, _)| m),
@@ -204,7 +200,6 @@ pub fn descriptor(d: &Dataset, department: &Department, addresses: &Addresses) -
             schema: tabular.then(schema),
         });
     }
-    let summary = d.summary_text.trim();
     let licenses = d
         .license
         .as_deref()
@@ -224,14 +219,10 @@ pub fn descriptor(d: &Dataset, department: &Department, addresses: &Addresses) -
             "data-package"
         },
         name: &d.id.0,
-        id: super::pod::as_uri(addresses.dataset(&d.id.0).as_str()),
+        id: super::as_uri(addresses.dataset(&d.id.0).as_str()),
         title: &d.title,
-        description: if summary.is_empty() {
-            &d.title
-        } else {
-            summary
-        },
-        homepage: super::pod::as_uri(&page),
+        description: super::description(d),
+        homepage: super::as_uri(&page),
         keywords: d.keywords.iter().map(String::as_str).collect(),
         licenses,
         contributors: [Contributor {

@@ -397,12 +397,7 @@ fn dataset(
     g.a(node.clone(), iri(DCAT, "Dataset"));
     g.plain(node.clone(), iri(DCT, "identifier"), &d.id.0);
     g.text(node.clone(), iri(DCT, "title"), &d.title);
-    let description = if d.summary_text.trim().is_empty() {
-        &d.title
-    } else {
-        &*d.summary_text
-    };
-    g.text(node.clone(), iri(DCT, "description"), description);
+    g.text(node.clone(), iri(DCT, "description"), super::description(d));
     for keyword in &d.keywords {
         g.text(node.clone(), iri(DCAT, "keyword"), keyword);
     }

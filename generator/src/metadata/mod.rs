@@ -37,6 +37,36 @@ pub(crate) fn xml_escape(text: &str) -> String {
     crate::render::escape_html(&allowed)
 }
 
+/// An address as a URI: everything outside printable ASCII, and the characters no URI may
+/// hold, percent-encoded as UTF-8.
+pub(crate) fn as_uri(address: &str) -> String {
+    let mut out = String::with_capacity(address.len());
+    for c in address.trim().chars() {
+        if c.is_ascii_graphic()
+            && !matches!(c, '"' | '<' | '>' | '{' | '}' | '|' | '\\' | '^' | '`')
+        {
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    out
+}
+
+/// A dataset's description: its summary as plain text, or its title when the summary is
+/// empty (every format the portal publishes requires one).
+pub(crate) fn description(d: &crate::model::Dataset) -> &str {
+    let summary = d.summary_text.trim();
+    if summary.is_empty() {
+        &d.title
+    } else {
+        summary
+    }
+}
+
 /// The address a resource is downloaded from: a file published beside the dataset page
 /// (`page` is the page's address), or the record's own address. As in the DCAT documents, an
 /// address that is not a valid IRI is not published; the dataset page stands in for it.

@@ -9,6 +9,7 @@
 
 use serde::Serialize;
 
+use super::as_uri;
 use super::dcat::Addresses;
 use crate::config::SiteConfig;
 use crate::divisions::Divisions;
@@ -154,23 +155,13 @@ fn is_plain_email(email: &str) -> bool {
     local_ok && domain_ok
 }
 
-/// An address as a URI: everything outside printable ASCII, and the characters no URI may
-/// hold, percent-encoded as UTF-8.
-pub(crate) fn as_uri(address: &str) -> String {
-    let mut out = String::with_capacity(address.len());
-    for c in address.trim().chars() {
-        if c.is_ascii_graphic()
-            && !matches!(c, '"' | '<' | '>' | '{' | '}' | '|' | '\\' | '^' | '`')
-        {
-            out.push(c);
-        } else {
-            let mut buf = [0u8; 4];
-            for b in c.encode_utf8(&mut buf).bytes() {
-                out.push_str(&format!("%{b:02X}"));
-            }
-        }
-    }
-    out
+/// The first of the record's contact and its department's contacts that has an e-mail
+/// address the schema accepts.
+fn contact_with_email<'a>(d: &'a Dataset, department: &'a Department) -> Option<&'a Contact> {
+    d.contact
+        .iter()
+        .chain(&department.contacts)
+        .find(|c| c.email.as_deref().is_some_and(|e| is_plain_email(e.trim())))
 }
 
 /// The contact `data.json` names for a dataset: the first of the record's contact, then its
@@ -181,13 +172,7 @@ fn contact_point<'a>(
     department: &'a Department,
     config: &'a SiteConfig,
 ) -> ContactPoint<'a> {
-    let with_email = |c: &&'a Contact| c.email.as_deref().is_some_and(|e| is_plain_email(e.trim()));
-    let chosen = d
-        .contact
-        .iter()
-        .chain(&department.contacts)
-        .find(with_email);
-    match chosen {
+    match contact_with_email(d, department) {
         Some(contact) => ContactPoint {
             kind: "vcard:Contact",
             name: &contact.name,
@@ -220,18 +205,15 @@ pub fn missing_contact(
     if is_plain_email(config.contact_email.trim()) {
         return None;
     }
+    // As `data_json`: datasets of a known department, without a contact it can name.
     let without = catalog
         .datasets
         .iter()
         .filter(|d| {
-            let department = catalog.departments.get(&d.department);
-            let contacts = d
-                .contact
-                .iter()
-                .chain(department.into_iter().flat_map(|x| &x.contacts));
-            !contacts
-                .filter_map(|c| c.email.as_deref())
-                .any(|e| is_plain_email(e.trim()))
+            catalog
+                .departments
+                .get(&d.department)
+                .is_some_and(|department| contact_with_email(d, department).is_none())
         })
         .count();
     (without > 0).then(|| {
@@ -261,7 +243,6 @@ fn describe<'a>(
     build_date: chrono::NaiveDate,
 ) -> PodDataset<'a> {
     let page = addresses.url(&format!("datasets/{}/", d.id));
-    let summary = d.summary_text.trim();
     let mut keyword: Vec<&str> = d
         .keywords
         .iter()
@@ -282,7 +263,7 @@ fn describe<'a>(
             .map(str::to_string)
             .or_else(|| {
                 let name = name.trim();
-                (name.starts_with("https://") || name.starts_with("http://")).then(|| as_uri(name))
+                crate::validate::is_http_url(name).then(|| as_uri(name))
             })
     });
     let distribution = d
@@ -308,11 +289,7 @@ fn describe<'a>(
         kind: "dcat:Dataset",
         identifier: as_uri(addresses.dataset(&d.id.0).as_str()),
         title: &d.title,
-        description: if summary.is_empty() {
-            &d.title
-        } else {
-            summary
-        },
+        description: super::description(d),
         keyword,
         modified: d.last_change().unwrap_or(build_date).to_string(),
         issued: d.issued.map(|date| date.to_string()),
