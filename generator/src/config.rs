@@ -197,6 +197,25 @@ impl SiteConfig {
         if config.listing_pages == 0 {
             return Err("listing_pages must be at least 1".into());
         }
+        // Waits are added to the clock; a day bounds them far from overflow.
+        for (key, secs) in [
+            ("poll_secs", config.daemon.poll_secs),
+            ("whole_catalog_secs", config.daemon.whole_catalog_secs),
+        ] {
+            if secs > 86_400 {
+                return Err(format!(
+                    "[daemon] {key} = {secs} is more than a day (86400 seconds); use a shorter interval"
+                ));
+            }
+        }
+        let email = config.contact_email.trim();
+        if !email.is_empty()
+            && (email.starts_with("mailto:") || !crate::metadata::pod::is_plain_email(email))
+        {
+            return Err(format!(
+                "contact_email `{email}` must be a plain e-mail address such as `open-data@example.gov.cn` (ASCII, no name or `mailto:`)"
+            ));
+        }
         // The machine-readable catalog names every dataset by an address under base_url.
         let base = config.base_url.trim();
         if !base.is_empty()
@@ -242,6 +261,26 @@ mod base_url_tests {
         SiteConfig::parse(&format!(
             "title = \"t\"\ndescription = \"d\"\nbase_url = \"{base}\"\ndomains = []\n"
         ))
+    }
+
+    #[test]
+    fn daemon_waits_over_a_day_and_odd_contact_addresses_are_refused() {
+        let config = |extra: &str| {
+            SiteConfig::parse(&format!(
+                "title = \"t\"\ndescription = \"d\"\ndomains = []\n{extra}"
+            ))
+        };
+        assert!(config("contact_email = \"open@example.gov.cn\"").is_ok());
+        let err = config("contact_email = \"mailto:open@example.gov.cn\"").unwrap_err();
+        assert!(err.contains("contact_email"), "{err}");
+        assert!(config("contact_email = \"平台\"").is_err());
+        let err = config("[daemon]\nwhole_catalog_secs = 18446744073709551615").unwrap_err();
+        assert!(
+            err.contains("whole_catalog_secs") && err.contains("86400"),
+            "{err}"
+        );
+        assert!(config("[daemon]\npoll_secs = 86401").is_err());
+        assert!(config("[daemon]\nwhole_catalog_secs = 86400").is_ok());
     }
 
     #[test]

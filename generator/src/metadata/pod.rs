@@ -139,7 +139,7 @@ pub fn access_level(open_type: OpenType) -> &'static str {
 }
 
 /// Whether an e-mail address has the form the schema's `hasEmail` pattern accepts.
-fn is_plain_email(email: &str) -> bool {
+pub(crate) fn is_plain_email(email: &str) -> bool {
     let Some((local, domain)) = email.split_once('@') else {
         return false;
     };
