@@ -355,7 +355,7 @@ pub fn deploy(
     let local = Folder::new(&site);
     let listed = match signed_by {
         Some(verifier) => mirror::verify::read_signed(&local, verifier, None)?,
-        None => mirror::verify::read_unsigned(&local)?,
+        None => mirror::verify::read_unsigned(&local, None)?,
     };
     let trace = local.read(manifest::TRACE)?;
 
@@ -365,7 +365,8 @@ pub fn deploy(
         prefix: bucket.prefix.clone(),
         runtime: runtime.clone(),
     };
-    let before = match mirror::verify::read_unsigned(&remote) {
+    // Parts are named by their hash: those the site holds too are not fetched.
+    let before = match mirror::verify::read_unsigned(&remote, Some(&local)) {
         Ok(signed) => Some(signed.files),
         Err(VerifyError::NoManifest { .. }) => None,
         Err(e) => {

@@ -225,8 +225,12 @@ pub fn read_signed(
 
 /// Reads the manifest of a copy whose signature is not checked (a site the caller built
 /// itself, such as the folder `kaifang deploy` uploads), with every part and file it lists.
-/// The signature file, when there is one, comes with it unchecked.
-pub fn read_unsigned(source: &dyn Source) -> Result<Signed, VerifyError> {
+/// The signature file, when there is one, comes with it unchecked. As in [`read_signed`], a
+/// part `known` holds with the right hash is read from there.
+pub fn read_unsigned(
+    source: &dyn Source,
+    known: Option<&dyn Source>,
+) -> Result<Signed, VerifyError> {
     let bytes = source
         .read(manifest::MANIFEST)?
         .ok_or_else(|| VerifyError::NoManifest {
@@ -234,7 +238,7 @@ pub fn read_unsigned(source: &dyn Source) -> Result<Signed, VerifyError> {
             file: manifest::MANIFEST,
         })?;
     let signature = source.read(manifest::SIGNATURE)?.unwrap_or_default();
-    let mut listed = read_parts(source, bytes, None)?;
+    let mut listed = read_parts(source, bytes, known)?;
     listed.signature = signature;
     Ok(listed)
 }
