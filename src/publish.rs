@@ -141,6 +141,12 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
         },
         accepted: releases_root.join("state/content"),
         scratch: releases_root.join("state/saved"),
+        // Takedowns and notices come from the operator's content folder, or the checkout.
+        platform: Some(if settings.git.is_empty() {
+            site.content.clone()
+        } else {
+            checkout.clone()
+        }),
     };
     // The first run starts from the content folder (the platform's own pages and records).
     if !folders.accepted.exists()
@@ -187,15 +193,28 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
     // The debounce only gathers the events of one save (write, rename, chmod come within a
     // few milliseconds); whether a file is still being written is the settle check's job.
     let (tx, rx) = std::sync::mpsc::channel();
+    // In drop mode the operator's takedown and notice folders are watched too (made when
+    // missing, so that the first record put there is seen at once); a takedown publishes
+    // without waiting for the poll.
+    let watched_platform: Vec<std::path::PathBuf> = if settings.git.is_empty() {
+        folders.platform_folders()
+    } else {
+        Vec::new()
+    };
+    for dir in &watched_platform {
+        if let Err(err) = std::fs::create_dir_all(dir) {
+            eprintln!("warning: cannot create {}: {err}", dir.display());
+        }
+    }
     let _watcher =
         match notify_debouncer_full::new_debouncer(std::time::Duration::from_millis(25), None, tx)
             .and_then(|mut debouncer| {
-                debouncer
-                    .watch(
-                        &folders.drops,
-                        notify_debouncer_full::notify::RecursiveMode::Recursive,
-                    )
-                    .map(|()| debouncer)
+                let recursive = notify_debouncer_full::notify::RecursiveMode::Recursive;
+                debouncer.watch(&folders.drops, recursive)?;
+                for dir in &watched_platform {
+                    debouncer.watch(dir, recursive)?;
+                }
+                Ok(debouncer)
             }) {
             Ok(debouncer) => Some(debouncer),
             Err(err) => {
@@ -227,6 +246,10 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
     let mut hint: Option<BTreeSet<String>> = None;
     // The watcher reports absolute paths.
     let drops = std::fs::canonicalize(&folders.drops).unwrap_or_else(|_| folders.drops.clone());
+    let platform: Vec<std::path::PathBuf> = watched_platform
+        .iter()
+        .map(|dir| std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone()))
+        .collect();
     loop {
         let outcome = cycle(
             &config,
@@ -247,7 +270,7 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
         // Changes made while the cycle ran start the next one at once.
         let mut wake = false;
         while let Ok(result) = rx.try_recv() {
-            wake |= note_events(result, &drops, &mut hint);
+            wake |= note_events(result, &drops, &platform, &mut hint);
         }
         if wake {
             continue;
@@ -272,7 +295,7 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
                 .min(std::time::Duration::from_millis(250));
             match rx.recv_timeout(slice) {
                 Ok(result) => {
-                    if note_events(result, &drops, &mut hint) {
+                    if note_events(result, &drops, &platform, &mut hint) {
                         break;
                     }
                 }
@@ -305,10 +328,12 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
 /// Adds the departments that watcher events name to `hint` and says whether any event calls
 /// for a cycle. Reads (access events) and files a cycle ignores (its own reports, transfer and
 /// editor leftovers) do not; an error (an overflowed queue) does, and widens the hint to
-/// everything.
+/// everything. A change in a `platform` folder calls for a cycle without naming a
+/// department: every cycle reads those folders.
 fn note_events(
     result: notify_debouncer_full::DebounceEventResult,
     drops: &Path,
+    platform: &[std::path::PathBuf],
     hint: &mut Option<BTreeSet<String>>,
 ) -> bool {
     let Ok(events) = result else {
@@ -330,6 +355,12 @@ fn note_events(
             continue;
         }
         for path in &event.event.paths {
+            if platform.iter().any(|dir| path.starts_with(dir)) {
+                relevant |= path
+                    .file_name()
+                    .is_some_and(|n| !daemon::ingest::ignored(&n.to_string_lossy()));
+                continue;
+            }
             let canonical;
             let relative = match path.strip_prefix(drops) {
                 Ok(relative) => relative,
@@ -559,6 +590,23 @@ fn cycle(
                 previous_kept = r.previous_kept,
                 "rejected: {}",
                 r.message
+            );
+        }
+    }
+    // The platform's records are not quarantined; their errors are the operator's to fix.
+    for diagnostic in ingested.checked.iter().flat_map(|c| &c.diagnostics) {
+        if generator::workflows::FOLDERS
+            .iter()
+            .any(|f| diagnostic.file.starts_with(&format!("{f}/")))
+        {
+            tracing::warn!(
+                file = %diagnostic.file,
+                line = diagnostic.location.as_ref().map_or(0, |l| l.line),
+                column = diagnostic.location.as_ref().map_or(0, |l| l.column),
+                code = %diagnostic.code,
+                error = diagnostic.is_error(),
+                "platform record: {}",
+                diagnostic.message
             );
         }
     }

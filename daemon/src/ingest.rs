@@ -114,9 +114,23 @@ pub struct Folders {
     pub accepted: PathBuf,
     /// Where a cycle saves the accepted folders of the departments it updates.
     pub scratch: PathBuf,
+    /// The platform's own records: the folder holding `takedowns/` and `notices/` (the
+    /// operator's content folder, or the git checkout), copied into the accepted catalog
+    /// each cycle. `None` leaves the accepted catalog's own copies as they are.
+    pub platform: Option<PathBuf>,
 }
 
 impl Folders {
+    /// The folders of the platform's records that the daemon watches and copies.
+    pub fn platform_folders(&self) -> Vec<PathBuf> {
+        self.platform.as_ref().map_or_else(Vec::new, |root| {
+            generator::workflows::FOLDERS
+                .iter()
+                .map(|f| root.join(f))
+                .collect()
+        })
+    }
+
     /// A file that exists while the accepted catalog holds changes not yet published: ingest
     /// makes it before it lets go of the saved folders, and the daemon removes it once a
     /// release built from the accepted catalog is live. A restart after a kill -9 in between
@@ -400,6 +414,13 @@ pub fn ingest(
         state.cache.clear();
         state.seen.clear();
     }
+    // The platform's records (takedowns above all) are few: compared every cycle.
+    let platform_changed = sync_platform(folders)?;
+    if platform_changed {
+        let marker = folders.unpublished();
+        std::fs::write(&marker, b"").map_err(io_error(&marker))?;
+        sync(marker.parent().unwrap_or(Path::new(".")));
+    }
     let mut departments: Vec<String> = std::fs::read_dir(&folders.drops)
         .map_err(io_error(&folders.drops))?
         .filter_map(|e| e.ok())
@@ -454,7 +475,7 @@ pub fn ingest(
         .retain(|d, _| departments.binary_search(d).is_ok());
     if picked.is_empty() {
         return Ok(Ingested {
-            changed: false,
+            changed: platform_changed,
             reports: state.reports.clone(),
             checked: None,
         });
@@ -664,8 +685,55 @@ pub fn ingest(
         .seen
         .retain(|d, _| departments.binary_search(d).is_ok());
     Ok(Ingested {
-        changed,
+        changed: changed || platform_changed,
         reports: state.reports.clone(),
         checked: Some(checked),
     })
+}
+
+/// Makes the accepted catalog's copy of each platform folder ([`Folders::platform`]) equal
+/// to the platform's: changed files are replaced (through a temporary name), files gone are
+/// removed; links and special files are never copied. Says whether anything changed. The
+/// records are not quarantined: a takedown record with an error still keeps its dataset
+/// offline (see `generator::workflows::takedowns`), and a notice with one is left out.
+fn sync_platform(folders: &Folders) -> Result<bool, IngestError> {
+    let Some(root) = &folders.platform else {
+        return Ok(false);
+    };
+    let mut changed = false;
+    for name in generator::workflows::FOLDERS {
+        let from = root.join(name);
+        let to = folders.accepted.join(name);
+        let wanted: BTreeSet<String> = files_below(&from);
+        for rel in &wanted {
+            if !same_bytes(&from.join(rel), &to.join(rel)) {
+                replace_file(&from.join(rel), &to.join(rel))?;
+                changed = true;
+            }
+        }
+        for rel in files_below(&to) {
+            if !wanted.contains(&rel) {
+                let path = to.join(&rel);
+                std::fs::remove_file(&path).map_err(io_error(&path))?;
+                changed = true;
+            }
+        }
+        if changed {
+            sync(&to);
+        }
+    }
+    Ok(changed)
+}
+
+/// The regular files below `dir` (not links, not dot files), relative, with `/`.
+fn files_below(dir: &Path) -> BTreeSet<String> {
+    walkdir::WalkDir::new(dir)
+        .min_depth(1)
+        .follow_links(false)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file())
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .map(|e| generator::load::relative(dir, e.path()))
+        .collect()
 }

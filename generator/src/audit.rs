@@ -26,6 +26,12 @@ pub struct Leak {
     pub found: String,
 }
 
+/// The files that announce takedowns (第二十二条): the public notice and the withdrawals
+/// feed. In these alone, a withheld dataset the catalog announces
+/// ([`crate::policy::PublicCatalog::announced`]) may be named; every other withheld dataset
+/// is looked for there as everywhere.
+pub const ANNOUNCING_FILES: &[&str] = &["takedowns/index.html", "feeds/withdrawals.atom"];
+
 /// A withheld id or title to look for.
 #[derive(Clone)]
 struct Pattern {
@@ -44,6 +50,8 @@ pub struct Auditor {
     /// The catalog facts the texts were last found to follow from (see
     /// [`Auditor::for_catalog_reusing`]), when known.
     made_from: std::sync::Mutex<Option<([usize; 3], Vec<String>)>>,
+    /// Withheld datasets that [`ANNOUNCING_FILES`] may name.
+    announced: BTreeSet<String>,
 }
 
 impl std::fmt::Debug for Auditor {
@@ -61,7 +69,12 @@ impl Auditor {
         catalog: &crate::policy::PublicCatalog,
     ) -> Result<Option<Auditor>, aho_corasick::BuildError> {
         let shared = SharedWithPublic::of_catalog(catalog);
-        Auditor::from_patterns(patterns(&catalog.withheld, &shared.titles, &shared.ids))
+        let auditor =
+            Auditor::from_patterns(patterns(&catalog.withheld, &shared.titles, &shared.ids))?;
+        Ok(auditor.map(|mut a| {
+            a.announced.clone_from(&catalog.announced);
+            a
+        }))
     }
 
     /// As [`Auditor::for_catalog`], given what the withheld datasets share with public ones;
@@ -83,12 +96,17 @@ impl Auditor {
         if let Some(previous) = previous
             && previous.made_from_equals(&made_from)
         {
-            return Ok(Some(Arc::clone(previous)));
+            return Ok(Some(previous.announcing(&catalog.announced)));
         }
         let patterns = patterns(&catalog.withheld, &shared.titles, &shared.ids);
         let auditor = match previous {
-            Some(previous) if previous.texts == texts_of(&patterns) => Some(Arc::clone(previous)),
-            _ => Auditor::with_kind(patterns, scans_whole)?.map(Arc::new),
+            Some(previous) if previous.texts == texts_of(&patterns) => {
+                Some(previous.announcing(&catalog.announced))
+            }
+            _ => Auditor::with_kind(patterns, scans_whole)?.map(|mut a| {
+                a.announced.clone_from(&catalog.announced);
+                Arc::new(a)
+            }),
         };
         if let Some(auditor) = &auditor {
             *auditor.made_from.lock().unwrap_or_else(|e| e.into_inner()) = Some((
@@ -97,6 +115,27 @@ impl Auditor {
             ));
         }
         Ok(auditor)
+    }
+
+    /// This auditor, letting [`ANNOUNCING_FILES`] name `announced`: itself when it already
+    /// does, else a copy sharing its automaton.
+    fn announcing(self: &Arc<Self>, announced: &BTreeSet<String>) -> Arc<Auditor> {
+        if self.announced == *announced {
+            return Arc::clone(self);
+        }
+        let made_from = self
+            .made_from
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        Arc::new(Auditor {
+            matcher: self.matcher.clone(),
+            patterns: self.patterns.clone(),
+            longest: self.longest,
+            texts: self.texts.clone(),
+            made_from: std::sync::Mutex::new(made_from),
+            announced: announced.clone(),
+        })
     }
 
     /// Whether this auditor's texts were last found to follow from `facts`.
@@ -147,7 +186,10 @@ impl Auditor {
             .filter(|p| !known.contains(p.text.as_str()))
             .cloned()
             .collect();
-        Ok(Auditor::from_patterns(new)?.map(Arc::new))
+        Ok(Auditor::from_patterns(new)?.map(|mut a| {
+            a.announced.clone_from(&self.announced);
+            Arc::new(a)
+        }))
     }
 
     fn from_patterns(patterns: Vec<Pattern>) -> Result<Option<Auditor>, aho_corasick::BuildError> {
@@ -181,6 +223,7 @@ impl Auditor {
             longest,
             texts,
             made_from: Default::default(),
+            announced: BTreeSet::new(),
         }))
     }
 
@@ -205,7 +248,8 @@ impl Auditor {
     /// in `old`; so this finds every mention of the texts `old` was checked for (the others
     /// need a whole scan). Gzip data is scanned whole.
     pub fn scan_replacing(&self, file: &str, old: &[u8], new: &[u8]) -> Vec<Leak> {
-        if new.starts_with(&GZIP_MAGIC) {
+        // What an announcing file may name changes without its texts changing: read it whole.
+        if new.starts_with(&GZIP_MAGIC) || ANNOUNCING_FILES.contains(&file) {
             return self.scan(file, new);
         }
         let prefix = shared_prefix(old, new);
@@ -220,15 +264,19 @@ impl Auditor {
 
     fn scan_plain(&self, file: &str, bytes: &[u8]) -> Vec<Leak> {
         let mut found: Vec<Leak> = Vec::new();
+        let announcing = ANNOUNCING_FILES.contains(&file);
         add_leaks(
             &mut found,
-            self.matcher.find_overlapping_iter(bytes).map(|m| {
+            self.matcher.find_overlapping_iter(bytes).filter_map(|m| {
                 let pattern = &self.patterns[m.pattern().as_usize()];
-                Leak {
+                if announcing && self.announced.contains(&pattern.dataset) {
+                    return None;
+                }
+                Some(Leak {
                     file: file.to_string(),
                     dataset: pattern.dataset.clone(),
                     found: pattern.text.clone(),
-                }
+                })
             }),
         );
         found

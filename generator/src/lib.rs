@@ -20,6 +20,7 @@ pub mod schema;
 pub mod search;
 pub mod synthetic;
 pub mod validate;
+pub mod workflows;
 pub mod write;
 
 use std::path::{Path, PathBuf};
@@ -63,6 +64,8 @@ pub struct Checked {
     pub rejected: Vec<String>,
     /// Markdown pages.
     pub pages: Vec<load::MarkdownPage>,
+    /// Maintenance notices, newest window first.
+    pub notices: Vec<model::Notice>,
     /// Time spent.
     pub elapsed: Duration,
 }
@@ -172,7 +175,7 @@ pub fn check(
         |p| all[p.folder as usize].datasets[p.index].1.as_str(),
         diagnostics,
     );
-    finish_check(validated, pages, config, started)
+    finish_check(validated, pages, content, config, today, started)
 }
 
 /// Per-department results of [`check`], kept between checks of one content folder by a
@@ -274,16 +277,50 @@ pub fn check_cached(
         diagnostics,
     );
     cache.sorted = sorted;
-    finish_check(validated, pages, config, started)
+    finish_check(validated, pages, content, config, today, started)
 }
 
 fn finish_check(
     mut validated: validate::Validated,
     pages: Vec<load::MarkdownPage>,
+    content: &Path,
     config: &SiteConfig,
+    today: Option<NaiveDate>,
     started: Instant,
 ) -> Checked {
-    let (catalog, warnings) = policy::apply(validated.catalog, &validated.rejected_records);
+    let takedowns = {
+        let datasets = &validated.catalog.datasets;
+        let rejected = &validated.rejected_records;
+        let known = |id: &str| {
+            datasets
+                .binary_search_by(|d| d.id.0.as_str().cmp(id))
+                .is_ok()
+                || rejected.iter().any(|r| r.id == id)
+        };
+        let ids = || {
+            datasets
+                .iter()
+                .map(|d| d.id.0.as_str())
+                .chain(rejected.iter().map(|r| r.id.as_str()))
+                .collect()
+        };
+        workflows::takedowns::load(
+            content,
+            &config.limits,
+            today,
+            &known,
+            &ids,
+            &mut validated.diagnostics,
+        )
+    };
+    let notices = workflows::notices::load(
+        content,
+        &config.limits,
+        calendar::WorkCalendar::official(),
+        &mut validated.diagnostics,
+    );
+    let (catalog, warnings) =
+        policy::apply(validated.catalog, &validated.rejected_records, &takedowns);
     validated.diagnostics.extend(warnings);
     validated
         .diagnostics
@@ -296,6 +333,7 @@ fn finish_check(
         diagnostics: validated.diagnostics,
         rejected: validated.rejected,
         pages,
+        notices,
         elapsed: started.elapsed(),
     }
 }
@@ -528,6 +566,7 @@ fn build_with(
         catalog: &checked.catalog,
         pages: &checked.pages,
         build_date,
+        notices: &checked.notices,
     };
     manifest_state.resume(&options.output);
     let started = Instant::now();

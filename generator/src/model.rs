@@ -121,6 +121,103 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// Where a takedown stands (第二十二条): suspended at once, verified, then withdrawn,
+    /// restored, or reopened after processing. Records write the English word.
+    TakedownState {
+        /// 已暂停: the dataset is offline while the objection is verified.
+        Suspended = "suspended" / "suspended",
+        /// 核实中: the objection was verified; the dataset stays offline while it is handled.
+        Verified = "verified" / "verified",
+        /// 已撤回: the dataset is withdrawn for good.
+        Withdrawn = "withdrawn" / "withdrawn",
+        /// 已恢复: the objection did not hold; the dataset is back as it was.
+        Restored = "restored" / "restored",
+        /// 处理后重新开放: the data was corrected or de-sensitised and is open again.
+        Reopened = "reopened" / "reopened",
+    }
+}
+
+impl TakedownState {
+    /// The state in plain Chinese, for the public notice.
+    pub fn describe(self) -> &'static str {
+        match self {
+            TakedownState::Suspended => "已暂停",
+            TakedownState::Verified => "核实中",
+            TakedownState::Withdrawn => "已撤回",
+            TakedownState::Restored => "已恢复",
+            TakedownState::Reopened => "处理后重新开放",
+        }
+    }
+
+    /// Whether the dataset is kept offline in this state.
+    pub fn withholds(self) -> bool {
+        matches!(
+            self,
+            TakedownState::Suspended | TakedownState::Verified | TakedownState::Withdrawn
+        )
+    }
+}
+
+vocabulary! {
+    /// Why a takedown was asked for (第二十二条).
+    Grounds {
+        /// 商业秘密: a trade secret.
+        TradeSecret = "商业秘密" / "trade-secret",
+        /// 个人隐私: personal privacy.
+        Privacy = "个人隐私" / "privacy",
+        /// 其他: other lawful rights.
+        Other = "其他" / "other",
+    }
+}
+
+/// A takedown: an objection to a dataset and what the platform did about it (第二十二条).
+/// It decides the dataset's public state over the dataset's own `status`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Takedown {
+    /// The record's id: its file name without `.yaml`.
+    pub id: String,
+    /// The record file, relative to the content folder.
+    pub record_path: String,
+    /// The dataset objected to.
+    pub dataset: DatasetId,
+    /// When the objection was received.
+    pub received: NaiveDate,
+    /// Its grounds.
+    pub grounds: Grounds,
+    /// Where it stands now.
+    pub state: TakedownState,
+    /// The date of each state reached, in order (the last is `state`'s).
+    pub history: Vec<(TakedownState, NaiveDate)>,
+}
+
+impl Takedown {
+    /// The date the takedown last changed state.
+    pub fn updated(&self) -> NaiveDate {
+        self.history.last().map_or(self.received, |(_, date)| *date)
+    }
+}
+
+/// A maintenance notice (第十三条): the platform stops serving between `start` and `end`,
+/// times in China Standard Time.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Notice {
+    /// The record's id: its file name without `.yaml`.
+    pub id: String,
+    /// The record file, relative to the content folder.
+    pub record_path: String,
+    /// Its headline.
+    pub title: String,
+    /// When it was published.
+    pub published: chrono::NaiveDateTime,
+    /// When the maintenance starts.
+    pub start: chrono::NaiveDateTime,
+    /// When it ends.
+    pub end: chrono::NaiveDateTime,
+    /// The notice itself, Markdown.
+    pub text: String,
+}
+
 impl Level {
     /// The level a division code of this length denotes (2, 4, 6, 9 or 12 digits).
     pub fn from_code_length(len: usize) -> Option<Level> {

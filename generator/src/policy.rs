@@ -8,8 +8,12 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::diagnostics::Diagnostic;
-use crate::model::{Catalog, Dataset, Department, DeptCode, OpenType, ResourceLocation, Status};
+use crate::model::{
+    Catalog, Dataset, Department, DeptCode, OpenType, ResourceLocation, Status, Takedown,
+    TakedownState,
+};
 use crate::validate::RejectedRecord;
+use crate::workflows::takedowns::Takedowns;
 
 /// Why a dataset is kept out of every public file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -65,9 +69,26 @@ pub struct PublicCatalog {
     pub withheld: Vec<Withheld>,
     /// SHA-256 of every file that belongs to a withheld dataset.
     pub withheld_hashes: std::collections::BTreeSet<String>,
+    /// The takedowns the public notice lists, latest change first.
+    pub takedowns: Vec<AnnouncedTakedown>,
+    /// Ids of withheld datasets that the takedown notice and the withdrawals feed may name
+    /// (by id and title, nothing else): see [`crate::audit::ANNOUNCING_FILES`].
+    pub announced: std::collections::BTreeSet<String>,
 }
 
-/// Decides whether one dataset may be public.
+/// A takedown as the public sees it (第二十二条): the dataset's id and title, the grounds,
+/// the state and its dates; never who objected.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct AnnouncedTakedown {
+    /// The takedown.
+    pub takedown: Takedown,
+    /// The dataset's title.
+    pub title: String,
+    /// Whether the dataset is published now (its page exists).
+    pub published: bool,
+}
+
+/// Decides whether one dataset may be public, by its own record.
 pub fn withhold_reason(dataset: &Dataset) -> Option<WithholdReason> {
     if dataset.open_type == OpenType::NotOpen {
         Some(WithholdReason::NotOpen)
@@ -82,6 +103,26 @@ pub fn withhold_reason(dataset: &Dataset) -> Option<WithholdReason> {
     }
 }
 
+/// As [`withhold_reason`], with the takedowns: a takedown that keeps a dataset offline
+/// decides over the dataset's own `status`.
+fn withhold_reason_with(dataset: &Dataset, takedowns: &Takedowns) -> Option<WithholdReason> {
+    let own = withhold_reason(dataset);
+    if matches!(own, Some(WithholdReason::NotOpen)) {
+        return own;
+    }
+    match takedowns.state_of(&dataset.id.0) {
+        Some(TakedownState::Withdrawn) => Some(WithholdReason::Withdrawn),
+        Some(_) => Some(WithholdReason::Suspended),
+        None => own,
+    }
+}
+
+/// Whether the takedown notice may name a dataset: only one the public could see before the
+/// objection (not a 不予开放 or unreviewed one, whose title was never public).
+fn may_announce(dataset: &Dataset) -> bool {
+    dataset.open_type != OpenType::NotOpen && dataset.security_reviewed()
+}
+
 /// Splits a catalog into its public part and the withheld list.
 ///
 /// A file that is a resource of a withheld dataset is withheld with it, even when a public
@@ -90,7 +131,11 @@ pub fn withhold_reason(dataset: &Dataset) -> Option<WithholdReason> {
 ///
 /// Rejected records count as withheld too: a 不予开放 record with a typo must not lose its
 /// protection (its id, title and files stay out of every public file).
-pub fn apply(catalog: Catalog, rejected: &[RejectedRecord]) -> (PublicCatalog, Vec<Diagnostic>) {
+pub fn apply(
+    catalog: Catalog,
+    rejected: &[RejectedRecord],
+    takedowns: &Takedowns,
+) -> (PublicCatalog, Vec<Diagnostic>) {
     let mut public = PublicCatalog {
         departments: catalog.departments,
         ..PublicCatalog::default()
@@ -103,7 +148,7 @@ pub fn apply(catalog: Catalog, rejected: &[RejectedRecord]) -> (PublicCatalog, V
     for dataset in catalog
         .datasets
         .iter()
-        .filter(|d| withhold_reason(d).is_some())
+        .filter(|d| withhold_reason_with(d, takedowns).is_some())
     {
         for resource in &dataset.resources {
             if let ResourceLocation::File { source, sha256, .. } = &resource.location {
@@ -128,7 +173,21 @@ pub fn apply(catalog: Catalog, rejected: &[RejectedRecord]) -> (PublicCatalog, V
     }
     let mut warnings = Vec::new();
     for mut dataset in catalog.datasets {
-        if let Some(reason) = withhold_reason(&dataset) {
+        if takedowns.touches(&dataset.id.0) && may_announce(&dataset) {
+            let withheld = withhold_reason_with(&dataset, takedowns).is_some();
+            let before = public.takedowns.len();
+            for takedown in takedowns.valid.iter().filter(|t| t.dataset == dataset.id) {
+                public.takedowns.push(AnnouncedTakedown {
+                    takedown: takedown.clone(),
+                    title: dataset.title.clone(),
+                    published: !withheld,
+                });
+            }
+            if withheld && public.takedowns.len() > before {
+                public.announced.insert(dataset.id.0.clone());
+            }
+        }
+        if let Some(reason) = withhold_reason_with(&dataset, takedowns) {
             public.withheld.push(Withheld {
                 id: dataset.id.0.clone(),
                 title: dataset.title.clone(),
@@ -161,5 +220,8 @@ pub fn apply(catalog: Catalog, rejected: &[RejectedRecord]) -> (PublicCatalog, V
         public.datasets.push(dataset);
     }
     public.withheld_hashes = withheld_hashes.into_iter().collect();
+    public.takedowns.sort_by(|a, b| {
+        (b.takedown.updated(), &b.takedown.id).cmp(&(a.takedown.updated(), &a.takedown.id))
+    });
     (public, warnings)
 }

@@ -88,15 +88,15 @@ impl RejectedRecord {
 }
 
 /// Collects diagnostics for one file.
-struct Checker<'a> {
+pub(crate) struct Checker<'a> {
     rel: &'a str,
     source: &'a str,
     today: Option<NaiveDate>,
-    found: Vec<Diagnostic>,
+    pub(crate) found: Vec<Diagnostic>,
 }
 
 impl<'a> Checker<'a> {
-    fn new(rel: &'a str, source: &'a str, today: Option<NaiveDate>) -> Self {
+    pub(crate) fn new(rel: &'a str, source: &'a str, today: Option<NaiveDate>) -> Self {
         Checker {
             rel,
             source,
@@ -144,7 +144,7 @@ impl<'a> Checker<'a> {
         false
     }
 
-    fn error<T>(
+    pub(crate) fn error<T>(
         &mut self,
         code: &'static str,
         at: &Spanned<T>,
@@ -160,17 +160,21 @@ impl<'a> Checker<'a> {
         );
     }
 
-    fn warn(&mut self, code: &'static str, message: String, help: String) {
+    pub(crate) fn warn(&mut self, code: &'static str, message: String, help: String) {
         self.found
             .push(Diagnostic::warning(code, self.rel, message).help(help));
     }
 
-    fn has_errors(&self) -> bool {
+    pub(crate) fn has_errors(&self) -> bool {
         self.found.iter().any(Diagnostic::is_error)
     }
 
     /// Parses a controlled-vocabulary value, suggesting the nearest valid one.
-    fn vocabulary<V: Vocabulary>(&mut self, key: &str, value: &Spanned<String>) -> Option<V> {
+    pub(crate) fn vocabulary<V: Vocabulary>(
+        &mut self,
+        key: &str,
+        value: &Spanned<String>,
+    ) -> Option<V> {
         let text = value.value.trim();
         if let Some(v) = V::from_label(text) {
             return Some(v);
@@ -196,7 +200,7 @@ impl<'a> Checker<'a> {
         None
     }
 
-    fn date(&mut self, key: &str, value: &Option<Spanned<String>>) -> Option<NaiveDate> {
+    pub(crate) fn date(&mut self, key: &str, value: &Option<Spanned<String>>) -> Option<NaiveDate> {
         let value = value.as_ref()?;
         match NaiveDate::parse_from_str(value.value.trim(), "%Y-%m-%d") {
             Ok(date) if self.today.is_some_and(|today| date > today) => {

@@ -15,3 +15,11 @@ document.addEventListener("keydown", function (event) {
   var box = document.getElementById("search-q") || document.getElementById("header-q");
   if (box) { event.preventDefault(); box.focus(); }
 });
+// A maintenance banner leaves once its window has ended, even on a page built before.
+document.querySelectorAll(".notice-banner [data-end]").forEach(function (line) {
+  var end = Date.parse(line.getAttribute("data-end"));
+  if (!isNaN(end) && Date.now() > end) line.hidden = true;
+});
+document.querySelectorAll(".notice-banner").forEach(function (banner) {
+  if (!banner.querySelector("[data-end]:not([hidden])")) banner.hidden = true;
+});

@@ -7,6 +7,7 @@
 pub mod markdown;
 mod summary;
 mod views;
+mod workflows;
 pub(crate) use views::percent_encode_path;
 
 use std::collections::{BTreeSet, HashMap};
@@ -75,6 +76,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "search.html",
         include_str!("../../../theme/templates/search.html"),
+    ),
+    (
+        "notices.html",
+        include_str!("../../../theme/templates/notices.html"),
+    ),
+    (
+        "takedowns.html",
+        include_str!("../../../theme/templates/takedowns.html"),
     ),
 ];
 const ASSETS: &[(&str, &str)] = &[
@@ -176,6 +185,8 @@ pub struct Site<'a> {
     pub pages: &'a [MarkdownPage],
     /// The date the site describes (SOURCE_DATE_EPOCH or the newest record date).
     pub build_date: NaiveDate,
+    /// Maintenance notices, newest window first.
+    pub notices: &'a [crate::model::Notice],
 }
 
 /// One file to produce.
@@ -212,6 +223,21 @@ enum Job {
     Whole(WholeCatalog),
     /// A generated text file (`robots.txt`).
     Text(&'static str, String),
+    /// The maintenance notices page (第十三条).
+    Notices,
+    /// The public takedown notice (第二十二条).
+    Takedowns,
+    /// The Atom feed of maintenance notices, or of takedowns.
+    Announcements(Announcements),
+}
+
+/// The feeds of the workflow records.
+#[derive(Debug, Clone, Copy)]
+enum Announcements {
+    /// `feeds/notices.atom`.
+    Notices,
+    /// `feeds/withdrawals.atom`.
+    Withdrawals,
 }
 
 impl Job {
@@ -1474,6 +1500,19 @@ fn plan_metadata(site: &Site<'_>, model: &SiteModel<'_>, jobs: &mut Vec<Job>) {
             path: "regions/".into(),
             modified: None,
         },
+        sitemap::Entry {
+            path: "notices/".into(),
+            modified: site.notices.iter().map(|n| n.published.date()).max(),
+        },
+        sitemap::Entry {
+            path: "takedowns/".into(),
+            modified: site
+                .catalog
+                .takedowns
+                .iter()
+                .map(|t| t.takedown.updated())
+                .max(),
+        },
     ];
     entries.extend(site.pages.iter().map(|p| sitemap::Entry {
         path: format!("{}/", p.slug),
@@ -1521,6 +1560,12 @@ fn plan_metadata(site: &Site<'_>, model: &SiteModel<'_>, jobs: &mut Vec<Job>) {
         })));
     }
     jobs.push(Job::Text("robots.txt", sitemap::robots(&model.addresses)));
+    jobs.extend([
+        Job::Notices,
+        Job::Takedowns,
+        Job::Announcements(Announcements::Notices),
+        Job::Announcements(Announcements::Withdrawals),
+    ]);
 }
 
 /// The path and bytes of a static CKAN API file.
@@ -1648,6 +1693,29 @@ fn run(
             (part.path.clone(), xml.into_bytes(), false)
         }
         Job::Text(path, text) => (path.to_string(), text.clone().into_bytes(), false),
+        Job::Announcements(feed) => {
+            let (path, xml) = match feed {
+                Announcements::Notices => (
+                    atom::NOTICES_FEED,
+                    atom::notices_feed(
+                        &model.addresses,
+                        site.config,
+                        site.notices,
+                        site.build_date,
+                    ),
+                ),
+                Announcements::Withdrawals => (
+                    atom::WITHDRAWALS_FEED,
+                    atom::withdrawals_feed(
+                        &model.addresses,
+                        site.config,
+                        &site.catalog.takedowns,
+                        site.build_date,
+                    ),
+                ),
+            };
+            (path.to_string(), xml.into_bytes(), false)
+        }
         Job::Ckan(call) => ckan_file(*call, site, &model.addresses),
         Job::DataPackage(i) => {
             let dataset = &site.catalog.datasets[*i];
@@ -1992,6 +2060,29 @@ fn context_for(
             let c = base_context(site, model, &path, "搜索", "search");
             (path, "search.html", c)
         }
+        Job::Notices => {
+            let path = workflows::NOTICES_PAGE.to_string();
+            let mut c = base_context(site, model, &path, "维护通知", "notices");
+            c.insert(
+                "notices",
+                &workflows::notice_views(site.notices, site.build_date),
+            );
+            c.insert("alternates", &[Alternate::feed(atom::NOTICES_FEED.into())]);
+            (path, "notices.html", c)
+        }
+        Job::Takedowns => {
+            let path = workflows::TAKEDOWNS_PAGE.to_string();
+            let mut c = base_context(site, model, &path, "数据异议处理公示", "takedowns");
+            c.insert(
+                "takedowns",
+                &workflows::takedown_rows(&site.catalog.takedowns),
+            );
+            c.insert(
+                "alternates",
+                &[Alternate::feed(atom::WITHDRAWALS_FEED.into())],
+            );
+            (path, "takedowns.html", c)
+        }
         Job::Asset(..)
         | Job::Json(..)
         | Job::ResourceFile { .. }
@@ -2003,6 +2094,7 @@ fn context_for(
         | Job::Ckan(..)
         | Job::DataPackage(..)
         | Job::Whole(..)
+        | Job::Announcements(..)
         | Job::Text(..) => unreachable!("not templated"),
     }
 }

@@ -83,6 +83,8 @@ pub(super) struct SiteView {
     description: String,
     operator: String,
     pages: Vec<Link>,
+    /// Maintenance notices current or upcoming on the build date.
+    banners: Vec<super::workflows::Banner>,
 }
 
 /// A department card.
@@ -395,6 +397,7 @@ impl<'a> SiteModel<'a> {
                         url: format!("{}/", p.slug),
                     })
                     .collect(),
+                banners: super::workflows::banners(site.notices, site.build_date),
             },
             cards,
             recent,

@@ -1,0 +1,168 @@
+//! Views of the workflow records the public sees: the maintenance banner and notices page
+//! (第十三条) and the takedown notice (第二十二条).
+
+use chrono::{NaiveDate, NaiveDateTime, Timelike};
+use serde::Serialize;
+
+use crate::metadata::atom::china_timestamp;
+use crate::model::{Notice, Vocabulary};
+use crate::policy::AnnouncedTakedown;
+
+/// The site path of the notices page.
+pub(super) const NOTICES_PAGE: &str = "notices/index.html";
+/// The site path of the takedown notice.
+pub(super) const TAKEDOWNS_PAGE: &str = "takedowns/index.html";
+
+/// A date and time as the portal prints it: `2026年12月5日 22:00`.
+pub(super) fn chinese_time(time: NaiveDateTime) -> String {
+    format!(
+        "{} {:02}:{:02}",
+        chinese_date(time.date()),
+        time.hour(),
+        time.minute()
+    )
+}
+
+/// A date as the portal prints it: `2026年12月5日`.
+pub(super) fn chinese_date(date: NaiveDate) -> String {
+    use chrono::Datelike;
+    format!("{}年{}月{}日", date.year(), date.month(), date.day())
+}
+
+/// A notice in the banner every page shows while it is current or upcoming.
+#[derive(Debug, Serialize)]
+pub(super) struct Banner {
+    id: String,
+    title: String,
+    window: String,
+    /// When the window ends, RFC 3339: the page's script hides the banner after it.
+    end: String,
+}
+
+/// The banners of the notices whose window has not ended by `today`.
+pub(super) fn banners(notices: &[Notice], today: NaiveDate) -> Vec<Banner> {
+    notices
+        .iter()
+        .filter(|n| n.end.date() >= today)
+        .map(|n| Banner {
+            id: n.id.clone(),
+            title: n.title.clone(),
+            window: window(n),
+            end: china_timestamp(n.end),
+        })
+        .collect()
+}
+
+fn window(notice: &Notice) -> String {
+    let end = if notice.end.date() == notice.start.date() {
+        format!("{:02}:{:02}", notice.end.hour(), notice.end.minute())
+    } else {
+        chinese_time(notice.end)
+    };
+    format!("{} 至 {end}", chinese_time(notice.start))
+}
+
+/// A notice on the notices page.
+#[derive(Debug, Serialize)]
+pub(super) struct NoticeView<'a> {
+    id: &'a str,
+    title: &'a str,
+    window: String,
+    published: String,
+    published_iso: String,
+    text: &'a str,
+    /// Whether its window ended before the build date.
+    past: bool,
+}
+
+/// The notices page's entries, newest window first.
+pub(super) fn notice_views(notices: &[Notice], today: NaiveDate) -> Vec<NoticeView<'_>> {
+    notices
+        .iter()
+        .map(|n| NoticeView {
+            id: &n.id,
+            title: &n.title,
+            window: window(n),
+            published: chinese_time(n.published),
+            published_iso: china_timestamp(n.published),
+            text: &n.text,
+            past: n.end.date() < today,
+        })
+        .collect()
+}
+
+/// A row of the takedown notice: what the public may know, and nothing of the complainant.
+#[derive(Debug, Serialize)]
+pub(super) struct TakedownRow<'a> {
+    id: &'a str,
+    dataset: &'a str,
+    title: &'a str,
+    /// Whether the dataset's page exists (it was restored or reopened).
+    published: bool,
+    grounds: &'static str,
+    state: &'static str,
+    state_slug: &'static str,
+    received: String,
+    /// Each step and its date, in order.
+    steps: Vec<(&'static str, String)>,
+}
+
+/// The rows of the takedown notice, latest change first.
+pub(super) fn takedown_rows(takedowns: &[AnnouncedTakedown]) -> Vec<TakedownRow<'_>> {
+    takedowns
+        .iter()
+        .map(|a| {
+            let t = &a.takedown;
+            TakedownRow {
+                id: &t.id,
+                dataset: &t.dataset.0,
+                title: &a.title,
+                published: a.published,
+                grounds: t.grounds.label(),
+                state: t.state.describe(),
+                state_slug: t.state.slug(),
+                received: chinese_date(t.received),
+                steps: t
+                    .history
+                    .iter()
+                    .map(|(state, date)| (state.describe(), chinese_date(*date)))
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").unwrap()
+    }
+
+    fn notice(start: &str, end: &str) -> Notice {
+        Notice {
+            id: "upgrade".into(),
+            record_path: "notices/upgrade.yaml".into(),
+            title: "升级".into(),
+            published: at("2026-11-20 09:00"),
+            start: at(start),
+            end: at(end),
+            text: "停止服务".into(),
+        }
+    }
+
+    #[test]
+    fn banners_show_until_the_window_ends() {
+        let notices = [notice("2026-12-05 22:00", "2026-12-06 02:00")];
+        let day = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+        assert_eq!(banners(&notices, day("2026-12-01")).len(), 1);
+        assert_eq!(banners(&notices, day("2026-12-06")).len(), 1);
+        assert!(banners(&notices, day("2026-12-07")).is_empty());
+        let banner = &banners(&notices, day("2026-12-01"))[0];
+        assert_eq!(banner.window, "2026年12月5日 22:00 至 2026年12月6日 02:00");
+        assert_eq!(banner.end, "2026-12-06T02:00:00+08:00");
+        let same_day = notice("2026-12-05 08:00", "2026-12-05 12:30");
+        assert_eq!(window(&same_day), "2026年12月5日 08:00 至 12:30");
+    }
+}
