@@ -725,18 +725,9 @@ fn schema(config: &Path, out: &Path) -> u8 {
     let Some(config) = load_config(config) else {
         return EXIT_FAILED;
     };
-    let files = [
-        (
-            "dataset.schema.json",
-            generator::schema::dataset_schema(&config),
-        ),
-        (
-            "department.schema.json",
-            generator::schema::department_schema(&config),
-        ),
-    ];
+    let files = generator::schema::all(&config);
     for (name, value) in files {
-        let path = out.join(name);
+        let path = out.join(name.trim_start_matches("schema/"));
         let text = serde_json::to_string_pretty(&value).unwrap_or_default() + "\n";
         if let Err(err) = std::fs::create_dir_all(out).and_then(|_| std::fs::write(&path, text)) {
             eprintln!("error: cannot write {}: {err}", path.display());

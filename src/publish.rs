@@ -597,7 +597,7 @@ fn cycle(
     for diagnostic in ingested.checked.iter().flat_map(|c| &c.diagnostics) {
         if generator::workflows::FOLDERS
             .iter()
-            .any(|f| diagnostic.file.starts_with(&format!("{f}/")))
+            .any(|f| diagnostic.file.contains(&format!("{f}/")))
         {
             tracing::warn!(
                 file = %diagnostic.file,

@@ -798,3 +798,48 @@ fn a_rewrite_that_keeps_size_and_mtime_is_still_published() {
     let page = live_page(&fixture, "datasets/taxi-new/index.html").unwrap();
     assert!(page.contains("网约车运价"), "{page}");
 }
+
+/// The operator's takedown (第二十二条) in the content folder is seen by the watcher and
+/// published at once, over the department's own record; a rollback cannot bring the dataset
+/// back; removing the takedown restores it.
+#[test]
+fn an_operator_takedown_publishes_at_once_and_holds_against_rollback() {
+    let fixture = daemon_fixture();
+    let daemon = Running::start(&fixture);
+    assert!(daemon.wait_live(1), "first publish");
+    assert!(live_page(&fixture, "datasets/bus-stops/index.html").is_some());
+
+    let takedowns = fixture.path("content/takedowns");
+    assert!(takedowns.is_dir(), "the daemon makes the folder it watches");
+    // Written under a temporary name and renamed, as departments are asked to.
+    std::fs::write(
+        takedowns.join(".2024-001.yaml.partial"),
+        "dataset: bus-stops\nreceived: 2024-11-02\ngrounds: 个人隐私\nstate: suspended\nsuspended: 2024-11-02\n",
+    )
+    .unwrap();
+    let started = Instant::now();
+    std::fs::rename(
+        takedowns.join(".2024-001.yaml.partial"),
+        takedowns.join("2024-001.yaml"),
+    )
+    .unwrap();
+    // The poll interval is 120 s: only the watcher can publish this soon.
+    assert!(daemon.wait_live(2), "takedown published");
+    assert!(started.elapsed().as_secs() < 15, "{:?}", started.elapsed());
+    assert!(live_page(&fixture, "datasets/bus-stops/index.html").is_none());
+    assert!(
+        live_page(&fixture, "takedowns/index.html")
+            .unwrap()
+            .contains("<code>bus-stops</code>")
+    );
+    // The department's drop still holds the record as active: nothing else changed there.
+    assert!(rejected(&report(&fixture, "nn-transport")).is_empty());
+
+    let run = fixture.run(&["rollback", "--releases", "rel"]);
+    assert_ne!(run.status, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("withheld now"), "{}", run.stderr);
+
+    std::fs::remove_file(takedowns.join("2024-001.yaml")).unwrap();
+    assert!(daemon.wait_live(3), "takedown lifted");
+    assert!(live_page(&fixture, "datasets/bus-stops/index.html").is_some());
+}

@@ -580,6 +580,43 @@ mod tests {
     }
 
     #[test]
+    fn only_the_announcing_files_may_name_only_the_announced_datasets() {
+        let plain = auditor_of_suspended(&["bus-stops", "roster"]);
+        let announced: BTreeSet<String> = ["bus-stops".to_string()].into();
+        let auditor = plain.announcing(&announced);
+        let page = "<code>bus-stops</code> bus-stops名单 <code>roster</code>".as_bytes();
+        let named = |file: &str| -> Vec<String> {
+            let mut found: Vec<String> = auditor
+                .scan(file, page)
+                .into_iter()
+                .map(|l| l.dataset)
+                .collect();
+            found.dedup();
+            found
+        };
+        assert_eq!(named("takedowns/index.html"), ["roster"]);
+        assert_eq!(named("feeds/withdrawals.atom"), ["roster"]);
+        assert_eq!(named("index.html"), ["bus-stops", "roster"]);
+        assert_eq!(named("takedowns/index.html.bak"), ["bus-stops", "roster"]);
+        // A replacing write of an announcing file reads it whole.
+        assert_eq!(
+            auditor
+                .scan_replacing("takedowns/index.html", page, page)
+                .len(),
+            1
+        );
+        // What may be named follows the catalog, not the automaton: same texts, new set.
+        assert!(Arc::ptr_eq(&auditor.announcing(&announced), &auditor));
+        assert!(
+            plain
+                .announcing(&BTreeSet::new())
+                .scan("takedowns/index.html", page)
+                .len()
+                > 1
+        );
+    }
+
+    #[test]
     fn a_replacing_write_finds_what_a_full_scan_finds() {
         let audit = auditor(&[]);
         // Long shared runs on both sides, so blocks are compared, not only single bytes.

@@ -177,7 +177,7 @@ vocabulary! {
 pub struct Takedown {
     /// The record's id: its file name without `.yaml`.
     pub id: String,
-    /// The record file, relative to the content folder.
+    /// The record file, as reports name it.
     pub record_path: String,
     /// The dataset objected to.
     pub dataset: DatasetId,
@@ -204,7 +204,7 @@ impl Takedown {
 pub struct Notice {
     /// The record's id: its file name without `.yaml`.
     pub id: String,
-    /// The record file, relative to the content folder.
+    /// The record file, as reports name it.
     pub record_path: String,
     /// Its headline.
     pub title: String,

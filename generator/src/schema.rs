@@ -6,6 +6,18 @@ use serde_json::{Value, json};
 use crate::config::SiteConfig;
 use crate::load::{RawDataset, RawDepartment};
 use crate::model::Vocabulary;
+use crate::workflows::{notices::RawNotice, takedowns::RawTakedown};
+
+/// Every record schema with its site path (`schema/<kind>.schema.json`): datasets,
+/// departments, takedowns, notices.
+pub fn all(config: &SiteConfig) -> Vec<(&'static str, Value)> {
+    vec![
+        ("schema/dataset.schema.json", dataset_schema(config)),
+        ("schema/department.schema.json", department_schema(config)),
+        ("schema/takedown.schema.json", takedown_schema(config)),
+        ("schema/notice.schema.json", notice_schema(config)),
+    ]
+}
 
 /// The JSON Schema of a dataset record, with `domain` limited to the site's list.
 pub fn dataset_schema(config: &SiteConfig) -> Value {
@@ -41,11 +53,49 @@ fn add_slugs<V: Vocabulary>(schema: &mut Value, definition: &str, extra: &[&str]
 
 /// The JSON Schema of `department.yaml`.
 pub fn department_schema(config: &SiteConfig) -> Value {
+    with_id(
+        config,
+        "department",
+        serde_json::to_value(schemars::schema_for!(RawDepartment)).unwrap_or(Value::Null),
+    )
+}
+
+/// The JSON Schema of a takedown record (`content/takedowns/<id>.yaml`).
+pub fn takedown_schema(config: &SiteConfig) -> Value {
     let mut schema =
-        serde_json::to_value(schemars::schema_for!(RawDepartment)).unwrap_or(Value::Null);
+        serde_json::to_value(schemars::schema_for!(RawTakedown)).unwrap_or(Value::Null);
+    add_slugs::<crate::model::Grounds>(&mut schema, "Grounds", &[]);
+    for key in [
+        "received",
+        "suspended",
+        "verified",
+        "withdrawn",
+        "restored",
+        "reopened",
+    ] {
+        if let Some(property) = schema.pointer_mut(&format!("/properties/{key}")) {
+            property["format"] = json!("date");
+        }
+    }
+    with_id(config, "takedown", schema)
+}
+
+/// The JSON Schema of a maintenance notice (`content/notices/<id>.yaml`).
+pub fn notice_schema(config: &SiteConfig) -> Value {
+    let mut schema = serde_json::to_value(schemars::schema_for!(RawNotice)).unwrap_or(Value::Null);
+    for key in ["published", "start", "end"] {
+        if let Some(property) = schema.pointer_mut(&format!("/properties/{key}")) {
+            property["pattern"] = json!("^\\d{4}-\\d{2}-\\d{2}[ T]\\d{2}:\\d{2}(:\\d{2})?$");
+        }
+    }
+    with_id(config, "notice", schema)
+}
+
+/// `schema` with its `$id` on the site, when the site has an address.
+fn with_id(config: &SiteConfig, kind: &str, mut schema: Value) -> Value {
     if !config.base_url.is_empty() {
         schema["$id"] = json!(format!(
-            "{}/schema/department.schema.json",
+            "{}/schema/{kind}.schema.json",
             config.base_url.trim_end_matches('/')
         ));
     }

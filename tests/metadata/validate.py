@@ -168,6 +168,23 @@ def main():
             if entry.find(f"{atom}link[@rel='alternate']") is None:
                 fail(f"{name}: an entry has no alternate link")
     print(f"Atom: {len(feeds)} feeds with {entries} entries parse with feedparser and hold what RFC 4287 requires")
+    # The withdrawals feed's tombstones (RFC 6721) name datasets that are offline: no page,
+    # no entry in any datasets feed.
+    tombstones = "{http://purl.org/atompub/tombstones/1.0}"
+    withdrawals = ET.parse(site / "feeds" / "withdrawals.atom").getroot()
+    # The feed's own address ends in feeds/withdrawals.atom: the site's base is before it.
+    base = withdrawals.findtext(f"{atom}id")[: -len("feeds/withdrawals.atom")]
+    refs = [e.get("ref") for e in withdrawals.findall(f"{tombstones}deleted-entry")]
+    dataset_feed_ids = set()
+    for path in feeds:
+        if path.name != "withdrawals.atom":
+            dataset_feed_ids.update(e.findtext(f"{atom}id") for e in ET.parse(path).getroot().findall(f"{atom}entry"))
+    for ref in refs:
+        if not ref or not ref.startswith(base) or not ref.endswith("/"):
+            fail(f"feeds/withdrawals.atom: tombstone ref `{ref}` is not a dataset page of the site")
+        if (site / ref[len(base):] / "index.html").exists() or ref in dataset_feed_ids:
+            fail(f"feeds/withdrawals.atom: `{ref}` is withdrawn yet still published")
+    print(f"withdrawals.atom: {len(refs)} tombstones, none of them published")
 
     # 6. data.json against the Project Open Data v1.1 JSON Schema (draft-04), with formats.
     pod_dir = pathlib.Path(sys.argv[2]) / "pod-v1.1"

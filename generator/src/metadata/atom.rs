@@ -143,16 +143,21 @@ fn head(
         "<link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n",
         escape(&addresses.url(info.page))
     ));
+    xml.push_str(&format!(
+        "{}<generator>kaifang</generator>\n",
+        operator_author(config)
+    ));
+    xml
+}
+
+/// The `<author>` element naming the platform's operator (or the portal, without one).
+fn operator_author(config: &SiteConfig) -> String {
     let author = if config.operator.is_empty() {
         &config.title
     } else {
         &config.operator
     };
-    xml.push_str(&format!(
-        "<author><name>{}</name></author>\n<generator>kaifang</generator>\n",
-        escape(author)
-    ));
-    xml
+    format!("<author><name>{}</name></author>\n", escape(author))
 }
 
 /// The feed of maintenance notices, newest window first: each entry is one notice, dated
@@ -186,6 +191,7 @@ pub fn notices_feed(
             "<link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n",
             escape(&link)
         ));
+        xml.push_str(&operator_author(config));
         xml.push_str(&format!(
             "<summary type=\"text\">维护时间：{} 至 {}。{}</summary>\n",
             escape(&china_timestamp(notice.start)),
@@ -257,6 +263,7 @@ pub fn withdrawals_feed(
                 escape(&dataset_page)
             ));
         }
+        xml.push_str(&operator_author(config));
         xml.push_str(&format!(
             "<category term=\"{}\" label=\"{}\"/>\n",
             t.state.slug(),

@@ -1309,14 +1309,11 @@ fn plan_shared(site: &Site<'_>, model: &SiteModel<'_>) -> Vec<Job> {
     let mut jobs = vec![Job::Home, Job::Regions, Job::NotFound, Job::Search];
     jobs.extend((0..site.pages.len()).map(Job::Page));
     jobs.extend(ASSETS.iter().map(|(p, c)| Job::Asset(p, c)));
-    jobs.push(Job::Json(
-        "schema/dataset.schema.json",
-        crate::schema::dataset_schema(site.config),
-    ));
-    jobs.push(Job::Json(
-        "schema/department.schema.json",
-        crate::schema::department_schema(site.config),
-    ));
+    jobs.extend(
+        crate::schema::all(site.config)
+            .into_iter()
+            .map(|(path, schema)| Job::Json(path, schema)),
+    );
     let per_page = site.config.per_page;
     let mut listing = |base: String,
                        title: String,

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::Limits;
 use crate::diagnostics::Diagnostic;
-use crate::load::{Loaded, parse_file, relative};
+use crate::load::{Loaded, display_path, parse_file};
 
 /// The folders under the content folder that hold workflow records, which the daemon takes
 /// from the platform's own repository (not from department drops).
@@ -18,7 +18,7 @@ pub const FOLDERS: &[&str] = &[takedowns::FOLDER, notices::FOLDER];
 /// A workflow record file that did not parse: its path, and its text when it could be read.
 #[derive(Debug)]
 pub struct Unparsed {
-    /// Path relative to the content folder.
+    /// Path as a user reads it: the content folder as given, then the path below it.
     pub rel: String,
     /// The file's text, when it was readable UTF-8.
     pub source: Option<String>,
@@ -48,7 +48,7 @@ pub(crate) fn load_kind<T: for<'de> serde::Deserialize<'de>>(
     let mut unparsed = Vec::new();
     let mut seen: std::collections::BTreeMap<String, String> = Default::default();
     for path in files {
-        let rel = relative(content, &path);
+        let rel = display_path(content, &path);
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())

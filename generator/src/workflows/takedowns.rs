@@ -337,7 +337,7 @@ mod tests {
             Some(TakedownState::Suspended)
         );
         let state = found.iter().find(|d| d.code == "not-in-list").unwrap();
-        assert_eq!(state.file, "takedowns/a.yaml");
+        assert!(state.file.ends_with("/takedowns/a.yaml"), "{}", state.file);
         assert_eq!(state.location.as_ref().unwrap().line, 4);
         assert!(state.help.as_deref().unwrap().contains("restored"));
         assert_eq!(

@@ -1,0 +1,253 @@
+//! The regulation's workflow records, built with the real binary: takedowns (第二十二条) and
+//! maintenance notices (第十三条).
+
+mod common;
+
+use common::Fixture;
+
+/// The files that may name a dataset a takedown took offline (generator's
+/// `audit::ANNOUNCING_FILES`).
+const ANNOUNCING: [&str; 2] = ["takedowns/index.html", "feeds/withdrawals.atom"];
+
+fn takedown(fixture: &Fixture, name: &str, text: &str) {
+    let dir = fixture.path("content/takedowns");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+fn notice(fixture: &Fixture, name: &str, text: &str) {
+    let dir = fixture.path("content/notices");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+const SUSPEND_BUS_STOPS: &str = "dataset: bus-stops\nreceived: 2024-11-02\ngrounds: 个人隐私\nstate: suspended\nsuspended: 2024-11-02\n";
+
+/// Every public file but the announcing ones holds none of `needles`; the search index
+/// answers none of `queries` with `id`.
+fn offline_everywhere(fixture: &Fixture, id: &str, title: &str) {
+    let public = fixture.path("public");
+    for file in common::files(&public) {
+        if ANNOUNCING.contains(&file.as_str()) {
+            continue;
+        }
+        common::assert_nothing_mentions(
+            &public.join(&file),
+            &[&format!("datasets/{id}/"), &format!("\"{id}\""), title],
+        );
+    }
+    let run = fixture.run(&["search", title, "--site", "public"]);
+    assert!(
+        !run.stdout.contains(id),
+        "search still finds {id}: {}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_takedown_takes_an_active_dataset_out_of_every_public_file_and_announces_it() {
+    let fixture = Fixture::new("basic");
+    assert_eq!(fixture.build().status, 0);
+    assert!(
+        fixture
+            .path("public/datasets/bus-stops/index.html")
+            .is_file()
+    );
+    let csv = std::fs::read(fixture.path("public/datasets/bus-stops/files/stops.csv")).unwrap();
+
+    // The department's record still says active: the takedown decides.
+    takedown(&fixture, "2024-001.yaml", SUSPEND_BUS_STOPS);
+    let run = fixture.build();
+    assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
+    assert!(!fixture.path("public/datasets/bus-stops").exists());
+    offline_everywhere(&fixture, "bus-stops", "公交站点");
+    // Its file is gone, under any name.
+    for file in common::files(&fixture.path("public")) {
+        assert_ne!(
+            std::fs::read(fixture.path("public").join(&file)).unwrap(),
+            csv,
+            "{file} is the suspended dataset's file"
+        );
+    }
+
+    // The public notice names the dataset, its state and grounds, and no complainant.
+    let page = fixture.read("public/takedowns/index.html");
+    assert!(page.contains("公交站点") && page.contains("<code>bus-stops</code>"));
+    assert!(page.contains("已暂停") && page.contains("个人隐私"));
+    assert!(
+        !page.contains("datasets/bus-stops/"),
+        "no link to a page that is gone"
+    );
+    // The withdrawals feed tells harvesters to delete the entry the datasets feed gave it.
+    let feed = fixture.read("public/feeds/withdrawals.atom");
+    assert!(feed.contains(
+        "<at:deleted-entry ref=\"https://example.test/portal/datasets/bus-stops/\" when=\"2024-11-02T00:00:00+08:00\">"
+    ));
+    assert!(feed.contains("<title>已暂停：公交站点</title>"));
+    let datasets_feed = fixture.read("public/feeds/datasets.atom");
+    assert!(!datasets_feed.contains("bus-stops"));
+}
+
+#[test]
+fn restoring_brings_the_dataset_back_in_full() {
+    let fixture = Fixture::new("basic");
+    assert_eq!(fixture.build().status, 0);
+    let before = fixture.read("public/datasets/bus-stops/index.html");
+    takedown(&fixture, "2024-001.yaml", SUSPEND_BUS_STOPS);
+    assert_eq!(fixture.build().status, 0);
+    takedown(
+        &fixture,
+        "2024-001.yaml",
+        &format!(
+            "{}verified: 2024-11-04\nrestored: 2024-11-06\n",
+            SUSPEND_BUS_STOPS.replace("state: suspended", "state: restored")
+        ),
+    );
+    let run = fixture.build();
+    assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(fixture.read("public/datasets/bus-stops/index.html"), before);
+    assert!(
+        fixture
+            .path("public/datasets/bus-stops/files/stops.csv")
+            .is_file()
+    );
+    assert!(fixture.read("public/data.json").contains("公交站点"));
+    let page = fixture.read("public/takedowns/index.html");
+    assert!(page.contains("已恢复") && page.contains("href=\"../datasets/bus-stops/\""));
+    let feed = fixture.read("public/feeds/withdrawals.atom");
+    assert!(!feed.contains("deleted-entry"), "{feed}");
+    assert!(feed.contains("<title>已恢复：公交站点</title>"));
+}
+
+#[test]
+fn a_wrong_takedown_record_is_located_and_still_keeps_its_dataset_offline() {
+    let fixture = Fixture::new("basic");
+    takedown(
+        &fixture,
+        "2024-001.yaml",
+        &SUSPEND_BUS_STOPS.replace("state: suspended", "state: restord"),
+    );
+    let run = fixture.check();
+    assert_eq!(run.status, 1);
+    let report = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        report.contains("content/takedowns/2024-001.yaml:4:8"),
+        "{report}"
+    );
+    assert!(report.contains("did you mean `restored`"), "{report}");
+    assert!(
+        report.contains("kept offline until this takedown record is fixed"),
+        "{report}"
+    );
+    // The build reports it, and the dataset stays offline, unannounced.
+    let run = fixture.build();
+    assert_eq!(run.status, 1, "{}{}", run.stdout, run.stderr);
+    assert!(!fixture.path("public/datasets/bus-stops").exists());
+    offline_everywhere(&fixture, "bus-stops", "公交站点");
+    common::assert_nothing_mentions(&fixture.path("public/takedowns"), &["公交站点"]);
+
+    // A takedown naming no dataset of the catalog is an error with a suggestion.
+    takedown(
+        &fixture,
+        "2024-001.yaml",
+        &SUSPEND_BUS_STOPS.replace("bus-stops", "bus-stop"),
+    );
+    let run = fixture.check();
+    let report = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        report.contains("no dataset has the id `bus-stop`"),
+        "{report}"
+    );
+    assert!(report.contains("did you mean `bus-stops`"), "{report}");
+}
+
+#[test]
+fn a_takedown_never_announces_a_dataset_that_was_not_public() {
+    let fixture = Fixture::new("basic");
+    // secret-roster is 不予开放: its title was never public and stays so.
+    takedown(
+        &fixture,
+        "2024-002.yaml",
+        "dataset: secret-roster\nreceived: 2024-11-02\ngrounds: 个人隐私\nstate: withdrawn\nsuspended: 2024-11-02\nwithdrawn: 2024-11-03\n",
+    );
+    let run = fixture.build();
+    assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
+    common::assert_nothing_mentions(
+        &fixture.path("public"),
+        &["secret-roster", "执法人员涉密名册"],
+    );
+    assert!(
+        fixture
+            .read("public/takedowns/index.html")
+            .contains("目前没有数据异议处理记录")
+    );
+}
+
+const UPGRADE: &str = "title: 平台升级维护\npublished: 2024-12-20 10:00\nstart: 2025-01-04 22:00\nend: 2025-01-05 02:00\ntext: |\n  维护期间**暂停**数据下载。<script>alert(1)</script>\n";
+
+#[test]
+fn a_current_notice_is_a_banner_on_every_page_and_is_listed_and_fed() {
+    let fixture = Fixture::new("basic");
+    notice(&fixture, "2025-upgrade.yaml", UPGRADE);
+    let run = fixture.build();
+    assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
+    for page in common::files(&fixture.path("public"))
+        .iter()
+        .filter(|f| f.ends_with(".html"))
+    {
+        let html = fixture.read(&format!("public/{page}"));
+        assert!(
+            html.contains("data-end=\"2025-01-05T02:00:00+08:00\"")
+                && html.contains("2025年1月4日 22:00 至 2025年1月5日 02:00"),
+            "{page} has no banner"
+        );
+    }
+    let page = fixture.read("public/notices/index.html");
+    assert!(page.contains("<strong>暂停</strong>"));
+    assert!(
+        !page.contains("<script>alert"),
+        "Markdown cannot inject script"
+    );
+    let feed = fixture.read("public/feeds/notices.atom");
+    assert!(feed.contains("<title>平台升级维护</title>"));
+    assert!(feed.contains("<updated>2024-12-20T10:00:00+08:00</updated>"));
+
+    // Once the window has passed the build date, the banner goes; the notice stays listed.
+    notice(
+        &fixture,
+        "2025-upgrade.yaml",
+        &UPGRADE
+            .replace("2025-01-04", "2024-12-28")
+            .replace("2025-01-05", "2024-12-29"),
+    );
+    assert_eq!(fixture.build().status, 0);
+    assert!(!fixture.read("public/index.html").contains("notice-banner"));
+    assert!(fixture.read("public/notices/index.html").contains("已结束"));
+}
+
+#[test]
+fn a_notice_published_late_or_wrong_is_reported() {
+    let fixture = Fixture::new("basic");
+    // Published on Thursday 2025-01-02 for Saturday 2025-01-04: one working day between.
+    notice(
+        &fixture,
+        "late.yaml",
+        &UPGRADE.replace("2024-12-20 10:00", "2025-01-02 10:00"),
+    );
+    let run = fixture.check();
+    assert_eq!(run.status, 0, "a late notice is a warning");
+    let report = format!("{}{}", run.stdout, run.stderr);
+    assert!(report.contains("warning[notice-late]"), "{report}");
+    assert!(report.contains("1 whole working day(s)"), "{report}");
+
+    notice(
+        &fixture,
+        "late.yaml",
+        &UPGRADE.replace("end: 2025-01-05 02:00", "end: 2025-01-04"),
+    );
+    let run = fixture.check();
+    assert_eq!(run.status, 1);
+    let report = format!("{}{}", run.stdout, run.stderr);
+    assert!(report.contains("content/notices/late.yaml:4:6"), "{report}");
+    assert!(report.contains("expected YYYY-MM-DD HH:MM"), "{report}");
+}
