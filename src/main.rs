@@ -1,6 +1,7 @@
 //! `kaifang`: the command line. Parses arguments, calls the libraries, prints reports.
 
 mod bench_daemon;
+mod bench_scan;
 mod bench_search;
 mod deploy;
 mod mirror;
@@ -188,6 +189,19 @@ enum Command {
         #[arg(long, default_value_t = 50_000)]
         hugo_max: usize,
     },
+    /// Time the de-sensitisation scanner on a synthetic table, beside a plain read and a
+    /// SHA-256 of the same file.
+    BenchScan {
+        /// Size of the table in MB.
+        #[arg(long, default_value_t = 512)]
+        mb: usize,
+        /// Rounds of each pass (the best is reported).
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// Where to write the table (default: a temporary folder).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// Build the search index of synthetic catalogs and print first-query bytes, round trips,
     /// index build time and memory, index size, and files changed by a one-record edit; with
     /// --pagefind, run Pagefind on the same site and measure both engines in Chromium.
@@ -351,6 +365,14 @@ fn main() -> ExitCode {
             hugo.as_deref(),
             hugo_max,
         ),
+        Command::BenchScan { mb, rounds, dir } => {
+            let dir = dir.unwrap_or_else(|| std::env::temp_dir().join("kaifang-bench-scan"));
+            if let Err(err) = std::fs::create_dir_all(&dir) {
+                eprintln!("error: cannot make {}: {err}", dir.display());
+                return ExitCode::from(EXIT_FAILED);
+            }
+            bench_scan::run(mb, rounds.max(1), &dir)
+        }
         Command::BenchSearch {
             records,
             dir,

@@ -251,3 +251,99 @@ fn a_notice_published_late_or_wrong_is_reported() {
     assert!(report.contains("content/notices/late.yaml:4:6"), "{report}");
     assert!(report.contains("expected YYYY-MM-DD HH:MM"), "{report}");
 }
+
+/// An ID number with its correct GB 11643 check character.
+fn resident_id(body17: &str) -> String {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = body17
+        .bytes()
+        .zip(WEIGHTS)
+        .map(|(d, w)| u32::from(d - b'0') * w)
+        .sum();
+    format!("{body17}{}", b"10X98765432"[(sum % 11) as usize] as char)
+}
+
+const STOPS_RECORD: &str = "fields:\n  - { name: 站点名称, type: 字符串 }\nresources:\n  - title: 站点表\n    format: csv\n    file: files/stops.csv\nissued: 2024-01-01\nmodified: 2024-06-01\nreviews:\n  security: { date: 2024-01-01 }\n";
+
+fn stops_record(extra: &str) -> String {
+    format!(
+        "title: 公交站点\nsummary: 南宁市公交站点的名称和位置。\ndomain: 交通运输\nopen_type: 无条件开放\nupdate_frequency: 每月\n{}",
+        STOPS_RECORD.replace(
+            "    file: files/stops.csv\n",
+            &format!("    file: files/stops.csv\n{extra}")
+        )
+    )
+}
+
+/// 第十六条: a resource file with unmasked personal data is not published, and the record
+/// says where; masked values, lookalike numbers and columns declared public pass.
+#[test]
+fn unmasked_personal_data_in_a_resource_blocks_its_record() {
+    let fixture = Fixture::new("basic");
+    assert_eq!(fixture.build().status, 0);
+    let id = resident_id("45010219900307123");
+    // Masked values, an order number with 18 digits that fails the checksum, an ID inside a
+    // longer run of digits, and a landline all pass.
+    let clean = format!(
+        "站点名称,负责人证件,联系电话,订单号,值班电话\n朝阳广场,4501**********123X,138****5678,202412010000000018,0771-5551234\n南宁站,450102*********12X,139****0000,9{id}1,07715551234\n"
+    );
+    std::fs::write(
+        fixture.path("content/departments/nn-transport/files/stops.csv"),
+        &clean,
+    )
+    .unwrap();
+    fixture.record("bus-stops.yaml", stops_record(""));
+    let run = fixture.check();
+    assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
+
+    let leaky = format!("{clean}火车站,{id},13812345678,1,18912345678\n");
+    std::fs::write(
+        fixture.path("content/departments/nn-transport/files/stops.csv"),
+        &leaky,
+    )
+    .unwrap();
+    let run = fixture.build();
+    assert_eq!(run.status, 1, "{}{}", run.stdout, run.stderr);
+    let report = format!("{}{}", run.stdout, run.stderr);
+    assert!(report.contains("error[personal-data]"), "{report}");
+    assert!(
+        report.contains("content/departments/nn-transport/bus-stops.yaml:11:11"),
+        "{report}"
+    );
+    assert!(
+        report.contains("居民身份证号码 4501**********")
+            && report.contains("at row 4, column 2 (负责人证件)"),
+        "{report}"
+    );
+    assert!(
+        report.contains("手机号码 138****5678 at row 4, column 3 (联系电话)"),
+        "{report}"
+    );
+    assert!(
+        !report.contains(&id) && !report.contains("13812345678"),
+        "messages mask values"
+    );
+    // Nothing of the record is published: not its page, not the file, not the number.
+    assert!(!fixture.path("public/datasets/bus-stops").exists());
+    common::assert_nothing_mentions(&fixture.path("public"), &[&id, "13812345678"]);
+
+    // Declared public with a reason, the duty telephones pass; the ID number still does not.
+    fixture.record(
+        "bus-stops.yaml",
+        stops_record("    public_columns:\n      - { column: 值班电话, reason: 公交站对外值班电话 }\n      - { column: 联系电话, reason: 站点服务热线 }\n"),
+    );
+    let run = fixture.check();
+    let report = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        report.contains("居民身份证号码") && !report.contains("手机号码"),
+        "{report}"
+    );
+    // A public column needs its reason.
+    fixture.record(
+        "bus-stops.yaml",
+        stops_record("    public_columns:\n      - { column: 联系电话, reason: \"\" }\n"),
+    );
+    let run = fixture.check();
+    let report = format!("{}{}", run.stdout, run.stderr);
+    assert!(report.contains("error[no-reason]"), "{report}");
+}

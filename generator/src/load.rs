@@ -149,6 +149,22 @@ pub struct RawResource {
     /// 链接 An http or https address.
     #[schemars(with = "Option<String>")]
     pub url: Option<Text>,
+    /// 公开列 Columns of the file that hold personal-looking numbers public on purpose (a
+    /// business telephone), each with the reason; the de-sensitisation check skips them.
+    #[serde(default)]
+    pub public_columns: Vec<RawPublicColumn>,
+}
+
+/// A column declared public on purpose, as written.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawPublicColumn {
+    /// 列名 The column's header (or JSON key), exactly as in the file.
+    #[schemars(with = "String")]
+    pub column: Text,
+    /// 理由 Why its values may be public, e.g. 企业对外办公电话.
+    #[schemars(with = "String")]
+    pub reason: Text,
 }
 
 /// One review as written.

@@ -835,7 +835,7 @@ fn dataset(
 
     let mut resources: Vec<Resource> = Vec::new();
     for raw_resource in &raw.resources {
-        if let Some(r) = resource(&mut check, raw_resource, dept_dir) {
+        if let Some(r) = resource(&mut check, raw_resource, dept_dir, divisions) {
             if let (Some(path), Some(at)) = (r.published_path(), &raw_resource.file)
                 && resources
                     .iter()
@@ -1001,6 +1001,7 @@ fn resource(
     check: &mut Checker<'_>,
     raw: &crate::load::RawResource,
     dept_dir: &Path,
+    divisions: &Divisions,
 ) -> Option<Resource> {
     if raw.title.value.trim().is_empty() {
         check.error(
@@ -1032,7 +1033,16 @@ fn resource(
     }
     let format = format_text.to_ascii_uppercase();
     let location = match (&raw.file, &raw.url) {
-        (Some(file), None) => resource_file(check, file, dept_dir)?,
+        (Some(file), None) => {
+            let location = resource_file(check, file, dept_dir)?;
+            let public_columns = public_columns(check, raw);
+            if let ResourceLocation::File { source, .. } = &location
+                && !personal_data_free(check, file, source, &public_columns, divisions)
+            {
+                return None;
+            }
+            location
+        }
         (None, Some(url)) => {
             if !is_http_url(&url.value) {
                 check.error(
@@ -1078,6 +1088,123 @@ fn resource(
         format,
         location,
     })
+}
+
+/// The columns a resource declares public, each with a reason.
+fn public_columns(check: &mut Checker<'_>, raw: &crate::load::RawResource) -> Vec<String> {
+    let mut columns = Vec::new();
+    for declared in &raw.public_columns {
+        let column = declared.column.value.trim();
+        if column.is_empty() {
+            check.error(
+                "empty-value",
+                &declared.column,
+                "a public column has an empty `column`".into(),
+                "empty",
+                "write the column's header exactly as it stands in the file".into(),
+            );
+        } else if declared.reason.value.trim().is_empty() {
+            check.error(
+                "no-reason",
+                &declared.reason,
+                format!("column `{column}` is declared public without a reason"),
+                "empty",
+                "say why its values may be public, e.g. 企业对外办公电话".into(),
+            );
+        } else {
+            columns.push(column.to_string());
+        }
+    }
+    columns
+}
+
+/// Findings of the de-sensitisation check shown in one diagnostic.
+const PERSONAL_DATA_SHOWN: usize = 5;
+
+/// Scans a resource file for unmasked personal data (第十六条, 第三十五条(二)); a hit is an
+/// error at the record's `file:` line naming the row and column of each (masked). Files of
+/// other formats are not read. Says whether the file passed.
+fn personal_data_free(
+    check: &mut Checker<'_>,
+    file: &Spanned<String>,
+    source: &Path,
+    public_columns: &[String],
+    divisions: &Divisions,
+) -> bool {
+    let extension = source
+        .extension()
+        .map(|e| e.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let Some(format) = pii::Format::of_extension(&extension) else {
+        return true;
+    };
+    let is_division = |code: &str| is_id_division(divisions, code);
+    let rules = pii::Rules {
+        is_division: &is_division,
+        public_columns,
+    };
+    let text = file.value.trim();
+    match pii::scan_file(source, format, &rules, PERSONAL_DATA_SHOWN) {
+        Ok(report) if report.total == 0 => true,
+        Ok(report) => {
+            let mut shown: Vec<String> = report
+                .findings
+                .iter()
+                .map(|f| {
+                    let place = &f.place;
+                    let sheet = place
+                        .sheet
+                        .as_ref()
+                        .map_or(String::new(), |s| format!("sheet {s}, "));
+                    let name = place
+                        .column_name
+                        .as_ref()
+                        .map_or(String::new(), |n| format!(" ({n})"));
+                    format!(
+                        "{} {} at {sheet}row {}, column {}{name}",
+                        f.kind.describe(),
+                        f.masked,
+                        place.line,
+                        place.column
+                    )
+                })
+                .collect();
+            if report.total > report.findings.len() as u64 {
+                shown.push(format!("{} in all", report.total));
+            }
+            check.error(
+                "personal-data",
+                file,
+                format!(
+                    "resource file `{text}` holds unmasked personal data: {}",
+                    shown.join("; ")
+                ),
+                "not de-sensitised",
+                "mask the values (4501**********123X, 138****5678) or leave the column out before publishing (第十六条); a column public on purpose, such as a business telephone, goes under the resource's `public_columns` with a reason".into(),
+            );
+            false
+        }
+        Err(err) => {
+            check.error(
+                "unreadable",
+                file,
+                format!("cannot check resource file `{text}` for personal data: {err}"),
+                "unreadable",
+                "save it as a valid file of its format, or publish it as a ZIP archive".into(),
+            );
+            false
+        }
+    }
+}
+
+/// Whether six digits may open a resident ID number: a Guangxi county code of the division
+/// list (or a city's `00` code); elsewhere, a province code, since the list holds Guangxi
+/// alone.
+fn is_id_division(divisions: &Divisions, code: &str) -> bool {
+    if !code.starts_with("45") {
+        return true;
+    }
+    divisions.get(code).is_some() || (code.ends_with("00") && divisions.get(&code[..4]).is_some())
 }
 
 fn resource_file(

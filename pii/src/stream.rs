@@ -77,6 +77,30 @@ pub(crate) fn scan_cell(
     }
 }
 
+/// Per byte, whether it can be passed over when no number is being read: not a digit, a line
+/// break, or a byte of the format's structure.
+fn quiet_bytes(format: Format) -> [bool; 256] {
+    let mut quiet = [true; 256];
+    for b in b'0'..=b'9' {
+        quiet[usize::from(b)] = false;
+    }
+    quiet[usize::from(b'\n')] = false;
+    let structure: &[u8] = match format {
+        Format::Delimited(delimiter) => &[b'"', delimiter],
+        Format::Json => b"\"\\:{}",
+        Format::Text | Format::Xlsx => &[],
+    };
+    for &b in structure {
+        quiet[usize::from(b)] = false;
+    }
+    quiet
+}
+
+/// The characters in UTF-8 `bytes`: the bytes that start one.
+fn characters(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count() as u64
+}
+
 struct Scanner<'r, 'a> {
     format: Format,
     rules: &'r Rules<'a>,
@@ -133,8 +157,57 @@ impl<'r, 'a> Scanner<'r, 'a> {
 
     fn feed(&mut self, bytes: &[u8]) {
         self.report.bytes += bytes.len() as u64;
-        for &b in bytes {
-            self.byte(b);
+        let quiet = quiet_bytes(self.format);
+        let mut i = 0;
+        while i < bytes.len() {
+            // Runs of bytes that neither touch a number nor the structure are only counted.
+            if self.run_len == 0 && !self.reading_names() {
+                let start = i;
+                i = bytes[i..]
+                    .iter()
+                    .position(|&b| !quiet[usize::from(b)])
+                    .map_or(bytes.len(), |n| i + n);
+                self.column += characters(&bytes[start..i]);
+                if i == bytes.len() {
+                    break;
+                }
+            }
+            // A run of digits at once: digits change no structure, only names being read.
+            if bytes[i].is_ascii_digit() && !self.reading_names() {
+                if self.run_x {
+                    // `…X` then a digit: not an ID number; the digits start a new run.
+                    self.discard_run();
+                }
+                if self.run_len == 0 {
+                    self.run_column = self.column;
+                }
+                let start = i;
+                i = bytes[i..]
+                    .iter()
+                    .position(|b| !b.is_ascii_digit())
+                    .map_or(bytes.len(), |n| i + n);
+                let digits = &bytes[start..i];
+                let room = (LONGEST + 1).saturating_sub(self.run.len());
+                self.run
+                    .extend_from_slice(&digits[..digits.len().min(room)]);
+                self.run_len += digits.len();
+                self.column += digits.len() as u64;
+                continue;
+            }
+            self.byte(bytes[i]);
+            i += 1;
+        }
+    }
+
+    /// Whether every byte is needed for a name: the header line of a table, or a JSON string
+    /// that may be a key.
+    fn reading_names(&self) -> bool {
+        match self.format {
+            Format::Delimited(_) => self.line == 1,
+            Format::Json => {
+                (self.in_string && self.string.len() < NAME_BYTES) || self.pending_key.is_some()
+            }
+            Format::Text | Format::Xlsx => false,
         }
     }
 
@@ -235,7 +308,9 @@ impl<'r, 'a> Scanner<'r, 'a> {
 
     fn end_run(&mut self) {
         let run_len = self.run_len + usize::from(self.run_x);
-        if run_len == self.run.len()
+        // Most runs (amounts, dates, counts) are too short for any number of interest.
+        if run_len >= 11
+            && run_len == self.run.len()
             && let Some(kind) = classify(&self.run, self.rules.is_division)
         {
             let (column, column_name) = match self.format {

@@ -115,7 +115,10 @@ mod tests {
                 )
             })
             .collect();
-        assert_eq!(found, ["ResidentId 名单 2:2 证件号", "Mobile 附表 4:1 联系人"]);
+        assert_eq!(
+            found,
+            ["ResidentId 名单 2:2 证件号", "Mobile 附表 4:1 联系人"]
+        );
         let none: Vec<String> = Vec::new();
         let strict = Rules {
             is_division: &everything,
