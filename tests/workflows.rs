@@ -347,3 +347,123 @@ fn unmasked_personal_data_in_a_resource_blocks_its_record() {
     let report = format!("{}{}", run.stdout, run.stderr);
     assert!(report.contains("error[no-reason]"), "{report}");
 }
+
+fn application(fixture: &Fixture, name: &str, text: &str) {
+    let dir = fixture.path("content/applications/2024");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+/// 第二十条: applications are published as aggregates only, per department and per public
+/// dataset, with the deadlines counted in working days.
+#[test]
+fn application_statistics_publish_aggregates_and_nothing_of_an_applicant() {
+    let fixture = Fixture::new("basic");
+    application(
+        &fixture,
+        "a001.yaml",
+        "dataset: road-freight\napplicant: 法人\npurpose: 物流路径优化研究\nfields: [企业名称]\nurgency: 普通\nsubmitted: 2024-12-02 09:30\nnormative_review: { done: 2024-12-03 16:00, result: 通过 }\nowner_review: { done: 2024-12-12 10:00, result: 通过 }\napproval: { done: 2024-12-13 11:00, result: 通过 }\nagreement_signed: 2024-12-16 10:00\ndelivered: { at: 2024-12-17 15:00, by: 下载 }\nrating: { 规范性: 5, 完整性: 4, 准确性: 4, 一致性: 5, 时效性: 3, 可用性: 4 }\n",
+    );
+    // 特急: 12 working hours from Friday evening end on Monday at 08:00; done at 10:00, late,
+    // and refused without a reason.
+    application(
+        &fixture,
+        "a002.yaml",
+        "dataset: road-freight\napplicant: 自然人\npurpose: 毕业论文写作\nurgency: 特急\nsubmitted: 2024-12-27 20:00\nnormative_review: { done: 2024-12-30 10:00, result: 不通过 }\n",
+    );
+    // An application for a 不予开放 dataset is counted for its department, never named.
+    application(
+        &fixture,
+        "a003.yaml",
+        "dataset: secret-roster\napplicant: 其他组织\npurpose: 核对名册\nurgency: 加急\nsubmitted: 2024-12-20 09:00\nnormative_review: { done: 2024-12-20 15:00, result: 不通过, reason: 该数据不予开放 }\n",
+    );
+    let run = fixture.build();
+    assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("warning[refused-without-reason]")
+            || run.stderr.contains("warning[refused-without-reason]")
+    );
+
+    let stats: serde_json::Value =
+        serde_json::from_str(&fixture.read("public/applications/statistics.json")).unwrap();
+    assert_eq!(stats["applications"], 3);
+    let department = &stats["departments"][0];
+    assert_eq!(department["id"], "nn-transport");
+    assert_eq!(department["applications"], 3);
+    assert_eq!(
+        (
+            department["approved"].as_u64(),
+            department["decided"].as_u64()
+        ),
+        (Some(1), Some(3))
+    );
+    assert_eq!(department["approval_rate"], 33.3);
+    assert_eq!(department["overdue"], 2);
+    assert_eq!(department["refused_without_reason"], 1);
+    let owner = &department["stages"][1];
+    assert_eq!(owner["stage"], "owner-review");
+    // 12-04 to 12-12 is 7 working days, past the 5 allowed (12-10).
+    assert_eq!(
+        (owner["median_days"].as_i64(), owner["on_time"].as_u64()),
+        (Some(7), Some(0))
+    );
+    assert_eq!(department["rating_means"][4]["dimension"], "时效性");
+    assert_eq!(department["rating_means"][4]["mean"], 3.0);
+    let datasets: Vec<&str> = stats["datasets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(datasets, ["road-freight"]);
+
+    let page = fixture.read("public/applications/index.html");
+    assert!(page.contains("33.3%（1/3）") && page.contains("计算方法"));
+    common::assert_nothing_mentions(
+        &fixture.path("public"),
+        &[
+            "物流路径优化研究",
+            "毕业论文写作",
+            "核对名册",
+            "secret-roster",
+            "执法人员涉密名册",
+        ],
+    );
+    assert!(
+        fixture
+            .read("public/datasets/road-freight/index.html")
+            .contains("applications/#road-freight")
+    );
+}
+
+/// `check` reminds of steps past their deadline, by today's calendar.
+#[test]
+fn check_warns_about_an_overdue_application_step() {
+    let fixture = Fixture::new("basic");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let submitted = chrono::DateTime::from_timestamp(now, 0)
+        .unwrap()
+        .date_naive()
+        - chrono::Days::new(40);
+    application(
+        &fixture,
+        "late.yaml",
+        &format!(
+            "dataset: road-freight\napplicant: 法人\npurpose: 研究\nurgency: 普通\nsubmitted: {submitted} 09:00\n"
+        ),
+    );
+    let run = fixture.check();
+    assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
+    let report = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        report.contains("warning[application-overdue]: 规范性审核 was due by"),
+        "{report}"
+    );
+    assert!(
+        report.contains("content/applications/2024/late.yaml"),
+        "{report}"
+    );
+}

@@ -66,6 +66,8 @@ pub struct Checked {
     pub pages: Vec<load::MarkdownPage>,
     /// Maintenance notices, newest window first.
     pub notices: Vec<model::Notice>,
+    /// Applications for conditionally open data (published only as aggregates).
+    pub applications: Vec<model::Application>,
     /// Time spent.
     pub elapsed: Duration,
 }
@@ -319,6 +321,35 @@ fn finish_check(
         calendar::WorkCalendar::official(),
         &mut validated.diagnostics,
     );
+    let applications = {
+        let datasets = &validated.catalog.datasets;
+        let rejected = &validated.rejected_records;
+        let dataset = |id: &str| {
+            let i = datasets
+                .binary_search_by(|d| d.id.0.as_str().cmp(id))
+                .ok()?;
+            let d = &datasets[i];
+            Some(workflows::applications::DatasetFacts {
+                department: d.department.clone(),
+                open_type: d.open_type,
+                fields: d.fields.iter().map(|f| f.name.clone()).collect(),
+            })
+        };
+        let rejected_id = |id: &str| rejected.iter().any(|r| r.id == id);
+        let ids = || datasets.iter().map(|d| d.id.0.as_str()).collect();
+        workflows::applications::load(
+            content,
+            &config.limits,
+            calendar::WorkCalendar::official(),
+            today,
+            &workflows::applications::Lookup {
+                dataset: &dataset,
+                rejected: &rejected_id,
+                ids: &ids,
+            },
+            &mut validated.diagnostics,
+        )
+    };
     let (catalog, warnings) =
         policy::apply(validated.catalog, &validated.rejected_records, &takedowns);
     validated.diagnostics.extend(warnings);
@@ -334,6 +365,7 @@ fn finish_check(
         rejected: validated.rejected,
         pages,
         notices,
+        applications,
         elapsed: started.elapsed(),
     }
 }
@@ -567,6 +599,7 @@ fn build_with(
         pages: &checked.pages,
         build_date,
         notices: &checked.notices,
+        applications: &checked.applications,
     };
     manifest_state.resume(&options.output);
     let started = Instant::now();

@@ -218,6 +218,164 @@ pub struct Notice {
     pub text: String,
 }
 
+vocabulary! {
+    /// Who applies for conditionally open data (第二十条); never a name.
+    ApplicantKind {
+        /// 自然人: a natural person.
+        NaturalPerson = "自然人" / "natural-person",
+        /// 法人: a legal person.
+        LegalPerson = "法人" / "legal-person",
+        /// 其他组织: another organisation.
+        OtherOrganisation = "其他组织" / "other-organisation",
+    }
+}
+
+vocabulary! {
+    /// How urgent an application is (第二十条): it sets the review deadlines.
+    Urgency {
+        /// 普通
+        Normal = "普通" / "normal",
+        /// 加急
+        Urgent = "加急" / "urgent",
+        /// 特急
+        Critical = "特急" / "critical",
+    }
+}
+
+vocabulary! {
+    /// The outcome of a review step.
+    Decision {
+        /// 通过
+        Passed = "通过" / "passed",
+        /// 不通过
+        Refused = "不通过" / "refused",
+    }
+}
+
+vocabulary! {
+    /// How approved data reaches the applicant.
+    Delivery {
+        /// 下载
+        Download = "下载" / "download",
+        /// 接口
+        Api = "接口" / "api",
+    }
+}
+
+/// The steps of a conditional-open application with a deadline (第二十条).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stage {
+    /// 规范性审核 by the platform's information centre.
+    NormativeReview,
+    /// 提供部门审核 by the department that owns the data.
+    OwnerReview,
+    /// 审批 by the big data development bureau.
+    Approval,
+    /// 质量异议答复: the owner answers a quality objection.
+    ObjectionAnswer,
+}
+
+impl Stage {
+    /// Every stage, in order.
+    pub const ALL: [Stage; 4] = [
+        Stage::NormativeReview,
+        Stage::OwnerReview,
+        Stage::Approval,
+        Stage::ObjectionAnswer,
+    ];
+
+    /// The stage in plain Chinese.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Stage::NormativeReview => "规范性审核",
+            Stage::OwnerReview => "提供部门审核",
+            Stage::Approval => "审批",
+            Stage::ObjectionAnswer => "质量异议答复",
+        }
+    }
+}
+
+/// One step of an application with its deadline on the working-day calendar.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Step {
+    /// Which step.
+    pub stage: Stage,
+    /// When it became due to start (the previous step's end).
+    pub started: chrono::NaiveDateTime,
+    /// When it must be done; `None` when the calendar does not reach that far.
+    pub deadline: Option<chrono::NaiveDateTime>,
+    /// When it was done, if it was.
+    pub done: Option<chrono::NaiveDateTime>,
+    /// Its outcome (review steps).
+    pub decision: Option<Decision>,
+    /// Whether a refusal gave its reason (第二十条(三)).
+    pub reason_given: bool,
+}
+
+impl Step {
+    /// Whether it was done after its deadline, or is still open past it at `now`.
+    pub fn overdue(&self, now: chrono::NaiveDateTime) -> bool {
+        match (self.deadline, self.done) {
+            (Some(deadline), Some(done)) => done > deadline,
+            (Some(deadline), None) => now > deadline,
+            (None, _) => false,
+        }
+    }
+}
+
+/// The six dimensions an applicant rates delivered data on (第二十条).
+pub const RATING_DIMENSIONS: [&str; 6] =
+    ["规范性", "完整性", "准确性", "一致性", "时效性", "可用性"];
+
+/// An application for conditionally open data (第二十条), as the generator keeps it: no
+/// applicant's name or contact is ever recorded, and only aggregates are published.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Application {
+    /// The record's id: its file name without `.yaml`.
+    pub id: String,
+    /// The record file, as reports name it.
+    pub record_path: String,
+    /// The dataset applied for.
+    pub dataset: DatasetId,
+    /// The department that owns it.
+    pub department: DeptCode,
+    /// Who applied.
+    pub applicant: ApplicantKind,
+    /// How urgent.
+    pub urgency: Urgency,
+    /// When it was submitted.
+    pub submitted: chrono::NaiveDateTime,
+    /// The steps reached, in order, with their deadlines.
+    pub steps: Vec<Step>,
+    /// When the usage agreement was signed.
+    pub agreement: Option<chrono::NaiveDateTime>,
+    /// When and how the data was delivered.
+    pub delivered: Option<(chrono::NaiveDateTime, Delivery)>,
+    /// The ratings, in [`RATING_DIMENSIONS`] order, 1–5.
+    pub rating: Option<[u8; 6]>,
+}
+
+impl Application {
+    /// Whether it was approved (every review step passed).
+    pub fn approved(&self) -> Option<bool> {
+        let reviews = || {
+            self.steps
+                .iter()
+                .filter(|s| s.stage != Stage::ObjectionAnswer)
+        };
+        if reviews().any(|s| s.decision == Some(Decision::Refused)) {
+            Some(false)
+        } else if reviews()
+            .any(|s| s.stage == Stage::Approval && s.decision == Some(Decision::Passed))
+        {
+            Some(true)
+        } else {
+            None
+        }
+    }
+}
+
 impl Level {
     /// The level a division code of this length denotes (2, 4, 6, 9 or 12 digits).
     pub fn from_code_length(len: usize) -> Option<Level> {

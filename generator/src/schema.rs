@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::config::SiteConfig;
 use crate::load::{RawDataset, RawDepartment};
 use crate::model::Vocabulary;
-use crate::workflows::{notices::RawNotice, takedowns::RawTakedown};
+use crate::workflows::{applications::RawApplication, notices::RawNotice, takedowns::RawTakedown};
 
 /// Every record schema with its site path (`schema/<kind>.schema.json`): datasets,
 /// departments, takedowns, notices.
@@ -16,6 +16,7 @@ pub fn all(config: &SiteConfig) -> Vec<(&'static str, Value)> {
         ("schema/department.schema.json", department_schema(config)),
         ("schema/takedown.schema.json", takedown_schema(config)),
         ("schema/notice.schema.json", notice_schema(config)),
+        ("schema/application.schema.json", application_schema(config)),
     ]
 }
 
@@ -89,6 +90,17 @@ pub fn notice_schema(config: &SiteConfig) -> Value {
         }
     }
     with_id(config, "notice", schema)
+}
+
+/// The JSON Schema of a conditional-open application (`content/applications/<year>/<id>.yaml`).
+pub fn application_schema(config: &SiteConfig) -> Value {
+    let mut schema =
+        serde_json::to_value(schemars::schema_for!(RawApplication)).unwrap_or(Value::Null);
+    add_slugs::<crate::model::ApplicantKind>(&mut schema, "ApplicantKind", &[]);
+    add_slugs::<crate::model::Urgency>(&mut schema, "Urgency", &[]);
+    add_slugs::<crate::model::Decision>(&mut schema, "Decision", &[]);
+    add_slugs::<crate::model::Delivery>(&mut schema, "Delivery", &[]);
+    with_id(config, "application", schema)
 }
 
 /// `schema` with its `$id` on the site, when the site has an address.

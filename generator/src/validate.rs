@@ -105,6 +105,11 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// The latest date a record may carry, when known.
+    pub(crate) fn today(&self) -> Option<NaiveDate> {
+        self.today
+    }
+
     /// The value's text exactly as written in the file.
     fn written<T>(&self, value: &Spanned<T>) -> Option<String> {
         let location = location_of(self.source, value)?;

@@ -4,6 +4,7 @@
 //! a small, constant-size context built from views, so a listing costs the same whatever the
 //! catalog's size. Pages are rendered and written in parallel; templates compile once.
 
+mod applications;
 pub mod markdown;
 mod summary;
 mod views;
@@ -84,6 +85,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "takedowns.html",
         include_str!("../../../theme/templates/takedowns.html"),
+    ),
+    (
+        "applications.html",
+        include_str!("../../../theme/templates/applications.html"),
     ),
 ];
 const ASSETS: &[(&str, &str)] = &[
@@ -187,6 +192,8 @@ pub struct Site<'a> {
     pub build_date: NaiveDate,
     /// Maintenance notices, newest window first.
     pub notices: &'a [crate::model::Notice],
+    /// Applications for conditionally open data, published only as aggregates.
+    pub applications: &'a [crate::model::Application],
 }
 
 /// One file to produce.
@@ -229,6 +236,8 @@ enum Job {
     Takedowns,
     /// The Atom feed of maintenance notices, or of takedowns.
     Announcements(Announcements),
+    /// The statistics page of conditional-open applications (第二十条).
+    Applications(Box<serde_json::Value>),
 }
 
 /// The feeds of the workflow records.
@@ -1502,6 +1511,10 @@ fn plan_metadata(site: &Site<'_>, model: &SiteModel<'_>, jobs: &mut Vec<Job>) {
             modified: site.notices.iter().map(|n| n.published.date()).max(),
         },
         sitemap::Entry {
+            path: "applications/".into(),
+            modified: None,
+        },
+        sitemap::Entry {
             path: "takedowns/".into(),
             modified: site
                 .catalog
@@ -1557,6 +1570,13 @@ fn plan_metadata(site: &Site<'_>, model: &SiteModel<'_>, jobs: &mut Vec<Job>) {
         })));
     }
     jobs.push(Job::Text("robots.txt", sitemap::robots(&model.addresses)));
+    let statistics = serde_json::to_value(applications::statistics(
+        site,
+        crate::calendar::WorkCalendar::official(),
+    ))
+    .unwrap_or_default();
+    jobs.push(Job::Json(applications::JSON, statistics.clone()));
+    jobs.push(Job::Applications(Box::new(statistics)));
     jobs.extend([
         Job::Notices,
         Job::Takedowns,
@@ -2066,6 +2086,12 @@ fn context_for(
             );
             c.insert("alternates", &[Alternate::feed(atom::NOTICES_FEED.into())]);
             (path, "notices.html", c)
+        }
+        Job::Applications(statistics) => {
+            let path = applications::PAGE.to_string();
+            let mut c = base_context(site, model, &path, "有条件开放数据申请统计", "applications");
+            c.insert("statistics", statistics);
+            (path, "applications.html", c)
         }
         Job::Takedowns => {
             let path = workflows::TAKEDOWNS_PAGE.to_string();

@@ -1,7 +1,8 @@
 //! The regulation's workflows kept as records beside the catalog (`content/takedowns/`,
-//! `content/notices/`): each kind is loaded, validated into the model, and cross-checked
+//! `content/notices/`, `content/applications/`): each kind is loaded, validated into the model, and cross-checked
 //! against the catalog here; policy and render read only the valid result.
 
+pub mod applications;
 pub mod notices;
 pub mod takedowns;
 
@@ -13,7 +14,7 @@ use crate::load::{Loaded, display_path, parse_file};
 
 /// The folders under the content folder that hold workflow records, which the daemon takes
 /// from the platform's own repository (not from department drops).
-pub const FOLDERS: &[&str] = &[takedowns::FOLDER, notices::FOLDER];
+pub const FOLDERS: &[&str] = &[takedowns::FOLDER, notices::FOLDER, applications::FOLDER];
 
 /// A workflow record file that did not parse: its path, and its text when it could be read.
 #[derive(Debug)]
