@@ -570,10 +570,14 @@ fn a_failed_build_also_removes_shared_copies_of_withdrawn_files() {
 #[test]
 fn a_withheld_id_that_is_a_common_word_does_not_empty_the_portal() {
     let fixture = Fixture::new("basic");
-    fixture.record(
-        "datasets.yaml",
-        "title: 内部台账\nsummary: 不予开放。\ndomain: 交通运输\nopen_type: 不予开放\nupdate_frequency: 每年\nreviews:\n  security: { date: 2024-01-01 }\n",
-    );
+    // Also words the portal's own files use: the statistics of applications, the takedown
+    // notice and its feed name none of them as a bare string.
+    for id in ["datasets", "approval", "suspended", "withdrawn", "notices"] {
+        fixture.record(
+            &format!("{id}.yaml"),
+            format!("title: 内部台账{id}\nsummary: 不予开放。\ndomain: 交通运输\nopen_type: 不予开放\nupdate_frequency: 每年\nreviews:\n  security: {{ date: 2024-01-01 }}\n"),
+        );
+    }
     let run = fixture.build();
     assert_eq!(run.status, 0, "{}", run.stderr);
     assert!(fixture.path("public/datasets/index.html").exists());

@@ -386,34 +386,34 @@ fn application_statistics_publish_aggregates_and_nothing_of_an_applicant() {
 
     let stats: serde_json::Value =
         serde_json::from_str(&fixture.read("public/applications/statistics.json")).unwrap();
-    assert_eq!(stats["applications"], 3);
-    let department = &stats["departments"][0];
-    assert_eq!(department["id"], "nn-transport");
-    assert_eq!(department["applications"], 3);
+    assert_eq!(stats["application_count"], 3);
+    let department = &stats["by_department"][0];
+    assert_eq!(department["group_id"], "nn-transport");
+    assert_eq!(department["application_count"], 3);
     assert_eq!(
         (
-            department["approved"].as_u64(),
-            department["decided"].as_u64()
+            department["approved_count"].as_u64(),
+            department["decided_count"].as_u64()
         ),
         (Some(1), Some(3))
     );
     assert_eq!(department["approval_rate"], 33.3);
-    assert_eq!(department["overdue"], 2);
+    assert_eq!(department["overdue_count"], 2);
     assert_eq!(department["refused_without_reason"], 1);
-    let owner = &department["stages"][1];
-    assert_eq!(owner["stage"], "owner-review");
+    let owner = &department["stage_figures"][1];
+    assert_eq!(owner["stage_name"], "提供部门审核");
     // 12-04 to 12-12 is 7 working days, past the 5 allowed (12-10).
     assert_eq!(
         (owner["median_days"].as_i64(), owner["on_time"].as_u64()),
         (Some(7), Some(0))
     );
-    assert_eq!(department["rating_means"][4]["dimension"], "时效性");
-    assert_eq!(department["rating_means"][4]["mean"], 3.0);
-    let datasets: Vec<&str> = stats["datasets"]
+    assert_eq!(department["rating_means"][4]["rating_dimension"], "时效性");
+    assert_eq!(department["rating_means"][4]["mean_score"], 3.0);
+    let datasets: Vec<&str> = stats["by_dataset"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|d| d["id"].as_str().unwrap())
+        .map(|d| d["group_id"].as_str().unwrap())
         .collect();
     assert_eq!(datasets, ["road-freight"]);
 

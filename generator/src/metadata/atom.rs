@@ -181,7 +181,7 @@ pub fn notices_feed(
         .map_or_else(|| timestamp(updated), china_timestamp);
     let mut xml = head(addresses, config, &info, &updated, "");
     for notice in notices {
-        let link = addresses.url(&format!("{page}#{}", notice.id));
+        let link = addresses.url(&format!("{page}#notice-{}", notice.id));
         xml.push_str("<entry>\n");
         text_element(&mut xml, "id", &link);
         text_element(&mut xml, "title", &notice.title);
@@ -242,7 +242,7 @@ pub fn withdrawals_feed(
     }
     for announced in takedowns {
         let t = &announced.takedown;
-        let link = addresses.url(&format!("{page}#{}", t.id));
+        let link = addresses.url(&format!("{page}#takedown-{}", t.id));
         let dataset_page = addresses.url(&format!("datasets/{}/", t.dataset));
         xml.push_str("<entry>\n");
         text_element(&mut xml, "id", &link);

@@ -17,18 +17,21 @@ pub(super) const JSON: &str = "applications/statistics.json";
 const METHOD: &str = "申请数：该部门（数据集）收到的申请记录数。通过率 = 审批通过的申请数 ÷ 已有结论（任一环节不通过，或审批通过）的申请数。各环节用时 = 从上一环节完成（或提交申请、提出异议）到本环节完成所经过的工作日数，按国务院公布的节假日安排计算（含调休）；中位数和第 90 百分位数按最近秩法取值。超期 = 完成时间晚于期限，或截至统计日仍未完成且已过期限；期限：规范性审核 2 个工作日（加急 1 个工作日，特急 12 小时），提供部门审核 5 个工作日（加急 2 个，特急 1 个），审批 2 个工作日，质量异议答复 3 个工作日。评价为六个维度各自的算术平均（1–5 分）。";
 
 /// Figures of one stage over a group of applications.
+///
+/// Every key of the JSON holds an underscore, and no value is a bare word: a dataset id is a
+/// slug, and the audit refuses a file holding the id of a withheld dataset as a JSON string
+/// (a withheld dataset may be called `datasets` or `approval`).
 #[derive(Debug, Serialize)]
 pub(super) struct StageFigures {
-    stage: Stage,
-    name: &'static str,
+    stage_name: &'static str,
     /// Steps done.
-    done: u32,
+    done_count: u32,
     /// Of those, done by the deadline.
     on_time: u32,
     /// Done late, or open past the deadline.
-    overdue: u32,
+    overdue_count: u32,
     /// Still open.
-    open: u32,
+    open_count: u32,
     /// Working days taken, median and 90th percentile (nearest rank).
     median_days: Option<i64>,
     p90_days: Option<i64>,
@@ -38,28 +41,28 @@ pub(super) struct StageFigures {
 #[derive(Debug, Serialize)]
 pub(super) struct GroupFigures {
     /// Department code or dataset id.
-    id: String,
-    name: String,
+    group_id: String,
+    group_name: String,
     /// Site path of its page.
-    url: String,
-    applications: u32,
-    decided: u32,
-    approved: u32,
+    page_path: String,
+    application_count: u32,
+    decided_count: u32,
+    approved_count: u32,
     /// Approved of decided, in percent with one decimal.
     approval_rate: Option<f64>,
-    overdue: u32,
+    overdue_count: u32,
     refused_without_reason: u32,
-    stages: Vec<StageFigures>,
+    stage_figures: Vec<StageFigures>,
     /// Ratings received, and the mean of each dimension.
-    ratings: u32,
+    rating_count: u32,
     rating_means: Vec<RatingMean>,
 }
 
 /// The mean rating of one dimension, to two decimals.
 #[derive(Debug, Serialize)]
 pub(super) struct RatingMean {
-    dimension: &'static str,
-    mean: f64,
+    rating_dimension: &'static str,
+    mean_score: f64,
 }
 
 /// Every figure the page and the JSON show.
@@ -67,10 +70,10 @@ pub(super) struct RatingMean {
 pub(super) struct Statistics {
     /// The end of the day the statistics describe.
     as_of: String,
-    method: &'static str,
-    applications: u32,
-    departments: Vec<GroupFigures>,
-    datasets: Vec<GroupFigures>,
+    computation_method: &'static str,
+    application_count: u32,
+    by_department: Vec<GroupFigures>,
+    by_dataset: Vec<GroupFigures>,
 }
 
 /// The statistics of the site's applications as of the end of its build date. Datasets are
@@ -118,10 +121,10 @@ pub(super) fn statistics(site: &Site<'_>, calendar: &WorkCalendar) -> Statistics
     }
     Statistics {
         as_of: format!("{}", as_of.format("%Y-%m-%dT%H:%M:%S+08:00")),
-        method: METHOD,
-        applications: site.applications.len() as u32,
-        departments,
-        datasets,
+        computation_method: METHOD,
+        application_count: site.applications.len() as u32,
+        by_department: departments,
+        by_dataset: datasets,
     }
 }
 
@@ -153,15 +156,14 @@ fn figures(
                 .collect();
             days.sort_unstable();
             StageFigures {
-                stage,
-                name: stage.describe(),
-                done: steps.iter().filter(|s| s.done.is_some()).count() as u32,
+                stage_name: stage.describe(),
+                done_count: steps.iter().filter(|s| s.done.is_some()).count() as u32,
                 on_time: steps
                     .iter()
                     .filter(|s| s.done.is_some() && s.deadline.is_some() && !s.overdue(as_of))
                     .count() as u32,
-                overdue: steps.iter().filter(|s| s.overdue(as_of)).count() as u32,
-                open: steps.iter().filter(|s| s.done.is_none()).count() as u32,
+                overdue_count: steps.iter().filter(|s| s.overdue(as_of)).count() as u32,
+                open_count: steps.iter().filter(|s| s.done.is_none()).count() as u32,
                 median_days: nearest_rank(&days, 0.5),
                 p90_days: nearest_rank(&days, 0.9),
             }
@@ -178,22 +180,22 @@ fn figures(
                 let sum: u32 = ratings.iter().map(|r| u32::from(r[i])).sum();
                 let mean = f64::from(sum) / ratings.len() as f64;
                 RatingMean {
-                    dimension,
-                    mean: (mean * 100.0).round() / 100.0,
+                    rating_dimension: dimension,
+                    mean_score: (mean * 100.0).round() / 100.0,
                 }
             })
             .collect()
     };
     GroupFigures {
-        id,
-        name,
-        url,
-        applications: apps.len() as u32,
-        decided: decided.len() as u32,
-        approved,
+        group_id: id,
+        group_name: name,
+        page_path: url,
+        application_count: apps.len() as u32,
+        decided_count: decided.len() as u32,
+        approved_count: approved,
         approval_rate: (!decided.is_empty())
             .then(|| (f64::from(approved) * 1000.0 / decided.len() as f64).round() / 10.0),
-        overdue: apps
+        overdue_count: apps
             .iter()
             .filter(|a| a.steps.iter().any(|s| s.overdue(as_of)))
             .count() as u32,
@@ -205,8 +207,8 @@ fn figures(
                     .any(|s| s.decision == Some(crate::model::Decision::Refused) && !s.reason_given)
             })
             .count() as u32,
-        stages,
-        ratings: ratings.len() as u32,
+        stage_figures: stages,
+        rating_count: ratings.len() as u32,
         rating_means,
     }
 }
