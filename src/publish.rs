@@ -593,23 +593,6 @@ fn cycle(
             );
         }
     }
-    // The platform's records are not quarantined; their errors are the operator's to fix.
-    for diagnostic in ingested.checked.iter().flat_map(|c| &c.diagnostics) {
-        if generator::workflows::FOLDERS
-            .iter()
-            .any(|f| diagnostic.file.contains(&format!("{f}/")))
-        {
-            tracing::warn!(
-                file = %diagnostic.file,
-                line = diagnostic.location.as_ref().map_or(0, |l| l.line),
-                column = diagnostic.location.as_ref().map_or(0, |l| l.column),
-                code = %diagnostic.code,
-                error = diagnostic.is_error(),
-                "platform record: {}",
-                diagnostic.message
-            );
-        }
-    }
     tracing::info!(
         departments = ingested.reports.len(),
         accepted = ingested.reports.values().map(|r| r.accepted).sum::<usize>(),
@@ -634,6 +617,7 @@ fn cycle(
                 .ingest
                 .check(folders, config, divisions, Some(today())),
         };
+        log_platform_diagnostics(&checked);
         // A publish may leave the files of the whole catalog behind, unless they are due.
         session
             .build
@@ -703,6 +687,27 @@ fn cycle(
         }
     }
     status
+}
+
+/// Logs the diagnostics of the platform's own records (takedowns, notices, applications),
+/// which are not quarantined: their errors are the operator's to fix.
+fn log_platform_diagnostics(checked: &generator::Checked) {
+    for diagnostic in &checked.diagnostics {
+        if generator::workflows::FOLDERS
+            .iter()
+            .any(|f| diagnostic.file.contains(&format!("{f}/")))
+        {
+            tracing::warn!(
+                file = %diagnostic.file,
+                line = diagnostic.location.as_ref().map_or(0, |l| l.line),
+                column = diagnostic.location.as_ref().map_or(0, |l| l.column),
+                code = %diagnostic.code,
+                error = diagnostic.is_error(),
+                "platform record: {}",
+                diagnostic.message
+            );
+        }
+    }
 }
 
 /// What the daemon keeps between cycles: the generator's session and the release it last

@@ -225,6 +225,35 @@ fn a_current_notice_is_a_banner_on_every_page_and_is_listed_and_fed() {
     assert!(fixture.read("public/notices/index.html").contains("已结束"));
 }
 
+/// A notice is on every page: one that names an unpublished dataset is left out with an
+/// error instead of taking every page down; a page cannot take a notice page's address.
+#[test]
+fn a_notice_naming_an_unpublished_dataset_is_left_out() {
+    let fixture = Fixture::new("basic");
+    notice(
+        &fixture,
+        "roster.yaml",
+        &UPGRADE.replace("平台升级维护", "执法人员涉密名册数据维护"),
+    );
+    std::fs::write(fixture.path("content/pages/takedowns.md"), "# 下架\n").unwrap();
+    let run = fixture.build();
+    assert_eq!(run.status, 1, "{}{}", run.stdout, run.stderr);
+    let report = format!("{}{}", run.stdout, run.stderr);
+    assert!(report.contains("error[notice-names-withheld]"), "{report}");
+    assert!(report.contains("error[reserved-page-name]"), "{report}");
+    assert!(
+        fixture
+            .path("public/datasets/bus-stops/index.html")
+            .is_file()
+    );
+    common::assert_nothing_mentions(&fixture.path("public"), &["执法人员涉密名册"]);
+    assert!(
+        fixture
+            .read("public/takedowns/index.html")
+            .contains("数据异议处理公示")
+    );
+}
+
 #[test]
 fn a_notice_published_late_or_wrong_is_reported() {
     let fixture = Fixture::new("basic");
@@ -371,11 +400,11 @@ fn application_statistics_publish_aggregates_and_nothing_of_an_applicant() {
         "a002.yaml",
         "dataset: road-freight\napplicant: 自然人\npurpose: 毕业论文写作\nurgency: 特急\nsubmitted: 2024-12-27 20:00\nnormative_review: { done: 2024-12-30 10:00, result: 不通过 }\n",
     );
-    // An application for a 不予开放 dataset is counted for its department, never named.
+    // An application for a dataset suspended since is counted for its department, never named.
     application(
         &fixture,
         "a003.yaml",
-        "dataset: secret-roster\napplicant: 其他组织\npurpose: 核对名册\nurgency: 加急\nsubmitted: 2024-12-20 09:00\nnormative_review: { done: 2024-12-20 15:00, result: 不通过, reason: 该数据不予开放 }\n",
+        "dataset: suspended-complaints\napplicant: 其他组织\npurpose: 核对名册\nurgency: 加急\nsubmitted: 2024-12-20 09:00\nnormative_review: { done: 2024-12-20 15:00, result: 不通过, reason: 用途与开放条件不符 }\n",
     );
     let run = fixture.build();
     assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
@@ -425,8 +454,8 @@ fn application_statistics_publish_aggregates_and_nothing_of_an_applicant() {
             "物流路径优化研究",
             "毕业论文写作",
             "核对名册",
-            "secret-roster",
-            "执法人员涉密名册",
+            "suspended-complaints",
+            "投诉处理暂停记录",
         ],
     );
     assert!(

@@ -700,18 +700,24 @@ fn sync_platform(folders: &Folders) -> Result<bool, IngestError> {
     let Some(root) = &folders.platform else {
         return Ok(false);
     };
-    let mut changed = false;
+    // Every folder is read before anything changes: one that cannot be read fails the cycle
+    // (read as empty, it would delete the accepted takedowns and put their datasets back
+    // online), and a failed cycle leaves the accepted catalog as it was.
+    let mut wanted_of = Vec::new();
     for name in generator::workflows::FOLDERS {
+        wanted_of.push((name, files_below(&root.join(name))?));
+    }
+    let mut changed = false;
+    for (name, wanted) in wanted_of {
         let from = root.join(name);
         let to = folders.accepted.join(name);
-        let wanted: BTreeSet<String> = files_below(&from);
         for rel in &wanted {
             if !same_bytes(&from.join(rel), &to.join(rel)) {
                 replace_file(&from.join(rel), &to.join(rel))?;
                 changed = true;
             }
         }
-        for rel in files_below(&to) {
+        for rel in files_below(&to)? {
             if !wanted.contains(&rel) {
                 let path = to.join(&rel);
                 std::fs::remove_file(&path).map_err(io_error(&path))?;
@@ -725,15 +731,21 @@ fn sync_platform(folders: &Folders) -> Result<bool, IngestError> {
     Ok(changed)
 }
 
-/// The regular files below `dir` (not links, not dot files), relative, with `/`.
-fn files_below(dir: &Path) -> BTreeSet<String> {
-    walkdir::WalkDir::new(dir)
-        .min_depth(1)
-        .follow_links(false)
-        .into_iter()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_file())
-        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
-        .map(|e| generator::load::relative(dir, e.path()))
-        .collect()
+/// The regular files below `dir` (not links, not dot files), relative, with `/`; none when
+/// `dir` does not exist. Any part that cannot be read is an error.
+fn files_below(dir: &Path) -> Result<BTreeSet<String>, IngestError> {
+    let mut files = BTreeSet::new();
+    if !dir.exists() {
+        return Ok(files);
+    }
+    for entry in walkdir::WalkDir::new(dir).min_depth(1).follow_links(false) {
+        let entry = entry.map_err(|e| IngestError::Io {
+            path: e.path().unwrap_or(dir).to_path_buf(),
+            source: e.into(),
+        })?;
+        if entry.file_type().is_file() && !entry.file_name().to_string_lossy().starts_with('.') {
+            files.insert(generator::load::relative(dir, entry.path()));
+        }
+    }
+    Ok(files)
 }

@@ -33,7 +33,7 @@ pub struct Leak {
 pub const ANNOUNCING_FILES: &[&str] = &["takedowns/index.html", "feeds/withdrawals.atom"];
 
 /// A withheld id or title to look for.
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 struct Pattern {
     text: String,
     dataset: String,
@@ -107,7 +107,9 @@ impl Auditor {
         }
         let patterns = patterns(&catalog.withheld, &shared.titles, &shared.ids);
         let auditor = match previous {
-            Some(previous) if previous.texts == texts_of(&patterns) => {
+            // The same texts of the same datasets: which dataset a text belongs to decides
+            // what the announcing files may name.
+            Some(previous) if previous.patterns == patterns => {
                 Some(previous.announcing(&catalog.announced))
             }
             _ => Auditor::with_kind(patterns, scans_whole)?.map(|mut a| {

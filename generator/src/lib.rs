@@ -73,6 +73,16 @@ pub struct Checked {
 }
 
 impl Checked {
+    /// The newest date the platform's own records give (a notice published, a takedown's
+    /// last step, an application's last event): with the datasets' dates, the date the site
+    /// describes when none is given.
+    pub fn newest_workflow_date(&self) -> Option<NaiveDate> {
+        let notices = self.notices.iter().map(|n| n.published.date());
+        let takedowns = self.catalog.takedowns.iter().map(|t| t.takedown.updated());
+        let applications = self.applications.iter().map(|a| a.last_event().date());
+        notices.chain(takedowns).chain(applications).max()
+    }
+
     /// Number of errors among the diagnostics.
     pub fn error_count(&self) -> usize {
         self.diagnostics.iter().filter(|d| d.is_error()).count()
@@ -319,6 +329,7 @@ fn finish_check(
         content,
         &config.limits,
         calendar::WorkCalendar::official(),
+        today,
         &mut validated.diagnostics,
     );
     let applications = {
@@ -353,6 +364,8 @@ fn finish_check(
     let (catalog, warnings) =
         policy::apply(validated.catalog, &validated.rejected_records, &takedowns);
     validated.diagnostics.extend(warnings);
+    let notices =
+        workflows::notices::without_withheld(notices, &catalog, &mut validated.diagnostics);
     validated
         .diagnostics
         .extend(metadata::pod::missing_contact(&catalog, config));
@@ -590,7 +603,7 @@ fn build_with(
     }
     let build_date = options
         .build_date
-        .or_else(|| memo.newest_change())
+        .or_else(|| memo.newest_change().max(checked.newest_workflow_date()))
         .unwrap_or_default();
     let site = render::Site {
         config: &options.config,

@@ -736,6 +736,11 @@ const RESERVED_PAGE_NAMES: &[&str] = &[
     "api",
     "catalog",
     "search",
+    "feeds",
+    "sitemaps",
+    "notices",
+    "takedowns",
+    "applications",
 ];
 
 /// Why a Markdown page cannot be published, if it cannot.

@@ -357,6 +357,17 @@ pub struct Application {
 }
 
 impl Application {
+    /// When it last moved: the latest time it records.
+    pub fn last_event(&self) -> chrono::NaiveDateTime {
+        self.steps
+            .iter()
+            .filter_map(|s| s.done)
+            .chain(self.agreement)
+            .chain(self.delivered.map(|(at, _)| at))
+            .chain(self.steps.iter().map(|s| s.started))
+            .fold(self.submitted, std::cmp::max)
+    }
+
     /// Whether it was approved (every review step passed).
     pub fn approved(&self) -> Option<bool> {
         let reviews = || {

@@ -1123,6 +1123,11 @@ fn public_columns(check: &mut Checker<'_>, raw: &crate::load::RawResource) -> Ve
     columns
 }
 
+/// Formats that hold tables or text the de-sensitisation check cannot read: a warning says so.
+const UNSCANNED_TABLES: &[&str] = &[
+    "xls", "ods", "dbf", "mdb", "accdb", "xml", "zip", "gz", "7z", "rar", "tar",
+];
+
 /// Findings of the de-sensitisation check shown in one diagnostic.
 const PERSONAL_DATA_SHOWN: usize = 5;
 
@@ -1141,6 +1146,16 @@ fn personal_data_free(
         .map(|e| e.to_string_lossy().into_owned())
         .unwrap_or_default();
     let Some(format) = pii::Format::of_extension(&extension) else {
+        if UNSCANNED_TABLES.contains(&extension.to_ascii_lowercase().as_str()) {
+            check.warn(
+                "not-scanned",
+                format!(
+                    "resource file `{}` is not checked for personal data: the check reads CSV, TSV, JSON, TXT and XLSX",
+                    file.value.trim()
+                ),
+                "publish tables as CSV or XLSX so that they are checked, and de-sensitise them first (第十六条)".into(),
+            );
+        }
         return true;
     };
     let is_division = |code: &str| is_id_division(divisions, code);
@@ -1203,13 +1218,20 @@ fn personal_data_free(
 }
 
 /// Whether six digits may open a resident ID number: a Guangxi county code of the division
-/// list (or a city's `00` code); elsewhere, a province code, since the list holds Guangxi
-/// alone.
+/// list (or a city's `00` code), or one under a former prefecture (地区, 4521–4531), whose
+/// codes older ID numbers still carry; elsewhere, a province code, since the list holds
+/// Guangxi alone.
 fn is_id_division(divisions: &Divisions, code: &str) -> bool {
     if !code.starts_with("45") {
         return true;
     }
-    divisions.get(code).is_some() || (code.ends_with("00") && divisions.get(&code[..4]).is_some())
+    let former_prefecture = code
+        .get(2..4)
+        .and_then(|p| p.parse::<u32>().ok())
+        .is_some_and(|p| (21..=31).contains(&p));
+    former_prefecture
+        || divisions.get(code).is_some()
+        || (code.ends_with("00") && divisions.get(&code[..4]).is_some())
 }
 
 fn resource_file(

@@ -141,13 +141,14 @@ fn luhn(digits: &[u8]) -> bool {
 pub fn mask(kind: Kind, run: &[u8]) -> String {
     let text = String::from_utf8_lossy(run);
     let chars: Vec<char> = text.chars().collect();
-    let (head, tail) = match kind {
-        Kind::Mobile => (chars.len() - 8, 4),
-        Kind::ResidentId | Kind::BankCard => (4, 4),
-    };
-    let hidden = chars.len().saturating_sub(head + tail);
+    let tail = 4.min(chars.len());
+    let head = match kind {
+        Kind::Mobile => chars.len().saturating_sub(8),
+        Kind::ResidentId | Kind::BankCard => 4,
+    }
+    .min(chars.len() - tail);
     let mut masked: String = chars[..head].iter().collect();
-    masked.push_str(&"*".repeat(hidden));
+    masked.push_str(&"*".repeat(chars.len() - head - tail));
     masked.extend(&chars[chars.len() - tail..]);
     masked
 }

@@ -12,6 +12,8 @@ const CHUNK: usize = 1 << 20;
 const LONGEST: usize = 19;
 /// Bytes of a header cell or JSON key kept.
 const NAME_BYTES: usize = 256;
+/// Header cells kept.
+const MAX_COLUMNS: usize = 4096;
 
 /// Scans `reader` as `format`, keeping the first `limit` findings.
 pub(crate) fn scan(
@@ -34,7 +36,7 @@ pub(crate) fn scan(
     Ok(scanner.finish())
 }
 
-/// Scans the text of one spreadsheet cell, placed at `place`.
+/// Scans the text of one spreadsheet cell, placed at `place`, into `report`.
 pub(crate) fn scan_cell(
     text: &str,
     place: &Place,
@@ -42,39 +44,20 @@ pub(crate) fn scan_cell(
     limit: usize,
     report: &mut Report,
 ) {
-    let mut run: Vec<u8> = Vec::with_capacity(LONGEST + 1);
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i <= bytes.len() {
-        let b = bytes.get(i).copied();
-        match b {
-            Some(d) if d.is_ascii_digit() => run.push(d),
-            _ => {
-                if !run.is_empty() {
-                    // An ID's check character X ends the run when nothing alphanumeric follows.
-                    if run.len() == 17
-                        && matches!(b, Some(b'X' | b'x'))
-                        && !bytes.get(i + 1).is_some_and(u8::is_ascii_alphanumeric)
-                    {
-                        run.push(b.unwrap_or(b'X'));
-                        i += 1;
-                    }
-                    if let Some(kind) = classify(&run, rules.is_division) {
-                        report.add(
-                            Finding {
-                                kind,
-                                place: place.clone(),
-                                masked: mask(kind, &run),
-                            },
-                            limit,
-                        );
-                    }
-                    run.clear();
-                }
-            }
-        }
-        i += 1;
+    let mut scanner = Scanner::new(Format::Text, rules, limit);
+    scanner.feed(text.as_bytes());
+    let found = scanner.finish();
+    let shown = found.findings.len() as u64;
+    for finding in found.findings {
+        report.add(
+            Finding {
+                place: place.clone(),
+                ..finding
+            },
+            limit,
+        );
     }
+    report.total += found.total - shown;
 }
 
 /// Per byte, whether it can be passed over when no number is being read: not a digit, a line
@@ -85,6 +68,7 @@ fn quiet_bytes(format: Format) -> [bool; 256] {
         quiet[usize::from(b)] = false;
     }
     quiet[usize::from(b'\n')] = false;
+    quiet[usize::from(b'\r')] = false;
     let structure: &[u8] = match format {
         Format::Delimited(delimiter) => &[b'"', delimiter],
         Format::Json => b"\"\\:{}",
@@ -112,6 +96,12 @@ struct Scanner<'r, 'a> {
     /// Delimited: the current field, from 0, and whether inside quotes.
     field: u64,
     quoted: bool,
+    /// Delimited: at the start of a field; a quote was read inside a quoted field (it ends
+    /// the field's quoting unless another quote follows).
+    field_start: bool,
+    closing: bool,
+    /// The byte before was a CR.
+    after_cr: bool,
     /// Delimited: the header line's cells, while on line 1, then kept.
     header: Vec<String>,
     cell: Vec<u8>,
@@ -141,6 +131,9 @@ impl<'r, 'a> Scanner<'r, 'a> {
             column: 0,
             field: 0,
             quoted: false,
+            field_start: true,
+            closing: false,
+            after_cr: false,
             header: Vec::new(),
             cell: Vec::new(),
             in_string: false,
@@ -167,7 +160,11 @@ impl<'r, 'a> Scanner<'r, 'a> {
                     .iter()
                     .position(|&b| !quiet[usize::from(b)])
                     .map_or(bytes.len(), |n| i + n);
-                self.column += characters(&bytes[start..i]);
+                if i > start {
+                    self.column += characters(&bytes[start..i]);
+                    self.field_start = false;
+                    self.after_cr = false;
+                }
                 if i == bytes.len() {
                     break;
                 }
@@ -187,6 +184,8 @@ impl<'r, 'a> Scanner<'r, 'a> {
                     .position(|b| !b.is_ascii_digit())
                     .map_or(bytes.len(), |n| i + n);
                 let digits = &bytes[start..i];
+                self.field_start = false;
+                self.after_cr = false;
                 let room = (LONGEST + 1).saturating_sub(self.run.len());
                 self.run
                     .extend_from_slice(&digits[..digits.len().min(room)]);
@@ -203,7 +202,7 @@ impl<'r, 'a> Scanner<'r, 'a> {
     /// that may be a key.
     fn reading_names(&self) -> bool {
         match self.format {
-            Format::Delimited(_) => self.line == 1,
+            Format::Delimited(_) => self.line == 1 || self.closing,
             Format::Json => {
                 (self.in_string && self.string.len() < NAME_BYTES) || self.pending_key.is_some()
             }
@@ -234,6 +233,13 @@ impl<'r, 'a> Scanner<'r, 'a> {
                 self.end_run();
             }
         }
+        // A line ends at LF, CR LF, or a lone CR (old Mac spreadsheets): the LF of a CR LF
+        // is passed over.
+        let after_cr = std::mem::replace(&mut self.after_cr, b == b'\r');
+        if b == b'\n' && after_cr {
+            return;
+        }
+        let b = if b == b'\r' { b'\n' } else { b };
         self.track(b);
         // Characters, not bytes: count the first byte of each UTF-8 sequence.
         if b & 0xC0 != 0x80 {
@@ -249,14 +255,35 @@ impl<'r, 'a> Scanner<'r, 'a> {
     fn track(&mut self, b: u8) {
         match self.format {
             Format::Delimited(delimiter) => {
-                if b == b'"' {
-                    self.quoted = !self.quoted;
-                } else if !self.quoted && (b == delimiter || b == b'\n') {
+                // RFC 4180 quoting: a quote opens a quoted field only at the field's start, and
+                // inside one, `""` is a quote. Tab-separated files have no quoting.
+                if std::mem::take(&mut self.closing) {
+                    if b == b'"' {
+                        return;
+                    }
+                    self.quoted = false;
+                }
+                if b == b'"' && delimiter != b'\t' {
+                    if self.quoted {
+                        self.closing = true;
+                        return;
+                    }
+                    if self.field_start {
+                        self.quoted = true;
+                        self.field_start = false;
+                        return;
+                    }
+                }
+                if !self.quoted && (b == delimiter || b == b'\n') {
                     if self.line == 1 {
                         self.push_header_cell();
                     }
                     self.field = if b == b'\n' { 0 } else { self.field + 1 };
-                } else if self.line == 1 && b != b'\r' && self.cell.len() < NAME_BYTES {
+                    self.field_start = true;
+                    return;
+                }
+                self.field_start = false;
+                if self.line == 1 && self.cell.len() < NAME_BYTES {
                     self.cell.push(b);
                 }
             }
@@ -293,6 +320,9 @@ impl<'r, 'a> Scanner<'r, 'a> {
     fn push_header_cell(&mut self) {
         let mut cell = String::from_utf8_lossy(&self.cell).into_owned();
         self.cell.clear();
+        if self.header.len() >= MAX_COLUMNS {
+            return;
+        }
         if self.header.is_empty() {
             cell = cell.trim_start_matches('\u{feff}').to_string();
         }
@@ -463,6 +493,39 @@ mod tests {
             1,
             "at the end of the file"
         );
+    }
+
+    #[test]
+    fn quotes_and_line_ends_do_not_lose_the_columns() {
+        // A stray quote inside a field is a character, not the start of quoting.
+        let stray = "办公电话,手机\n0771\"1234567,13812345678\n0771-1234568,13912345678\n";
+        let report = scan_text(stray, Format::Delimited(b','), &["办公电话"]);
+        assert_eq!(report.total, 2, "{report:?}");
+        assert_eq!(
+            report.findings[0].place.column_name.as_deref(),
+            Some("手机")
+        );
+        // Quoted fields with delimiters, doubled quotes and line breaks inside.
+        let quoted = "备注,手机\n\"他说\"\"好, 13912345678\"\"\n下一行\",13812345678\n";
+        let report = scan_text(quoted, Format::Delimited(b','), &["备注"]);
+        assert_eq!(report.total, 1, "{report:?}");
+        assert_eq!(
+            (
+                report.findings[0].place.line,
+                report.findings[0].place.column
+            ),
+            (3, 2)
+        );
+        // Tab-separated files have no quoting.
+        let tsv = "尺寸\t手机\n12\"\t13812345678\n";
+        assert_eq!(scan_text(tsv, Format::Delimited(b'\t'), &["尺寸"]).total, 1);
+        // Lone CR line ends, as old spreadsheets write them, and CR LF.
+        for end in ["\r", "\r\n"] {
+            let text = format!("name,phone{end}张三,13812345678{end}李四,13912345678{end}");
+            let report = scan_text(&text, Format::Delimited(b','), &[]);
+            let lines: Vec<u64> = report.findings.iter().map(|f| f.place.line).collect();
+            assert_eq!(lines, [2, 3], "{end:?}");
+        }
     }
 
     #[test]

@@ -228,10 +228,12 @@ pub fn withdrawals_feed(
         .unwrap_or(updated);
     let namespaces = format!(" xmlns:at=\"{TOMBSTONES}\"");
     let mut xml = head(addresses, config, &info, &timestamp(newest), &namespaces);
+    let mut tombstoned = std::collections::HashSet::new();
     for announced in takedowns {
         let t = &announced.takedown;
         let dataset_page = addresses.url(&format!("datasets/{}/", t.dataset));
-        if !announced.published {
+        // One tombstone per dataset, from its latest takedown (they come latest first).
+        if !announced.published && tombstoned.insert(&t.dataset) {
             xml.push_str(&format!(
                 "<at:deleted-entry ref=\"{}\" when=\"{}\"><at:comment>{}</at:comment></at:deleted-entry>\n",
                 escape(&dataset_page),

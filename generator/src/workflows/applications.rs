@@ -14,10 +14,10 @@ use chrono::{NaiveDate, NaiveDateTime};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::{load_kind, parse_time};
+use super::{checked_time, load_kind, unknown_dataset};
 use crate::calendar::WorkCalendar;
 use crate::config::Limits;
-use crate::diagnostics::{Diagnostic, nearest};
+use crate::diagnostics::Diagnostic;
 use crate::load::{Loaded, Text};
 use crate::model::{
     ApplicantKind, Application, DatasetId, Decision, Delivery, DeptCode, OpenType, Stage, Step,
@@ -184,28 +184,6 @@ pub fn load(
     applications
 }
 
-fn time(check: &mut Checker<'_>, key: &str, value: &Text) -> Option<NaiveDateTime> {
-    let parsed = parse_time(&value.value);
-    match parsed {
-        None => check.error(
-            "bad-time",
-            value,
-            format!("`{}` is not a date and time", value.value.trim()),
-            "expected YYYY-MM-DD HH:MM",
-            format!("write `{key}` as `2026-12-05 09:30` (China time)"),
-        ),
-        Some(t) if check.today().is_some_and(|today| t.date() > today) => check.error(
-            "future-date",
-            value,
-            format!("`{key}` {t} is in the future"),
-            "after today",
-            "an application records what already happened; check the date".into(),
-        ),
-        Some(_) => {}
-    }
-    parsed
-}
-
 /// The deadline of `stage` begun at `start` for an application of `urgency`.
 pub fn deadline(
     calendar: &WorkCalendar,
@@ -237,6 +215,13 @@ fn application(
     let dataset_id = raw.dataset.value.trim();
     let facts = (lookup.dataset)(dataset_id);
     match &facts {
+        Some(facts) if facts.open_type == OpenType::NotOpen => check.error(
+            "not-open",
+            &raw.dataset,
+            format!("dataset `{dataset_id}` is 不予开放: no application can be made for it"),
+            "不予开放",
+            "applications are for 有条件开放 datasets (第二十条); 不予开放 data is not opened at all (第十九条)".into(),
+        ),
         Some(facts) if facts.open_type != OpenType::Conditional => check.warn(
             "not-conditional",
             format!(
@@ -265,19 +250,7 @@ fn application(
             format!("dataset `{dataset_id}` is rejected by validation; this application is not counted until it is fixed"),
             "fix the dataset's record".into(),
         ),
-        None => {
-            let help = match nearest(dataset_id, (lookup.ids)()) {
-                Some(near) => format!("did you mean `{near}`? name a dataset id of the catalog"),
-                None => "name the id of a dataset in content/departments/".into(),
-            };
-            check.error(
-                "unknown-dataset",
-                &raw.dataset,
-                format!("no dataset has the id `{dataset_id}`"),
-                "not a dataset of the catalog",
-                help,
-            );
-        }
+        None => unknown_dataset(check, &raw.dataset, (lookup.ids)()),
     }
     if raw.purpose.value.trim().is_empty() {
         check.error(
@@ -290,7 +263,7 @@ fn application(
     }
     let applicant = check.vocabulary::<ApplicantKind>("applicant", &raw.applicant);
     let urgency = check.vocabulary::<Urgency>("urgency", &raw.urgency);
-    let submitted = time(check, "submitted", &raw.submitted);
+    let submitted = checked_time(check, "submitted", &raw.submitted);
     let (Some(urgency), Some(submitted)) = (urgency, submitted) else {
         return None;
     };
@@ -350,7 +323,7 @@ fn application(
                 );
             }
             Some(step) => {
-                let done = time(check, &format!("{key}.done"), &step.done);
+                let done = checked_time(check, &format!("{key}.done"), &step.done);
                 let decision = check.vocabulary::<Decision>("result", &step.result);
                 let reason_given = step
                     .reason
@@ -401,7 +374,7 @@ fn application(
                 );
                 return None;
             }
-            let t = time(check, key, value)?;
+            let t = checked_time(check, key, value)?;
             if t < after {
                 check.error(
                     "date-order",
@@ -442,7 +415,7 @@ fn application(
                 "record `delivered` first".into(),
             ),
             Some(delivered) => {
-                if let Some(raised) = time(check, "objection.raised", &objection.raised) {
+                if let Some(raised) = checked_time(check, "objection.raised", &objection.raised) {
                     if raised < delivered {
                         check.error(
                             "date-order",
@@ -466,7 +439,7 @@ fn application(
                     let answered = objection
                         .answered
                         .as_ref()
-                        .and_then(|a| time(check, "objection.answered", a));
+                        .and_then(|a| checked_time(check, "objection.answered", a));
                     if let (Some(answered), Some(text)) = (answered, &objection.answered)
                         && answered < raised
                     {
@@ -580,6 +553,7 @@ fn warn_when_due(check: &mut Checker<'_>, application: &Application, latest: Nai
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::workflows::parse_time;
 
     fn at(text: &str) -> NaiveDateTime {
         parse_time(text).unwrap()
@@ -595,6 +569,7 @@ mod tests {
             let open_type = match id {
                 "freight" => OpenType::Conditional,
                 "stops" => OpenType::Unconditional,
+                "roster" => OpenType::NotOpen,
                 _ => return None,
             };
             Some(DatasetFacts {
@@ -708,6 +683,7 @@ mod tests {
             ),
             ("submitted: 2025-09-29\n", "bad-time", 5),
             ("applicant_name: 张三\n", "unknown-key", 7),
+            ("dataset: roster\n", "not-open", 1),
         ];
         let base = "dataset: freight\napplicant: 法人\npurpose: 研究\nfields: [企业名称]\nsubmitted: 2025-09-29 10:00\nurgency: 普通\n";
         for (change, code, line) in cases {

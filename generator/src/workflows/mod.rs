@@ -25,9 +25,11 @@ pub struct Unparsed {
     pub source: Option<String>,
 }
 
-/// Reads every `*.yaml` record under `content/<folder>/` (subfolders too), sorted by path.
-/// Parse failures become diagnostics and [`Unparsed`] entries; a record's id is its file
-/// name, which must be a slug and unique within the kind.
+/// Reads every record under `content/<folder>/` (subfolders too, at any depth), sorted by
+/// path: `*.yaml` and `*.yml` files. Parse failures become diagnostics and [`Unparsed`]
+/// entries; so do files of any other name, with a warning, so that a kind that must fail
+/// closed (takedowns) can still read them. A folder that cannot be read is an error. A
+/// record's id is its file name, which must be a slug and unique within the kind.
 pub(crate) fn load_kind<T: for<'de> serde::Deserialize<'de>>(
     content: &Path,
     folder: &str,
@@ -35,19 +37,38 @@ pub(crate) fn load_kind<T: for<'de> serde::Deserialize<'de>>(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> (Vec<(String, Loaded<T>)>, Vec<Unparsed>) {
     let dir = content.join(folder);
-    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(&dir)
-        .min_depth(1)
-        .max_depth(3)
-        .follow_links(false)
-        .into_iter()
-        .filter_map(|e| e.ok())
-        .filter(|e| !e.file_type().is_dir())
-        .map(|e| e.into_path())
-        .collect();
+    let mut files: Vec<PathBuf> = Vec::new();
+    if std::fs::symlink_metadata(&dir).is_err() {
+        return (Vec::new(), Vec::new());
+    }
+    for entry in walkdir::WalkDir::new(&dir).min_depth(1).follow_links(false) {
+        match entry {
+            Ok(entry) if !entry.file_type().is_dir() => files.push(entry.into_path()),
+            Ok(_) => {}
+            Err(err) => {
+                let path = err.path().unwrap_or(&dir).to_path_buf();
+                diagnostics.push(
+                    Diagnostic::error(
+                        "unreadable",
+                        display_path(content, &path),
+                        format!("cannot read this part of {folder}/: {err}"),
+                    )
+                    .help("make the folder readable to the user that builds the site"),
+                );
+            }
+        }
+    }
     files.sort();
     let mut loaded = Vec::new();
     let mut unparsed = Vec::new();
     let mut seen: std::collections::BTreeMap<String, String> = Default::default();
+    // Never follow a link to read it.
+    let text_of = |path: &Path| {
+        std::fs::symlink_metadata(path)
+            .ok()
+            .filter(|m| m.is_file())
+            .and_then(|_| std::fs::read_to_string(path).ok())
+    };
     for path in files {
         let rel = display_path(content, &path);
         let name = path
@@ -57,43 +78,49 @@ pub(crate) fn load_kind<T: for<'de> serde::Deserialize<'de>>(
         if name.starts_with('.') {
             continue;
         }
-        let Some(stem) = name.strip_suffix(".yaml") else {
+        let Some(stem) = name
+            .strip_suffix(".yaml")
+            .or_else(|| name.strip_suffix(".yml"))
+        else {
             diagnostics.push(
                 Diagnostic::warning(
                     "not-a-record",
                     &rel,
-                    format!("`{name}` is not read: records in {folder}/ end in `.yaml`"),
+                    format!(
+                        "`{name}` is not read as a record: records in {folder}/ end in `.yaml`"
+                    ),
                 )
                 .help("rename it to end in `.yaml`, or move it out of the folder"),
             );
+            unparsed.push(Unparsed {
+                source: text_of(&path),
+                rel,
+            });
             continue;
         };
-        if !crate::model::is_slug(stem) {
-            diagnostics.push(
+        let problem = if !crate::model::is_slug(stem) {
+            Some(
                 Diagnostic::error(
                     "bad-id",
                     &rel,
                     format!("the file name `{stem}` is not a valid record id"),
                 )
                 .help("name the file with lowercase letters, digits and hyphens, e.g. `2026-001.yaml`"),
-            );
-            unparsed.push(Unparsed {
-                source: std::fs::read_to_string(&path).ok(),
-                rel,
-            });
-            continue;
-        }
-        if let Some(first) = seen.insert(stem.to_string(), rel.clone()) {
-            diagnostics.push(
+            )
+        } else {
+            seen.insert(stem.to_string(), rel.clone()).map(|first| {
                 Diagnostic::error(
                     "duplicate-id",
                     &rel,
                     format!("the id `{stem}` is already used by {first}"),
                 )
-                .help("give each record its own file name"),
-            );
+                .help("give each record its own file name")
+            })
+        };
+        if let Some(problem) = problem {
+            diagnostics.push(problem);
             unparsed.push(Unparsed {
-                source: std::fs::read_to_string(&path).ok(),
+                source: text_of(&path),
                 rel,
             });
             continue;
@@ -102,16 +129,63 @@ pub(crate) fn load_kind<T: for<'de> serde::Deserialize<'de>>(
             Ok(record) => loaded.push((stem.to_string(), record)),
             Err(diagnostic) => {
                 diagnostics.push(*diagnostic);
-                // Never follow a link to read it.
-                let source = std::fs::symlink_metadata(&path)
-                    .ok()
-                    .filter(|m| m.is_file())
-                    .and_then(|_| std::fs::read_to_string(&path).ok());
-                unparsed.push(Unparsed { rel, source });
+                unparsed.push(Unparsed {
+                    source: text_of(&path),
+                    rel,
+                });
             }
         }
     }
     (loaded, unparsed)
+}
+
+/// Checks a record's date and time (`YYYY-MM-DD HH:MM`, China Standard Time): readable, and
+/// not after the latest date a record may carry.
+pub(crate) fn checked_time(
+    check: &mut crate::validate::Checker<'_>,
+    key: &str,
+    value: &crate::load::Text,
+) -> Option<chrono::NaiveDateTime> {
+    let parsed = parse_time(&value.value);
+    match parsed {
+        None => check.error(
+            "bad-time",
+            value,
+            format!("`{}` is not a date and time", value.value.trim()),
+            "expected YYYY-MM-DD HH:MM",
+            format!("write `{key}` as `2026-12-05 22:00` (China time)"),
+        ),
+        Some(t) if check.today().is_some_and(|today| t.date() > today) => check.error(
+            "future-date",
+            value,
+            format!("`{key}` {t} is in the future"),
+            "after today",
+            "a record states what already happened; check the date".into(),
+        ),
+        Some(_) => {}
+    }
+    parsed
+}
+
+/// The error for a record naming a dataset the catalog does not have, suggesting the
+/// nearest id.
+pub(crate) fn unknown_dataset<'a>(
+    check: &mut crate::validate::Checker<'_>,
+    value: &crate::load::Text,
+    ids: impl IntoIterator<Item = &'a str>,
+) {
+    let id = value.value.trim();
+    let help = match crate::diagnostics::nearest(id, ids) {
+        Some(near) => format!("did you mean `{near}`? name a dataset id of the catalog"),
+        None => "name the id of a dataset in content/departments/".into(),
+    };
+    check.error(
+        "unknown-dataset",
+        value,
+        format!("no dataset has the id `{id}`"),
+        "not a dataset of the catalog",
+        help,
+    );
 }
 
 /// The date and time a record writes as `YYYY-MM-DD HH:MM` (China Standard Time).

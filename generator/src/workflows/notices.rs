@@ -9,7 +9,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::{load_kind, parse_time};
+use super::{checked_time, load_kind, parse_time};
 use crate::calendar::WorkCalendar;
 use crate::config::Limits;
 use crate::diagnostics::Diagnostic;
@@ -46,17 +46,18 @@ pub struct RawNotice {
 }
 
 /// Reads and checks `content/notices/`, newest window first. `calendar` decides whether each
-/// was published early enough.
+/// was published early enough; `today`, when known, is the latest date `published` may be.
 pub fn load(
     content: &Path,
     limits: &Limits,
     calendar: &WorkCalendar,
+    today: Option<NaiveDate>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<Notice> {
     let (loaded, _) = load_kind::<RawNotice>(content, FOLDER, limits, diagnostics);
     let mut notices = Vec::new();
     for (id, record) in &loaded {
-        let mut check = Checker::new(&record.rel, &record.source, None);
+        let mut check = Checker::new(&record.rel, &record.source, today);
         let notice = notice(&mut check, id, record, calendar);
         let errors = check.has_errors();
         diagnostics.append(&mut check.found);
@@ -68,7 +69,51 @@ pub fn load(
     notices
 }
 
-fn time(check: &mut Checker<'_>, key: &str, value: &Text) -> Option<NaiveDateTime> {
+/// Notices that would name a withheld dataset (its title, or a link to its page) are left
+/// out with an error: a notice's title is on every page, and the audit would refuse them all.
+pub fn without_withheld(
+    notices: Vec<Notice>,
+    catalog: &crate::policy::PublicCatalog,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Notice> {
+    if notices.is_empty() || catalog.withheld.is_empty() {
+        return notices;
+    }
+    let public_titles: std::collections::HashSet<&str> =
+        catalog.datasets.iter().map(|d| d.title.as_str()).collect();
+    notices
+        .into_iter()
+        .filter(|notice| {
+            let named = catalog.withheld.iter().find(|w| {
+                let title = !w.title.is_empty()
+                    && !public_titles.contains(w.title.as_str())
+                    && (notice.title.contains(&w.title) || notice.text.contains(&w.title));
+                let link = !w.id.is_empty()
+                    && [format!("datasets/{}/", w.id), format!("datasets/{}.", w.id)]
+                        .iter()
+                        .any(|form| notice.text.contains(form.as_str()));
+                title || link
+            });
+            if let Some(w) = named {
+                diagnostics.push(
+                    Diagnostic::error(
+                        "notice-names-withheld",
+                        &notice.record_path,
+                        format!(
+                            "the notice names a dataset that is not published (`{}`); it is left out",
+                            w.id
+                        ),
+                    )
+                    .help("a notice is shown on every page: describe the maintenance without naming unpublished data"),
+                );
+            }
+            named.is_none()
+        })
+        .collect()
+}
+
+/// A window's time: readable (it may lie ahead).
+fn parse_checked(check: &mut Checker<'_>, key: &str, value: &Text) -> Option<NaiveDateTime> {
     let parsed = parse_time(&value.value);
     if parsed.is_none() {
         check.error(
@@ -81,6 +126,9 @@ fn time(check: &mut Checker<'_>, key: &str, value: &Text) -> Option<NaiveDateTim
     }
     parsed
 }
+
+/// Longest maintenance window accepted without a warning.
+const LONGEST_WINDOW_DAYS: i64 = 7;
 
 fn notice(
     check: &mut Checker<'_>,
@@ -100,9 +148,18 @@ fn notice(
             );
         }
     }
-    let published = time(check, "published", &raw.published);
-    let start = time(check, "start", &raw.start);
-    let end = time(check, "end", &raw.end);
+    let published = checked_time(check, "published", &raw.published);
+    let start = parse_checked(check, "start", &raw.start);
+    let end = parse_checked(check, "end", &raw.end);
+    if let (Some(start), Some(end)) = (start, end)
+        && end - start > chrono::Duration::days(LONGEST_WINDOW_DAYS)
+    {
+        check.warn(
+            "window-long",
+            format!("the window lasts from {start} to {end}, more than {LONGEST_WINDOW_DAYS} days; its banner shows on every page until it ends"),
+            "check the dates of `start` and `end`".into(),
+        );
+    }
     if let (Some(start), Some(end)) = (start, end)
         && end <= start
     {
@@ -179,6 +236,7 @@ mod tests {
             dir.path(),
             &Limits::default(),
             WorkCalendar::official(),
+            None,
             &mut found,
         );
         (notices, found)

@@ -4,7 +4,8 @@
 //! department's record.
 //!
 //! A takedown record that is wrong still protects: when its dataset can be read from it at
-//! all, that dataset is kept offline (as suspended) until the record is fixed.
+//! all (any file in the folder, whatever its name, with a `dataset:` line), that dataset is
+//! kept offline (as suspended) until the record is fixed.
 
 use std::path::Path;
 
@@ -14,7 +15,7 @@ use serde::Deserialize;
 
 use super::{Unparsed, load_kind};
 use crate::config::Limits;
-use crate::diagnostics::{Diagnostic, nearest};
+use crate::diagnostics::Diagnostic;
 use crate::load::{Loaded, Text};
 use crate::model::{DatasetId, Grounds, Takedown, TakedownState, Vocabulary};
 use crate::validate::Checker;
@@ -63,31 +64,42 @@ pub struct Takedowns {
     pub valid: Vec<Takedown>,
     /// Datasets named by takedown records that are wrong: kept offline until they are fixed.
     pub held: Vec<(DatasetId, String)>,
+    /// Per dataset a takedown touches, the state it keeps the dataset in (`None` when no
+    /// takedown keeps it offline).
+    states: std::collections::HashMap<String, Option<TakedownState>>,
 }
 
 impl Takedowns {
+    /// Fills the per-dataset states from `valid` and `held`.
+    fn index(&mut self) {
+        let mut states: std::collections::HashMap<String, Option<TakedownState>> =
+            Default::default();
+        for takedown in &self.valid {
+            let state = states.entry(takedown.dataset.0.clone()).or_default();
+            if takedown.state == TakedownState::Withdrawn {
+                *state = Some(TakedownState::Withdrawn);
+            } else if takedown.state.withholds() && state.is_none() {
+                *state = Some(TakedownState::Suspended);
+            }
+        }
+        for (dataset, _) in &self.held {
+            let state = states.entry(dataset.0.clone()).or_default();
+            if state.is_none() {
+                *state = Some(TakedownState::Suspended);
+            }
+        }
+        self.states = states;
+    }
+
     /// Whether the takedowns keep `dataset` offline, and as what: withdrawn when one
     /// withdrew it, else suspended.
     pub fn state_of(&self, dataset: &str) -> Option<TakedownState> {
-        let mut found = None;
-        for takedown in self.valid.iter().filter(|t| t.dataset.0 == dataset) {
-            if takedown.state == TakedownState::Withdrawn {
-                return Some(TakedownState::Withdrawn);
-            }
-            if takedown.state.withholds() {
-                found = Some(TakedownState::Suspended);
-            }
-        }
-        if self.held.iter().any(|(id, _)| id.0 == dataset) {
-            found = Some(TakedownState::Suspended);
-        }
-        found
+        self.states.get(dataset).copied().flatten()
     }
 
     /// Whether any takedown touches `dataset`.
     pub fn touches(&self, dataset: &str) -> bool {
-        self.valid.iter().any(|t| t.dataset.0 == dataset)
-            || self.held.iter().any(|(id, _)| id.0 == dataset)
+        self.states.contains_key(dataset)
     }
 }
 
@@ -125,6 +137,7 @@ pub fn load<'a>(
             }
         }
     }
+    takedowns.index();
     for (dataset, rel) in &takedowns.held {
         diagnostics.push(
             Diagnostic::warning(
@@ -158,17 +171,7 @@ fn takedown<'a>(
     let raw = &record.value;
     let dataset = raw.dataset.value.trim();
     if !known(dataset) {
-        let help = match nearest(dataset, ids()) {
-            Some(near) => format!("did you mean `{near}`? name a dataset id of the catalog"),
-            None => "name the id of a dataset in content/departments/".into(),
-        };
-        check.error(
-            "unknown-dataset",
-            &raw.dataset,
-            format!("no dataset has the id `{dataset}`"),
-            "not a dataset of the catalog",
-            help,
-        );
+        super::unknown_dataset(check, &raw.dataset, ids());
     }
     let grounds = check.vocabulary::<Grounds>("grounds", &raw.grounds);
     let state = check.vocabulary::<TakedownState>("state", &raw.state);
@@ -392,6 +395,28 @@ mod tests {
             assert_eq!(error.location.as_ref().unwrap().line, line, "{text}");
             assert!(takedowns.valid.is_empty());
         }
+    }
+
+    #[test]
+    fn every_file_in_the_folder_counts_whatever_its_name_or_depth() {
+        let dir = tempfile::tempdir().unwrap();
+        // A .yml record, deep in subfolders, is read as a record.
+        std::fs::create_dir_all(dir.path().join(FOLDER).join("a/b/c")).unwrap();
+        std::fs::write(dir.path().join(FOLDER).join("a/b/c/2026-002.yml"), GOOD).unwrap();
+        // A file of another name is not a record, but its dataset line still holds it.
+        write(
+            dir.path(),
+            "notes.txt",
+            "dataset: parks\nstate: suspended\n",
+        );
+        let (takedowns, found) = load_in(dir.path());
+        assert_eq!(takedowns.valid.len(), 1);
+        assert_eq!(
+            takedowns.state_of("bus-stops"),
+            Some(TakedownState::Withdrawn)
+        );
+        assert_eq!(takedowns.state_of("parks"), Some(TakedownState::Suspended));
+        assert!(found.iter().any(|d| d.code == "not-a-record"));
     }
 
     #[test]
