@@ -300,67 +300,44 @@ fn finish_check(
     today: Option<NaiveDate>,
     started: Instant,
 ) -> Checked {
-    let takedowns = {
-        let datasets = &validated.catalog.datasets;
-        let rejected = &validated.rejected_records;
-        let known = |id: &str| {
-            datasets
-                .binary_search_by(|d| d.id.0.as_str().cmp(id))
-                .is_ok()
-                || rejected.iter().any(|r| r.id == id)
-        };
-        let ids = || {
-            datasets
-                .iter()
-                .map(|d| d.id.0.as_str())
-                .chain(rejected.iter().map(|r| r.id.as_str()))
-                .collect()
-        };
-        workflows::takedowns::load(
-            content,
-            &config.limits,
-            today,
-            &known,
-            &ids,
-            &mut validated.diagnostics,
-        )
+    // One lookup of the catalog for the workflow records that name a dataset.
+    let datasets = &validated.catalog.datasets;
+    let rejected = &validated.rejected_records;
+    let position = |id: &str| datasets.binary_search_by(|d| d.id.0.as_str().cmp(id)).ok();
+    let rejected_id = |id: &str| rejected.iter().any(|r| r.id == id);
+    let known = |id: &str| position(id).is_some() || rejected_id(id);
+    let ids = || datasets.iter().map(|d| d.id.0.as_str()).collect();
+    let dataset = |id: &str| {
+        let d = &datasets[position(id)?];
+        Some(workflows::applications::DatasetFacts {
+            department: d.department.clone(),
+            open_type: d.open_type,
+            fields: d.fields.iter().map(|f| f.name.clone()).collect(),
+        })
     };
+    let mut found = Vec::new();
+    let takedowns =
+        workflows::takedowns::load(content, &config.limits, today, &known, &ids, &mut found);
     let notices = workflows::notices::load(
         content,
         &config.limits,
         calendar::WorkCalendar::official(),
         today,
-        &mut validated.diagnostics,
+        &mut found,
     );
-    let applications = {
-        let datasets = &validated.catalog.datasets;
-        let rejected = &validated.rejected_records;
-        let dataset = |id: &str| {
-            let i = datasets
-                .binary_search_by(|d| d.id.0.as_str().cmp(id))
-                .ok()?;
-            let d = &datasets[i];
-            Some(workflows::applications::DatasetFacts {
-                department: d.department.clone(),
-                open_type: d.open_type,
-                fields: d.fields.iter().map(|f| f.name.clone()).collect(),
-            })
-        };
-        let rejected_id = |id: &str| rejected.iter().any(|r| r.id == id);
-        let ids = || datasets.iter().map(|d| d.id.0.as_str()).collect();
-        workflows::applications::load(
-            content,
-            &config.limits,
-            calendar::WorkCalendar::official(),
-            today,
-            &workflows::applications::Lookup {
-                dataset: &dataset,
-                rejected: &rejected_id,
-                ids: &ids,
-            },
-            &mut validated.diagnostics,
-        )
-    };
+    let applications = workflows::applications::load(
+        content,
+        &config.limits,
+        calendar::WorkCalendar::official(),
+        today,
+        &workflows::applications::Lookup {
+            dataset: &dataset,
+            rejected: &rejected_id,
+            ids: &ids,
+        },
+        &mut found,
+    );
+    validated.diagnostics.append(&mut found);
     let (catalog, warnings) =
         policy::apply(validated.catalog, &validated.rejected_records, &takedowns);
     validated.diagnostics.extend(warnings);

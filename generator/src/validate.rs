@@ -105,6 +105,22 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// An `empty-value` error when `value` is blank; says whether it was not. `owner` names
+    /// what the value belongs to (`dataset`, `notice` …) in the help.
+    pub(crate) fn not_empty(&mut self, key: &str, value: &Spanned<String>, owner: &str) -> bool {
+        if !value.value.trim().is_empty() {
+            return true;
+        }
+        self.error(
+            "empty-value",
+            value,
+            format!("`{key}` is empty"),
+            "empty",
+            format!("write the {owner}'s {key}"),
+        );
+        false
+    }
+
     /// The latest date a record may carry, when known.
     pub(crate) fn today(&self) -> Option<NaiveDate> {
         self.today
@@ -677,15 +693,7 @@ fn dataset(
                 format!("shorten the {key}; put long documentation in a resource file"),
             );
         }
-        if value.value.trim().is_empty() {
-            check.error(
-                "empty-value",
-                value,
-                format!("`{key}` is empty"),
-                "empty",
-                format!("write the dataset's {key}"),
-            );
-        }
+        check.not_empty(key, value, "dataset");
     }
 
     let domain = match config.domain_by_name(raw.domain.value.trim()) {

@@ -252,15 +252,7 @@ fn application(
         ),
         None => unknown_dataset(check, &raw.dataset, (lookup.ids)()),
     }
-    if raw.purpose.value.trim().is_empty() {
-        check.error(
-            "empty-value",
-            &raw.purpose,
-            "`purpose` is empty".into(),
-            "empty",
-            "say what the data is for".into(),
-        );
-    }
+    check.not_empty("purpose", &raw.purpose, "application");
     let applicant = check.vocabulary::<ApplicantKind>("applicant", &raw.applicant);
     let urgency = check.vocabulary::<Urgency>("urgency", &raw.urgency);
     let submitted = checked_time(check, "submitted", &raw.submitted);

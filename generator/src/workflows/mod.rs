@@ -139,32 +139,44 @@ pub(crate) fn load_kind<T: for<'de> serde::Deserialize<'de>>(
     (loaded, unparsed)
 }
 
-/// Checks a record's date and time (`YYYY-MM-DD HH:MM`, China Standard Time): readable, and
-/// not after the latest date a record may carry.
-pub(crate) fn checked_time(
+/// Reads a record's date and time (`YYYY-MM-DD HH:MM`, China Standard Time), with an error
+/// where it is not one. A time that may lie ahead (a maintenance window) is read with this.
+pub(crate) fn read_time(
     check: &mut crate::validate::Checker<'_>,
     key: &str,
     value: &crate::load::Text,
 ) -> Option<chrono::NaiveDateTime> {
     let parsed = parse_time(&value.value);
-    match parsed {
-        None => check.error(
+    if parsed.is_none() {
+        check.error(
             "bad-time",
             value,
             format!("`{}` is not a date and time", value.value.trim()),
             "expected YYYY-MM-DD HH:MM",
             format!("write `{key}` as `2026-12-05 22:00` (China time)"),
-        ),
-        Some(t) if check.today().is_some_and(|today| t.date() > today) => check.error(
-            "future-date",
-            value,
-            format!("`{key}` {t} is in the future"),
-            "after today",
-            "a record states what already happened; check the date".into(),
-        ),
-        Some(_) => {}
+        );
     }
     parsed
+}
+
+/// As [`read_time`], for a time that already happened: not after the latest date a record
+/// may carry.
+pub(crate) fn checked_time(
+    check: &mut crate::validate::Checker<'_>,
+    key: &str,
+    value: &crate::load::Text,
+) -> Option<chrono::NaiveDateTime> {
+    let parsed = read_time(check, key, value)?;
+    if check.today().is_some_and(|today| parsed.date() > today) {
+        check.error(
+            "future-date",
+            value,
+            format!("`{key}` {parsed} is in the future"),
+            "after today",
+            "a record states what already happened; check the date".into(),
+        );
+    }
+    Some(parsed)
 }
 
 /// The error for a record naming a dataset the catalog does not have, suggesting the

@@ -5,11 +5,11 @@
 
 use std::path::Path;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::{checked_time, load_kind, parse_time};
+use super::{checked_time, load_kind, read_time};
 use crate::calendar::WorkCalendar;
 use crate::config::Limits;
 use crate::diagnostics::Diagnostic;
@@ -112,21 +112,6 @@ pub fn without_withheld(
         .collect()
 }
 
-/// A window's time: readable (it may lie ahead).
-fn parse_checked(check: &mut Checker<'_>, key: &str, value: &Text) -> Option<NaiveDateTime> {
-    let parsed = parse_time(&value.value);
-    if parsed.is_none() {
-        check.error(
-            "bad-time",
-            value,
-            format!("`{}` is not a date and time", value.value.trim()),
-            "expected YYYY-MM-DD HH:MM",
-            format!("write `{key}` as `2026-12-05 22:00` (China time)"),
-        );
-    }
-    parsed
-}
-
 /// Longest maintenance window accepted without a warning.
 const LONGEST_WINDOW_DAYS: i64 = 7;
 
@@ -138,19 +123,11 @@ fn notice(
 ) -> Option<Notice> {
     let raw = &record.value;
     for (key, value) in [("title", &raw.title), ("text", &raw.text)] {
-        if value.value.trim().is_empty() {
-            check.error(
-                "empty-value",
-                value,
-                format!("`{key}` is empty"),
-                "empty",
-                format!("write the notice's {key}"),
-            );
-        }
+        check.not_empty(key, value, "notice");
     }
     let published = checked_time(check, "published", &raw.published);
-    let start = parse_checked(check, "start", &raw.start);
-    let end = parse_checked(check, "end", &raw.end);
+    let start = read_time(check, "start", &raw.start);
+    let end = read_time(check, "end", &raw.end);
     if let (Some(start), Some(end)) = (start, end)
         && end - start > chrono::Duration::days(LONGEST_WINDOW_DAYS)
     {
