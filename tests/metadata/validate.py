@@ -1,6 +1,6 @@
 """Validates a built portal's machine-readable files with the standards' own tools.
 
-Usage: python validate.py <site-dir> <validators-dir>
+Usage: python validate.py <site-dir> <validators-dir> <sitemap-xsd>
 
 - DCAT-AP 3.0.1: the official SHACL shapes (`shapes.ttl`, `range.ttl`) run with pySHACL over
   every catalog page, the portal's and each department's: zero violations required. The
@@ -9,9 +9,13 @@ Usage: python validate.py <site-dir> <validators-dir>
   each document hold the same graph.
 - The schema.org JSON-LD embedded in every dataset page and the home page is JSON with a
   `@context` and `@type`.
-- sitemap.xml and robots.txt are present and name each other.
-- Every Atom feed parses with feedparser without a problem (`bozo`) and has what RFC 4287
-  requires: feed and entry `id`, `title`, `updated` (RFC 3339), an author, entry links.
+- sitemap.xml is valid against the sitemaps.org XML Schema (`sitemap.xsd`, as the npm
+  package `sitemap` ships it) and robots.txt names it.
+- Every Atom feed is valid against the RELAX NG grammar of RFC 4287 (`atom.rnc`, converted
+  with rnc2rng and run with lxml), parses with feedparser without a problem (`bozo`) and has
+  what the grammar's Schematron rules and our feeds promise: an author on the feed, a summary
+  and an alternate link per entry, RFC 3339 dates. Tombstones (RFC 6721) carry a `ref` to an
+  unpublished dataset page and an RFC 3339 `when`.
 - data.json is valid against the Project Open Data v1.1 JSON Schema (jsonschema, formats on).
 - Every datapackage.json passes frictionless: the descriptor, and the data of packages whose
   resources are all files the site serves.
@@ -30,6 +34,8 @@ import sys
 import xml.etree.ElementTree as ET
 
 import feedparser
+import rnc2rng
+from lxml import etree
 import frictionless
 import jsonschema
 import referencing
@@ -130,14 +136,24 @@ def main():
         checked += 1
     print(f"schema.org: {checked} pages carry one parseable JSON-LD description")
 
-    # 4. Sitemap and robots.txt.
+    # 4. Sitemap (against the sitemaps.org XML Schema) and robots.txt.
+    sitemap_schema = etree.XMLSchema(etree.parse(sys.argv[3]))
     sitemap = ET.parse(site / "sitemap.xml").getroot()
-    if not sitemap.tag.endswith(("urlset", "sitemapindex")):
+    if sitemap.tag.endswith("sitemapindex"):
+        # Over 50,000 URLs: the index names the sitemaps, each valid against the schema.
+        parts = [loc.text for loc in sitemap.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
+        sitemaps = [site / part.split("/", 3)[3] for part in parts]
+    elif sitemap.tag.endswith("urlset"):
+        sitemaps = [site / "sitemap.xml"]
+    else:
         fail("sitemap.xml is neither a urlset nor a sitemap index")
+    for path in sitemaps:
+        if not sitemap_schema.validate(etree.parse(str(path))):
+            fail(f"{path.relative_to(site)}: {sitemap_schema.error_log.last_error}")
     robots = (site / "robots.txt").read_text(encoding="utf-8")
     if "Sitemap: " not in robots:
         fail("robots.txt does not name the sitemap")
-    print(f"sitemap.xml: {len(sitemap)} entries; robots.txt names it")
+    print(f"sitemap.xml: {len(sitemap)} entries, {len(sitemaps)} sitemap(s) valid against sitemap.xsd; robots.txt names it")
 
     # 5. Atom feeds.
     atom = "{http://www.w3.org/2005/Atom}"
@@ -145,9 +161,15 @@ def main():
     feeds = sorted(site.rglob("*.atom"))
     if not feeds:
         fail("no Atom feed")
+    # rnc2rng declares the grammar's empty `local` prefix as xmlns:local="", which XML 1.0
+    # namespaces forbid; the prefix is only used through nsName, so the declaration can go.
+    grammar = rnc2rng.dumps(rnc2rng.loads((pathlib.Path(sys.argv[2]) / "atom.rnc").read_text(encoding="utf-8")))
+    atom_schema = etree.RelaxNG(etree.fromstring(grammar.replace('xmlns:local=""', "").encode()))
     entries = 0
     for path in feeds:
         name = path.relative_to(site)
+        if not atom_schema.validate(etree.parse(str(path))):
+            fail(f"{name}: RFC 4287 grammar: {atom_schema.error_log.last_error}")
         parsed = feedparser.parse(path.read_bytes())
         if parsed.bozo:
             fail(f"{name}: feedparser: {parsed.bozo_exception}")
@@ -167,14 +189,18 @@ def main():
                     fail(f"{name}: an entry has no {required}")
             if entry.find(f"{atom}link[@rel='alternate']") is None:
                 fail(f"{name}: an entry has no alternate link")
-    print(f"Atom: {len(feeds)} feeds with {entries} entries parse with feedparser and hold what RFC 4287 requires")
+    print(f"Atom: {len(feeds)} feeds with {entries} entries are valid against the RFC 4287 grammar and parse with feedparser")
     # The withdrawals feed's tombstones (RFC 6721) name datasets that are offline: no page,
     # no entry in any datasets feed.
     tombstones = "{http://purl.org/atompub/tombstones/1.0}"
     withdrawals = ET.parse(site / "feeds" / "withdrawals.atom").getroot()
     # The feed's own address ends in feeds/withdrawals.atom: the site's base is before it.
     base = withdrawals.findtext(f"{atom}id")[: -len("feeds/withdrawals.atom")]
-    refs = [e.get("ref") for e in withdrawals.findall(f"{tombstones}deleted-entry")]
+    deleted = withdrawals.findall(f"{tombstones}deleted-entry")
+    for tombstone in deleted:
+        if not rfc3339.match(tombstone.get("when") or ""):
+            fail(f"feeds/withdrawals.atom: tombstone when `{tombstone.get('when')}` is not RFC 3339")
+    refs = [e.get("ref") for e in deleted]
     dataset_feed_ids = set()
     for path in feeds:
         if path.name != "withdrawals.atom":
