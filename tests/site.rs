@@ -373,17 +373,25 @@ fn stale_datasets_are_marked() {
         "title: 新鲜数据\nsummary: 近期更新\ndomain: 交通运输\nopen_type: 无条件开放\nupdate_frequency: 每月\nmodified: 2024-12-20\nreviews:\n  security: { date: 2024-01-01 }\n",
     );
     assert_eq!(fixture.build().status, 0);
+    // The page's own header, before its related datasets (which carry their own marks).
+    let header = |id: &str| {
+        let page = fixture.read(&format!("public/datasets/{id}/index.html"));
+        let start = page.find("<article class=\"dataset\">").unwrap();
+        let end = start + page[start..].find("</header>").unwrap();
+        page[start..end].to_string()
+    };
     // SOURCE_DATE_EPOCH is 2025-01-01: taxi-fares (每年, last 2023-03-01) is overdue.
-    assert!(
-        fixture
-            .read("public/datasets/taxi-fares/index.html")
-            .contains("可能未及时更新")
-    );
-    assert!(
-        !fixture
-            .read("public/datasets/fresh/index.html")
-            .contains("可能未及时更新")
-    );
+    assert!(header("taxi-fares").contains("可能未及时更新"));
+    assert!(!header("fresh").contains("可能未及时更新"));
+    // Listings mark it too, each card on its own (bus-stops: 每月, last 2024-06-01).
+    let listing = fixture.read("public/departments/nn-transport/index.html");
+    let card = |title: &str| {
+        let at = listing.find(&format!(">{title}</a>")).unwrap();
+        let end = at + listing[at..].find("</li>").unwrap();
+        listing[at..end].to_string()
+    };
+    assert!(card("公交站点").contains("badge-stale"));
+    assert!(!card("新鲜数据").contains("badge-stale"));
 }
 
 #[test]

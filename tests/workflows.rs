@@ -496,3 +496,138 @@ fn check_warns_about_an_overdue_application_step() {
         "{report}"
     );
 }
+
+/// Writes a department of 柳州市 (`lz-water`) with one complete, current, high-value dataset.
+fn complete_department(fixture: &Fixture) {
+    let dir = fixture.path("content/departments/lz-water");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("department.yaml"),
+        "name: 柳州市水利局\ncode: lz-water\nregion: \"4502\"\ncontacts:\n  - { name: 信息科, phone: \"0772-1111111\" }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("river-levels.yaml"),
+        "title: 河道水位\nsummary: 柳州市主要河道的实时水位。\ndomain: 交通运输\nkeywords: [水位, 河道]\nopen_type: 无条件开放\nupdate_frequency: 每年\nfields:\n  - { name: 站点, type: 字符串 }\n  - { name: 水位, type: 小数, unit: 米 }\nresources:\n  - { title: 接口, format: API, url: \"https://example.test/levels\" }\nlicense: CC BY 4.0\ncontact: { name: 信息科, phone: \"0772-1111111\" }\nhigh_value: true\nissued: 2024-01-01\nmodified: 2024-12-01\nreviews:\n  security: { date: 2024-01-01 }\n",
+    )
+    .unwrap();
+}
+
+#[test]
+fn scorecards_rank_departments_and_regions_by_the_published_formula() {
+    let fixture = Fixture::new("basic");
+    complete_department(&fixture);
+    application(
+        &fixture,
+        "a001.yaml",
+        "dataset: road-freight\napplicant: 法人\npurpose: 物流路径优化研究\nurgency: 普通\nsubmitted: 2024-12-02 09:30\nnormative_review: { done: 2024-12-03 16:00, result: 通过 }\nowner_review: { done: 2024-12-12 10:00, result: 通过 }\napproval: { done: 2024-12-13 11:00, result: 通过 }\nagreement_signed: 2024-12-16 10:00\ndelivered: { at: 2024-12-17 15:00, by: 下载 }\nrating: { 规范性: 5, 完整性: 4, 准确性: 4, 一致性: 5, 时效性: 3, 可用性: 4 }\n",
+    );
+    let run = fixture.build();
+    assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
+    let scores: serde_json::Value =
+        serde_json::from_str(&fixture.read("public/evaluation/scorecards.json")).unwrap();
+    assert_eq!(scores["as_of"], "2025-01-01");
+    let cards = scores["department_scores"].as_array().unwrap();
+    let codes: Vec<&str> = cards
+        .iter()
+        .map(|c| c["department_code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["lz-water", "nn-transport"]);
+
+    // Everything filled, current and high-value: 100 on the three components it has.
+    let lz = &cards[0];
+    assert_eq!(lz["metadata_completeness"], 100.0);
+    assert_eq!(
+        (lz["regular_count"].as_u64(), lz["stale_count"].as_u64()),
+        (Some(1), Some(0))
+    );
+    assert_eq!(lz["timely_share"], 100.0);
+    assert_eq!(lz["high_value_share"], 100.0);
+    assert!(lz["on_time_share"].is_null() && lz["rating_score"].is_null());
+    assert_eq!(
+        (lz["total_score"].as_f64(), lz["score_rank"].as_u64()),
+        (Some(100.0), Some(1))
+    );
+
+    // Only the three public datasets count (not the 不予开放, suspended or unreviewed ones);
+    // on 2025-01-01 all three are older than their update frequency allows.
+    let nn = &cards[1];
+    assert_eq!(
+        [
+            &nn["dataset_count"],
+            &nn["unconditional_count"],
+            &nn["conditional_count"]
+        ],
+        [3, 2, 1]
+    );
+    assert_eq!(
+        (nn["regular_count"].as_u64(), nn["stale_count"].as_u64()),
+        (Some(3), Some(3))
+    );
+    assert_eq!(nn["timely_share"], 0.0);
+    assert_eq!(nn["high_value_share"], 0.0);
+    // Normative review and approval in time, owner review 7 working days of 5.
+    assert_eq!(
+        (nn["on_time_steps"].as_u64(), nn["timed_steps"].as_u64()),
+        (Some(2), Some(3))
+    );
+    assert_eq!(nn["on_time_share"], 66.7);
+    // 25 points over six dimensions: 4.17 of 5.
+    assert_eq!(
+        (nn["rating_mean"].as_f64(), nn["rating_score"].as_f64()),
+        (Some(4.17), Some(83.4))
+    );
+
+    // Anyone can recompute each score from the published figures and weights.
+    let weights: Vec<(&str, f64)> = scores["score_weights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            (
+                w["score_component"].as_str().unwrap(),
+                w["component_weight"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    for card in cards {
+        let (sum, total) = weights
+            .iter()
+            .filter_map(|(name, weight)| card[*name].as_f64().map(|v| (v * weight, weight)))
+            .fold((0.0, 0.0), |(s, t), (v, w)| (s + v, t + w));
+        let expected = (sum / total * 10.0).round() / 10.0;
+        assert_eq!(card["total_score"].as_f64(), Some(expected), "{card}");
+    }
+
+    let regions: Vec<(&str, u64)> = scores["region_scores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["region_name"].as_str().unwrap(),
+                r["score_rank"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(regions, [("柳州市", 1), ("南宁市", 2)]);
+
+    let page = fixture.read("public/evaluation/index.html");
+    assert!(page.contains("id=\"dept-nn-transport\"") && page.contains("计算方法"));
+    assert!(page.contains("66.7%（2/3）"));
+    let department = fixture.read("public/departments/nn-transport/index.html");
+    assert!(department.contains("<strong>3</strong> 个数据集可能未及时更新"));
+    assert!(department.contains("evaluation/#dept-nn-transport"));
+    // Listings mark stale datasets as the dataset pages do.
+    assert!(department.contains("badge-stale"));
+    let listing = fixture.read("public/departments/lz-water/index.html");
+    assert!(!listing.contains("badge-stale"));
+    common::assert_nothing_mentions(
+        &fixture.path("public/evaluation"),
+        &[
+            "secret-roster",
+            "suspended-complaints",
+            "unreviewed-parking",
+        ],
+    );
+}

@@ -741,6 +741,7 @@ const RESERVED_PAGE_NAMES: &[&str] = &[
     "notices",
     "takedowns",
     "applications",
+    "evaluation",
 ];
 
 /// Why a Markdown page cannot be published, if it cannot.

@@ -5,6 +5,7 @@
 //! catalog's size. Pages are rendered and written in parallel; templates compile once.
 
 mod applications;
+mod evaluation;
 pub mod markdown;
 mod summary;
 mod views;
@@ -89,6 +90,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "applications.html",
         include_str!("../../../theme/templates/applications.html"),
+    ),
+    (
+        "evaluation.html",
+        include_str!("../../../theme/templates/evaluation.html"),
     ),
 ];
 const ASSETS: &[(&str, &str)] = &[
@@ -238,6 +243,8 @@ enum Job {
     Announcements(Announcements),
     /// The statistics page of conditional-open applications (第二十条).
     Applications(Box<serde_json::Value>),
+    /// The departments' scorecards and the regional ranking (第三十三条).
+    Evaluation(Box<serde_json::Value>),
 }
 
 /// The feeds of the workflow records.
@@ -1515,6 +1522,10 @@ fn plan_metadata(site: &Site<'_>, model: &SiteModel<'_>, jobs: &mut Vec<Job>) {
             modified: None,
         },
         sitemap::Entry {
+            path: "evaluation/".into(),
+            modified: Some(site.build_date),
+        },
+        sitemap::Entry {
             path: "takedowns/".into(),
             modified: site
                 .catalog
@@ -1577,6 +1588,10 @@ fn plan_metadata(site: &Site<'_>, model: &SiteModel<'_>, jobs: &mut Vec<Job>) {
     .unwrap_or_default();
     jobs.push(Job::Json(applications::JSON, statistics.clone()));
     jobs.push(Job::Applications(Box::new(statistics)));
+    let scorecards =
+        serde_json::to_value(evaluation::evaluation(site, model.summaries)).unwrap_or_default();
+    jobs.push(Job::Json(evaluation::JSON, scorecards.clone()));
+    jobs.push(Job::Evaluation(Box::new(scorecards)));
     jobs.extend([
         Job::Notices,
         Job::Takedowns,
@@ -2093,6 +2108,12 @@ fn context_for(
             c.insert("statistics", statistics);
             (path, "applications.html", c)
         }
+        Job::Evaluation(scorecards) => {
+            let path = evaluation::PAGE.to_string();
+            let mut c = base_context(site, model, &path, "数据开放评价", "evaluation");
+            c.insert("evaluation", scorecards);
+            (path, "evaluation.html", c)
+        }
         Job::Takedowns => {
             let path = workflows::TAKEDOWNS_PAGE.to_string();
             let mut c = base_context(site, model, &path, "数据异议处理公示", "takedowns");
@@ -2203,10 +2224,18 @@ impl Pager {
 }
 
 fn is_stale(dataset: &Dataset, today: NaiveDate) -> bool {
-    match (
+    stale_on(
         dataset.update_frequency.allowed_age_days(),
         dataset.last_change(),
-    ) {
+        today,
+    )
+}
+
+/// Whether a dataset last changed on `last` is stale on `today` when its update frequency
+/// allows `allowed_age_days` between updates (grace included); irregular or undated data
+/// never is.
+fn stale_on(allowed_age_days: Option<i64>, last: Option<NaiveDate>, today: NaiveDate) -> bool {
+    match (allowed_age_days, last) {
         (Some(days), Some(last)) => (today - last).num_days() > days,
         _ => false,
     }

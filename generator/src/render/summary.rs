@@ -21,6 +21,8 @@ use crate::model::{Dataset, Vocabulary};
 pub(super) const FACETS: usize = 7;
 /// Facets with one key per dataset: department, domain, level, open type, update frequency.
 const SINGLE: usize = 5;
+/// The open type facet, among the single-key ones.
+const OPEN_TYPE: usize = 3;
 /// The formats facet (every resource format, without case).
 pub(super) const FORMATS: usize = 5;
 /// The regions facet (every division the dataset's region lies in).
@@ -47,12 +49,21 @@ pub(super) struct DatasetSummary {
     pub(super) recency: std::cmp::Reverse<Option<NaiveDate>>,
     /// Whether it is a high-value dataset.
     pub(super) high_value: bool,
+    /// Days its update frequency allows between updates (`None`: irregular).
+    pub(super) allowed_age_days: Option<i64>,
     /// Its key in each single-key facet, by number.
     single: [u32; SINGLE],
     /// The number of its set of formats in [`Summaries::format_sets`].
     formats: u32,
     /// The number of its region's chain in [`Summaries::region_chains`].
     region: u32,
+}
+
+impl DatasetSummary {
+    /// Whether the dataset is stale on `today` (第二十一条).
+    pub(super) fn is_stale(&self, today: NaiveDate) -> bool {
+        super::stale_on(self.allowed_age_days, self.recency.0, today)
+    }
 }
 
 /// The summaries of the last render's datasets, in catalog order, and the numbering of the
@@ -207,6 +218,7 @@ impl Summaries {
             completeness: super::views::completeness(dataset),
             recency: std::cmp::Reverse(dataset.last_change()),
             high_value: dataset.high_value,
+            allowed_age_days: dataset.update_frequency.allowed_age_days(),
             single,
             formats,
             region,
@@ -222,6 +234,11 @@ impl Summaries {
         self.names[facet].push(key.to_string());
         self.numbers[facet].insert(key.to_string(), n);
         n
+    }
+
+    /// The open type slug of dataset `i` (`unconditional`, `conditional`).
+    pub(super) fn open_type_of(&self, i: usize) -> &str {
+        &self.names[OPEN_TYPE][self.summaries[i].single[OPEN_TYPE] as usize]
     }
 
     /// The summary of dataset `i`.

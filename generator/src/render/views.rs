@@ -41,6 +41,7 @@ pub(super) struct Card {
     open_type_slug: &'static str,
     formats: Vec<String>,
     high_value: bool,
+    stale: bool,
 }
 
 impl Card {
@@ -72,6 +73,7 @@ impl Card {
             open_type_slug: d.open_type.slug(),
             formats: d.formats(),
             high_value: d.high_value,
+            stale: is_stale(d, site.build_date),
         }
     }
 }
@@ -100,6 +102,8 @@ pub(super) struct DepartmentView {
     description: String,
     datasets: usize,
     completeness: u32,
+    /// Its datasets not updated as often as their update frequency says (第二十一条).
+    stale: usize,
 }
 
 /// One group of a facet: a value and the datasets that carry it.
@@ -203,7 +207,6 @@ impl<'a> SiteModel<'a> {
             .collect();
         by_recency.sort_unstable();
         let recent: Vec<usize> = by_recency.into_iter().map(|(_, i)| i).collect();
-        let completeness: Vec<f64> = summaries.iter().map(|s| s.completeness).collect();
 
         // Cards are made when a page first shows them: an incremental build shows few.
         let cards = std::iter::repeat_with(std::sync::OnceLock::new)
@@ -251,7 +254,7 @@ impl<'a> SiteModel<'a> {
                     .unwrap_or(&[]);
                 (
                     dept.code.0.clone(),
-                    department_view(dept, items, &completeness, site),
+                    department_view(dept, items, summaries, site),
                 )
             })
             .collect();
@@ -279,10 +282,16 @@ impl<'a> SiteModel<'a> {
                     name: view.name.clone(),
                     url: format!("departments/{code}/"),
                     intro: String::new(),
-                    note: format!(
-                        "{} · {} · 元数据完整度 {}%",
-                        view.level, view.region, view.completeness
-                    ),
+                    note: match view.stale {
+                        0 => format!(
+                            "{} · {} · 元数据完整度 {}%",
+                            view.level, view.region, view.completeness
+                        ),
+                        stale => format!(
+                            "{} · {} · 元数据完整度 {}% · {stale} 个可能未及时更新",
+                            view.level, view.region, view.completeness
+                        ),
+                    },
                     items: items.clone(),
                     department: Some(code.clone()),
                 }
@@ -483,13 +492,13 @@ fn vocabulary_groups<V: Vocabulary>(
 fn department_view(
     dept: &Department,
     items: &[usize],
-    completeness: &[f64],
+    summaries: &Summaries,
     site: &Site<'_>,
 ) -> DepartmentView {
     let completeness = if items.is_empty() {
         0
     } else {
-        let total: f64 = items.iter().map(|&i| completeness[i]).sum();
+        let total: f64 = items.iter().map(|&i| summaries.get(i).completeness).sum();
         (total / items.len() as f64 * 100.0).round() as u32
     };
     DepartmentView {
@@ -503,6 +512,10 @@ fn department_view(
         description: dept.description.clone(),
         datasets: items.len(),
         completeness,
+        stale: items
+            .iter()
+            .filter(|&&i| summaries.get(i).is_stale(site.build_date))
+            .count(),
     }
 }
 
