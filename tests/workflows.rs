@@ -517,6 +517,20 @@ fn complete_department(fixture: &Fixture) {
 fn scorecards_rank_departments_and_regions_by_the_published_formula() {
     let fixture = Fixture::new("basic");
     complete_department(&fixture);
+    // A district department of 南宁市 whose one dataset has a frequency but no date: it
+    // cannot show it is current, so it is not timely.
+    let dir = fixture.path("content/departments/qx-civil");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("department.yaml"),
+        "name: 青秀区民政局\ncode: qx-civil\nregion: \"450103\"\ncontacts:\n  - { name: 办公室, phone: \"0771-2222222\" }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("care-homes.yaml"),
+        "title: 养老机构名录\nsummary: 青秀区养老机构的名称和地址。\ndomain: 交通运输\nopen_type: 无条件开放\nupdate_frequency: 每年\nfields:\n  - { name: 机构名称, type: 字符串 }\nreviews:\n  security: { date: 2024-01-01 }\n",
+    )
+    .unwrap();
     application(
         &fixture,
         "a001.yaml",
@@ -526,13 +540,24 @@ fn scorecards_rank_departments_and_regions_by_the_published_formula() {
     assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
     let scores: serde_json::Value =
         serde_json::from_str(&fixture.read("public/evaluation/scorecards.json")).unwrap();
-    assert_eq!(scores["as_of"], "2025-01-01");
+    assert_eq!(scores["as_of"], "2025-01-01T23:59:59+08:00");
     let cards = scores["department_scores"].as_array().unwrap();
     let codes: Vec<&str> = cards
         .iter()
         .map(|c| c["department_code"].as_str().unwrap())
         .collect();
-    assert_eq!(codes, ["lz-water", "nn-transport"]);
+    assert_eq!(codes[0], "lz-water");
+    let card = |code: &str| cards.iter().find(|c| c["department_code"] == code).unwrap();
+    let qx = card("qx-civil");
+    assert_eq!(
+        (
+            qx["regular_count"].as_u64(),
+            qx["stale_count"].as_u64(),
+            qx["undated_count"].as_u64()
+        ),
+        (Some(1), Some(0), Some(1))
+    );
+    assert_eq!(qx["timely_share"], 0.0);
 
     // Everything filled, current and high-value: 100 on the three components it has.
     let lz = &cards[0];
@@ -551,7 +576,7 @@ fn scorecards_rank_departments_and_regions_by_the_published_formula() {
 
     // Only the three public datasets count (not the 不予开放, suspended or unreviewed ones);
     // on 2025-01-01 all three are older than their update frequency allows.
-    let nn = &cards[1];
+    let nn = card("nn-transport");
     assert_eq!(
         [
             &nn["dataset_count"],
@@ -572,10 +597,10 @@ fn scorecards_rank_departments_and_regions_by_the_published_formula() {
         (Some(2), Some(3))
     );
     assert_eq!(nn["on_time_share"], 66.7);
-    // 25 points over six dimensions: 4.17 of 5.
+    // 25 points over six dimensions: 4.17 of 5, and 25/36 = 83.3 of 100.
     assert_eq!(
         (nn["rating_mean"].as_f64(), nn["rating_score"].as_f64()),
-        (Some(4.17), Some(83.4))
+        (Some(4.17), Some(83.3))
     );
 
     // Anyone can recompute each score from the published figures and weights.
@@ -611,6 +636,17 @@ fn scorecards_rank_departments_and_regions_by_the_published_formula() {
         })
         .collect();
     assert_eq!(regions, [("柳州市", 1), ("南宁市", 2)]);
+    // 南宁市 holds the city's department (3 datasets) and the district's (1), weighted by
+    // their datasets.
+    let nanning = &scores["region_scores"][1];
+    assert_eq!(nanning["department_count"], 2);
+    assert_eq!(nanning["dataset_count"], 4);
+    let weighted =
+        (nn["total_score"].as_f64().unwrap() * 3.0 + qx["total_score"].as_f64().unwrap()) / 4.0;
+    assert_eq!(
+        nanning["total_score"].as_f64(),
+        Some((weighted * 10.0).round() / 10.0)
+    );
 
     let page = fixture.read("public/evaluation/index.html");
     assert!(page.contains("id=\"dept-nn-transport\"") && page.contains("计算方法"));
@@ -629,5 +665,78 @@ fn scorecards_rank_departments_and_regions_by_the_published_formula() {
             "suspended-complaints",
             "unreviewed-parking",
         ],
+    );
+}
+
+fn showcase_app(fixture: &Fixture, name: &str, text: &str) {
+    let dir = fixture.path("content/apps");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+#[test]
+fn the_showcase_lists_apps_and_dataset_pages_list_theirs_naming_only_public_data() {
+    let fixture = Fixture::new("basic");
+    showcase_app(
+        &fixture,
+        "bus-now.yaml",
+        "title: 公交到站提醒\ndeveloper: 南宁某科技有限公司\nsummary: 按**公交站点**数据提示到站时间。<script>alert(1)</script>\nurl: https://example.test/bus-now\npublished: 2024-10-01\ndatasets: [bus-stops, secret-roster]\n",
+    );
+    showcase_app(
+        &fixture,
+        "leaky.yaml",
+        "title: 名册查询\ndeveloper: 某公司\nsummary: 查询执法人员涉密名册。\npublished: 2024-10-02\ndatasets: [bus-stops]\n",
+    );
+    showcase_app(
+        &fixture,
+        "typo.yaml",
+        "title: 货运地图\ndeveloper: 某物流公司\nsummary: 货运企业地图。\nurl: javascript:alert(1)\npublished: 2024-10-03\ndatasets: [road-freigth]\n",
+    );
+    let run = fixture.build();
+    let report = format!("{}{}", run.stdout, run.stderr);
+    assert_eq!(run.status, 1, "{report}");
+    assert!(report.contains("warning[app-uses-unpublished]"), "{report}");
+    assert!(report.contains("error[app-names-withheld]"), "{report}");
+    assert!(
+        report.contains("error[unknown-dataset]")
+            && report.contains("did you mean `road-freight`?"),
+        "{report}"
+    );
+    assert!(
+        report.contains("error[bad-url]") && report.contains("content/apps/typo.yaml:4:6"),
+        "{report}"
+    );
+
+    let page = fixture.read("public/apps/index.html");
+    assert!(page.contains("id=\"app-bus-now\"") && page.contains("公交到站提醒"));
+    assert!(
+        page.contains("<strong>公交站点</strong>"),
+        "Markdown is rendered"
+    );
+    assert!(
+        !page.contains("<script>alert"),
+        "Markdown cannot inject script"
+    );
+    assert!(page.contains("href=\"../datasets/bus-stops/\""));
+    assert!(!page.contains("货运地图") && !page.contains("名册查询"));
+    let dataset = fixture.read("public/datasets/bus-stops/index.html");
+    assert!(dataset.contains("应用案例") && dataset.contains("apps/#app-bus-now"));
+    assert!(
+        !fixture
+            .read("public/datasets/taxi-fares/index.html")
+            .contains("app-bus-now")
+    );
+    common::assert_nothing_mentions(
+        &fixture.path("public"),
+        &["secret-roster", "执法人员涉密名册"],
+    );
+
+    // Removing the app from the showcase takes it off the dataset's page in the next build.
+    std::fs::remove_file(fixture.path("content/apps/bus-now.yaml")).unwrap();
+    fixture.build();
+    assert!(
+        !fixture
+            .read("public/datasets/bus-stops/index.html")
+            .contains("app-bus-now")
     );
 }

@@ -68,6 +68,9 @@ pub struct Checked {
     pub notices: Vec<model::Notice>,
     /// Applications for conditionally open data (published only as aggregates).
     pub applications: Vec<model::Application>,
+    /// The showcase of applications built on open data, newest first; naming public
+    /// datasets only.
+    pub apps: Vec<model::ShowcaseApp>,
     /// Time spent.
     pub elapsed: Duration,
 }
@@ -80,7 +83,12 @@ impl Checked {
         let notices = self.notices.iter().map(|n| n.published.date());
         let takedowns = self.catalog.takedowns.iter().map(|t| t.takedown.updated());
         let applications = self.applications.iter().map(|a| a.last_event().date());
-        notices.chain(takedowns).chain(applications).max()
+        let apps = self.apps.iter().map(|a| a.published);
+        notices
+            .chain(takedowns)
+            .chain(applications)
+            .chain(apps)
+            .max()
     }
 
     /// Number of errors among the diagnostics.
@@ -337,12 +345,14 @@ fn finish_check(
         },
         &mut found,
     );
+    let apps = workflows::showcase::load(content, &config.limits, today, &known, &ids, &mut found);
     validated.diagnostics.append(&mut found);
     let (catalog, warnings) =
         policy::apply(validated.catalog, &validated.rejected_records, &takedowns);
     validated.diagnostics.extend(warnings);
     let notices =
         workflows::notices::without_withheld(notices, &catalog, &mut validated.diagnostics);
+    let apps = workflows::showcase::public_only(apps, &catalog, &mut validated.diagnostics);
     validated
         .diagnostics
         .extend(metadata::pod::missing_contact(&catalog, config));
@@ -356,6 +366,7 @@ fn finish_check(
         pages,
         notices,
         applications,
+        apps,
         elapsed: started.elapsed(),
     }
 }
@@ -590,6 +601,7 @@ fn build_with(
         build_date,
         notices: &checked.notices,
         applications: &checked.applications,
+        apps: &checked.apps,
     };
     manifest_state.resume(&options.output);
     let started = Instant::now();

@@ -742,6 +742,7 @@ const RESERVED_PAGE_NAMES: &[&str] = &[
     "takedowns",
     "applications",
     "evaluation",
+    "apps",
 ];
 
 /// Why a Markdown page cannot be published, if it cannot.

@@ -218,6 +218,27 @@ pub struct Notice {
     pub text: String,
 }
 
+/// An application built on open data, shown in the showcase (第二十五条).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct ShowcaseApp {
+    /// The record's id: its file name without `.yaml`.
+    pub id: String,
+    /// The record file, as reports name it.
+    pub record_path: String,
+    /// Its name.
+    pub title: String,
+    /// The organisation that built it.
+    pub developer: String,
+    /// What it does, Markdown.
+    pub summary: String,
+    /// Where to use it.
+    pub url: Option<String>,
+    /// When it joined the showcase.
+    pub published: NaiveDate,
+    /// The datasets it uses; only public ones once the catalog's policy applied.
+    pub datasets: Vec<DatasetId>,
+}
+
 vocabulary! {
     /// Who applies for conditionally open data (第二十条); never a name.
     ApplicantKind {

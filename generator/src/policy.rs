@@ -76,6 +76,58 @@ pub struct PublicCatalog {
     pub announced: std::collections::BTreeSet<String>,
 }
 
+impl PublicCatalog {
+    /// What a public text written by the platform (a notice, a showcase entry) must not
+    /// name: the titles of withheld datasets that no public dataset shares, and links to the
+    /// pages of withheld ids.
+    pub fn unnameable(&self) -> Unnameable<'_> {
+        let public_titles: std::collections::HashSet<&str> =
+            self.datasets.iter().map(|d| d.title.as_str()).collect();
+        Unnameable {
+            titles: self
+                .withheld
+                .iter()
+                .filter(|w| !w.title.is_empty() && !public_titles.contains(w.title.as_str()))
+                .map(|w| (w.title.as_str(), w.id.as_str()))
+                .collect(),
+            ids: self
+                .withheld
+                .iter()
+                .filter(|w| !w.id.is_empty())
+                .map(|w| w.id.as_str())
+                .collect(),
+        }
+    }
+}
+
+/// The withheld titles and ids a public text must not carry ([`PublicCatalog::unnameable`]).
+#[derive(Debug)]
+pub struct Unnameable<'a> {
+    /// Title and id of each withheld dataset whose title no public dataset shares.
+    titles: Vec<(&'a str, &'a str)>,
+    /// Every withheld id.
+    ids: Vec<&'a str>,
+}
+
+impl<'a> Unnameable<'a> {
+    /// The id of a withheld dataset one of `texts` names, by title or by a link to its page
+    /// or documents.
+    pub fn named_in(&self, texts: &[&str]) -> Option<&'a str> {
+        let by_title = self
+            .titles
+            .iter()
+            .find(|(title, _)| texts.iter().any(|t| t.contains(title)))
+            .map(|&(_, id)| id);
+        by_title.or_else(|| {
+            self.ids.iter().copied().find(|id| {
+                [format!("datasets/{id}/"), format!("datasets/{id}.")]
+                    .iter()
+                    .any(|form| texts.iter().any(|t| t.contains(form.as_str())))
+            })
+        })
+    }
+}
+
 /// A takedown as the public sees it (第二十二条): the dataset's id and title, the grounds,
 /// the state and its dates; never who objected.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]

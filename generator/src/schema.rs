@@ -6,10 +6,13 @@ use serde_json::{Value, json};
 use crate::config::SiteConfig;
 use crate::load::{RawDataset, RawDepartment};
 use crate::model::Vocabulary;
-use crate::workflows::{applications::RawApplication, notices::RawNotice, takedowns::RawTakedown};
+use crate::workflows::{
+    applications::RawApplication, notices::RawNotice, showcase::RawShowcaseApp,
+    takedowns::RawTakedown,
+};
 
 /// Every record schema with its site path (`schema/<kind>.schema.json`): datasets,
-/// departments, takedowns, notices.
+/// departments, takedowns, notices, applications, showcase entries.
 pub fn all(config: &SiteConfig) -> Vec<(&'static str, Value)> {
     vec![
         ("schema/dataset.schema.json", dataset_schema(config)),
@@ -17,6 +20,7 @@ pub fn all(config: &SiteConfig) -> Vec<(&'static str, Value)> {
         ("schema/takedown.schema.json", takedown_schema(config)),
         ("schema/notice.schema.json", notice_schema(config)),
         ("schema/application.schema.json", application_schema(config)),
+        ("schema/app.schema.json", app_schema(config)),
     ]
 }
 
@@ -101,6 +105,16 @@ pub fn application_schema(config: &SiteConfig) -> Value {
     add_slugs::<crate::model::Decision>(&mut schema, "Decision", &[]);
     add_slugs::<crate::model::Delivery>(&mut schema, "Delivery", &[]);
     with_id(config, "application", schema)
+}
+
+/// The JSON Schema of a showcase entry (`content/apps/<id>.yaml`).
+pub fn app_schema(config: &SiteConfig) -> Value {
+    let mut schema =
+        serde_json::to_value(schemars::schema_for!(RawShowcaseApp)).unwrap_or(Value::Null);
+    if let Some(property) = schema.pointer_mut("/properties/published") {
+        property["pattern"] = json!("^\\d{4}-\\d{2}-\\d{2}$");
+    }
+    with_id(config, "app", schema)
 }
 
 /// `schema` with its `$id` on the site, when the site has an address.

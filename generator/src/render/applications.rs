@@ -6,7 +6,9 @@ use serde::Serialize;
 
 use super::Site;
 use crate::calendar::WorkCalendar;
-use crate::model::{Application, RATING_DIMENSIONS, Stage};
+use std::collections::BTreeMap;
+
+use crate::model::{Application, DeptCode, RATING_DIMENSIONS, Stage};
 
 /// The site path of the statistics page.
 pub(super) const PAGE: &str = "applications/index.html";
@@ -83,14 +85,22 @@ pub(super) fn statistics(site: &Site<'_>, calendar: &WorkCalendar) -> Statistics
         .build_date
         .and_hms_opt(23, 59, 59)
         .expect("a valid time");
+    // One pass groups the applications; the catalog is then visited only where it has some.
+    let mut by_department: BTreeMap<&DeptCode, Vec<&Application>> = BTreeMap::new();
+    let mut by_dataset: BTreeMap<&str, Vec<&Application>> = BTreeMap::new();
+    for application in site.applications {
+        by_department
+            .entry(&application.department)
+            .or_default()
+            .push(application);
+        by_dataset
+            .entry(application.dataset.0.as_str())
+            .or_default()
+            .push(application);
+    }
     let mut departments = Vec::new();
-    for (code, department) in &site.catalog.departments {
-        let apps: Vec<&Application> = site
-            .applications
-            .iter()
-            .filter(|a| &a.department == code)
-            .collect();
-        if !apps.is_empty() {
+    for (code, apps) in by_department {
+        if let Some(department) = site.catalog.departments.get(code) {
             departments.push(figures(
                 code.0.clone(),
                 department.name.clone(),
@@ -102,13 +112,14 @@ pub(super) fn statistics(site: &Site<'_>, calendar: &WorkCalendar) -> Statistics
         }
     }
     let mut datasets = Vec::new();
-    for dataset in &site.catalog.datasets {
-        let apps: Vec<&Application> = site
-            .applications
-            .iter()
-            .filter(|a| a.dataset == dataset.id)
-            .collect();
-        if !apps.is_empty() {
+    for (id, apps) in by_dataset {
+        // Only public datasets are named.
+        let public = site
+            .catalog
+            .datasets
+            .binary_search_by(|d| d.id.0.as_str().cmp(id));
+        if let Ok(i) = public {
+            let dataset = &site.catalog.datasets[i];
             datasets.push(figures(
                 dataset.id.0.clone(),
                 dataset.title.clone(),

@@ -28,7 +28,7 @@ const WEIGHTS: [(&str, f64); 5] = [
 ];
 
 /// How the figures and the score are computed, as the page and the JSON state it.
-const METHOD: &str = "只统计公开的数据集（不予开放、暂停、下架和未经审核的数据不在其中）。元数据完整度：每个数据集按八项计（有数据项、数据项均注明类型、有摘要、有关键词、有资源、有联系人、有许可、有发布和更新日期），取部门内平均，百分制。更新及时率 = 1 − 可能未及时更新的数据集 ÷ 有固定更新频率的数据集（最近更新早于更新频率允许的时间即为未及时更新：实时和每日 3 天、每周 14 天、每月 45 天、每季度 120 天、每半年 220 天、每年 400 天，均含宽限）。高价值占比 = 高价值数据集 ÷ 数据集。时限达标率 = 按期完成的申请环节 ÷（已完成的有期限环节 + 已超期未完成的环节）。评价得分 = 申请人六个维度评分的总平均 ÷ 5 × 100。综合得分 = 各项百分制数值（保留一位小数后）按权重加权平均：元数据完整度 30、更新及时率 30、高价值占比 10、时限达标率 15、评价得分 15；部门没有某项数据（没有固定更新频率的数据集、没有申请或没有评价）时，该项不计，其余权重按比例放大。综合得分保留一位小数，相同得分按部门代码排序。地区排名：自治区本级部门为一组，其余按所在设区市分组，地区得分为组内各部门综合得分按数据集数加权的平均。";
+const METHOD: &str = "只统计公开的数据集（不予开放、暂停、下架和未经审核的数据不在其中）。元数据完整度：每个数据集按八项计（有数据项、数据项均注明类型、有摘要、有关键词、有资源、有联系人、有许可、有发布和更新日期），取部门内平均，百分制。更新及时率 = 1 −（可能未及时更新的数据集 + 没有发布和更新日期的数据集）÷ 有固定更新频率的数据集（最近更新早于更新频率允许的时间即为未及时更新：实时和每日 3 天、每周 14 天、每月 45 天、每季度 120 天、每半年 220 天、每年 400 天，均含宽限）。高价值占比 = 高价值数据集 ÷ 数据集。时限达标率 = 按期完成的申请环节 ÷（已完成的有期限环节 + 已超期未完成的环节）。评价得分 = 申请人六个维度评分的总平均 ÷ 5 × 100（均分另保留两位小数列出）。申请相关的两项计入部门的全部申请，包括对已不公开数据集的申请。综合得分 = 各项百分制数值（保留一位小数后）按权重加权平均：元数据完整度 30、更新及时率 30、高价值占比 10、时限达标率 15、评价得分 15；部门没有某项数据（没有固定更新频率的数据集、没有申请或没有评价）时，该项不计，其余权重按比例放大。综合得分保留一位小数；得分相同的名次相同，按部门代码排列。地区排名：自治区本级部门为一组，其余按所在设区市分组，地区得分为组内各部门综合得分按数据集数加权的平均。";
 
 /// A component of the score and its weight.
 #[derive(Debug, Serialize)]
@@ -53,9 +53,11 @@ pub(super) struct Scorecard {
     high_value_count: u32,
     /// Percent, one decimal; as are the other shares.
     high_value_share: Option<f64>,
-    /// Datasets with a regular update frequency, and of those the stale ones.
+    /// Datasets with a regular update frequency; of those the stale ones, and the ones
+    /// without a date (which cannot show they are current, and count as not timely).
     regular_count: u32,
     stale_count: u32,
+    undated_count: u32,
     timely_share: Option<f64>,
     metadata_completeness: Option<f64>,
     /// Application steps with a deadline that are done or overdue, and of those the ones
@@ -104,6 +106,7 @@ struct Counts {
     high_value: u32,
     regular: u32,
     stale: u32,
+    undated: u32,
     completeness: f64,
 }
 
@@ -122,8 +125,10 @@ pub(super) fn evaluation(site: &Site<'_>, summaries: &Summaries) -> Evaluation {
             _ => {}
         }
         c.high_value += u32::from(summary.high_value);
-        c.regular += u32::from(summary.allowed_age_days.is_some());
+        let regular = summary.allowed_age_days.is_some();
+        c.regular += u32::from(regular);
         c.stale += u32::from(summary.is_stale(site.build_date));
+        c.undated += u32::from(regular && summary.recency.0.is_none());
         c.completeness += summary.completeness;
     }
     let by_code: BTreeMap<&str, &Counts> = codes
@@ -135,6 +140,13 @@ pub(super) fn evaluation(site: &Site<'_>, summaries: &Summaries) -> Evaluation {
         .build_date
         .and_hms_opt(23, 59, 59)
         .expect("a valid time");
+    let mut applications: BTreeMap<&DeptCode, Vec<&Application>> = BTreeMap::new();
+    for application in site.applications {
+        applications
+            .entry(&application.department)
+            .or_default()
+            .push(application);
+    }
     let none = Counts::default();
     let mut cards: Vec<Scorecard> = site
         .catalog
@@ -142,18 +154,14 @@ pub(super) fn evaluation(site: &Site<'_>, summaries: &Summaries) -> Evaluation {
         .values()
         .map(|dept| {
             let c = by_code.get(dept.code.0.as_str()).copied().unwrap_or(&none);
-            let apps: Vec<&Application> = site
-                .applications
-                .iter()
-                .filter(|a| a.department == dept.code)
-                .collect();
-            scorecard(site, &dept.code, c, &apps, as_of)
+            let apps = applications.get(&dept.code).map_or(&[][..], Vec::as_slice);
+            scorecard(site, &dept.code, c, apps, as_of)
         })
         .collect();
     rank(&mut cards);
     let regions = regions(site, &cards);
     Evaluation {
-        as_of: site.build_date.to_string(),
+        as_of: format!("{}", as_of.format("%Y-%m-%dT%H:%M:%S+08:00")),
         computation_method: METHOD,
         score_weights: WEIGHTS
             .iter()
@@ -196,7 +204,7 @@ fn scorecard(
             .flat_map(|r| r.iter())
             .map(|&v| u32::from(v))
             .sum();
-        (f64::from(sum) / (ratings.len() * 6) as f64 * 100.0).round() / 100.0
+        f64::from(sum) / (ratings.len() * 6) as f64
     });
     let datasets = f64::from(c.datasets);
     let mut card = Scorecard {
@@ -212,13 +220,17 @@ fn scorecard(
         high_value_share: percent(f64::from(c.high_value), datasets),
         regular_count: c.regular,
         stale_count: c.stale,
-        timely_share: percent(f64::from(c.regular - c.stale), f64::from(c.regular)),
+        undated_count: c.undated,
+        timely_share: percent(
+            f64::from(c.regular - c.stale - c.undated),
+            f64::from(c.regular),
+        ),
         metadata_completeness: percent(c.completeness, datasets),
         timed_steps: timed.len() as u32,
         on_time_steps: on_time,
         on_time_share: percent(f64::from(on_time), timed.len() as f64),
         rating_count: ratings.len() as u32,
-        rating_mean,
+        rating_mean: rating_mean.map(|m| (m * 100.0).round() / 100.0),
         rating_score: rating_mean.map(|m| one_decimal(m / 5.0 * 100.0)),
         total_score: None,
         score_rank: None,
@@ -255,9 +267,28 @@ fn rank(cards: &mut [Scorecard]) {
             .total_cmp(&score(a))
             .then_with(|| a.department_code.cmp(&b.department_code))
     });
-    for (n, card) in cards.iter_mut().enumerate() {
-        card.score_rank = card.total_score.map(|_| n as u32 + 1);
+    let ranks = competition_ranks(cards.iter().map(|c| c.total_score));
+    for (card, rank) in cards.iter_mut().zip(ranks) {
+        card.score_rank = rank;
     }
+}
+
+/// Ranks of scores sorted best first, equal scores sharing a rank (1, 1, 3); `None` stays
+/// unranked.
+fn competition_ranks(scores: impl Iterator<Item = Option<f64>>) -> Vec<Option<u32>> {
+    let mut ranks = Vec::new();
+    let mut previous: Option<(f64, u32)> = None;
+    for (n, score) in scores.enumerate() {
+        let rank = score.map(|score| match previous {
+            Some((last, rank)) if last == score => rank,
+            _ => n as u32 + 1,
+        });
+        if let (Some(score), Some(rank)) = (score, rank) {
+            previous = Some((score, rank));
+        }
+        ranks.push(rank);
+    }
+    ranks
 }
 
 /// The regional ranking: the region-level departments as one group, every other department
@@ -294,8 +325,9 @@ fn regions(site: &Site<'_>, cards: &[Scorecard]) -> Vec<RegionScore> {
             .total_cmp(&a.total_score)
             .then_with(|| a.region_code.cmp(&b.region_code))
     });
-    for (n, region) in regions.iter_mut().enumerate() {
-        region.score_rank = n as u32 + 1;
+    let ranks = competition_ranks(regions.iter().map(|r| Some(r.total_score)));
+    for (region, rank) in regions.iter_mut().zip(ranks) {
+        region.score_rank = rank.unwrap_or_default();
     }
     regions
 }
@@ -331,6 +363,7 @@ mod tests {
             high_value_share: Some(50.0),
             regular_count: 0,
             stale_count: 0,
+            undated_count: 0,
             timely_share: None,
             metadata_completeness: Some(80.0),
             timed_steps: 0,
@@ -347,5 +380,11 @@ mod tests {
         card.on_time_share = Some(100.0);
         // (2400 + 500 + 1500) / 55 = 80.0
         assert_eq!(total_score(&card), Some(80.0));
+    }
+
+    #[test]
+    fn equal_scores_share_a_rank() {
+        let ranks = competition_ranks([Some(90.0), Some(90.0), Some(80.0), None].into_iter());
+        assert_eq!(ranks, [Some(1), Some(1), Some(3), None]);
     }
 }

@@ -95,6 +95,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "evaluation.html",
         include_str!("../../../theme/templates/evaluation.html"),
     ),
+    (
+        "showcase.html",
+        include_str!("../../../theme/templates/showcase.html"),
+    ),
 ];
 const ASSETS: &[(&str, &str)] = &[
     (
@@ -199,6 +203,8 @@ pub struct Site<'a> {
     pub notices: &'a [crate::model::Notice],
     /// Applications for conditionally open data, published only as aggregates.
     pub applications: &'a [crate::model::Application],
+    /// The showcase of applications built on open data, newest first.
+    pub apps: &'a [crate::model::ShowcaseApp],
 }
 
 /// One file to produce.
@@ -237,6 +243,8 @@ enum Job {
     Text(&'static str, String),
     /// The maintenance notices page (第十三条).
     Notices,
+    /// The showcase of applications built on open data (第二十五条).
+    Showcase,
     /// The public takedown notice (第二十二条).
     Takedowns,
     /// The Atom feed of maintenance notices, or of takedowns.
@@ -1031,7 +1039,7 @@ struct Fingerprints<'a> {
     global: u64,
     /// Per department code: its view (name, counts, completeness …).
     departments: HashMap<&'a str, u64>,
-    /// The same, by the model's department numbers.
+    /// By the model's department numbers, what a dataset page shows of its department.
     by_number: Vec<Option<u64>>,
     /// Per CKAN list call (in [`CKAN_LISTS`] order), what it is made of, read from every
     /// dataset in one pass.
@@ -1062,11 +1070,17 @@ impl<'a> Fingerprints<'a> {
             .iter()
             .map(|(code, view)| (code.as_str(), hash_of(&format!("{view:?}"))))
             .collect();
+        // Dataset pages read less of their department than its listing does.
         let by_number = model
             .summaries
             .department_codes()
             .iter()
-            .map(|code| departments.get(code.as_str()).copied())
+            .map(|code| {
+                model
+                    .departments
+                    .get(code.as_str())
+                    .map(|view| hash_of(&format!("{:?}", view.seen_from_dataset_pages())))
+            })
             .collect();
         let mut lists = CKAN_LISTS.map(|_| memo_hasher());
         let mut whole = memo_hasher();
@@ -1105,7 +1119,15 @@ impl<'a> Fingerprints<'a> {
         for j in self.model.related(i) {
             self.dataset(j).hash(&mut h);
         }
+        self.apps(i, &mut h);
         h.finish()
+    }
+
+    /// Hashes the showcase applications that dataset `i`'s page lists.
+    fn apps(&self, i: usize, h: &mut impl Hasher) {
+        for n in self.model.apps_of(i) {
+            self.site.apps[n].hash(h);
+        }
     }
 
     /// The fingerprint of a job, for the kinds of files that are memoised (the many: dataset
@@ -1123,6 +1145,7 @@ impl<'a> Fingerprints<'a> {
                 for j in self.model.related(*i) {
                     self.dataset(j).hash(&mut h);
                 }
+                self.apps(*i, &mut h);
                 push_all(path, &["datasets/", &dataset.id.0, "/index.html"]);
             }
             Job::Listing(listing) => {
@@ -1522,6 +1545,10 @@ fn plan_metadata(site: &Site<'_>, model: &SiteModel<'_>, jobs: &mut Vec<Job>) {
             modified: None,
         },
         sitemap::Entry {
+            path: "apps/".into(),
+            modified: site.apps.iter().map(|a| a.published).max(),
+        },
+        sitemap::Entry {
             path: "evaluation/".into(),
             modified: Some(site.build_date),
         },
@@ -1593,6 +1620,7 @@ fn plan_metadata(site: &Site<'_>, model: &SiteModel<'_>, jobs: &mut Vec<Job>) {
     jobs.push(Job::Json(evaluation::JSON, scorecards.clone()));
     jobs.push(Job::Evaluation(Box::new(scorecards)));
     jobs.extend([
+        Job::Showcase,
         Job::Notices,
         Job::Takedowns,
         Job::Announcements(Announcements::Notices),
@@ -2023,6 +2051,10 @@ fn context_for(
             c.insert("department", &model.departments[&dataset.department.0]);
             let related = model.cards_of(site, model.related(*i));
             c.insert("related", &related);
+            c.insert(
+                "apps",
+                &workflows::app_links(model.apps_of(*i).map(|n| &site.apps[n])),
+            );
             (path, "dataset.html", c)
         }
         Job::Listing(listing) => {
@@ -2101,6 +2133,12 @@ fn context_for(
             );
             c.insert("alternates", &[Alternate::feed(atom::NOTICES_FEED.into())]);
             (path, "notices.html", c)
+        }
+        Job::Showcase => {
+            let path = workflows::SHOWCASE_PAGE.to_string();
+            let mut c = base_context(site, model, &path, "应用案例", "apps");
+            c.insert("apps", &workflows::app_views(site));
+            (path, "showcase.html", c)
         }
         Job::Applications(statistics) => {
             let path = applications::PAGE.to_string();

@@ -106,6 +106,21 @@ pub(super) struct DepartmentView {
     stale: usize,
 }
 
+impl DepartmentView {
+    /// What a dataset page shows of its department (not its counts, which change with
+    /// every dataset of the department): a change here rewrites the department's pages.
+    pub(super) fn seen_from_dataset_pages(&self) -> impl std::fmt::Debug + '_ {
+        (
+            &self.code,
+            &self.name,
+            &self.url,
+            self.level,
+            &self.region,
+            &self.contacts,
+        )
+    }
+}
+
 /// One group of a facet: a value and the datasets that carry it.
 pub(super) struct Group {
     pub(super) name: String,
@@ -183,6 +198,8 @@ pub(super) struct SiteModel<'a> {
     pub(super) regions: Vec<RegionGroup>,
     pub(super) region_rows: Vec<RegionRow>,
     pub(super) departments: BTreeMap<String, DepartmentView>,
+    /// Per dataset index, the showcase applications that use it (indices into `site.apps`).
+    pub(super) apps_by_dataset: foldhash::HashMap<usize, Vec<usize>>,
     pub(super) home: HomeView,
     /// Where each dataset sits in its department's and in its domain's group: which group of
     /// `neighbours` and at which position, for picking neighbours without looking groups up.
@@ -409,6 +426,7 @@ impl<'a> SiteModel<'a> {
                 banners: super::workflows::banners(site.notices, site.build_date),
             },
             cards,
+            apps_by_dataset: super::workflows::apps_by_dataset(site),
             recent,
             high_value,
             facets,
@@ -436,6 +454,11 @@ impl<'a> SiteModel<'a> {
 
     /// Up to six related datasets: the nearest in time from the same department, then domain.
     /// (Read for every dataset page's fingerprint, so it allocates nothing.)
+    /// The showcase applications (indices into `site.apps`) that use dataset `i`.
+    pub(super) fn apps_of(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
+        self.apps_by_dataset.get(&i).into_iter().flatten().copied()
+    }
+
     pub(super) fn related(&self, i: usize) -> impl Iterator<Item = usize> + use<> {
         const MOST: usize = 6;
         let mut chosen = [0; MOST];

@@ -1,17 +1,21 @@
 //! Views of the workflow records the public sees: the maintenance banner and notices page
-//! (第十三条) and the takedown notice (第二十二条).
+//! (第十三条), the takedown notice (第二十二条) and the showcase (第二十五条).
 
 use chrono::{NaiveDate, NaiveDateTime, Timelike};
 use serde::Serialize;
 
+use super::Site;
+use super::views::Link;
 use crate::metadata::atom::china_timestamp;
-use crate::model::{Notice, Vocabulary};
+use crate::model::{Notice, ShowcaseApp, Vocabulary};
 use crate::policy::AnnouncedTakedown;
 
 /// The site path of the notices page.
 pub(super) const NOTICES_PAGE: &str = "notices/index.html";
 /// The site path of the takedown notice.
 pub(super) const TAKEDOWNS_PAGE: &str = "takedowns/index.html";
+/// The site path of the showcase.
+pub(super) const SHOWCASE_PAGE: &str = "apps/index.html";
 
 /// A date and time as the portal prints it: `2026年12月5日 22:00`.
 pub(super) fn chinese_time(time: NaiveDateTime) -> String {
@@ -130,6 +134,89 @@ pub(super) fn takedown_rows(takedowns: &[AnnouncedTakedown]) -> Vec<TakedownRow<
             }
         })
         .collect()
+}
+
+/// An application on the showcase page.
+#[derive(Debug, Serialize)]
+pub(super) struct AppView<'a> {
+    id: &'a str,
+    title: &'a str,
+    developer: &'a str,
+    /// Markdown, rendered by the template's sanitising filter.
+    summary: &'a str,
+    url: Option<&'a str>,
+    published: String,
+    published_iso: String,
+    /// The public datasets it uses, by title.
+    datasets: Vec<Link>,
+}
+
+/// The showcase entries, newest first.
+pub(super) fn app_views<'a>(site: &'a Site<'_>) -> Vec<AppView<'a>> {
+    site.apps
+        .iter()
+        .map(|app| AppView {
+            id: &app.id,
+            title: &app.title,
+            developer: &app.developer,
+            summary: &app.summary,
+            url: app.url.as_deref(),
+            published: chinese_date(app.published),
+            published_iso: app.published.to_string(),
+            datasets: app
+                .datasets
+                .iter()
+                .filter_map(|id| {
+                    let i = site
+                        .catalog
+                        .datasets
+                        .binary_search_by(|d| d.id.0.as_str().cmp(&id.0))
+                        .ok()?;
+                    Some(Link {
+                        name: site.catalog.datasets[i].title.clone(),
+                        url: format!("datasets/{id}/"),
+                    })
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// An application as the page of a dataset it uses names it.
+#[derive(Debug, Serialize)]
+pub(super) struct AppLink<'a> {
+    title: &'a str,
+    developer: &'a str,
+    /// Its entry on the showcase page.
+    url: String,
+}
+
+/// The applications that use a dataset, as its page links them.
+pub(super) fn app_links<'a>(apps: impl Iterator<Item = &'a ShowcaseApp>) -> Vec<AppLink<'a>> {
+    apps.map(|app| AppLink {
+        title: &app.title,
+        developer: &app.developer,
+        url: format!("apps/#app-{}", app.id),
+    })
+    .collect()
+}
+
+/// Per public dataset (by catalog index), the showcase applications that use it (indices
+/// into `site.apps`, newest first).
+pub(super) fn apps_by_dataset(site: &Site<'_>) -> foldhash::HashMap<usize, Vec<usize>> {
+    let mut by_dataset: foldhash::HashMap<usize, Vec<usize>> = Default::default();
+    for (n, app) in site.apps.iter().enumerate() {
+        for id in &app.datasets {
+            if let Ok(i) = site
+                .catalog
+                .datasets
+                .binary_search_by(|d| d.id.0.as_str().cmp(&id.0))
+            {
+                by_dataset.entry(i).or_default().push(n);
+            }
+        }
+    }
+    by_dataset
 }
 
 #[cfg(test)]

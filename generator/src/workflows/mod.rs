@@ -1,9 +1,11 @@
 //! The regulation's workflows kept as records beside the catalog (`content/takedowns/`,
-//! `content/notices/`, `content/applications/`): each kind is loaded, validated into the model, and cross-checked
-//! against the catalog here; policy and render read only the valid result.
+//! `content/notices/`, `content/applications/`, `content/apps/`): each kind is loaded,
+//! validated into the model, and cross-checked against the catalog here; policy and render
+//! read only the valid result.
 
 pub mod applications;
 pub mod notices;
+pub mod showcase;
 pub mod takedowns;
 
 use std::path::{Path, PathBuf};
@@ -14,7 +16,12 @@ use crate::load::{Loaded, display_path, parse_file};
 
 /// The folders under the content folder that hold workflow records, which the daemon takes
 /// from the platform's own repository (not from department drops).
-pub const FOLDERS: &[&str] = &[takedowns::FOLDER, notices::FOLDER, applications::FOLDER];
+pub const FOLDERS: &[&str] = &[
+    takedowns::FOLDER,
+    notices::FOLDER,
+    applications::FOLDER,
+    showcase::FOLDER,
+];
 
 /// A workflow record file that did not parse: its path, and its text when it could be read.
 #[derive(Debug)]

@@ -79,29 +79,18 @@ pub fn without_withheld(
     if notices.is_empty() || catalog.withheld.is_empty() {
         return notices;
     }
-    let public_titles: std::collections::HashSet<&str> =
-        catalog.datasets.iter().map(|d| d.title.as_str()).collect();
+    let unnameable = catalog.unnameable();
     notices
         .into_iter()
         .filter(|notice| {
-            let named = catalog.withheld.iter().find(|w| {
-                let title = !w.title.is_empty()
-                    && !public_titles.contains(w.title.as_str())
-                    && (notice.title.contains(&w.title) || notice.text.contains(&w.title));
-                let link = !w.id.is_empty()
-                    && [format!("datasets/{}/", w.id), format!("datasets/{}.", w.id)]
-                        .iter()
-                        .any(|form| notice.text.contains(form.as_str()));
-                title || link
-            });
-            if let Some(w) = named {
+            let named = unnameable.named_in(&[&notice.title, &notice.text]);
+            if let Some(id) = named {
                 diagnostics.push(
                     Diagnostic::error(
                         "notice-names-withheld",
                         &notice.record_path,
                         format!(
-                            "the notice names a dataset that is not published (`{}`); it is left out",
-                            w.id
+                            "the notice names a dataset that is not published (`{id}`); it is left out"
                         ),
                     )
                     .help("a notice is shown on every page: describe the maintenance without naming unpublished data"),
