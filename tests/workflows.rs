@@ -740,3 +740,119 @@ fn the_showcase_lists_apps_and_dataset_pages_list_theirs_naming_only_public_data
             .contains("app-bus-now")
     );
 }
+
+fn demand(fixture: &Fixture, name: &str, text: &str) {
+    let dir = fixture.path("content/demands");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+#[test]
+fn demands_get_a_page_each_and_a_filterable_list_without_naming_unpublished_data() {
+    let fixture = Fixture::new("basic");
+    demand(
+        &fixture,
+        "d1.yaml",
+        "title: 公交站点位置\nsummary: 希望开放站点**经纬度**。<script>alert(1)</script>\ndepartment: nn-transport\nreceived: 2024-12-02\nstatus: 已开放\nanswered: 2024-12-06\nanswer: 已开放。\ndataset: bus-stops\n",
+    );
+    // Pending since Monday 2024-12-23: 2024-12-24 … 2025-01-01 (New Year's Day off) is 6
+    // working days.
+    demand(
+        &fixture,
+        "d2.yaml",
+        "title: 出租车实时位置\nsummary: 用于打车软件。\ndepartment: nn-transport\nreceived: 2024-12-23\nstatus: 办理中\n",
+    );
+    // Planned, linking a dataset that is not public: the link is left out, the demand stays.
+    demand(
+        &fixture,
+        "d3.yaml",
+        "title: 停车场泊位\nsummary: 停车场空余泊位。\ndepartment: nn-transport\nreceived: 2024-11-01\nstatus: 列入计划\nanswered: 2024-11-08\nanswer: 列入明年计划。\ndataset: unreviewed-parking\n",
+    );
+    let wrong = [
+        (
+            "w1.yaml",
+            "title: 甲\nsummary: 甲\ndepartment: nn-transprt\nreceived: 2024-11-01\nstatus: 办理中\n",
+            "error[unknown-department]",
+            "did you mean `nn-transport`?",
+        ),
+        (
+            "w2.yaml",
+            "title: 乙\nsummary: 乙\ndepartment: nn-transport\nreceived: 2024-11-01\nstatus: 办理中\nanswered: 2024-11-02\n",
+            "error[answered-pending]",
+            "w2.yaml:6:11",
+        ),
+        (
+            "w3.yaml",
+            "title: 丙\nsummary: 丙\ndepartment: nn-transport\nreceived: 2024-11-01\nstatus: 已开放\nanswered: 2024-11-02\nanswer: 好\n",
+            "error[no-dataset]",
+            "w3.yaml:5:9",
+        ),
+        (
+            "w4.yaml",
+            "title: 丁\nsummary: 丁\ndepartment: nn-transport\nreceived: 2024-11-01\nstatus: 已答复\n",
+            "error[not-in-list]",
+            "w4.yaml:5:9",
+        ),
+        (
+            "w5.yaml",
+            "title: 戊\nsummary: 戊\ndepartment: nn-transport\nreceived: 2024-11-05\nstatus: 暂不开放\nanswered: 2024-11-01\nanswer: 否\n",
+            "error[date-order]",
+            "w5.yaml:6:11",
+        ),
+        (
+            "w6.yaml",
+            "title: 执法人员涉密名册\nsummary: 想要名册。\ndepartment: nn-transport\nreceived: 2024-11-01\nstatus: 办理中\n",
+            "error[demand-names-withheld]",
+            "demands/w6.yaml",
+        ),
+        (
+            "w7.yaml",
+            "title: 己\nsummary: 己\ndepartment: nn-transport\nreceived: 2024-11-01\nstatus: 暂不开放\n",
+            "error[unanswered]",
+            "w7.yaml:5:9",
+        ),
+        (
+            "w8.yaml",
+            "title: 庚\nsummary: 庚\ndepartment: nn-transport\nreceived: 2024-11-01\nstatus: 办理中\nrequester: 张三\n",
+            "error[unknown-key]",
+            "w8.yaml:6:1",
+        ),
+    ];
+    for (name, text, _, _) in wrong {
+        demand(&fixture, name, text);
+    }
+    let run = fixture.build();
+    let report = format!("{}{}", run.stdout, run.stderr);
+    assert_eq!(run.status, 1, "{report}");
+    for (name, _, code, place) in wrong {
+        assert!(
+            report.contains(code) && report.contains(place),
+            "{name}: {code} at {place}\n{report}"
+        );
+        let id = name.trim_end_matches(".yaml");
+        assert!(
+            !fixture.path(&format!("public/demands/{id}")).exists(),
+            "{name} published"
+        );
+    }
+    assert!(
+        report.contains("warning[demand-links-unpublished]"),
+        "{report}"
+    );
+
+    let list = fixture.read("public/demands/index.html");
+    let rows: Vec<&str> = list.matches("data-status=\"").collect();
+    assert_eq!(rows.len(), 3, "{list}");
+    assert!(list.contains("data-status=\"pending\" data-department=\"nn-transport\""));
+    assert!(list.contains("已等待 6 个工作日"), "{list}");
+    assert!(list.contains("<option value=\"nn-transport\">南宁市交通运输局</option>"));
+    let page = fixture.read("public/demands/d1/index.html");
+    assert!(page.contains("<strong>经纬度</strong>") && !page.contains("<script>alert"));
+    assert!(page.contains("用时 4 个工作日") && page.contains("datasets/bus-stops/"));
+    let planned = fixture.read("public/demands/d3/index.html");
+    assert!(planned.contains("列入明年计划") && !planned.contains("对应数据集"));
+    common::assert_nothing_mentions(
+        &fixture.path("public"),
+        &["unreviewed-parking", "执法人员涉密名册", "张三"],
+    );
+}

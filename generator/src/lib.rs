@@ -71,6 +71,8 @@ pub struct Checked {
     /// The showcase of applications built on open data, newest first; naming public
     /// datasets only.
     pub apps: Vec<model::ShowcaseApp>,
+    /// Demands for data from the public, newest first.
+    pub demands: Vec<model::Demand>,
     /// Time spent.
     pub elapsed: Duration,
 }
@@ -84,10 +86,15 @@ impl Checked {
         let takedowns = self.catalog.takedowns.iter().map(|t| t.takedown.updated());
         let applications = self.applications.iter().map(|a| a.last_event().date());
         let apps = self.apps.iter().map(|a| a.published);
+        let demands = self
+            .demands
+            .iter()
+            .map(|d| d.answer.as_ref().map_or(d.received, |(date, _)| *date));
         notices
             .chain(takedowns)
             .chain(applications)
             .chain(apps)
+            .chain(demands)
             .max()
     }
 
@@ -346,6 +353,19 @@ fn finish_check(
         &mut found,
     );
     let apps = workflows::showcase::load(content, &config.limits, today, &known, &ids, &mut found);
+    let departments = &validated.catalog.departments;
+    let demands = workflows::demands::load(
+        content,
+        &config.limits,
+        today,
+        &workflows::demands::Lookup {
+            department: &|code| departments.contains_key(&model::DeptCode(code.to_string())),
+            departments: &|| departments.keys().map(|c| c.0.as_str()).collect(),
+            dataset: &known,
+            datasets: &ids,
+        },
+        &mut found,
+    );
     validated.diagnostics.append(&mut found);
     let (catalog, warnings) =
         policy::apply(validated.catalog, &validated.rejected_records, &takedowns);
@@ -353,6 +373,7 @@ fn finish_check(
     let notices =
         workflows::notices::without_withheld(notices, &catalog, &mut validated.diagnostics);
     let apps = workflows::showcase::public_only(apps, &catalog, &mut validated.diagnostics);
+    let demands = workflows::demands::public_only(demands, &catalog, &mut validated.diagnostics);
     validated
         .diagnostics
         .extend(metadata::pod::missing_contact(&catalog, config));
@@ -367,6 +388,7 @@ fn finish_check(
         notices,
         applications,
         apps,
+        demands,
         elapsed: started.elapsed(),
     }
 }
@@ -602,6 +624,7 @@ fn build_with(
         notices: &checked.notices,
         applications: &checked.applications,
         apps: &checked.apps,
+        demands: &checked.demands,
     };
     manifest_state.resume(&options.output);
     let started = Instant::now();

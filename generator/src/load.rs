@@ -743,6 +743,7 @@ const RESERVED_PAGE_NAMES: &[&str] = &[
     "applications",
     "evaluation",
     "apps",
+    "demands",
 ];
 
 /// Why a Markdown page cannot be published, if it cannot.

@@ -240,6 +240,44 @@ pub struct ShowcaseApp {
 }
 
 vocabulary! {
+    /// Where a demand for data stands (第十五条).
+    DemandStatus {
+        /// 办理中: received, not answered yet.
+        Pending = "办理中" / "pending",
+        /// 已开放: the data is open now.
+        Opened = "已开放" / "opened",
+        /// 列入计划: the department plans to open it.
+        Planned = "列入计划" / "planned",
+        /// 暂不开放: answered, not to be opened for now (the answer says why).
+        Declined = "暂不开放" / "declined",
+    }
+}
+
+/// A demand for data from the public (第十五条): what was asked of which department, and
+/// its answer; never who asked.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Demand {
+    /// The record's id: its file name without `.yaml`.
+    pub id: String,
+    /// The record file, as reports name it.
+    pub record_path: String,
+    /// The data asked for.
+    pub title: String,
+    /// The demand in more words, Markdown.
+    pub summary: String,
+    /// The department asked.
+    pub department: DeptCode,
+    /// When it was received.
+    pub received: NaiveDate,
+    /// Where it stands.
+    pub status: DemandStatus,
+    /// When and how it was answered, Markdown.
+    pub answer: Option<(NaiveDate, String)>,
+    /// The public dataset that answers it, once opened.
+    pub dataset: Option<DatasetId>,
+}
+
+vocabulary! {
     /// Who applies for conditionally open data (第二十条); never a name.
     ApplicantKind {
         /// 自然人: a natural person.

@@ -7,12 +7,12 @@ use crate::config::SiteConfig;
 use crate::load::{RawDataset, RawDepartment};
 use crate::model::Vocabulary;
 use crate::workflows::{
-    applications::RawApplication, notices::RawNotice, showcase::RawShowcaseApp,
+    applications::RawApplication, demands::RawDemand, notices::RawNotice, showcase::RawShowcaseApp,
     takedowns::RawTakedown,
 };
 
 /// Every record schema with its site path (`schema/<kind>.schema.json`): datasets,
-/// departments, takedowns, notices, applications, showcase entries.
+/// departments, takedowns, notices, applications, showcase entries, demands.
 pub fn all(config: &SiteConfig) -> Vec<(&'static str, Value)> {
     vec![
         ("schema/dataset.schema.json", dataset_schema(config)),
@@ -21,6 +21,7 @@ pub fn all(config: &SiteConfig) -> Vec<(&'static str, Value)> {
         ("schema/notice.schema.json", notice_schema(config)),
         ("schema/application.schema.json", application_schema(config)),
         ("schema/app.schema.json", app_schema(config)),
+        ("schema/demand.schema.json", demand_schema(config)),
     ]
 }
 
@@ -115,6 +116,24 @@ pub fn app_schema(config: &SiteConfig) -> Value {
         property["pattern"] = json!("^\\d{4}-\\d{2}-\\d{2}$");
     }
     with_id(config, "app", schema)
+}
+
+/// The JSON Schema of a demand for data (`content/demands/<id>.yaml`).
+pub fn demand_schema(config: &SiteConfig) -> Value {
+    let mut schema = serde_json::to_value(schemars::schema_for!(RawDemand)).unwrap_or(Value::Null);
+    if let Some(status) = schema.pointer_mut("/properties/status") {
+        let labels: Vec<&str> = crate::model::DemandStatus::ALL
+            .iter()
+            .flat_map(|s| [s.label(), s.slug()])
+            .collect();
+        status["enum"] = json!(labels);
+    }
+    for key in ["received", "answered"] {
+        if let Some(property) = schema.pointer_mut(&format!("/properties/{key}")) {
+            property["pattern"] = json!("^\\d{4}-\\d{2}-\\d{2}$");
+        }
+    }
+    with_id(config, "demand", schema)
 }
 
 /// `schema` with its `$id` on the site, when the site has an address.

@@ -87,6 +87,35 @@ test("home page loads with no script errors and no outside requests", async () =
   assert.deepEqual([...page.hosts], ["127.0.0.1"]);
 });
 
+test("the demands list filters by status, keeps the choice in the address, and shows all without script", async () => {
+  const page = await openPage();
+  await page.goto(`${portal}demands/`);
+  const rows = page.locator("tr[data-status]");
+  const visible = () => page.locator("tr[data-status]:visible").count();
+  const total = await rows.count();
+  assert.ok(total >= 3, `${total} demands`);
+  assert.equal(await visible(), total);
+  await page.selectOption("#demand-filters select[name=status]", "pending");
+  const pending = await page.locator('tr[data-status="pending"]').count();
+  assert.ok(pending >= 1 && pending < total);
+  assert.equal(await visible(), pending);
+  assert.equal(await page.locator("#demand-count").innerText(), `共 ${pending} 条`);
+  assert.match(page.url(), /\?status=pending$/);
+  // A shared link opens the same filtered list.
+  await page.goto(`${portal}demands/?status=opened`);
+  assert.equal(await page.locator("#demand-filters select[name=status]").inputValue(), "opened");
+  assert.equal(await visible(), await page.locator('tr[data-status="opened"]').count());
+  // Each row leads to the demand's own page.
+  await page.locator('tr[data-status="opened"] a').first().click();
+  assert.equal(await page.locator("h2").first().innerText(), "需求说明");
+  assert.deepEqual(page.errors, []);
+  // Without script, the form stays hidden and every demand shows.
+  const plain = await openPage({ javaScriptEnabled: false });
+  await plain.goto(`${portal}demands/?status=pending`);
+  assert.equal(await plain.locator("tr[data-status]:visible").count(), total);
+  assert.equal(await plain.locator("#demand-filters").isVisible(), false);
+});
+
 test("keyboard: the first Tab reaches the skip link, which leads into the content", async () => {
   const page = await openPage();
   await page.goto(portal + "datasets/bus-stops/");

@@ -23,3 +23,38 @@ document.querySelectorAll(".notice-banner [data-end]").forEach(function (line) {
 document.querySelectorAll(".notice-banner").forEach(function (banner) {
   if (!banner.querySelector("[data-end]:not([hidden])")) banner.hidden = true;
 });
+// The demands list filters by status and department; the choice is kept in the address
+// (?status=…&department=…) so a filtered list can be linked. Without script every row shows.
+(function () {
+  var form = document.getElementById("demand-filters");
+  if (!form) return;
+  var rows = Array.prototype.slice.call(document.querySelectorAll("tr[data-status]"));
+  var count = document.getElementById("demand-count");
+  var params = new URLSearchParams(location.search);
+  ["status", "department"].forEach(function (name) {
+    var value = params.get(name);
+    if (value && form.elements[name].querySelector('option[value="' + CSS.escape(value) + '"]')) {
+      form.elements[name].value = value;
+    }
+  });
+  function apply() {
+    var status = form.elements.status.value;
+    var department = form.elements.department.value;
+    var shown = 0;
+    rows.forEach(function (row) {
+      var match = (!status || row.getAttribute("data-status") === status) &&
+        (!department || row.getAttribute("data-department") === department);
+      row.hidden = !match;
+      if (match) shown += 1;
+    });
+    count.textContent = "共 " + shown + " 条";
+    var next = new URLSearchParams();
+    if (status) next.set("status", status);
+    if (department) next.set("department", department);
+    var query = next.toString();
+    history.replaceState(null, "", query ? "?" + query : location.pathname);
+  }
+  form.addEventListener("change", apply);
+  form.hidden = false;
+  apply();
+})();

@@ -99,6 +99,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         "showcase.html",
         include_str!("../../../theme/templates/showcase.html"),
     ),
+    (
+        "demands.html",
+        include_str!("../../../theme/templates/demands.html"),
+    ),
+    (
+        "demand.html",
+        include_str!("../../../theme/templates/demand.html"),
+    ),
 ];
 const ASSETS: &[(&str, &str)] = &[
     (
@@ -205,6 +213,8 @@ pub struct Site<'a> {
     pub applications: &'a [crate::model::Application],
     /// The showcase of applications built on open data, newest first.
     pub apps: &'a [crate::model::ShowcaseApp],
+    /// Demands for data from the public, newest first.
+    pub demands: &'a [crate::model::Demand],
 }
 
 /// One file to produce.
@@ -245,6 +255,9 @@ enum Job {
     Notices,
     /// The showcase of applications built on open data (第二十五条).
     Showcase,
+    /// The list of demands for data (第十五条), and the page of one demand.
+    Demands,
+    Demand(usize),
     /// The public takedown notice (第二十二条).
     Takedowns,
     /// The Atom feed of maintenance notices, or of takedowns.
@@ -1545,6 +1558,10 @@ fn plan_metadata(site: &Site<'_>, model: &SiteModel<'_>, jobs: &mut Vec<Job>) {
             modified: None,
         },
         sitemap::Entry {
+            path: "demands/".into(),
+            modified: site.demands.iter().map(|d| d.received).max(),
+        },
+        sitemap::Entry {
             path: "apps/".into(),
             modified: site.apps.iter().map(|a| a.published).max(),
         },
@@ -1619,7 +1636,9 @@ fn plan_metadata(site: &Site<'_>, model: &SiteModel<'_>, jobs: &mut Vec<Job>) {
         serde_json::to_value(evaluation::evaluation(site, model.summaries)).unwrap_or_default();
     jobs.push(Job::Json(evaluation::JSON, scorecards.clone()));
     jobs.push(Job::Evaluation(Box::new(scorecards)));
+    jobs.extend((0..site.demands.len()).map(Job::Demand));
     jobs.extend([
+        Job::Demands,
         Job::Showcase,
         Job::Notices,
         Job::Takedowns,
@@ -2133,6 +2152,42 @@ fn context_for(
             );
             c.insert("alternates", &[Alternate::feed(atom::NOTICES_FEED.into())]);
             (path, "notices.html", c)
+        }
+        Job::Demands => {
+            let path = workflows::DEMANDS_PAGE.to_string();
+            let mut c = base_context(site, model, &path, "数据开放需求", "demands");
+            let demands = workflows::demand_views(
+                site.demands,
+                site,
+                crate::calendar::WorkCalendar::official(),
+            );
+            c.insert("demands", &demands);
+            let mut departments: Vec<(&str, &str)> = demands
+                .iter()
+                .map(|d| (d.department_code(), d.department_name()))
+                .collect();
+            departments.sort_unstable();
+            departments.dedup();
+            c.insert("departments", &departments);
+            use crate::model::{DemandStatus, Vocabulary};
+            let statuses: Vec<(&str, &str)> = DemandStatus::ALL
+                .iter()
+                .map(|s| (s.slug(), s.label()))
+                .collect();
+            c.insert("statuses", &statuses);
+            (path, "demands.html", c)
+        }
+        Job::Demand(i) => {
+            let demand = &site.demands[*i];
+            let path = workflows::demand_page(demand);
+            let mut c = base_context(site, model, &path, &demand.title, "demands");
+            let views = workflows::demand_views(
+                std::slice::from_ref(demand),
+                site,
+                crate::calendar::WorkCalendar::official(),
+            );
+            c.insert("demand", &views[0]);
+            (path, "demand.html", c)
         }
         Job::Showcase => {
             let path = workflows::SHOWCASE_PAGE.to_string();

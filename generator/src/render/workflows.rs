@@ -1,5 +1,6 @@
 //! Views of the workflow records the public sees: the maintenance banner and notices page
-//! (第十三条), the takedown notice (第二十二条) and the showcase (第二十五条).
+//! (第十三条), the takedown notice (第二十二条), the showcase (第二十五条) and the demands
+//! for data (第十五条).
 
 use chrono::{NaiveDate, NaiveDateTime, Timelike};
 use serde::Serialize;
@@ -7,7 +8,7 @@ use serde::Serialize;
 use super::Site;
 use super::views::Link;
 use crate::metadata::atom::china_timestamp;
-use crate::model::{Notice, ShowcaseApp, Vocabulary};
+use crate::model::{Demand, Notice, ShowcaseApp, Vocabulary};
 use crate::policy::AnnouncedTakedown;
 
 /// The site path of the notices page.
@@ -16,6 +17,13 @@ pub(super) const NOTICES_PAGE: &str = "notices/index.html";
 pub(super) const TAKEDOWNS_PAGE: &str = "takedowns/index.html";
 /// The site path of the showcase.
 pub(super) const SHOWCASE_PAGE: &str = "apps/index.html";
+/// The site path of the list of demands.
+pub(super) const DEMANDS_PAGE: &str = "demands/index.html";
+
+/// The site path of one demand's page.
+pub(super) fn demand_page(demand: &Demand) -> String {
+    format!("demands/{}/index.html", demand.id)
+}
 
 /// A date and time as the portal prints it: `2026年12月5日 22:00`.
 pub(super) fn chinese_time(time: NaiveDateTime) -> String {
@@ -217,6 +225,87 @@ pub(super) fn apps_by_dataset(site: &Site<'_>) -> foldhash::HashMap<usize, Vec<u
         }
     }
     by_dataset
+}
+
+/// A demand for data as its page and the list show it.
+#[derive(Debug, Serialize)]
+pub(super) struct DemandView<'a> {
+    id: &'a str,
+    title: &'a str,
+    /// Markdown, rendered by the template's sanitising filter.
+    summary: &'a str,
+    /// Its page, relative to the site root.
+    url: String,
+    department: Link,
+    department_code: &'a str,
+    received: String,
+    received_iso: String,
+    status: &'static str,
+    status_slug: &'static str,
+    answered: Option<String>,
+    answered_iso: Option<String>,
+    /// Markdown.
+    answer: Option<&'a str>,
+    /// Working days from receipt to answer, or waited so far while pending.
+    working_days: Option<i64>,
+    dataset: Option<Link>,
+}
+
+impl DemandView<'_> {
+    /// The code of the department asked.
+    pub(super) fn department_code(&self) -> &str {
+        self.department_code
+    }
+
+    /// The name of the department asked.
+    pub(super) fn department_name(&self) -> &str {
+        &self.department.name
+    }
+}
+
+/// `demands` as the public sees them; `calendar` counts the working days.
+pub(super) fn demand_views<'a>(
+    demands: &'a [Demand],
+    site: &Site<'_>,
+    calendar: &crate::calendar::WorkCalendar,
+) -> Vec<DemandView<'a>> {
+    demands
+        .iter()
+        .map(|d| {
+            let department = site.catalog.departments.get(&d.department);
+            let until = d.answer.as_ref().map_or(site.build_date, |(date, _)| *date);
+            DemandView {
+                id: &d.id,
+                title: &d.title,
+                summary: &d.summary,
+                url: format!("demands/{}/", d.id),
+                department: Link {
+                    name: department.map_or(d.department.0.clone(), |x| x.name.clone()),
+                    url: format!("departments/{}/", d.department.0),
+                },
+                department_code: &d.department.0,
+                received: chinese_date(d.received),
+                received_iso: d.received.to_string(),
+                status: d.status.label(),
+                status_slug: d.status.slug(),
+                answered: d.answer.as_ref().map(|(date, _)| chinese_date(*date)),
+                answered_iso: d.answer.as_ref().map(|(date, _)| date.to_string()),
+                answer: d.answer.as_ref().map(|(_, text)| text.as_str()),
+                working_days: calendar.working_days_between(d.received, until).ok(),
+                dataset: d.dataset.as_ref().and_then(|id| {
+                    let i = site
+                        .catalog
+                        .datasets
+                        .binary_search_by(|x| x.id.0.as_str().cmp(&id.0))
+                        .ok()?;
+                    Some(Link {
+                        name: site.catalog.datasets[i].title.clone(),
+                        url: format!("datasets/{id}/"),
+                    })
+                }),
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

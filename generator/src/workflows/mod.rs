@@ -1,9 +1,11 @@
 //! The regulation's workflows kept as records beside the catalog (`content/takedowns/`,
-//! `content/notices/`, `content/applications/`, `content/apps/`): each kind is loaded,
+//! `content/notices/`, `content/applications/`, `content/apps/`, `content/demands/`): each
+//! kind is loaded,
 //! validated into the model, and cross-checked against the catalog here; policy and render
 //! read only the valid result.
 
 pub mod applications;
+pub mod demands;
 pub mod notices;
 pub mod showcase;
 pub mod takedowns;
@@ -21,6 +23,7 @@ pub const FOLDERS: &[&str] = &[
     notices::FOLDER,
     applications::FOLDER,
     showcase::FOLDER,
+    demands::FOLDER,
 ];
 
 /// A workflow record file that did not parse: its path, and its text when it could be read.
