@@ -856,3 +856,83 @@ fn demands_get_a_page_each_and_a_filterable_list_without_naming_unpublished_data
         &["unreviewed-parking", "执法人员涉密名册", "张三"],
     );
 }
+
+fn plan(fixture: &Fixture, rel: &str, text: &str) {
+    let path = fixture.path("content/plans").join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn plans_show_planned_against_delivered_per_year_and_department() {
+    let fixture = Fixture::new("basic");
+    plan(
+        &fixture,
+        "2024/nn-transport.yaml",
+        "datasets:\n  - { id: bus-stops, title: 公交站点, due: 2024-06-30 }\n  - { id: metro-exits, title: 地铁出入口, due: 2024-09-30 }\n  - { id: secret-roster, title: 内部名册 }\n",
+    );
+    // The same department plans again the next year: ids are per year and department.
+    plan(
+        &fixture,
+        "2025/nn-transport.yaml",
+        "datasets:\n  - { id: ferry-times, title: 渡口班次, due: 2025-06-30 }\n",
+    );
+    let wrong = [
+        (
+            "nn-transport.yaml",
+            "datasets: []\n",
+            "error[plan-place]",
+            "plans/nn-transport.yaml",
+        ),
+        (
+            "2024/nn-transprt.yaml",
+            "datasets: []\n",
+            "error[unknown-department]",
+            "did you mean `nn-transport`?",
+        ),
+        (
+            "2023/nn-transport.yaml",
+            "datasets:\n  - { id: a, title: 甲, due: 2024-01-05 }\n",
+            "error[due-outside-year]",
+            "2023/nn-transport.yaml:2:29",
+        ),
+        (
+            "2022/nn-transport.yaml",
+            "datasets:\n  - { id: a, title: 甲 }\n  - { id: a, title: 乙 }\n",
+            "error[duplicate-id]",
+            "2022/nn-transport.yaml:3:11",
+        ),
+    ];
+    for (rel, text, _, _) in wrong {
+        plan(&fixture, rel, text);
+    }
+    let run = fixture.build();
+    let report = format!("{}{}", run.stdout, run.stderr);
+    assert_eq!(run.status, 1, "{report}");
+    for (rel, _, code, place) in wrong {
+        assert!(
+            report.contains(code) && report.contains(place),
+            "{rel}: {code} at {place}\n{report}"
+        );
+    }
+    assert!(report.contains("warning[plan-names-withheld]"), "{report}");
+
+    let page = fixture.read("public/plans/index.html");
+    // Newest year first; 2022 and 2023 had errors and are not shown.
+    let (y2025, y2024) = (
+        page.find("id=\"year-2025\"").unwrap(),
+        page.find("id=\"year-2024\"").unwrap(),
+    );
+    assert!(y2025 < y2024 && !page.contains("year-2023") && !page.contains("year-2022"));
+    assert!(page.contains("2024 年：计划 2 个，已开放 1 个"), "{page}");
+    assert!(page.contains("已开放 1 / 2（50%）"));
+    assert!(page.contains("href=\"../datasets/bus-stops/\""));
+    // 地铁出入口 was due 2024-09-30; on 2025-01-01 it is overdue. 渡口班次 is not due yet.
+    let row = |title: &str| {
+        let at = page.find(title).unwrap();
+        page[at..at + page[at..].find("</tr>").unwrap()].to_string()
+    };
+    assert!(row("地铁出入口").contains("逾期未开放"));
+    assert!(row("渡口班次").contains("未开放") && !row("渡口班次").contains("逾期"));
+    common::assert_nothing_mentions(&fixture.path("public"), &["secret-roster", "内部名册"]);
+}

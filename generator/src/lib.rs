@@ -73,6 +73,8 @@ pub struct Checked {
     pub apps: Vec<model::ShowcaseApp>,
     /// Demands for data from the public, newest first.
     pub demands: Vec<model::Demand>,
+    /// Annual opening plans, newest year first, as the public may see them.
+    pub plans: Vec<model::Plan>,
     /// Time spent.
     pub elapsed: Duration,
 }
@@ -366,6 +368,13 @@ fn finish_check(
         },
         &mut found,
     );
+    let plans = workflows::plans::load(
+        content,
+        &config.limits,
+        &|code| departments.contains_key(&model::DeptCode(code.to_string())),
+        &|| departments.keys().map(|c| c.0.as_str()).collect(),
+        &mut found,
+    );
     validated.diagnostics.append(&mut found);
     let (catalog, warnings) =
         policy::apply(validated.catalog, &validated.rejected_records, &takedowns);
@@ -374,6 +383,7 @@ fn finish_check(
         workflows::notices::without_withheld(notices, &catalog, &mut validated.diagnostics);
     let apps = workflows::showcase::public_only(apps, &catalog, &mut validated.diagnostics);
     let demands = workflows::demands::public_only(demands, &catalog, &mut validated.diagnostics);
+    let plans = workflows::plans::public_only(plans, &catalog, &mut validated.diagnostics);
     validated
         .diagnostics
         .extend(metadata::pod::missing_contact(&catalog, config));
@@ -389,6 +399,7 @@ fn finish_check(
         applications,
         apps,
         demands,
+        plans,
         elapsed: started.elapsed(),
     }
 }
@@ -625,6 +636,7 @@ fn build_with(
         applications: &checked.applications,
         apps: &checked.apps,
         demands: &checked.demands,
+        plans: &checked.plans,
     };
     manifest_state.resume(&options.output);
     let started = Instant::now();

@@ -744,6 +744,7 @@ const RESERVED_PAGE_NAMES: &[&str] = &[
     "evaluation",
     "apps",
     "demands",
+    "plans",
 ];
 
 /// Why a Markdown page cannot be published, if it cannot.

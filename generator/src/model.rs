@@ -239,6 +239,30 @@ pub struct ShowcaseApp {
     pub datasets: Vec<DatasetId>,
 }
 
+/// A department's annual opening plan (第十八条): the datasets it means to open that year.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Plan {
+    /// The year planned.
+    pub year: i32,
+    /// The department.
+    pub department: DeptCode,
+    /// The record file, as reports name it.
+    pub record_path: String,
+    /// The datasets planned, in the record's order.
+    pub items: Vec<PlannedDataset>,
+}
+
+/// One dataset of a plan: the id it will have, its title and, optionally, the date promised.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct PlannedDataset {
+    /// The dataset id it is (or will be) published under.
+    pub id: DatasetId,
+    /// Its title as planned.
+    pub title: String,
+    /// The date it is promised by.
+    pub due: Option<NaiveDate>,
+}
+
 vocabulary! {
     /// Where a demand for data stands (第十五条).
     DemandStatus {

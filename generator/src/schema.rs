@@ -7,12 +7,12 @@ use crate::config::SiteConfig;
 use crate::load::{RawDataset, RawDepartment};
 use crate::model::Vocabulary;
 use crate::workflows::{
-    applications::RawApplication, demands::RawDemand, notices::RawNotice, showcase::RawShowcaseApp,
-    takedowns::RawTakedown,
+    applications::RawApplication, demands::RawDemand, notices::RawNotice, plans::RawPlan,
+    showcase::RawShowcaseApp, takedowns::RawTakedown,
 };
 
 /// Every record schema with its site path (`schema/<kind>.schema.json`): datasets,
-/// departments, takedowns, notices, applications, showcase entries, demands.
+/// departments, takedowns, notices, applications, showcase entries, demands, plans.
 pub fn all(config: &SiteConfig) -> Vec<(&'static str, Value)> {
     vec![
         ("schema/dataset.schema.json", dataset_schema(config)),
@@ -22,6 +22,7 @@ pub fn all(config: &SiteConfig) -> Vec<(&'static str, Value)> {
         ("schema/application.schema.json", application_schema(config)),
         ("schema/app.schema.json", app_schema(config)),
         ("schema/demand.schema.json", demand_schema(config)),
+        ("schema/plan.schema.json", plan_schema(config)),
     ]
 }
 
@@ -134,6 +135,12 @@ pub fn demand_schema(config: &SiteConfig) -> Value {
         }
     }
     with_id(config, "demand", schema)
+}
+
+/// The JSON Schema of an annual opening plan (`content/plans/<year>/<department>.yaml`).
+pub fn plan_schema(config: &SiteConfig) -> Value {
+    let schema = serde_json::to_value(schemars::schema_for!(RawPlan)).unwrap_or(Value::Null);
+    with_id(config, "plan", schema)
 }
 
 /// `schema` with its `$id` on the site, when the site has an address.

@@ -100,6 +100,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../theme/templates/showcase.html"),
     ),
     (
+        "plans.html",
+        include_str!("../../../theme/templates/plans.html"),
+    ),
+    (
         "demands.html",
         include_str!("../../../theme/templates/demands.html"),
     ),
@@ -215,6 +219,8 @@ pub struct Site<'a> {
     pub apps: &'a [crate::model::ShowcaseApp],
     /// Demands for data from the public, newest first.
     pub demands: &'a [crate::model::Demand],
+    /// Annual opening plans, newest year first.
+    pub plans: &'a [crate::model::Plan],
 }
 
 /// One file to produce.
@@ -255,6 +261,8 @@ enum Job {
     Notices,
     /// The showcase of applications built on open data (第二十五条).
     Showcase,
+    /// The annual opening plans, planned against delivered (第十八条).
+    Plans,
     /// The list of demands for data (第十五条), and the page of one demand.
     Demands,
     Demand(usize),
@@ -1558,6 +1566,10 @@ fn plan_metadata(site: &Site<'_>, model: &SiteModel<'_>, jobs: &mut Vec<Job>) {
             modified: None,
         },
         sitemap::Entry {
+            path: "plans/".into(),
+            modified: Some(site.build_date),
+        },
+        sitemap::Entry {
             path: "demands/".into(),
             modified: site.demands.iter().map(|d| d.received).max(),
         },
@@ -1638,6 +1650,7 @@ fn plan_metadata(site: &Site<'_>, model: &SiteModel<'_>, jobs: &mut Vec<Job>) {
     jobs.push(Job::Evaluation(Box::new(scorecards)));
     jobs.extend((0..site.demands.len()).map(Job::Demand));
     jobs.extend([
+        Job::Plans,
         Job::Demands,
         Job::Showcase,
         Job::Notices,
@@ -2152,6 +2165,12 @@ fn context_for(
             );
             c.insert("alternates", &[Alternate::feed(atom::NOTICES_FEED.into())]);
             (path, "notices.html", c)
+        }
+        Job::Plans => {
+            let path = workflows::PLANS_PAGE.to_string();
+            let mut c = base_context(site, model, &path, "年度开放计划", "plans");
+            c.insert("years", &workflows::plan_years(site));
+            (path, "plans.html", c)
         }
         Job::Demands => {
             let path = workflows::DEMANDS_PAGE.to_string();

@@ -1,6 +1,6 @@
 //! Views of the workflow records the public sees: the maintenance banner and notices page
-//! (第十三条), the takedown notice (第二十二条), the showcase (第二十五条) and the demands
-//! for data (第十五条).
+//! (第十三条), the takedown notice (第二十二条), the showcase (第二十五条), the demands for
+//! data (第十五条) and the annual plans (第十八条).
 
 use chrono::{NaiveDate, NaiveDateTime, Timelike};
 use serde::Serialize;
@@ -17,6 +17,8 @@ pub(super) const NOTICES_PAGE: &str = "notices/index.html";
 pub(super) const TAKEDOWNS_PAGE: &str = "takedowns/index.html";
 /// The site path of the showcase.
 pub(super) const SHOWCASE_PAGE: &str = "apps/index.html";
+/// The site path of the annual plans.
+pub(super) const PLANS_PAGE: &str = "plans/index.html";
 /// The site path of the list of demands.
 pub(super) const DEMANDS_PAGE: &str = "demands/index.html";
 
@@ -306,6 +308,97 @@ pub(super) fn demand_views<'a>(
             }
         })
         .collect()
+}
+
+/// One year of plans, planned against delivered.
+#[derive(Debug, Serialize)]
+pub(super) struct PlanYear {
+    year: i32,
+    planned_count: usize,
+    delivered_count: usize,
+    departments: Vec<PlanView>,
+}
+
+/// One department's plan for a year.
+#[derive(Debug, Serialize)]
+pub(super) struct PlanView {
+    department: Link,
+    department_code: String,
+    planned_count: usize,
+    delivered_count: usize,
+    /// Delivered of planned, in percent (whole).
+    delivered_share: usize,
+    items: Vec<PlannedView>,
+}
+
+/// One planned dataset, and whether it is delivered.
+#[derive(Debug, Serialize)]
+pub(super) struct PlannedView {
+    id: String,
+    title: String,
+    due: Option<String>,
+    /// Its page, once it is a public dataset.
+    url: Option<String>,
+    /// Past its due date on the build date and not delivered.
+    overdue: bool,
+}
+
+/// The plans by year, newest first: a planned id that is a public dataset now counts as
+/// delivered.
+pub(super) fn plan_years(site: &Site<'_>) -> Vec<PlanYear> {
+    let public = |id: &str| {
+        site.catalog
+            .datasets
+            .binary_search_by(|d| d.id.0.as_str().cmp(id))
+            .is_ok()
+    };
+    let mut years: Vec<PlanYear> = Vec::new();
+    for plan in site.plans {
+        let items: Vec<PlannedView> = plan
+            .items
+            .iter()
+            .map(|item| {
+                let delivered = public(&item.id.0);
+                PlannedView {
+                    id: item.id.0.clone(),
+                    title: item.title.clone(),
+                    due: item.due.map(chinese_date),
+                    url: delivered.then(|| format!("datasets/{}/", item.id)),
+                    overdue: !delivered && item.due.is_some_and(|due| due < site.build_date),
+                }
+            })
+            .collect();
+        let delivered = items.iter().filter(|i| i.url.is_some()).count();
+        let view = PlanView {
+            department: Link {
+                name: site
+                    .catalog
+                    .departments
+                    .get(&plan.department)
+                    .map_or(plan.department.0.clone(), |d| d.name.clone()),
+                url: format!("departments/{}/", plan.department.0),
+            },
+            department_code: plan.department.0.clone(),
+            planned_count: items.len(),
+            delivered_count: delivered,
+            delivered_share: (delivered * 100).checked_div(items.len()).unwrap_or(0),
+            items,
+        };
+        match years.last_mut() {
+            Some(year) if year.year == plan.year => {
+                year.planned_count += view.planned_count;
+                year.delivered_count += view.delivered_count;
+                year.departments.push(view);
+            }
+            _ => years.push(PlanYear {
+                year: plan.year,
+                planned_count: view.planned_count,
+                delivered_count: view.delivered_count,
+                departments: vec![view],
+            }),
+        }
+    }
+    years
 }
 
 #[cfg(test)]

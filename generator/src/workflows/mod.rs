@@ -7,6 +7,7 @@
 pub mod applications;
 pub mod demands;
 pub mod notices;
+pub mod plans;
 pub mod showcase;
 pub mod takedowns;
 
@@ -24,6 +25,7 @@ pub const FOLDERS: &[&str] = &[
     applications::FOLDER,
     showcase::FOLDER,
     demands::FOLDER,
+    plans::FOLDER,
 ];
 
 /// A workflow record file that did not parse: its path, and its text when it could be read.
@@ -43,6 +45,26 @@ pub struct Unparsed {
 pub(crate) fn load_kind<T: for<'de> serde::Deserialize<'de>>(
     content: &Path,
     folder: &str,
+    limits: &Limits,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> (Vec<(String, Loaded<T>)>, Vec<Unparsed>) {
+    load_records(content, folder, RecordKey::FileName, limits, diagnostics)
+}
+
+/// What identifies a record of a kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RecordKey {
+    /// Its file name, unique within the kind whatever the subfolder.
+    FileName,
+    /// Its path below the kind's folder (`2025/nn-jtysj`), each part a slug.
+    Path,
+}
+
+/// As [`load_kind`], with the records identified by `key`.
+pub(crate) fn load_records<T: for<'de> serde::Deserialize<'de>>(
+    content: &Path,
+    folder: &str,
+    key: RecordKey,
     limits: &Limits,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> (Vec<(String, Loaded<T>)>, Vec<Unparsed>) {
@@ -108,21 +130,36 @@ pub(crate) fn load_kind<T: for<'de> serde::Deserialize<'de>>(
             });
             continue;
         };
-        let problem = if !crate::model::is_slug(stem) {
+        let id = match key {
+            RecordKey::FileName => stem.to_string(),
+            RecordKey::Path => {
+                let parent = path
+                    .parent()
+                    .and_then(|p| p.strip_prefix(&dir).ok())
+                    .map(|p| p.to_string_lossy().replace('\\', "/"))
+                    .unwrap_or_default();
+                if parent.is_empty() {
+                    stem.to_string()
+                } else {
+                    format!("{parent}/{stem}")
+                }
+            }
+        };
+        let problem = if !id.split('/').all(crate::model::is_slug) {
             Some(
                 Diagnostic::error(
                     "bad-id",
                     &rel,
-                    format!("the file name `{stem}` is not a valid record id"),
+                    format!("`{id}` is not a valid record id"),
                 )
                 .help("name the file with lowercase letters, digits and hyphens, e.g. `2026-001.yaml`"),
             )
         } else {
-            seen.insert(stem.to_string(), rel.clone()).map(|first| {
+            seen.insert(id.clone(), rel.clone()).map(|first| {
                 Diagnostic::error(
                     "duplicate-id",
                     &rel,
-                    format!("the id `{stem}` is already used by {first}"),
+                    format!("the id `{id}` is already used by {first}"),
                 )
                 .help("give each record its own file name")
             })
@@ -136,7 +173,7 @@ pub(crate) fn load_kind<T: for<'de> serde::Deserialize<'de>>(
             continue;
         }
         match parse_file::<T>(&path, rel.clone(), limits) {
-            Ok(record) => loaded.push((stem.to_string(), record)),
+            Ok(record) => loaded.push((id, record)),
             Err(diagnostic) => {
                 diagnostics.push(*diagnostic);
                 unparsed.push(Unparsed {
