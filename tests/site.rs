@@ -438,6 +438,37 @@ fn mentions_of_withheld_records_are_never_written() {
     common::assert_nothing_mentions(&fixture.path("public"), &["涉密名册", "secret-roster"]);
 }
 
+/// A link to a withheld dataset's page is caught however the address ends (a URL without
+/// the trailing slash, a query string, Chinese punctuation), while a public id that merely
+/// begins with a withheld one is not.
+#[test]
+fn links_to_withheld_pages_are_caught_at_any_ending() {
+    for link in [
+        "https://data.example.gov.cn/datasets/secret-roster，请参考",
+        "<https://data.example.gov.cn/datasets/secret-roster>",
+        "https://data.example.gov.cn/api/3/action/package_show?id=secret-roster",
+    ] {
+        let fixture = built();
+        fixture.record(
+            "leaky.yaml",
+            format!("title: 泄露测试\nsummary: \"见 {link}\"\ndomain: 交通运输\nopen_type: 无条件开放\nupdate_frequency: 每月\nmodified: 2024-12-01\nreviews:\n  security: {{ date: 2024-01-01 }}\n"),
+        );
+        let run = fixture.build();
+        assert_eq!(run.status, 2, "{link}: {}", run.stderr);
+        assert!(
+            !fixture.path("public/datasets/leaky/index.html").exists(),
+            "{link}"
+        );
+    }
+    let fixture = built();
+    fixture.record(
+        "secret-roster-guide.yaml",
+        "title: 名册填报指南\nsummary: 见 datasets/secret-roster-guide/ 页面。\ndomain: 交通运输\nopen_type: 无条件开放\nupdate_frequency: 每月\nmodified: 2024-12-01\nreviews:\n  security: { date: 2024-01-01 }\n",
+    );
+    let run = fixture.build();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+}
+
 #[test]
 fn build_refuses_to_clean_a_folder_it_did_not_make() {
     let fixture = Fixture::new("basic");

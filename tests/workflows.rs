@@ -687,6 +687,12 @@ fn the_showcase_lists_apps_and_dataset_pages_list_theirs_naming_only_public_data
         "leaky.yaml",
         "title: 名册查询\ndeveloper: 某公司\nsummary: 查询执法人员涉密名册。\npublished: 2024-10-02\ndatasets: [bus-stops]\n",
     );
+    // A link to a withheld dataset's page, without the trailing slash, in the address.
+    showcase_app(
+        &fixture,
+        "linking.yaml",
+        "title: 名单工具\ndeveloper: 某公司\nsummary: 一个工具。\nurl: https://data.example.gov.cn/datasets/secret-roster\npublished: 2024-10-02\ndatasets: [bus-stops]\n",
+    );
     showcase_app(
         &fixture,
         "typo.yaml",
@@ -718,7 +724,8 @@ fn the_showcase_lists_apps_and_dataset_pages_list_theirs_naming_only_public_data
         "Markdown cannot inject script"
     );
     assert!(page.contains("href=\"../datasets/bus-stops/\""));
-    assert!(!page.contains("货运地图") && !page.contains("名册查询"));
+    assert!(!page.contains("货运地图") && !page.contains("名册查询") && !page.contains("名单工具"));
+    assert!(report.contains("content/apps/linking.yaml"), "{report}");
     let dataset = fixture.read("public/datasets/bus-stops/index.html");
     assert!(dataset.contains("应用案例") && dataset.contains("apps/#app-bus-now"));
     assert!(
@@ -843,9 +850,9 @@ fn demands_get_a_page_each_and_a_filterable_list_without_naming_unpublished_data
     let list = fixture.read("public/demands/index.html");
     let rows: Vec<&str> = list.matches("data-status=\"").collect();
     assert_eq!(rows.len(), 3, "{list}");
-    assert!(list.contains("data-status=\"pending\" data-department=\"nn-transport\""));
+    assert!(list.contains("data-status=\"status-pending\" data-department=\"dept-nn-transport\""));
     assert!(list.contains("已等待 6 个工作日"), "{list}");
-    assert!(list.contains("<option value=\"nn-transport\">南宁市交通运输局</option>"));
+    assert!(list.contains("<option value=\"dept-nn-transport\">南宁市交通运输局</option>"));
     let page = fixture.read("public/demands/d1/index.html");
     assert!(page.contains("<strong>经纬度</strong>") && !page.contains("<script>alert"));
     assert!(page.contains("用时 4 个工作日") && page.contains("datasets/bus-stops/"));
@@ -935,4 +942,61 @@ fn plans_show_planned_against_delivered_per_year_and_department() {
     assert!(row("地铁出入口").contains("逾期未开放"));
     assert!(row("渡口班次").contains("未开放") && !row("渡口班次").contains("逾期"));
     common::assert_nothing_mentions(&fixture.path("public"), &["secret-roster", "内部名册"]);
+}
+
+/// Workflow pages print their own fixed words (statuses, row classes) in attributes; a
+/// withheld dataset whose id is such a word must not make the audit refuse them.
+#[test]
+fn workflow_pages_survive_withheld_ids_that_are_their_own_words() {
+    let fixture = Fixture::new("basic");
+    for id in [
+        "pending",
+        "opened",
+        "planned",
+        "declined",
+        "overdue",
+        "delivered",
+    ] {
+        fixture.record(
+            &format!("{id}.yaml"),
+            "title: 内部资料\nsummary: 不予开放。\ndomain: 交通运输\nopen_type: 不予开放\nupdate_frequency: 每年\nissued: 2024-01-01\n",
+        );
+    }
+    for (name, status) in [
+        ("a", "办理中"),
+        ("b", "列入计划"),
+        ("c", "暂不开放"),
+        ("d", "已开放"),
+    ] {
+        let answer = if status == "办理中" {
+            String::new()
+        } else {
+            "answered: 2024-12-10\nanswer: 已答复。\n".to_string()
+        };
+        let dataset = if status == "已开放" {
+            "dataset: bus-stops\n"
+        } else {
+            ""
+        };
+        demand(
+            &fixture,
+            &format!("{name}.yaml"),
+            &format!(
+                "title: 需求{name}\nsummary: 说明\ndepartment: nn-transport\nreceived: 2024-12-02\nstatus: {status}\n{answer}{dataset}"
+            ),
+        );
+    }
+    plan(
+        &fixture,
+        "2024/nn-transport.yaml",
+        "datasets:\n  - { id: bus-stops, title: 公交站点 }\n  - { id: metro-exits, title: 地铁出入口, due: 2024-06-30 }\n",
+    );
+    let run = fixture.build();
+    assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
+    assert!(fixture.read("public/demands/index.html").contains("需求a"));
+    assert!(
+        fixture
+            .read("public/plans/index.html")
+            .contains("逾期未开放")
+    );
 }

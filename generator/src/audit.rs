@@ -39,6 +39,9 @@ struct Pattern {
     dataset: String,
     /// Whether it is a form of the id (not of the title).
     is_id: bool,
+    /// Whether it ends in the id, and counts only where no slug character follows (so a
+    /// withheld `bus` is not seen in `datasets/bus-stops/`).
+    bounded: bool,
 }
 
 /// The folder of the record schemas, which the program and `site.toml` alone make: no record
@@ -264,7 +267,8 @@ impl Auditor {
         let prefix = shared_prefix(old, new);
         let suffix = shared_suffix(old, new, old.len().min(new.len()) - prefix);
         let start = prefix.saturating_sub(self.longest);
-        let end = (new.len() - suffix + self.longest).min(new.len());
+        // One byte more, so a bounded id's next byte is seen.
+        let end = (new.len() - suffix + self.longest + 1).min(new.len());
         if start >= end {
             return Vec::new();
         }
@@ -281,6 +285,7 @@ impl Auditor {
                 let pattern = &self.patterns[m.pattern().as_usize()];
                 if (announcing && self.announced.contains(&pattern.dataset))
                     || (schema && pattern.is_id)
+                    || (pattern.bounded && bytes.get(m.end()).copied().is_some_and(is_slug_byte))
                 {
                     return None;
                 }
@@ -323,6 +328,26 @@ impl Auditor {
         }
         Ok(found)
     }
+}
+
+/// Whether a byte can continue a dataset id.
+fn is_slug_byte(b: u8) -> bool {
+    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'
+}
+
+/// The dataset ids `text` links or names as the portal's addresses do (`datasets/<id>`,
+/// `id=<id>`, `package_show/<id>`): what the audit looks for, for checking a record's text
+/// before it is rendered.
+pub fn linked_ids(text: &str) -> impl Iterator<Item = &str> {
+    ["datasets/", "id=", "package_show/"]
+        .into_iter()
+        .flat_map(move |marker| {
+            text.match_indices(marker).filter_map(move |(at, _)| {
+                let rest = &text[at + marker.len()..];
+                let len = rest.bytes().take_while(|&b| is_slug_byte(b)).count();
+                (len > 0).then(|| &rest[..len])
+            })
+        })
 }
 
 /// Adds to `found` each leak of `more` it does not hold yet.
@@ -463,18 +488,19 @@ fn patterns(
             Vec::new()
         } else {
             vec![
-                format!("datasets/{}/", w.id),
-                format!("datasets/{}.", w.id),
-                format!("package_show/{}\"", w.id),
-                format!("\"{}\"", w.id),
-                format!(">{}<", w.id),
+                (format!("datasets/{}", w.id), true),
+                (format!("id={}", w.id), true),
+                (format!("package_show/{}\"", w.id), false),
+                (format!("\"{}\"", w.id), false),
+                (format!(">{}<", w.id), false),
             ]
         };
-        for text in id_forms {
+        for (text, bounded) in id_forms {
             patterns.push(Pattern {
                 text,
                 dataset: w.id.clone(),
                 is_id: true,
+                bounded,
             });
         }
         if w.title.is_empty() || public_titles.contains(w.title.as_str()) {
@@ -501,6 +527,7 @@ fn patterns(
                 text,
                 dataset: w.id.clone(),
                 is_id: false,
+                bounded: false,
             });
         }
     }

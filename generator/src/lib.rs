@@ -88,10 +88,7 @@ impl Checked {
         let takedowns = self.catalog.takedowns.iter().map(|t| t.takedown.updated());
         let applications = self.applications.iter().map(|a| a.last_event().date());
         let apps = self.apps.iter().map(|a| a.published);
-        let demands = self
-            .demands
-            .iter()
-            .map(|d| d.answer.as_ref().map_or(d.received, |(date, _)| *date));
+        let demands = self.demands.iter().map(model::Demand::last_change);
         notices
             .chain(takedowns)
             .chain(applications)

@@ -301,6 +301,15 @@ pub struct Demand {
     pub dataset: Option<DatasetId>,
 }
 
+impl Demand {
+    /// The last date it changed: its answer, or its receipt.
+    pub fn last_change(&self) -> NaiveDate {
+        self.answer
+            .as_ref()
+            .map_or(self.received, |(date, _)| *date)
+    }
+}
+
 vocabulary! {
     /// Who applies for conditionally open data (第二十条); never a name.
     ApplicantKind {

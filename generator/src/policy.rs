@@ -77,23 +77,29 @@ pub struct PublicCatalog {
 }
 
 impl PublicCatalog {
-    /// What a public text written by the platform (a notice, a showcase entry) must not
-    /// name: the titles of withheld datasets that no public dataset shares, and links to the
-    /// pages of withheld ids.
+    /// What a public text written by the platform (a notice, a showcase entry, a demand, a
+    /// plan) must not name: the titles and ids of withheld datasets that no public dataset
+    /// shares, looked for as the build's audit looks for them.
     pub fn unnameable(&self) -> Unnameable<'_> {
         let public_titles: std::collections::HashSet<&str> =
             self.datasets.iter().map(|d| d.title.as_str()).collect();
+        let public_id = |id: &str| {
+            self.datasets
+                .binary_search_by(|d| d.id.0.as_str().cmp(id))
+                .is_ok()
+        };
+        let titled: Vec<&Withheld> = self
+            .withheld
+            .iter()
+            .filter(|w| !w.title.is_empty() && !public_titles.contains(w.title.as_str()))
+            .collect();
         Unnameable {
-            titles: self
-                .withheld
-                .iter()
-                .filter(|w| !w.title.is_empty() && !public_titles.contains(w.title.as_str()))
-                .map(|w| (w.title.as_str(), w.id.as_str()))
-                .collect(),
+            titles: aho_corasick::AhoCorasick::new(titled.iter().map(|w| w.title.as_str())).ok(),
+            title_ids: titled.iter().map(|w| w.id.as_str()).collect(),
             ids: self
                 .withheld
                 .iter()
-                .filter(|w| !w.id.is_empty())
+                .filter(|w| !w.id.is_empty() && !public_id(&w.id))
                 .map(|w| w.id.as_str())
                 .collect(),
         }
@@ -103,28 +109,31 @@ impl PublicCatalog {
 /// The withheld titles and ids a public text must not carry ([`PublicCatalog::unnameable`]).
 #[derive(Debug)]
 pub struct Unnameable<'a> {
-    /// Title and id of each withheld dataset whose title no public dataset shares.
-    titles: Vec<(&'a str, &'a str)>,
-    /// Every withheld id.
-    ids: Vec<&'a str>,
+    /// The titles no public dataset shares, and the id of each (by pattern number).
+    titles: Option<aho_corasick::AhoCorasick>,
+    title_ids: Vec<&'a str>,
+    /// The withheld ids no public dataset shares.
+    ids: std::collections::HashSet<&'a str>,
 }
 
 impl<'a> Unnameable<'a> {
     /// The id of a withheld dataset one of `texts` names, by title or by a link to its page
-    /// or documents.
+    /// or documents ([`crate::audit::linked_ids`]).
     pub fn named_in(&self, texts: &[&str]) -> Option<&'a str> {
-        let by_title = self
-            .titles
-            .iter()
-            .find(|(title, _)| texts.iter().any(|t| t.contains(title)))
-            .map(|&(_, id)| id);
-        by_title.or_else(|| {
-            self.ids.iter().copied().find(|id| {
-                [format!("datasets/{id}/"), format!("datasets/{id}.")]
-                    .iter()
-                    .any(|form| texts.iter().any(|t| t.contains(form.as_str())))
-            })
+        texts.iter().find_map(|text| {
+            let by_title = self
+                .titles
+                .as_ref()
+                .and_then(|titles| titles.find(*text))
+                .map(|m| self.title_ids[m.pattern().as_usize()]);
+            by_title
+                .or_else(|| crate::audit::linked_ids(text).find_map(|id| self.ids.get(id).copied()))
         })
+    }
+
+    /// Whether `id` is a withheld dataset's that no public dataset shares.
+    pub fn is_withheld_id(&self, id: &str) -> bool {
+        self.ids.contains(id)
     }
 }
 

@@ -95,18 +95,18 @@ test("the demands list filters by status, keeps the choice in the address, and s
   const total = await rows.count();
   assert.ok(total >= 3, `${total} demands`);
   assert.equal(await visible(), total);
-  await page.selectOption("#demand-filters select[name=status]", "pending");
-  const pending = await page.locator('tr[data-status="pending"]').count();
+  await page.selectOption("#demand-filters select[name=status]", "status-pending");
+  const pending = await page.locator('tr[data-status="status-pending"]').count();
   assert.ok(pending >= 1 && pending < total);
   assert.equal(await visible(), pending);
   assert.equal(await page.locator("#demand-count").innerText(), `共 ${pending} 条`);
   assert.match(page.url(), /\?status=pending$/);
   // A shared link opens the same filtered list.
   await page.goto(`${portal}demands/?status=opened`);
-  assert.equal(await page.locator("#demand-filters select[name=status]").inputValue(), "opened");
-  assert.equal(await visible(), await page.locator('tr[data-status="opened"]').count());
+  assert.equal(await page.locator("#demand-filters select[name=status]").inputValue(), "status-opened");
+  assert.equal(await visible(), await page.locator('tr[data-status="status-opened"]').count());
   // Each row leads to the demand's own page.
-  await page.locator('tr[data-status="opened"] a').first().click();
+  await page.locator('tr[data-status="status-opened"] a').first().click();
   assert.equal(await page.locator("h2").first().innerText(), "需求说明");
   assert.deepEqual(page.errors, []);
   // Without script, the form stays hidden and every demand shows.

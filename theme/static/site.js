@@ -24,17 +24,22 @@ document.querySelectorAll(".notice-banner").forEach(function (banner) {
   if (!banner.querySelector("[data-end]:not([hidden])")) banner.hidden = true;
 });
 // The demands list filters by status and department; the choice is kept in the address
-// (?status=…&department=…) so a filtered list can be linked. Without script every row shows.
+// (?status=pending&department=nn-jtysj) so a filtered list can be linked. Without script
+// every row shows. Option values and row attributes carry a prefix (status-, dept-).
 (function () {
   var form = document.getElementById("demand-filters");
   if (!form) return;
   var rows = Array.prototype.slice.call(document.querySelectorAll("tr[data-status]"));
   var count = document.getElementById("demand-count");
+  var none = document.getElementById("demand-none");
+  var prefixes = { status: "status-", department: "dept-" };
   var params = new URLSearchParams(location.search);
-  ["status", "department"].forEach(function (name) {
-    var value = params.get(name);
-    if (value && form.elements[name].querySelector('option[value="' + CSS.escape(value) + '"]')) {
-      form.elements[name].value = value;
+  Object.keys(prefixes).forEach(function (name) {
+    var wanted = params.get(name);
+    if (!wanted) return;
+    var select = form.elements[name];
+    for (var i = 0; i < select.options.length; i++) {
+      if (select.options[i].value === prefixes[name] + wanted) select.value = select.options[i].value;
     }
   });
   function apply() {
@@ -48,13 +53,20 @@ document.querySelectorAll(".notice-banner").forEach(function (banner) {
       if (match) shown += 1;
     });
     count.textContent = "共 " + shown + " 条";
-    var next = new URLSearchParams();
-    if (status) next.set("status", status);
-    if (department) next.set("department", department);
-    var query = next.toString();
-    history.replaceState(null, "", query ? "?" + query : location.pathname);
+    none.hidden = shown > 0;
   }
-  form.addEventListener("change", apply);
+  form.addEventListener("change", function () {
+    apply();
+    var next = new URLSearchParams();
+    Object.keys(prefixes).forEach(function (name) {
+      var value = form.elements[name].value;
+      if (value) next.set(name, value.slice(prefixes[name].length));
+    });
+    var query = next.toString();
+    history.replaceState(null, "", (query ? "?" + query : location.pathname) + location.hash);
+    // Announce the count only when the visitor changes the filter.
+    count.setAttribute("aria-live", "polite");
+  });
   form.hidden = false;
   apply();
 })();

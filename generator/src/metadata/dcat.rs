@@ -727,6 +727,19 @@ pub fn catalog_head(cx: &Context<'_>, page: &CatalogPage<'_>) -> (Vec<Triple>, H
     if page.department.is_some() {
         g.add(catalog.clone(), iri(DCT, "isPartOf"), a.catalog());
     }
+    // The area the catalog covers: its department's region, or the whole region list's top.
+    let covered = match page.department {
+        Some(dept) => Some(dept.region.0.as_str()),
+        None => cx
+            .divisions
+            .all()
+            .find(|d| d.parent.is_none())
+            .map(|d| d.code.as_str()),
+    };
+    if let Some(code) = covered {
+        let place = region(&mut g, cx, code);
+        g.add(catalog.clone(), iri(DCT, "spatial"), place);
+    }
     // The count is stated on the first page, the entry point, so that a dataset coming or
     // going does not rewrite every page.
     if page.page == 1 {

@@ -1571,7 +1571,7 @@ fn plan_metadata(site: &Site<'_>, model: &SiteModel<'_>, jobs: &mut Vec<Job>) {
         },
         sitemap::Entry {
             path: "demands/".into(),
-            modified: site.demands.iter().map(|d| d.received).max(),
+            modified: site.demands.iter().map(|d| d.last_change()).max(),
         },
         sitemap::Entry {
             path: "apps/".into(),
@@ -1608,6 +1608,10 @@ fn plan_metadata(site: &Site<'_>, model: &SiteModel<'_>, jobs: &mut Vec<Job>) {
     entries.extend(model.regions.iter().map(|r| sitemap::Entry {
         path: format!("regions/{}/", r.code),
         modified: None,
+    }));
+    entries.extend(site.demands.iter().map(|d| sitemap::Entry {
+        path: format!("demands/{}/", d.id),
+        modified: Some(d.last_change()),
     }));
     let total = entries.len() + datasets.len();
     if total <= sitemap::MAX_URLS {

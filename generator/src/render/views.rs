@@ -452,13 +452,13 @@ impl<'a> SiteModel<'a> {
             .collect()
     }
 
-    /// Up to six related datasets: the nearest in time from the same department, then domain.
-    /// (Read for every dataset page's fingerprint, so it allocates nothing.)
     /// The showcase applications (indices into `site.apps`) that use dataset `i`.
     pub(super) fn apps_of(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
         self.apps_by_dataset.get(&i).into_iter().flatten().copied()
     }
 
+    /// Up to six related datasets: the nearest in time from the same department, then domain.
+    /// (Read for every dataset page's fingerprint, so it allocates nothing.)
     pub(super) fn related(&self, i: usize) -> impl Iterator<Item = usize> + use<> {
         const MOST: usize = 6;
         let mut chosen = [0; MOST];

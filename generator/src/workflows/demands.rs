@@ -183,8 +183,7 @@ fn demand(
 
 /// The demands the public may see. A demand whose text names an unpublished dataset is
 /// left out with an error (the audit would refuse its pages); one that links a dataset
-/// that is not public keeps its text but not the link, with a warning, and an 已开放 demand
-/// whose dataset is not public is an error.
+/// that is not public keeps its text but not the link, with a warning.
 pub fn public_only(
     demands: Vec<Demand>,
     catalog: &PublicCatalog,
@@ -212,15 +211,15 @@ pub fn public_only(
                 );
                 return None;
             }
+            // A dataset taken offline after it answered a demand must not undo the record.
             if let Some(dataset) = demand.dataset.take_if(|d| !public(d)) {
-                let opened = demand.status == DemandStatus::Opened;
-                let found = if opened {
-                    Diagnostic::error(
+                let found = if demand.status == DemandStatus::Opened {
+                    Diagnostic::warning(
                         "opened-not-public",
                         &demand.record_path,
-                        format!("status 已开放, but `{dataset}` is not published"),
+                        format!("status 已开放, but `{dataset}` is not published now; the demand's page does not link it"),
                     )
-                    .help("publish the dataset first, or set the status to 列入计划")
+                    .help("publish the dataset, or set the status to what holds now")
                 } else {
                     Diagnostic::warning(
                         "demand-links-unpublished",
@@ -230,9 +229,6 @@ pub fn public_only(
                     .help("the link appears once the dataset is public")
                 };
                 diagnostics.push(found);
-                if opened {
-                    return None;
-                }
             }
             Some(demand)
         })

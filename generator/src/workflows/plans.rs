@@ -78,7 +78,11 @@ fn plan<'a>(
     departments: &dyn Fn() -> Vec<&'a str>,
 ) -> Option<Plan> {
     let (year, code) = match id.split_once('/') {
-        Some((year, code)) if !code.contains('/') => (year.parse::<i32>().ok(), code),
+        // The folder is the year as written, four digits (not `02024`).
+        Some((year, code)) if !code.contains('/') => (
+            year.parse::<i32>().ok().filter(|y| y.to_string() == year),
+            code,
+        ),
         _ => (None, id),
     };
     let Some(year) = year.filter(|y| (2000..=2100).contains(y)) else {
@@ -175,11 +179,9 @@ pub fn public_only(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<Plan> {
     let unnameable = catalog.unnameable();
-    let withheld: std::collections::HashSet<&str> =
-        catalog.withheld.iter().map(|w| w.id.as_str()).collect();
     for plan in &mut plans {
         plan.items.retain(|item| {
-            let hidden = withheld.contains(item.id.0.as_str())
+            let hidden = unnameable.is_withheld_id(&item.id.0)
                 || unnameable.named_in(&[&item.title]).is_some();
             if hidden {
                 diagnostics.push(

@@ -144,7 +144,10 @@ pub fn public_only(
     let unnameable = catalog.unnameable();
     apps.into_iter()
         .filter_map(|mut app| {
-            if let Some(named) = unnameable.named_in(&[&app.title, &app.summary, &app.developer]) {
+            let url = app.url.as_deref().unwrap_or_default();
+            if let Some(named) =
+                unnameable.named_in(&[&app.title, &app.summary, &app.developer, url])
+            {
                 diagnostics.push(
                     Diagnostic::error(
                         "app-names-withheld",
