@@ -77,17 +77,24 @@ pub struct PublicCatalog {
 }
 
 impl PublicCatalog {
+    /// The position of the public dataset `id` among [`PublicCatalog::datasets`].
+    pub fn position(&self, id: &str) -> Option<usize> {
+        self.datasets
+            .binary_search_by(|d| d.id.0.as_str().cmp(id))
+            .ok()
+    }
+
+    /// The public dataset `id`, if it is one.
+    pub fn dataset(&self, id: &str) -> Option<&Dataset> {
+        self.position(id).map(|i| &*self.datasets[i])
+    }
+
     /// What a public text written by the platform (a notice, a showcase entry, a demand, a
     /// plan) must not name: the titles and ids of withheld datasets that no public dataset
     /// shares, looked for as the build's audit looks for them.
     pub fn unnameable(&self) -> Unnameable<'_> {
         let public_titles: std::collections::HashSet<&str> =
             self.datasets.iter().map(|d| d.title.as_str()).collect();
-        let public_id = |id: &str| {
-            self.datasets
-                .binary_search_by(|d| d.id.0.as_str().cmp(id))
-                .is_ok()
-        };
         let titled: Vec<&Withheld> = self
             .withheld
             .iter()
@@ -99,7 +106,7 @@ impl PublicCatalog {
             ids: self
                 .withheld
                 .iter()
-                .filter(|w| !w.id.is_empty() && !public_id(&w.id))
+                .filter(|w| !w.id.is_empty() && self.position(&w.id).is_none())
                 .map(|w| w.id.as_str())
                 .collect(),
         }

@@ -114,12 +114,7 @@ pub(super) fn statistics(site: &Site<'_>, calendar: &WorkCalendar) -> Statistics
     let mut datasets = Vec::new();
     for (id, apps) in by_dataset {
         // Only public datasets are named.
-        let public = site
-            .catalog
-            .datasets
-            .binary_search_by(|d| d.id.0.as_str().cmp(id));
-        if let Ok(i) = public {
-            let dataset = &site.catalog.datasets[i];
+        if let Some(dataset) = site.catalog.dataset(id) {
             datasets.push(figures(
                 dataset.id.0.clone(),
                 dataset.title.clone(),

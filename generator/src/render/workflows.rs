@@ -146,6 +146,14 @@ pub(super) fn takedown_rows(takedowns: &[AnnouncedTakedown]) -> Vec<TakedownRow<
         .collect()
 }
 
+/// A link to the page of `id`, by its title, when it is a public dataset.
+fn dataset_link(site: &Site<'_>, id: &crate::model::DatasetId) -> Option<Link> {
+    site.catalog.dataset(&id.0).map(|d| Link {
+        name: d.title.clone(),
+        url: format!("datasets/{id}/"),
+    })
+}
+
 /// An application on the showcase page.
 #[derive(Debug, Serialize)]
 pub(super) struct AppView<'a> {
@@ -176,17 +184,7 @@ pub(super) fn app_views<'a>(site: &'a Site<'_>) -> Vec<AppView<'a>> {
             datasets: app
                 .datasets
                 .iter()
-                .filter_map(|id| {
-                    let i = site
-                        .catalog
-                        .datasets
-                        .binary_search_by(|d| d.id.0.as_str().cmp(&id.0))
-                        .ok()?;
-                    Some(Link {
-                        name: site.catalog.datasets[i].title.clone(),
-                        url: format!("datasets/{id}/"),
-                    })
-                })
+                .filter_map(|id| dataset_link(site, id))
                 .collect(),
         })
         .collect()
@@ -217,11 +215,7 @@ pub(super) fn apps_by_dataset(site: &Site<'_>) -> foldhash::HashMap<usize, Vec<u
     let mut by_dataset: foldhash::HashMap<usize, Vec<usize>> = Default::default();
     for (n, app) in site.apps.iter().enumerate() {
         for id in &app.datasets {
-            if let Ok(i) = site
-                .catalog
-                .datasets
-                .binary_search_by(|d| d.id.0.as_str().cmp(&id.0))
-            {
+            if let Some(i) = site.catalog.position(&id.0) {
                 by_dataset.entry(i).or_default().push(n);
             }
         }
@@ -294,17 +288,7 @@ pub(super) fn demand_views<'a>(
                 answered_iso: d.answer.as_ref().map(|(date, _)| date.to_string()),
                 answer: d.answer.as_ref().map(|(_, text)| text.as_str()),
                 working_days: calendar.working_days_between(d.received, until).ok(),
-                dataset: d.dataset.as_ref().and_then(|id| {
-                    let i = site
-                        .catalog
-                        .datasets
-                        .binary_search_by(|x| x.id.0.as_str().cmp(&id.0))
-                        .ok()?;
-                    Some(Link {
-                        name: site.catalog.datasets[i].title.clone(),
-                        url: format!("datasets/{id}/"),
-                    })
-                }),
+                dataset: d.dataset.as_ref().and_then(|id| dataset_link(site, id)),
             }
         })
         .collect()
@@ -346,19 +330,13 @@ pub(super) struct PlannedView {
 /// The plans by year, newest first: a planned id that is a public dataset now counts as
 /// delivered.
 pub(super) fn plan_years(site: &Site<'_>) -> Vec<PlanYear> {
-    let public = |id: &str| {
-        site.catalog
-            .datasets
-            .binary_search_by(|d| d.id.0.as_str().cmp(id))
-            .is_ok()
-    };
     let mut years: Vec<PlanYear> = Vec::new();
     for plan in site.plans {
         let items: Vec<PlannedView> = plan
             .items
             .iter()
             .map(|item| {
-                let delivered = public(&item.id.0);
+                let delivered = site.catalog.position(&item.id.0).is_some();
                 PlannedView {
                     id: item.id.0.clone(),
                     title: item.title.clone(),

@@ -14,7 +14,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::{checked_time, load_kind, unknown_dataset};
+use super::{check_each, checked_time, load_kind, unknown_dataset};
 use crate::calendar::WorkCalendar;
 use crate::config::Limits;
 use crate::diagnostics::Diagnostic;
@@ -168,20 +168,13 @@ pub fn load(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<Application> {
     let (loaded, _) = load_kind::<RawApplication>(content, FOLDER, limits, diagnostics);
-    let mut applications = Vec::new();
-    for (id, record) in &loaded {
-        let mut check = Checker::new(&record.rel, &record.source, today);
-        let application = application(&mut check, id, record, calendar, lookup);
+    check_each(&loaded, today, diagnostics, |check, id, record| {
+        let application = application(check, id, record, calendar, lookup);
         if let (Some(application), Some(today)) = (&application, today) {
-            warn_when_due(&mut check, application, today);
+            warn_when_due(check, application, today);
         }
-        let errors = check.has_errors();
-        diagnostics.append(&mut check.found);
-        if let Some(application) = application.filter(|_| !errors) {
-            applications.push(application);
-        }
-    }
-    applications
+        application
+    })
 }
 
 /// The deadline of `stage` begun at `start` for an application of `urgency`.

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::{load_kind, unknown_dataset};
+use super::{check_each, load_kind, unknown_dataset};
 use crate::config::Limits;
 use crate::diagnostics::Diagnostic;
 use crate::load::{Loaded, Text};
@@ -71,16 +71,9 @@ pub fn load(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<Demand> {
     let (loaded, _) = load_kind::<RawDemand>(content, FOLDER, limits, diagnostics);
-    let mut demands = Vec::new();
-    for (id, record) in &loaded {
-        let mut check = Checker::new(&record.rel, &record.source, today);
-        let demand = demand(&mut check, id, record, lookup);
-        let errors = check.has_errors();
-        diagnostics.append(&mut check.found);
-        if let Some(demand) = demand.filter(|_| !errors) {
-            demands.push(demand);
-        }
-    }
+    let mut demands = check_each(&loaded, today, diagnostics, |check, id, record| {
+        demand(check, id, record, lookup)
+    });
     demands.sort_by(|a, b| (b.received, &a.id).cmp(&(a.received, &b.id)));
     demands
 }
@@ -190,12 +183,6 @@ pub fn public_only(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<Demand> {
     let unnameable = catalog.unnameable();
-    let public = |id: &DatasetId| {
-        catalog
-            .datasets
-            .binary_search_by(|d| d.id.0.as_str().cmp(&id.0))
-            .is_ok()
-    };
     demands
         .into_iter()
         .filter_map(|mut demand| {
@@ -212,7 +199,7 @@ pub fn public_only(
                 return None;
             }
             // A dataset taken offline after it answered a demand must not undo the record.
-            if let Some(dataset) = demand.dataset.take_if(|d| !public(d)) {
+            if let Some(dataset) = demand.dataset.take_if(|d| catalog.position(&d.0).is_none()) {
                 let found = if demand.status == DemandStatus::Opened {
                     Diagnostic::warning(
                         "opened-not-public",

@@ -186,6 +186,28 @@ pub(crate) fn load_records<T: for<'de> serde::Deserialize<'de>>(
     (loaded, unparsed)
 }
 
+/// Checks each loaded record with `check_one` and keeps what it makes of the valid ones: a
+/// record with an error is left out, and every finding goes to `diagnostics`. `today`, when
+/// known, is the latest date a record may carry.
+pub(crate) fn check_each<T, R>(
+    loaded: &[(String, Loaded<T>)],
+    today: Option<chrono::NaiveDate>,
+    diagnostics: &mut Vec<Diagnostic>,
+    mut check_one: impl FnMut(&mut crate::validate::Checker<'_>, &str, &Loaded<T>) -> Option<R>,
+) -> Vec<R> {
+    let mut kept = Vec::new();
+    for (id, record) in loaded {
+        let mut check = crate::validate::Checker::new(&record.rel, &record.source, today);
+        let made = check_one(&mut check, id, record);
+        let errors = check.has_errors();
+        diagnostics.append(&mut check.found);
+        if let Some(made) = made.filter(|_| !errors) {
+            kept.push(made);
+        }
+    }
+    kept
+}
+
 /// Reads a record's date and time (`YYYY-MM-DD HH:MM`, China Standard Time), with an error
 /// where it is not one. A time that may lie ahead (a maintenance window) is read with this.
 pub(crate) fn read_time(

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::{checked_time, load_kind, read_time};
+use super::{check_each, checked_time, load_kind, read_time};
 use crate::calendar::WorkCalendar;
 use crate::config::Limits;
 use crate::diagnostics::Diagnostic;
@@ -55,16 +55,9 @@ pub fn load(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<Notice> {
     let (loaded, _) = load_kind::<RawNotice>(content, FOLDER, limits, diagnostics);
-    let mut notices = Vec::new();
-    for (id, record) in &loaded {
-        let mut check = Checker::new(&record.rel, &record.source, today);
-        let notice = notice(&mut check, id, record, calendar);
-        let errors = check.has_errors();
-        diagnostics.append(&mut check.found);
-        if let Some(notice) = notice.filter(|_| !errors) {
-            notices.push(notice);
-        }
-    }
+    let mut notices = check_each(&loaded, today, diagnostics, |check, id, record| {
+        notice(check, id, record, calendar)
+    });
     notices.sort_by(|a, b| (b.start, &b.id).cmp(&(a.start, &a.id)));
     notices
 }

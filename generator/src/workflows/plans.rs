@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::{RecordKey, load_records};
+use super::{RecordKey, check_each, load_records};
 use crate::config::Limits;
 use crate::diagnostics::Diagnostic;
 use crate::load::{Loaded, Text};
@@ -55,17 +55,10 @@ pub fn load<'a>(
 ) -> Vec<Plan> {
     let (loaded, _) =
         load_records::<RawPlan>(content, FOLDER, RecordKey::Path, limits, diagnostics);
-    let mut plans = Vec::new();
-    for (id, record) in &loaded {
-        // Plans are not checked against today: a plan is written ahead.
-        let mut check = Checker::new(&record.rel, &record.source, None);
-        let plan = plan(&mut check, id, record, department, departments);
-        let errors = check.has_errors();
-        diagnostics.append(&mut check.found);
-        if let Some(plan) = plan.filter(|_| !errors) {
-            plans.push(plan);
-        }
-    }
+    // Plans are not checked against today: a plan is written ahead.
+    let mut plans = check_each(&loaded, None, diagnostics, |check, id, record| {
+        plan(check, id, record, department, departments)
+    });
     plans.sort_by(|a, b| (b.year, &a.department).cmp(&(a.year, &b.department)));
     plans
 }

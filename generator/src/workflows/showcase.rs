@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::{load_kind, unknown_dataset};
+use super::{check_each, load_kind, unknown_dataset};
 use crate::config::Limits;
 use crate::diagnostics::Diagnostic;
 use crate::load::{Loaded, Text};
@@ -56,16 +56,9 @@ pub fn load<'a>(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<ShowcaseApp> {
     let (loaded, _) = load_kind::<RawShowcaseApp>(content, FOLDER, limits, diagnostics);
-    let mut apps = Vec::new();
-    for (id, record) in &loaded {
-        let mut check = Checker::new(&record.rel, &record.source, today);
-        let app = app(&mut check, id, record, known, ids);
-        let errors = check.has_errors();
-        diagnostics.append(&mut check.found);
-        if let Some(app) = app.filter(|_| !errors) {
-            apps.push(app);
-        }
-    }
+    let mut apps = check_each(&loaded, today, diagnostics, |check, id, record| {
+        app(check, id, record, known, ids)
+    });
     apps.sort_by(|a, b| (b.published, &a.id).cmp(&(a.published, &b.id)));
     apps
 }
@@ -135,12 +128,6 @@ pub fn public_only(
     catalog: &PublicCatalog,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<ShowcaseApp> {
-    let public = |id: &DatasetId| {
-        catalog
-            .datasets
-            .binary_search_by(|d| d.id.0.as_str().cmp(&id.0))
-            .is_ok()
-    };
     let unnameable = catalog.unnameable();
     apps.into_iter()
         .filter_map(|mut app| {
@@ -161,7 +148,7 @@ pub fn public_only(
                 return None;
             }
             let (kept, hidden): (Vec<DatasetId>, Vec<DatasetId>) =
-                app.datasets.into_iter().partition(|d| public(d));
+                app.datasets.into_iter().partition(|d| catalog.position(&d.0).is_some());
             for dataset in hidden {
                 diagnostics.push(
                     Diagnostic::warning(
