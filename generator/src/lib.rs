@@ -376,11 +376,21 @@ fn finish_check(
     let (catalog, warnings) =
         policy::apply(validated.catalog, &validated.rejected_records, &takedowns);
     validated.diagnostics.extend(warnings);
-    let notices =
-        workflows::notices::without_withheld(notices, &catalog, &mut validated.diagnostics);
-    let apps = workflows::showcase::public_only(apps, &catalog, &mut validated.diagnostics);
-    let demands = workflows::demands::public_only(demands, &catalog, &mut validated.diagnostics);
-    let plans = workflows::plans::public_only(plans, &catalog, &mut validated.diagnostics);
+    // What the platform's own texts must not name, found once for the four kinds that print
+    // text (and not at all when there is none, as on most of the daemon's cycles).
+    let (notices, apps, demands, plans) =
+        if notices.is_empty() && apps.is_empty() && demands.is_empty() && plans.is_empty() {
+            (notices, apps, demands, plans)
+        } else {
+            let unnameable = catalog.unnameable();
+            let found = &mut validated.diagnostics;
+            (
+                workflows::notices::without_withheld(notices, &unnameable, found),
+                workflows::showcase::public_only(apps, &catalog, &unnameable, found),
+                workflows::demands::public_only(demands, &catalog, &unnameable, found),
+                workflows::plans::public_only(plans, &unnameable, found),
+            )
+        };
     validated
         .diagnostics
         .extend(metadata::pod::missing_contact(&catalog, config));

@@ -93,12 +93,24 @@ impl PublicCatalog {
     /// plan) must not name: the titles and ids of withheld datasets that no public dataset
     /// shares, looked for as the build's audit looks for them.
     pub fn unnameable(&self) -> Unnameable<'_> {
-        let public_titles: std::collections::HashSet<&str> =
-            self.datasets.iter().map(|d| d.title.as_str()).collect();
+        // The withheld titles are few: one pass over the public datasets finds the shared ones.
+        let mut shared: std::collections::HashMap<&str, bool> = self
+            .withheld
+            .iter()
+            .filter(|w| !w.title.is_empty())
+            .map(|w| (w.title.as_str(), false))
+            .collect();
+        if !shared.is_empty() {
+            for d in &self.datasets {
+                if let Some(seen) = shared.get_mut(d.title.as_str()) {
+                    *seen = true;
+                }
+            }
+        }
         let titled: Vec<&Withheld> = self
             .withheld
             .iter()
-            .filter(|w| !w.title.is_empty() && !public_titles.contains(w.title.as_str()))
+            .filter(|w| shared.get(w.title.as_str()) == Some(&false))
             .collect();
         Unnameable {
             titles: aho_corasick::AhoCorasick::new(titled.iter().map(|w| w.title.as_str())).ok(),

@@ -13,7 +13,7 @@ use crate::config::Limits;
 use crate::diagnostics::Diagnostic;
 use crate::load::{Loaded, Text};
 use crate::model::{DatasetId, Demand, DemandStatus, DeptCode};
-use crate::policy::PublicCatalog;
+use crate::policy::{PublicCatalog, Unnameable};
 use crate::validate::Checker;
 
 /// The folder of demand records under the content folder.
@@ -180,9 +180,9 @@ fn demand(
 pub fn public_only(
     demands: Vec<Demand>,
     catalog: &PublicCatalog,
+    unnameable: &Unnameable<'_>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<Demand> {
-    let unnameable = catalog.unnameable();
     demands
         .into_iter()
         .filter_map(|mut demand| {

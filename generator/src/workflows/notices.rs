@@ -15,6 +15,7 @@ use crate::config::Limits;
 use crate::diagnostics::Diagnostic;
 use crate::load::{Loaded, Text};
 use crate::model::Notice;
+use crate::policy::Unnameable;
 use crate::validate::Checker;
 
 /// The folder of notice records under the content folder.
@@ -66,13 +67,9 @@ pub fn load(
 /// out with an error: a notice's title is on every page, and the audit would refuse them all.
 pub fn without_withheld(
     notices: Vec<Notice>,
-    catalog: &crate::policy::PublicCatalog,
+    unnameable: &Unnameable<'_>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<Notice> {
-    if notices.is_empty() || catalog.withheld.is_empty() {
-        return notices;
-    }
-    let unnameable = catalog.unnameable();
     notices
         .into_iter()
         .filter(|notice| {

@@ -13,7 +13,7 @@ use crate::config::Limits;
 use crate::diagnostics::Diagnostic;
 use crate::load::{Loaded, Text};
 use crate::model::{DatasetId, DeptCode, Plan, PlannedDataset};
-use crate::policy::PublicCatalog;
+use crate::policy::Unnameable;
 use crate::validate::Checker;
 
 /// The folder of plan records under the content folder.
@@ -168,10 +168,9 @@ fn parse_due(check: &mut Checker<'_>, value: Option<&Text>, year: i32) -> Option
 /// dataset is left out of the public plan, with a warning to the operator.
 pub fn public_only(
     mut plans: Vec<Plan>,
-    catalog: &PublicCatalog,
+    unnameable: &Unnameable<'_>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<Plan> {
-    let unnameable = catalog.unnameable();
     for plan in &mut plans {
         plan.items.retain(|item| {
             let hidden = unnameable.is_withheld_id(&item.id.0)

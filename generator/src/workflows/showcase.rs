@@ -13,7 +13,7 @@ use crate::config::Limits;
 use crate::diagnostics::Diagnostic;
 use crate::load::{Loaded, Text};
 use crate::model::{DatasetId, ShowcaseApp};
-use crate::policy::PublicCatalog;
+use crate::policy::{PublicCatalog, Unnameable};
 use crate::validate::Checker;
 
 /// The folder of showcase records under the content folder.
@@ -126,9 +126,9 @@ fn app<'a>(
 pub fn public_only(
     apps: Vec<ShowcaseApp>,
     catalog: &PublicCatalog,
+    unnameable: &Unnameable<'_>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<ShowcaseApp> {
-    let unnameable = catalog.unnameable();
     apps.into_iter()
         .filter_map(|mut app| {
             let url = app.url.as_deref().unwrap_or_default();
