@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::diagnostics::Diagnostic;
@@ -225,11 +226,19 @@ pub fn apply(
     // Looked up for every public file resource: a fast hasher (keyed per process).
     let mut withheld_files: foldhash::HashSet<std::path::PathBuf> = Default::default();
     let mut withheld_hashes: foldhash::HashSet<String> = Default::default();
-    for dataset in catalog
+    // Each dataset's reason, found once and in parallel: on a large catalog this pass is
+    // bound by reading every record from memory.
+    let reasons: Vec<Option<WithholdReason>> = catalog
+        .datasets
+        .par_iter()
+        .map(|d| withhold_reason_with(d, takedowns))
+        .collect();
+    let withheld = catalog
         .datasets
         .iter()
-        .filter(|d| withhold_reason_with(d, takedowns).is_some())
-    {
+        .zip(&reasons)
+        .filter_map(|(d, reason)| reason.map(|_| d));
+    for dataset in withheld {
         for resource in &dataset.resources {
             if let ResourceLocation::File { source, sha256, .. } = &resource.location {
                 withheld_files.insert(source.clone());
@@ -252,9 +261,11 @@ pub fn apply(
         });
     }
     let mut warnings = Vec::new();
-    for mut dataset in catalog.datasets {
-        if takedowns.touches(&dataset.id.0) && may_announce(&dataset) {
-            let withheld = withhold_reason_with(&dataset, takedowns).is_some();
+    let any_takedown = !takedowns.is_empty();
+    let any_withheld_file = !withheld_files.is_empty() || !withheld_hashes.is_empty();
+    for (mut dataset, reason) in catalog.datasets.into_iter().zip(reasons) {
+        if any_takedown && takedowns.touches(&dataset.id.0) && may_announce(&dataset) {
+            let withheld = reason.is_some();
             let before = public.takedowns.len();
             for takedown in takedowns.valid.iter().filter(|t| t.dataset == dataset.id) {
                 public.takedowns.push(AnnouncedTakedown {
@@ -267,7 +278,7 @@ pub fn apply(
                 public.announced.insert(dataset.id.0.clone());
             }
         }
-        if let Some(reason) = withhold_reason_with(&dataset, takedowns) {
+        if let Some(reason) = reason {
             public.withheld.push(Withheld {
                 id: dataset.id.0.clone(),
                 title: dataset.title.clone(),
@@ -280,7 +291,7 @@ pub fn apply(
             matches!(&resource.location, ResourceLocation::File { source, sha256, .. }
                 if withheld_files.contains(source) || withheld_hashes.contains(sha256))
         };
-        if dataset.resources.iter().any(withheld_file) {
+        if any_withheld_file && dataset.resources.iter().any(withheld_file) {
             let copy = std::sync::Arc::make_mut(&mut dataset);
             for resource in copy.resources.iter().filter(|r| withheld_file(r)) {
                 if let ResourceLocation::File { relative, .. } = &resource.location {
