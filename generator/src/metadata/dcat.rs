@@ -60,13 +60,21 @@ pub const PREFIXES: &[(&str, &str)] = &[
 /// The language of every text in the catalog.
 const LANGUAGE: &str = "zh";
 
-/// Datasets per catalog page, on average: a catalog of `n` datasets has `ceil(n / PAGE_SIZE)`
-/// pages, and each dataset's page is chosen by its id ([`page_of`]).
-pub const PAGE_SIZE: usize = 1000;
+/// Datasets per catalog page at most, on average: see [`page_count`]. Small enough that an
+/// edit rewrites well under a megabyte of each RDF format.
+pub const PAGE_SIZE: usize = 250;
+
+/// The number of pages of a catalog of `datasets`: the smallest power of two that keeps
+/// pages at [`PAGE_SIZE`] datasets or fewer on average. A power of two, so that datasets are
+/// dealt to other pages only when the catalog doubles or halves, not every few hundred
+/// additions or takedowns; pages then hold between half and all of [`PAGE_SIZE`] on average.
+pub fn page_count(datasets: usize) -> usize {
+    datasets.div_ceil(PAGE_SIZE).next_power_of_two().max(1)
+}
 
 /// The catalog page (from 1) of a dataset, out of `pages`: a stable hash of its id (FNV-1a,
 /// the same in every build and version), so a dataset stays on its page while others come
-/// and go. Pages hold about [`PAGE_SIZE`] datasets each, a few percent either way.
+/// and go. Pages hold about the average [`page_count`] gives, a few percent either way.
 pub fn page_of(id: &str, pages: usize) -> usize {
     page_by_spread(mirror::manifest::spread(id), pages)
 }

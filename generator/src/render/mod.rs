@@ -1494,7 +1494,7 @@ fn plan_metadata(site: &Site<'_>, model: &SiteModel<'_>, jobs: &mut Vec<Job>) {
     // editing or taking down one dataset rewrites its own page (and the first, which carries
     // the count), never shifts the others.
     let mut catalog = |department: Option<String>, items: Vec<usize>| {
-        let total_pages = items.len().div_ceil(dcat::PAGE_SIZE).max(1);
+        let total_pages = dcat::page_count(items.len());
         let mut pages: Vec<Vec<usize>> = vec![Vec::new(); total_pages];
         for &i in &items {
             let spread = model.summaries.get(i).page_spread;
