@@ -34,8 +34,6 @@ const STAGING: &str = ".staging-";
 const CHANGES: &str = "changes";
 /// Spare files (see [`Releases::spares`]).
 const SPARES: &str = "spare";
-/// At most this many spare files are kept between publishes.
-pub const SPARES_KEPT: usize = 2048;
 
 /// Why a release operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -121,7 +119,7 @@ impl Releases {
         let releases = Releases {
             root: root.to_path_buf(),
         };
-        releases.trim_spares()?;
+        releases.clear_spares()?;
         Ok(releases)
     }
 
@@ -264,39 +262,28 @@ impl Releases {
 
     /// The folder of spare files: files of a reused release that no release needs any more,
     /// kept (outside every release) for a build to write its new files into. Give it to the
-    /// build as [`generator::BuildOptions::spare_files`]. What a build leaves stays for the
-    /// next one, up to [`SPARES_KEPT`] files: a publish that writes a few more files than
-    /// its reused release gave up then still finds spares.
+    /// build as [`generator::BuildOptions::spare_files`]; what the build leaves goes once the
+    /// release is published or discarded.
     pub fn spares(&self) -> PathBuf {
         self.root.join(SPARES)
     }
 
-    /// Empties the spare files kept (their inodes are what a build reuses, not their bytes)
-    /// and removes those beyond [`SPARES_KEPT`]; publishing or discarding a release does.
-    fn trim_spares(&self) -> Result<(), ReleaseError> {
+    /// Removes the spare files a build did not use (publishing or discarding a release does).
+    fn clear_spares(&self) -> Result<(), ReleaseError> {
         let spares = self.spares();
-        let Ok(entries) = std::fs::read_dir(&spares) else {
-            return Ok(());
-        };
-        for (n, entry) in entries.filter_map(|e| e.ok()).enumerate() {
-            let path = entry.path();
-            if n >= SPARES_KEPT {
-                std::fs::remove_file(&path).map_err(io_error(&path))?;
-            } else if entry.metadata().is_ok_and(|m| m.len() > 0) {
-                std::fs::OpenOptions::new()
-                    .write(true)
-                    .open(&path)
-                    .and_then(|file| file.set_len(0))
-                    .map_err(io_error(&path))?;
-            }
+        match std::fs::remove_dir_all(&spares) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(ReleaseError::Io {
+                path: spares,
+                source: e,
+            }),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// Drops a staged release (a failed build); the live site is untouched.
     pub fn discard(&self, staged: Staged) -> Result<(), ReleaseError> {
         std::fs::remove_dir_all(&staged.path).map_err(io_error(&staged.path))?;
-        self.trim_spares()
+        self.clear_spares()
     }
 
     /// Makes a staged release live, then keeps only the newest `keep` releases (never the live
@@ -353,8 +340,8 @@ impl Releases {
             self.record_changes(&staged.name, base, paths);
         }
         self.prune(keep)?;
-        // Once live: spares beyond what the next builds can use go.
-        self.trim_spares()?;
+        // Once live: what the build did not take of a reused release's files goes.
+        self.clear_spares()?;
         Ok(staged.name)
     }
 
@@ -638,8 +625,7 @@ mod tests {
         releases
             .publish_changed(third, 2, Some(&BTreeSet::new()))
             .unwrap();
-        let left = std::fs::read_dir(releases.spares()).unwrap().count();
-        assert_eq!(left, 2, "unused spares stay for the next build");
+        assert!(!releases.spares().exists(), "unused spares go at publish");
     }
 
     #[test]
