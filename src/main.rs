@@ -539,7 +539,6 @@ pub(crate) fn run_build(site: &SiteArgs, out: &Path, json: bool, quiet: bool) ->
         content: site.content.clone(),
         output: out.to_path_buf(),
         signing_key: config.signing_key(),
-        spare_files: None,
         source_commit: source_commit(&site.content),
         config,
         build_date: source_date(),

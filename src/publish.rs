@@ -792,7 +792,6 @@ fn publish_warm(
         build_date: source_date(),
         source_commit: commit.map(str::to_string),
         signing_key: config.signing_key(),
-        spare_files: Some(releases.spares()),
     };
     let live = live.unwrap_or_else(|| "nothing".into());
     let mut report = match generator::build_incremental(

@@ -32,8 +32,6 @@ const CURRENT_NEW: &str = "current.new";
 const STAGING: &str = ".staging-";
 /// Per release, what changed from the release it was staged from (see [`Releases::reusable`]).
 const CHANGES: &str = "changes";
-/// Spare files (see [`Releases::spares`]).
-const SPARES: &str = "spare";
 
 /// Why a release operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -116,11 +114,9 @@ impl Releases {
         if leftover.symlink_metadata().is_ok() {
             std::fs::remove_file(&leftover).map_err(io_error(&leftover))?;
         }
-        let releases = Releases {
+        Ok(Releases {
             root: root.to_path_buf(),
-        };
-        releases.clear_spares()?;
-        Ok(releases)
+        })
     }
 
     /// The `current` link.
@@ -208,16 +204,23 @@ impl Releases {
         let path = self.root.join(RELEASES).join(format!("{STAGING}{name}"));
         std::fs::rename(self.path_of(old), &path).map_err(io_error(&path))?;
         let live = self.path_of(&current);
-        let spares = self.spares();
-        std::fs::create_dir_all(&spares).map_err(io_error(&spares))?;
-        for (n, rel) in differing.iter().enumerate() {
+        for rel in differing {
             let target = path.join(rel);
             let source = live.join(rel);
-            // A file only this release holds is kept as a spare for the build's new files
-            // (see `generator::write::Spares`) instead of being freed here and allocated again.
-            let spared = target.symlink_metadata().is_ok_and(|meta| sole_link(&meta))
-                && std::fs::rename(&target, spares.join(format!("{name}-{n}"))).is_ok();
-            if !spared {
+            if source.is_file() {
+                if let Some(parent) = target.parent() {
+                    std::fs::create_dir_all(parent).map_err(io_error(parent))?;
+                }
+                let link = target.with_file_name(format!(
+                    ".{}.link",
+                    target.file_name().unwrap_or_default().to_string_lossy()
+                ));
+                let _ = std::fs::remove_file(&link);
+                std::fs::hard_link(&source, &link).map_err(io_error(&link))?;
+                std::fs::rename(&link, &target).map_err(io_error(&target))?;
+                // rename(2) between two links to one file does nothing: the link stays.
+                let _ = std::fs::remove_file(&link);
+            } else {
                 match std::fs::remove_file(&target) {
                     Err(e) if e.kind() != io::ErrorKind::NotFound => {
                         return Err(ReleaseError::Io {
@@ -227,22 +230,6 @@ impl Releases {
                     }
                     _ => {}
                 }
-            }
-            if source.is_file() {
-                if let Err(err) = std::fs::hard_link(&source, &target) {
-                    let parent = target
-                        .parent()
-                        .filter(|_| err.kind() == io::ErrorKind::NotFound);
-                    let Some(parent) = parent else {
-                        return Err(ReleaseError::Io {
-                            path: target,
-                            source: err,
-                        });
-                    };
-                    std::fs::create_dir_all(parent).map_err(io_error(parent))?;
-                    std::fs::hard_link(&source, &target).map_err(io_error(&target))?;
-                }
-            } else {
                 let mut dir = target.parent();
                 while let Some(d) = dir.filter(|d| *d != path) {
                     if std::fs::remove_dir(d).is_err() {
@@ -260,30 +247,9 @@ impl Releases {
         })
     }
 
-    /// The folder of spare files: files of a reused release that no release needs any more,
-    /// kept (outside every release) for a build to write its new files into. Give it to the
-    /// build as [`generator::BuildOptions::spare_files`]; what the build leaves goes once the
-    /// release is published or discarded.
-    pub fn spares(&self) -> PathBuf {
-        self.root.join(SPARES)
-    }
-
-    /// Removes the spare files a build did not use (publishing or discarding a release does).
-    fn clear_spares(&self) -> Result<(), ReleaseError> {
-        let spares = self.spares();
-        match std::fs::remove_dir_all(&spares) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(ReleaseError::Io {
-                path: spares,
-                source: e,
-            }),
-            _ => Ok(()),
-        }
-    }
-
     /// Drops a staged release (a failed build); the live site is untouched.
     pub fn discard(&self, staged: Staged) -> Result<(), ReleaseError> {
-        std::fs::remove_dir_all(&staged.path).map_err(io_error(&staged.path))?;
-        self.clear_spares()
+        std::fs::remove_dir_all(&staged.path).map_err(io_error(&staged.path))
     }
 
     /// Makes a staged release live, then keeps only the newest `keep` releases (never the live
@@ -340,8 +306,6 @@ impl Releases {
             self.record_changes(&staged.name, base, paths);
         }
         self.prune(keep)?;
-        // Once live: what the build did not take of a reused release's files goes.
-        self.clear_spares()?;
         Ok(staged.name)
     }
 
@@ -423,18 +387,6 @@ impl Releases {
 
 fn is_release_name(name: &str) -> bool {
     name.len() == 7 && name.starts_with('r') && name[1..].bytes().all(|b| b.is_ascii_digit())
-}
-
-/// Whether a file has no other link: its bytes belong to this name alone.
-#[cfg(unix)]
-fn sole_link(meta: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    meta.is_file() && meta.nlink() == 1
-}
-
-#[cfg(not(unix))]
-fn sole_link(_meta: &std::fs::Metadata) -> bool {
-    false
 }
 
 #[cfg(unix)]
@@ -578,54 +530,6 @@ mod tests {
         let staged = releases.stage().unwrap();
         releases.publish(staged, 1).unwrap();
         assert_eq!(releases.list().unwrap(), vec!["r000005"]);
-    }
-
-    #[test]
-    #[cfg(unix)]
-    fn a_reused_release_keeps_only_its_own_files_as_spares() {
-        use std::os::unix::fs::MetadataExt;
-        let dir = tempfile::tempdir().unwrap();
-        let releases = Releases::open(dir.path()).unwrap();
-        let paths = |list: &[&str]| list.iter().map(|p| p.to_string()).collect::<BTreeSet<_>>();
-        let first = releases.stage().unwrap();
-        write(&first.path().join("index.html"), "one");
-        write(&first.path().join("shared.html"), "same");
-        write(&first.path().join("gone/page.html"), "old");
-        let all = paths(&["index.html", "shared.html", "gone/page.html"]);
-        releases.publish_changed(first, 2, Some(&all)).unwrap();
-        let (second, reused) = releases.stage_next(2).unwrap();
-        assert!(!reused, "one release cannot be reused");
-        write(&second.path().join("index.html"), "two");
-        std::fs::remove_dir_all(second.path().join("gone")).unwrap();
-        // `shared.html` is named as changed but still the same file in both releases.
-        let changed = paths(&["index.html", "shared.html", "gone/page.html"]);
-        releases.publish_changed(second, 2, Some(&changed)).unwrap();
-
-        let (third, reused) = releases.stage_next(2).unwrap();
-        assert!(reused);
-        let mut spares: Vec<String> = std::fs::read_dir(releases.spares())
-            .unwrap()
-            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
-            .collect();
-        spares.sort();
-        assert_eq!(spares, ["old", "one"], "only files no release holds");
-        let live = releases.current_link();
-        for rel in ["index.html", "shared.html"] {
-            let staged = std::fs::metadata(third.path().join(rel)).unwrap();
-            assert_eq!(
-                staged.ino(),
-                std::fs::metadata(live.join(rel)).unwrap().ino()
-            );
-        }
-        assert!(!third.path().join("gone").exists());
-        assert_eq!(
-            std::fs::read_to_string(live.join("shared.html")).unwrap(),
-            "same"
-        );
-        releases
-            .publish_changed(third, 2, Some(&BTreeSet::new()))
-            .unwrap();
-        assert!(!releases.spares().exists(), "unused spares go at publish");
     }
 
     #[test]

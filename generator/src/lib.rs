@@ -51,9 +51,6 @@ pub struct BuildOptions {
     pub source_commit: Option<String>,
     /// The minisign secret key that signs the mirror manifest; `None` leaves it unsigned.
     pub signing_key: Option<PathBuf>,
-    /// A folder of files no one needs, outside the output on its file system, whose inodes
-    /// new output files may take over (see [`write::Spares`]); `None` creates every file.
-    pub spare_files: Option<PathBuf>,
 }
 
 /// The outcome of checking a catalog (load, validate, policy) without rendering.
@@ -627,9 +624,6 @@ fn build_with(
         None => None,
     };
     let mut output = write::Output::new(&options.output, auditor).map_err(output_error)?;
-    if let Some(folder) = &options.spare_files {
-        output = output.reusing(write::Spares::in_folder(folder));
-    }
     // The files a memo describes passed its render's auditor (or were audited since): a
     // write replacing one scans what differs, and the whole file only for what is new.
     if had_memo && memo.auditor().is_some() {
@@ -882,7 +876,6 @@ mod incremental_tests {
             build_date: None,
             source_commit: None,
             signing_key: None,
-            spare_files: None,
         };
         let mut session = Session::default();
         let checked = check(&content, &config, &divisions, None);

@@ -38,75 +38,6 @@ pub struct Output {
     auditor: Option<Arc<Auditor>>,
     /// What the files already in the folder are known to have passed.
     existing: Existing,
-    /// Files whose inodes new files may take over, if any.
-    spares: Option<Spares>,
-}
-
-/// Files no one needs any more (on the output's file system, outside it), given to an
-/// [`Output`] to hold new files: a spare is renamed into place and overwritten instead of a
-/// new file being created. A publisher that retires about as many files as it writes on
-/// each publish (the daemon's release folders) so spares the file system from allocating
-/// and freeing an inode per file, which on a busy ext4 costs far more than the write.
-#[derive(Debug, Default)]
-pub struct Spares {
-    files: std::sync::Mutex<Vec<PathBuf>>,
-}
-
-impl Spares {
-    /// The files directly in `folder` (none when it cannot be read).
-    pub fn in_folder(folder: &Path) -> Spares {
-        let files = std::fs::read_dir(folder)
-            .map(|entries| entries.filter_map(|e| e.ok()).map(|e| e.path()).collect())
-            .unwrap_or_default();
-        Spares {
-            files: std::sync::Mutex::new(files),
-        }
-    }
-
-    /// Creates `path` (which must not exist) with `bytes`, on a spare inode when one is left.
-    /// Only a spare with no other link is written to: anything else would change the bytes of
-    /// another file.
-    fn create(&self, path: &Path, bytes: &[u8]) -> io::Result<()> {
-        use std::io::Write;
-        while let Some(spare) = self.take() {
-            if std::fs::rename(&spare, path).is_err() {
-                continue;
-            }
-            let reused = std::fs::OpenOptions::new()
-                .write(true)
-                .open(path)
-                .and_then(|mut file| {
-                    if !sole_link(&file.metadata()?) {
-                        return Err(io::Error::other("linked elsewhere"));
-                    }
-                    file.set_len(0)?;
-                    file.write_all(bytes)
-                });
-            if reused.is_ok() {
-                return Ok(());
-            }
-            std::fs::remove_file(path)?;
-        }
-        std::fs::write(path, bytes)
-    }
-
-    fn take(&self) -> Option<PathBuf> {
-        self.files
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .pop()
-    }
-}
-
-#[cfg(unix)]
-fn sole_link(meta: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    meta.is_file() && meta.nlink() == 1
-}
-
-#[cfg(not(unix))]
-fn sole_link(_meta: &std::fs::Metadata) -> bool {
-    false
 }
 
 /// What the files in an output folder are known to have passed.
@@ -144,22 +75,7 @@ impl Output {
             root: root.to_path_buf(),
             auditor,
             existing: Existing::Unknown,
-            spares: None,
         })
-    }
-
-    /// New files take over the inodes of `spares` while any are left.
-    pub fn reusing(mut self, spares: Spares) -> Output {
-        self.spares = Some(spares);
-        self
-    }
-
-    /// Creates the file `path` (which does not exist) holding `bytes`.
-    fn create(&self, path: &Path, bytes: &[u8]) -> io::Result<()> {
-        match &self.spares {
-            Some(spares) => spares.create(path, bytes),
-            None => std::fs::write(path, bytes),
-        }
     }
 
     /// Declares that every file already in the folder passed an earlier auditor, and that
@@ -218,10 +134,10 @@ impl Output {
         if existing.is_some() {
             // Replace beside, then rename, so a reader never sees half a changed file.
             let tmp = temporary(&path);
-            self.create(&tmp, bytes)?;
+            std::fs::write(&tmp, bytes)?;
             std::fs::rename(&tmp, &path)?;
         } else {
-            self.create(&path, bytes)?;
+            std::fs::write(&path, bytes)?;
         }
         Ok(WriteOutcome::Written)
     }
@@ -345,48 +261,6 @@ fn temporary(path: &Path) -> PathBuf {
 mod tests {
     use super::*;
     use std::collections::BTreeSet;
-
-    #[test]
-    #[cfg(unix)]
-    fn new_files_take_over_spare_inodes_but_never_a_linked_one() {
-        use std::os::unix::fs::MetadataExt;
-        let dir = tempfile::tempdir().unwrap();
-        let spare_dir = dir.path().join("spare");
-        std::fs::create_dir(&spare_dir).unwrap();
-        std::fs::write(spare_dir.join("a"), "an old file, longer than the new").unwrap();
-        let spare = std::fs::metadata(spare_dir.join("a")).unwrap().ino();
-        let kept = dir.path().join("kept.html");
-        std::fs::write(&kept, "still needed").unwrap();
-        std::fs::hard_link(&kept, spare_dir.join("b")).unwrap();
-
-        let output = Output::new(&dir.path().join("out"), None)
-            .unwrap()
-            .reusing(Spares::in_folder(&spare_dir));
-        for (rel, text) in [("x.html", "new"), ("y/z.html", "newer"), ("w.html", "last")] {
-            output.write(rel, text.as_bytes()).unwrap();
-        }
-        let inodes: Vec<u64> = ["x.html", "y/z.html", "w.html"]
-            .iter()
-            .map(|rel| {
-                std::fs::metadata(dir.path().join("out").join(rel))
-                    .unwrap()
-                    .ino()
-            })
-            .collect();
-        assert!(
-            inodes.contains(&spare),
-            "the spare holds one of the new files"
-        );
-        output.write("x.html", b"replaced").unwrap();
-        let read = |rel: &str| std::fs::read_to_string(dir.path().join("out").join(rel)).unwrap();
-        assert_eq!(
-            [read("x.html"), read("y/z.html"), read("w.html")],
-            ["replaced", "newer", "last"]
-        );
-        assert_eq!(std::fs::read_to_string(&kept).unwrap(), "still needed");
-        assert_eq!(std::fs::metadata(&kept).unwrap().nlink(), 1);
-        assert!(std::fs::read_dir(&spare_dir).unwrap().next().is_none());
-    }
 
     #[test]
     fn refuses_paths_that_are_not_plain() {
