@@ -188,8 +188,8 @@ pub fn check(
     let results: Vec<validate::FolderResult> = folders
         .par_iter()
         .map(|dir| {
-            let (folder, found) = load::load_folder(content, dir, &config.limits);
-            validate::validate_folder(folder, found, config, divisions, today)
+            let (folder, found) = load::load_folder(content, dir, &config.limits, None);
+            validate::validate_folder(folder, found, config, divisions, today, None)
         })
         .collect();
     let pages = load::load_pages(&content.join("pages"), &config.limits, &mut diagnostics);
@@ -254,8 +254,15 @@ pub fn check_cached(
         .par_iter()
         .filter(|dir| stale(dir))
         .map(|dir| {
-            let (folder, found) = load::load_folder(content, dir, &config.limits);
-            let result = validate::validate_folder(folder, found, config, divisions, today);
+            // The records whose text the last result of this folder validated are not
+            // parsed again: their outcomes carry over.
+            let previous = cache.folders.get(dir).map(|(_, result)| result);
+            let known = |department: Option<&str>, path: &Path, source: &str| {
+                previous.is_some_and(|p| p.knows(department, path, source))
+            };
+            let (folder, found) = load::load_folder(content, dir, &config.limits, Some(&known));
+            let result =
+                validate::validate_folder(folder, found, config, divisions, today, previous);
             (dir.clone(), result)
         })
         .collect();
@@ -923,6 +930,79 @@ mod check_cache_tests {
                 .map(|w| format!("{}:{}", w.id, w.record_path))
                 .collect(),
         )
+    }
+
+    /// A folder read again parses only the records whose text changed: the others keep their
+    /// datasets, unless they name a file (whose bytes may change alone) or department.yaml
+    /// changed. Each step still finds what a full check finds.
+    #[test]
+    fn a_cached_check_parses_again_only_what_may_have_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/basic");
+        for entry in walkdir::WalkDir::new(&fixture) {
+            let entry = entry.unwrap();
+            let target = dir
+                .path()
+                .join(entry.path().strip_prefix(&fixture).unwrap());
+            if entry.file_type().is_dir() {
+                std::fs::create_dir_all(&target).unwrap();
+            } else {
+                std::fs::copy(entry.path(), &target).unwrap();
+            }
+        }
+        let content = dir.path().join("content");
+        let folder = content.join("departments/nn-transport");
+        let config = SiteConfig::load(&dir.path().join("site.toml")).unwrap();
+        let divisions = Divisions::guangxi();
+        let mut cache = CheckCache::default();
+        let changed: std::collections::BTreeSet<String> = ["nn-transport".to_string()].into();
+        let check_again = |cache: &mut CheckCache| {
+            let cached = check_cached(&content, &config, &divisions, None, cache, Some(&changed));
+            assert_eq!(
+                summary(&cached),
+                summary(&check(&content, &config, &divisions, None))
+            );
+            cached
+        };
+        let dataset = |checked: &Checked, id: &str| {
+            let at = checked.catalog.position(id).unwrap();
+            std::sync::Arc::clone(&checked.catalog.datasets[at])
+        };
+        let same = |a: &Checked, b: &Checked, id: &str| {
+            std::sync::Arc::ptr_eq(&dataset(a, id), &dataset(b, id))
+        };
+        let first = check_cached(&content, &config, &divisions, None, &mut cache, None);
+
+        let taxi = folder.join("taxi-fares.yaml");
+        let text = std::fs::read_to_string(&taxi).unwrap();
+        std::fs::write(
+            &taxi,
+            text.replace("出租车运价标准。", "出租车运价标准（修订）。"),
+        )
+        .unwrap();
+        let second = check_again(&mut cache);
+        assert!(dataset(&second, "taxi-fares").summary.contains("修订"));
+        assert!(
+            same(&first, &second, "road-freight"),
+            "an unchanged record is reused"
+        );
+        assert!(
+            !same(&first, &second, "bus-stops"),
+            "a record naming a file is read again"
+        );
+
+        std::fs::write(folder.join("files/stops.csv"), "站点名称\n民族广场\n").unwrap();
+        let third = check_again(&mut cache);
+        assert!(same(&second, &third, "road-freight"));
+
+        let department = folder.join("department.yaml");
+        let text = std::fs::read_to_string(&department).unwrap();
+        std::fs::write(&department, text.replace("科技信息科", "数据管理科")).unwrap();
+        let fourth = check_again(&mut cache);
+        assert!(
+            !same(&third, &fourth, "road-freight"),
+            "a department edit reads all"
+        );
     }
 
     /// The cached check moves only the datasets of the folders it reads again; whatever

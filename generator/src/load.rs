@@ -300,7 +300,15 @@ pub struct LoadedFolder {
     /// Dataset record files that did not parse, with their display paths (their problems
     /// are in the diagnostics).
     pub unparsed: Vec<(PathBuf, String)>,
+    /// Dataset record files left unparsed because an earlier check validated these very
+    /// bytes (see [`load_folder`]'s `known`).
+    pub unchanged: Vec<PathBuf>,
 }
+
+/// Whether an earlier check validated the record at a path with this text, under a
+/// `department.yaml` with this text (`None`: the folder has none that parses), so that its
+/// outcome can be reused instead of parsing the record again.
+pub type Known<'a> = &'a (dyn Fn(Option<&str>, &Path, &str) -> bool + Sync);
 
 /// A Markdown page from `content/pages/`.
 #[derive(Debug, Clone)]
@@ -355,8 +363,14 @@ pub fn department_folders(content: &Path) -> (Vec<PathBuf>, Vec<Diagnostic>) {
 }
 
 /// Reads one department folder: `department.yaml` and every dataset record beside it.
-/// Returns what parsed and a diagnostic for every file that did not.
-pub fn load_folder(content: &Path, dir: &Path, limits: &Limits) -> (LoadedFolder, Vec<Diagnostic>) {
+/// Returns what parsed and a diagnostic for every file that did not. A record whose text
+/// `known` accepts is read but not parsed: it is listed as [`LoadedFolder::unchanged`].
+pub fn load_folder(
+    content: &Path,
+    dir: &Path,
+    limits: &Limits,
+    known: Option<Known<'_>>,
+) -> (LoadedFolder, Vec<Diagnostic>) {
     let code = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -385,6 +399,7 @@ pub fn load_folder(content: &Path, dir: &Path, limits: &Limits) -> (LoadedFolder
         department: None,
         datasets: Vec::new(),
         unparsed: Vec::new(),
+        unchanged: Vec::new(),
     };
     let department_file = dir.join("department.yaml");
     if !department_file.exists() {
@@ -399,6 +414,15 @@ pub fn load_folder(content: &Path, dir: &Path, limits: &Limits) -> (LoadedFolder
             ),
         );
     }
+    // The department first: whether a record's outcome can be reused depends on it.
+    let department = record_files
+        .iter()
+        .find(|p| p.file_name().is_some_and(|n| n == "department.yaml"))
+        .map(|path| parse_file::<RawDepartment>(path, display_path(content, path), limits));
+    let department_source = match &department {
+        Some(Ok(loaded)) => Some(loaded.source.as_str()),
+        _ => None,
+    };
     let parsed: Vec<_> = record_files
         .par_iter()
         .map(|path| {
@@ -420,25 +444,25 @@ pub fn load_folder(content: &Path, dir: &Path, limits: &Limits) -> (LoadedFolder
                     )),
                 );
             }
-            let is_department = name == "department.yaml";
-            if is_department {
-                (
-                    true,
-                    parse_file::<RawDepartment>(path, rel, limits)
-                        .map(|d| Either::Dept(Box::new(d))),
-                )
+            if name == "department.yaml" {
+                (true, Ok(Either::Department))
             } else {
-                (
-                    false,
-                    parse_file::<RawDataset>(path, rel, limits).map(|d| Either::Data(Box::new(d))),
-                )
+                let loaded = read_text(path, &rel, limits).and_then(|source| {
+                    if known.is_some_and(|known| known(department_source, path, &source)) {
+                        return Ok(Either::Unchanged);
+                    }
+                    parse_source::<RawDataset>(path, rel, source, limits)
+                        .map(|d| Either::Data(Box::new(d)))
+                });
+                (false, loaded)
             }
         })
         .collect();
     for ((is_department, result), path) in parsed.into_iter().zip(&record_files) {
         match result {
-            Ok(Either::Dept(d)) => folder.department = Some(*d),
+            Ok(Either::Department) => {}
             Ok(Either::Data(d)) => folder.datasets.push(*d),
+            Ok(Either::Unchanged) => folder.unchanged.push(path.clone()),
             Err(d) => {
                 if !is_department {
                     folder
@@ -449,12 +473,19 @@ pub fn load_folder(content: &Path, dir: &Path, limits: &Limits) -> (LoadedFolder
             }
         }
     }
+    match department {
+        Some(Ok(loaded)) => folder.department = Some(loaded),
+        Some(Err(diagnostic)) => diagnostics.push(*diagnostic),
+        None => {}
+    }
     (folder, diagnostics)
 }
 
 enum Either {
-    Dept(Box<Loaded<RawDepartment>>),
+    /// `department.yaml`, read before the records.
+    Department,
     Data(Box<Loaded<RawDataset>>),
+    Unchanged,
 }
 
 /// `path` relative to `base`, with `/` separators, for messages and output.
@@ -485,6 +516,16 @@ pub fn parse_file<T: for<'de> Deserialize<'de>>(
     limits: &Limits,
 ) -> Result<Loaded<T>, Box<Diagnostic>> {
     let source = read_text(path, &rel, limits)?;
+    parse_source(path, rel, source, limits)
+}
+
+/// Parses the text of the file at `path` into `T`.
+fn parse_source<T: for<'de> Deserialize<'de>>(
+    path: &Path,
+    rel: String,
+    source: String,
+    limits: &Limits,
+) -> Result<Loaded<T>, Box<Diagnostic>> {
     match parse_yaml::<T>(&source, limits) {
         Ok(value) => Ok(Loaded {
             path: path.to_path_buf(),

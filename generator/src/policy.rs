@@ -261,10 +261,9 @@ pub fn apply(
         });
     }
     let mut warnings = Vec::new();
-    let any_takedown = !takedowns.is_empty();
     let any_withheld_file = !withheld_files.is_empty() || !withheld_hashes.is_empty();
     for (mut dataset, reason) in catalog.datasets.into_iter().zip(reasons) {
-        if any_takedown && takedowns.touches(&dataset.id.0) && may_announce(&dataset) {
+        if takedowns.touches(&dataset.id.0) && may_announce(&dataset) {
             let withheld = reason.is_some();
             let before = public.takedowns.len();
             for takedown in takedowns.valid.iter().filter(|t| t.dataset == dataset.id) {

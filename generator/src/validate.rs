@@ -325,18 +325,68 @@ pub struct FolderResult {
     pub diagnostics: Vec<Diagnostic>,
     /// Records of this folder that were rejected.
     pub rejected_records: Vec<RejectedRecord>,
+    /// What a later check of the folder may reuse (see [`FolderResult::knows`]).
+    reusable: Reusable,
+}
+
+/// The outcomes of a folder's records that depend on nothing but their text, their
+/// department and the check's settings: records that name no file (a file's bytes may
+/// change without the record changing).
+#[derive(Debug, Clone, Default)]
+struct Reusable {
+    /// SHA-256 of the `department.yaml` the records were validated under.
+    department: Option<[u8; 32]>,
+    /// Per record file: SHA-256 of its text, and what validating it gave.
+    records: std::collections::HashMap<std::path::PathBuf, ([u8; 32], RecordOutcome)>,
+}
+
+/// What validating one record gave.
+#[derive(Debug, Clone)]
+struct RecordOutcome {
+    /// The record file as diagnostics name it.
+    rel: String,
+    /// The dataset, when accepted; else the rejected record.
+    verdict: Result<std::sync::Arc<Dataset>, RejectedRecord>,
+    /// The record's own findings.
+    diagnostics: Vec<Diagnostic>,
+}
+
+fn sha256(text: &str) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(text.as_bytes()).into()
+}
+
+impl FolderResult {
+    /// Whether this result holds the outcome of the record at `path` with exactly this text,
+    /// validated under a `department.yaml` with exactly the text `department`: a check with
+    /// the same settings ([`CheckCache`](crate::CheckCache) keeps them) may reuse it instead
+    /// of parsing the record again.
+    pub fn knows(&self, department: Option<&str>, path: &Path, source: &str) -> bool {
+        // The text of each record is hashed once per check; the department's each time, but
+        // it is small.
+        department.is_some_and(|text| self.reusable.department == Some(sha256(text)))
+            && self
+                .reusable
+                .records
+                .get(path)
+                .is_some_and(|(hash, _)| *hash == sha256(source))
+    }
 }
 
 /// Validates one loaded folder. Runs per folder, so the raw text of a folder is dropped as soon
 /// as it is checked rather than held for the whole catalog.
 ///
 /// `today`, when given, is the latest date a record may carry.
+///
+/// Records listed as [`LoadedFolder::unchanged`] take their outcome from `previous`, which
+/// must [know](FolderResult::knows) them.
 pub fn validate_folder(
     folder: LoadedFolder,
     mut diagnostics: Vec<Diagnostic>,
     config: &SiteConfig,
     divisions: &Divisions,
     today: Option<NaiveDate>,
+    previous: Option<&FolderResult>,
 ) -> FolderResult {
     let department = match &folder.department {
         Some(file) => department(&folder.code, file, divisions, &mut diagnostics, today),
@@ -356,6 +406,14 @@ pub fn validate_folder(
             files: Vec::new(),
         })
         .collect();
+    let reused: Vec<(&std::path::PathBuf, &RecordOutcome)> = folder
+        .unchanged
+        .iter()
+        .filter_map(|path| {
+            let (_, outcome) = previous?.reusable.records.get(path)?;
+            Some((path, outcome))
+        })
+        .collect();
     let Some(department) = department else {
         // Without a valid department.yaml none of the folder's records has a provider.
         for record in &folder.datasets {
@@ -372,31 +430,62 @@ pub fn validate_folder(
             );
             rejected_records.push(RejectedRecord::of_raw(record, &folder.dir));
         }
+        // Records left unparsed were known under this very department.yaml, which then
+        // validated: with the same settings it still does, so there are none here.
+        debug_assert!(reused.is_empty());
         return FolderResult {
             department: None,
             datasets: Vec::new(),
             diagnostics,
             rejected_records,
+            reusable: Reusable::default(),
         };
     };
-    let checked: Vec<(Option<Dataset>, Vec<Diagnostic>, usize)> = folder
+    let fresh: Vec<(&std::path::PathBuf, RecordOutcome, Option<[u8; 32]>)> = folder
         .datasets
         .par_iter()
-        .enumerate()
-        .map(|(i, record)| {
+        .map(|record| {
             let (dataset, found) =
                 dataset(record, &department, &folder.dir, config, divisions, today);
-            (dataset, found, i)
+            let verdict = match dataset {
+                Some(dataset) => Ok(std::sync::Arc::new(dataset)),
+                None => Err(RejectedRecord::of_raw(record, &folder.dir)),
+            };
+            // Only what depends on the text alone may be reused.
+            let names_a_file = record.value.resources.iter().any(|r| r.file.is_some());
+            let hash = (!names_a_file).then(|| sha256(&record.source));
+            let outcome = RecordOutcome {
+                rel: record.rel.clone(),
+                verdict,
+                diagnostics: found,
+            };
+            (&record.path, outcome, hash)
         })
         .collect();
+    let mut reusable = Reusable {
+        department: folder.department.as_ref().map(|d| sha256(&d.source)),
+        records: Default::default(),
+    };
+    let mut outcomes: Vec<(&std::path::PathBuf, &RecordOutcome)> = reused;
+    outcomes.extend(fresh.iter().map(|(path, outcome, _)| (*path, outcome)));
+    // In file order, as a full check finds them.
+    outcomes.sort_by(|a, b| a.0.cmp(b.0));
     let mut datasets = Vec::new();
-    for (dataset, found, i) in checked {
-        diagnostics.extend(found);
-        match dataset {
-            Some(dataset) => {
-                datasets.push((std::sync::Arc::new(dataset), folder.datasets[i].rel.clone()))
-            }
-            None => rejected_records.push(RejectedRecord::of_raw(&folder.datasets[i], &folder.dir)),
+    for (_, outcome) in &outcomes {
+        diagnostics.extend(outcome.diagnostics.iter().cloned());
+        match &outcome.verdict {
+            Ok(dataset) => datasets.push((std::sync::Arc::clone(dataset), outcome.rel.clone())),
+            Err(rejected) => rejected_records.push(rejected.clone()),
+        }
+    }
+    for path in &folder.unchanged {
+        if let Some(kept) = previous.and_then(|p| p.reusable.records.get(path)) {
+            reusable.records.insert(path.clone(), kept.clone());
+        }
+    }
+    for (path, outcome, hash) in fresh {
+        if let Some(hash) = hash {
+            reusable.records.insert(path.clone(), (hash, outcome));
         }
     }
     // In id order, so the catalog is put together from sorted runs.
@@ -406,6 +495,7 @@ pub fn validate_folder(
         datasets,
         diagnostics,
         rejected_records,
+        reusable,
     }
 }
 

@@ -69,7 +69,7 @@ pub const PAGE_SIZE: usize = 250;
 /// dealt to other pages only when the catalog doubles or halves, not every few hundred
 /// additions or takedowns; pages then hold between half and all of [`PAGE_SIZE`] on average.
 pub fn page_count(datasets: usize) -> usize {
-    datasets.div_ceil(PAGE_SIZE).next_power_of_two().max(1)
+    datasets.div_ceil(PAGE_SIZE).next_power_of_two()
 }
 
 /// The catalog page (from 1) of a dataset, out of `pages`: a stable hash of its id (FNV-1a,

@@ -219,9 +219,9 @@ pub fn missing_contact(
     // datasets are read (in parallel, as this pass is bound by memory) only when some lack it.
     let without_email: foldhash::HashSet<&str> = catalog
         .departments
-        .values()
-        .filter(|department| department.contacts.iter().all(|c| !has_plain_email(c)))
-        .map(|department| department.code.0.as_str())
+        .iter()
+        .filter(|(_, department)| department.contacts.iter().all(|c| !has_plain_email(c)))
+        .map(|(code, _)| code.0.as_str())
         .collect();
     if without_email.is_empty() {
         return None;

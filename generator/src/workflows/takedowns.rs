@@ -97,11 +97,6 @@ impl Takedowns {
         self.states.get(dataset).copied().flatten()
     }
 
-    /// Whether no takedown touches any dataset.
-    pub fn is_empty(&self) -> bool {
-        self.states.is_empty()
-    }
-
     /// Whether any takedown touches `dataset`.
     pub fn touches(&self, dataset: &str) -> bool {
         self.states.contains_key(dataset)
