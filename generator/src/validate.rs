@@ -336,8 +336,8 @@ pub struct FolderResult {
 struct Reusable {
     /// SHA-256 of the `department.yaml` the records were validated under.
     department: Option<[u8; 32]>,
-    /// Per record file: SHA-256 of its text, and what validating it gave.
-    records: std::collections::HashMap<std::path::PathBuf, ([u8; 32], RecordOutcome)>,
+    /// Per record file (by name): SHA-256 of its text, and what validating it gave.
+    records: std::collections::HashMap<std::ffi::OsString, ([u8; 32], RecordOutcome)>,
 }
 
 /// What validating one record gave.
@@ -346,7 +346,7 @@ struct RecordOutcome {
     /// The record file as diagnostics name it.
     rel: String,
     /// The dataset, when accepted; else the rejected record.
-    verdict: Result<std::sync::Arc<Dataset>, RejectedRecord>,
+    verdict: Result<std::sync::Arc<Dataset>, Box<RejectedRecord>>,
     /// The record's own findings.
     diagnostics: Vec<Diagnostic>,
 }
@@ -368,7 +368,7 @@ impl FolderResult {
             && self
                 .reusable
                 .records
-                .get(path)
+                .get(path.file_name().unwrap_or_default())
                 .is_some_and(|(hash, _)| *hash == sha256(source))
     }
 }
@@ -410,7 +410,7 @@ pub fn validate_folder(
         .unchanged
         .iter()
         .filter_map(|path| {
-            let (_, outcome) = previous?.reusable.records.get(path)?;
+            let (_, outcome) = previous?.reusable.records.get(path.file_name()?)?;
             Some((path, outcome))
         })
         .collect();
@@ -449,7 +449,7 @@ pub fn validate_folder(
                 dataset(record, &department, &folder.dir, config, divisions, today);
             let verdict = match dataset {
                 Some(dataset) => Ok(std::sync::Arc::new(dataset)),
-                None => Err(RejectedRecord::of_raw(record, &folder.dir)),
+                None => Err(Box::new(RejectedRecord::of_raw(record, &folder.dir))),
             };
             // Only what depends on the text alone may be reused.
             let names_a_file = record.value.resources.iter().any(|r| r.file.is_some());
@@ -475,17 +475,19 @@ pub fn validate_folder(
         diagnostics.extend(outcome.diagnostics.iter().cloned());
         match &outcome.verdict {
             Ok(dataset) => datasets.push((std::sync::Arc::clone(dataset), outcome.rel.clone())),
-            Err(rejected) => rejected_records.push(rejected.clone()),
+            Err(rejected) => rejected_records.push(RejectedRecord::clone(rejected)),
         }
     }
     for path in &folder.unchanged {
-        if let Some(kept) = previous.and_then(|p| p.reusable.records.get(path)) {
-            reusable.records.insert(path.clone(), kept.clone());
+        let name = path.file_name().unwrap_or_default();
+        if let Some(kept) = previous.and_then(|p| p.reusable.records.get(name)) {
+            reusable.records.insert(name.to_owned(), kept.clone());
         }
     }
     for (path, outcome, hash) in fresh {
         if let Some(hash) = hash {
-            reusable.records.insert(path.clone(), (hash, outcome));
+            let name = path.file_name().unwrap_or_default().to_owned();
+            reusable.records.insert(name, (hash, outcome));
         }
     }
     // In id order, so the catalog is put together from sorted runs.
