@@ -415,8 +415,18 @@ pub fn validate_folder(
         })
         .collect();
     let Some(department) = department else {
-        // Without a valid department.yaml none of the folder's records has a provider.
-        for record in &folder.datasets {
+        // Without a valid department.yaml none of the folder's records has a provider. (Records
+        // left unparsed were known under this very department.yaml, which then validated, so
+        // there are none here; were there any, they are rejected all the same.)
+        let unparsed = reused.iter().map(|(_, outcome)| match &outcome.verdict {
+            Ok(dataset) => RejectedRecord::of_dataset(dataset, &outcome.rel),
+            Err(rejected) => RejectedRecord::clone(rejected),
+        });
+        let parsed = folder
+            .datasets
+            .iter()
+            .map(|record| RejectedRecord::of_raw(record, &folder.dir));
+        for record in parsed.chain(unparsed) {
             diagnostics.push(
                 Diagnostic::error(
                     "no-department",
@@ -428,11 +438,8 @@ pub fn validate_folder(
                 )
                 .help("fix department.yaml in this folder first"),
             );
-            rejected_records.push(RejectedRecord::of_raw(record, &folder.dir));
+            rejected_records.push(record);
         }
-        // Records left unparsed were known under this very department.yaml, which then
-        // validated: with the same settings it still does, so there are none here.
-        debug_assert!(reused.is_empty());
         return FolderResult {
             department: None,
             datasets: Vec::new(),
