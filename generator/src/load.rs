@@ -415,9 +415,11 @@ pub fn load_folder(
         );
     }
     // The department first: whether a record's outcome can be reused depends on it.
-    let department = record_files
-        .iter()
-        .find(|p| p.file_name().is_some_and(|n| n == "department.yaml"))
+    let (department_files, record_files): (Vec<PathBuf>, Vec<PathBuf>) = record_files
+        .into_iter()
+        .partition(|p| p.file_name().is_some_and(|n| n == "department.yaml"));
+    let department = department_files
+        .first()
         .map(|path| parse_file::<RawDepartment>(path, display_path(content, path), limits));
     let department_source = match &department {
         Some(Ok(loaded)) => Some(loaded.source.as_str()),
@@ -427,48 +429,31 @@ pub fn load_folder(
         .par_iter()
         .map(|path| {
             let rel = display_path(content, path);
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            if name == "department.yml" {
-                return (
-                    false,
-                    Err(Box::new(
-                        Diagnostic::error(
-                            "misnamed-department",
-                            rel,
-                            "the department file must be named department.yaml",
-                        )
-                        .help("rename department.yml to department.yaml"),
-                    )),
-                );
+            if path.file_name().is_some_and(|n| n == "department.yml") {
+                return Err(Box::new(
+                    Diagnostic::error(
+                        "misnamed-department",
+                        rel,
+                        "the department file must be named department.yaml",
+                    )
+                    .help("rename department.yml to department.yaml"),
+                ));
             }
-            if name == "department.yaml" {
-                (true, Ok(Either::Department))
-            } else {
-                let loaded = read_text(path, &rel, limits).and_then(|source| {
-                    if known.is_some_and(|known| known(department_source, path, &source)) {
-                        return Ok(Either::Unchanged);
-                    }
-                    parse_source::<RawDataset>(path, rel, source, limits)
-                        .map(|d| Either::Data(Box::new(d)))
-                });
-                (false, loaded)
+            let source = read_text(path, &rel, limits)?;
+            if known.is_some_and(|known| known(department_source, path, &source)) {
+                return Ok(None);
             }
+            parse_source::<RawDataset>(path, rel, source, limits).map(Some)
         })
         .collect();
-    for ((is_department, result), path) in parsed.into_iter().zip(&record_files) {
+    for (result, path) in parsed.into_iter().zip(&record_files) {
         match result {
-            Ok(Either::Department) => {}
-            Ok(Either::Data(d)) => folder.datasets.push(*d),
-            Ok(Either::Unchanged) => folder.unchanged.push(path.clone()),
+            Ok(Some(record)) => folder.datasets.push(record),
+            Ok(None) => folder.unchanged.push(path.clone()),
             Err(d) => {
-                if !is_department {
-                    folder
-                        .unparsed
-                        .push((path.clone(), display_path(content, path)));
-                }
+                folder
+                    .unparsed
+                    .push((path.clone(), display_path(content, path)));
                 diagnostics.push(*d);
             }
         }
@@ -479,13 +464,6 @@ pub fn load_folder(
         None => {}
     }
     (folder, diagnostics)
-}
-
-enum Either {
-    /// `department.yaml`, read before the records.
-    Department,
-    Data(Box<Loaded<RawDataset>>),
-    Unchanged,
 }
 
 /// `path` relative to `base`, with `/` separators, for messages and output.

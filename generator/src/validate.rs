@@ -334,8 +334,9 @@ pub struct FolderResult {
 /// change without the record changing).
 #[derive(Debug, Clone, Default)]
 struct Reusable {
-    /// SHA-256 of the `department.yaml` the records were validated under.
-    department: Option<[u8; 32]>,
+    /// The text of the `department.yaml` the records were validated under (small: kept
+    /// whole, so that a record's check compares it instead of hashing it again).
+    department: Option<String>,
     /// Per record file (by name): SHA-256 of its text, and what validating it gave.
     records: std::collections::HashMap<std::ffi::OsString, ([u8; 32], RecordOutcome)>,
 }
@@ -362,9 +363,7 @@ impl FolderResult {
     /// the same settings ([`CheckCache`](crate::CheckCache) keeps them) may reuse it instead
     /// of parsing the record again.
     pub fn knows(&self, department: Option<&str>, path: &Path, source: &str) -> bool {
-        // The text of each record is hashed once per check; the department's each time, but
-        // it is small.
-        department.is_some_and(|text| self.reusable.department == Some(sha256(text)))
+        department.is_some_and(|text| self.reusable.department.as_deref() == Some(text))
             && self
                 .reusable
                 .records
@@ -470,7 +469,7 @@ pub fn validate_folder(
         })
         .collect();
     let mut reusable = Reusable {
-        department: folder.department.as_ref().map(|d| sha256(&d.source)),
+        department: folder.department.as_ref().map(|d| d.source.clone()),
         records: Default::default(),
     };
     let mut outcomes: Vec<(&std::path::PathBuf, &RecordOutcome)> = reused;
