@@ -85,7 +85,14 @@ fn one_size(n: usize, dir: &Path, edits: usize) -> Result<(), String> {
     let result = measure(&root, port, edits, child.id());
     let _ = child.kill();
     let _ = child.wait();
-    let (first, warmup, latencies, takedown, burst, peak) = result?;
+    let Figures {
+        first,
+        warmup,
+        latencies,
+        takedowns: [takedown, second_takedown],
+        burst,
+        peak_rss_mb: peak,
+    } = result?;
     if !warmup.is_empty() {
         let secs: Vec<String> = warmup
             .iter()
@@ -101,12 +108,13 @@ fn one_size(n: usize, dir: &Path, edits: usize) -> Result<(), String> {
     sorted.sort();
     let pick = |q: f64| sorted[((sorted.len() as f64 - 1.0) * q).round() as usize];
     println!(
-        "{n} records: first publish {:.2} s; one-record edit to live: p50 {:.0} ms, p95 {:.0} ms ({} edits); takedown to live {:.0} ms; daemon peak RSS {:.0} MB",
+        "{n} records: first publish {:.2} s; one-record edit to live: p50 {:.0} ms, p95 {:.0} ms ({} edits); takedown to live {:.0} ms, a second one right after {:.0} ms; daemon peak RSS {:.0} MB",
         first.as_secs_f64(),
         pick(0.5).as_secs_f64() * 1e3,
         pick(0.95).as_secs_f64() * 1e3,
         latencies.len(),
         takedown.as_secs_f64() * 1e3,
+        second_takedown.as_secs_f64() * 1e3,
         peak
     );
     println!(
@@ -127,7 +135,19 @@ struct Burst {
     settled: Duration,
 }
 
-type Figures = (Duration, Vec<Duration>, Vec<Duration>, Duration, Burst, f64);
+/// What one run measured.
+struct Figures {
+    /// From start to the first release live.
+    first: Duration,
+    /// Edits before an old release folder could be reused.
+    warmup: Vec<Duration>,
+    /// Edits to live, timed.
+    latencies: Vec<Duration>,
+    /// A takedown to live, then a second one made as soon as the first is live.
+    takedowns: [Duration; 2],
+    burst: Burst,
+    peak_rss_mb: f64,
+}
 
 fn live_release(port: u16) -> Option<u64> {
     let text = status(port)?;
@@ -196,13 +216,16 @@ fn burst(root: &Path, port: u16) -> Result<Burst, String> {
 fn measure(root: &Path, port: u16, edits: usize, pid: u32) -> Result<Figures, String> {
     let first = wait_live(port, "r000001", Duration::from_secs(600))
         .ok_or("the daemon did not publish its first release")?;
-    let record: PathBuf = walkdir::WalkDir::new(root.join("drops"))
-        .sort_by_file_name()
-        .into_iter()
-        .filter_map(|e| e.ok())
-        .find(|e| e.file_name().to_string_lossy().starts_with("ds-000001"))
-        .map(|e| e.into_path())
-        .ok_or("no record to edit")?;
+    let find = |prefix: &str| -> Result<PathBuf, String> {
+        walkdir::WalkDir::new(root.join("drops"))
+            .sort_by_file_name()
+            .into_iter()
+            .filter_map(|e| e.ok())
+            .find(|e| e.file_name().to_string_lossy().starts_with(prefix))
+            .map(|e| e.into_path())
+            .ok_or_else(|| format!("no record {prefix}"))
+    };
+    let record = find("ds-000001")?;
     let original = std::fs::read_to_string(&record).map_err(|e| e.to_string())?;
     // Until `keep` releases exist, each new one links every file of the live one; after that
     // the oldest is reused. Those first edits are timed apart.
@@ -237,14 +260,27 @@ fn measure(root: &Path, port: u16, edits: usize, pid: u32) -> Result<Figures, St
         latencies.push(edit(i, &mut release)?.0);
         i += 1;
     }
-    let started = Instant::now();
-    std::fs::write(&record, format!("{original}status: suspended\n")).map_err(|e| e.to_string())?;
-    release += 1;
-    wait_live(port, &format!("r{:06}", release), Duration::from_secs(900))
-        .ok_or("the takedown was not published")?;
-    let takedown = started.elapsed();
+    let suspend = |record: &Path, release: &mut u64| -> Result<Duration, String> {
+        let text = std::fs::read_to_string(record).map_err(|e| e.to_string())?;
+        let started = Instant::now();
+        std::fs::write(record, format!("{text}status: suspended\n")).map_err(|e| e.to_string())?;
+        *release += 1;
+        wait_live(port, &format!("r{:06}", release), Duration::from_secs(900))
+            .ok_or("the takedown was not published")?;
+        Ok(started.elapsed())
+    };
+    let takedown = suspend(&record, &mut release)?;
+    // At once: the files the first takedown's build skipped are still being audited.
+    let second_takedown = suspend(&find("ds-000002")?, &mut release)?;
     let burst = burst(root, port)?;
-    Ok((first, warmup, latencies, takedown, burst, rss_mb(pid)))
+    Ok(Figures {
+        first,
+        warmup,
+        latencies,
+        takedowns: [takedown, second_takedown],
+        burst,
+        peak_rss_mb: rss_mb(pid),
+    })
 }
 
 /// A Hugo site of the same records (pages per record, a paginated list per department and

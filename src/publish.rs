@@ -161,7 +161,7 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
     let divisions = Divisions::guangxi();
     if once {
         let mut session = Warm::default();
-        return cycle(
+        let status = cycle(
             &config,
             &divisions,
             &folders,
@@ -170,6 +170,16 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
             &mut session,
             None,
         );
+        let keep = settings.keep;
+        while audit_step(
+            &releases_root,
+            &folders,
+            keep,
+            &mut session,
+            None,
+            std::time::Duration::MAX,
+        ) {}
+        return status;
     }
     let status = Arc::new(Mutex::new(DaemonStatus::default()));
     if settings.status_port != 0 {
@@ -267,6 +277,16 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
         if outcome == EXIT_FAILED && session.whole_catalog_due() {
             session.whole_catalog_due_at = Some(std::time::Instant::now() + poll);
         }
+        // An audit the publish left owed goes a step at a time, between cycles; at least one
+        // step between two, however busy the drops are.
+        audit_step(
+            &releases_root,
+            &folders,
+            settings.keep,
+            &mut session,
+            Some(&status),
+            AUDIT_STEP,
+        );
         // Changes made while the cycle ran start the next one at once.
         let mut wake = false;
         while let Ok(result) = rx.try_recv() {
@@ -290,9 +310,12 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
             let until_due = session
                 .whole_catalog_due_at
                 .map_or(left, |due| due.saturating_duration_since(now));
-            let slice = left
-                .min(until_due)
-                .min(std::time::Duration::from_millis(250));
+            let slice = if session.build.audit_pending() {
+                std::time::Duration::ZERO
+            } else {
+                left.min(until_due)
+                    .min(std::time::Duration::from_millis(250))
+            };
             match rx.recv_timeout(slice) {
                 Ok(result) => {
                     if note_events(result, &drops, &platform, &mut hint) {
@@ -321,6 +344,14 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
                 now_due(&mut session);
                 break;
             }
+            audit_step(
+                &releases_root,
+                &folders,
+                settings.keep,
+                &mut session,
+                Some(&status),
+                AUDIT_STEP,
+            );
         }
     }
 }
@@ -413,6 +444,8 @@ struct DaemonStatus {
     departments: Vec<daemon::ingest::DepartmentReport>,
     /// The last release this daemon published.
     last_publish: Option<Published>,
+    /// Whether files a build skipped after a dataset was withheld are still being audited.
+    auditing: bool,
 }
 
 /// Figures of one publish, for the status page and the log.
@@ -547,6 +580,8 @@ fn cycle(
     hint: Option<&BTreeSet<String>>,
 ) -> u8 {
     let started = std::time::Instant::now();
+    // Until this cycle publishes, what is accepted may differ from what is live.
+    session.unpublished_until_audited = false;
     let settle = std::time::Duration::from_millis(config.daemon.settle_ms);
     let commit = if config.daemon.git.is_empty() {
         None
@@ -638,22 +673,11 @@ fn cycle(
         {
             s.live.clone_from(&now_live);
         }
-        let mut audited = true;
-        if status == EXIT_OK && session.build.audit_pending() {
-            audited = match now_live {
-                // Only the release this build made: a rollback in between changed the files.
-                Some(live) if session.release.as_ref() == Some(&live) => {
-                    finish_audit(&releases, &live, config.daemon.keep, session)
-                }
-                _ => false,
-            };
-            if !audited {
-                session.build.forget_output();
-            }
-        }
-        // Kept until the audit is done: after a kill, or when it could not be done, the next
-        // cycle publishes (and audits) everything again.
-        if status == EXIT_OK && audited {
+        // Kept until the files the build skipped are audited (see `audit_step`): after a
+        // kill, or when the audit cannot be done, the next cycle publishes (and audits)
+        // everything again.
+        session.unpublished_until_audited = status == EXIT_OK && session.build.audit_pending();
+        if status == EXIT_OK && !session.build.audit_pending() {
             let _ = std::fs::remove_file(&unpublished);
         }
         tracing::info!(
@@ -724,6 +748,9 @@ struct Warm {
     /// When the files of the whole catalog, left behind by a publish, must be brought up to
     /// date: the next cycle at or after it publishes even when nothing else changed.
     whole_catalog_due_at: Option<std::time::Instant>,
+    /// Whether the last cycle published everything accepted and only the audit of the files
+    /// it skipped keeps the `unpublished` marker.
+    unpublished_until_audited: bool,
 }
 
 impl Warm {
@@ -744,6 +771,7 @@ impl Default for Warm {
             published: None,
             whole_catalog_lag: None,
             whole_catalog_due_at: None,
+            unpublished_until_audited: false,
         }
     }
 }
@@ -891,8 +919,6 @@ fn publish_warm(
     }
 }
 
-/// Audits the files the last build skipped (a dataset was just withheld) in the release now
-/// live, and publishes a release without any that mention it.
 /// Logs the files left out of a release because they mention a withheld dataset.
 fn log_withdrawn(leaks: &[generator::audit::Leak]) {
     for leak in leaks {
@@ -905,26 +931,85 @@ fn log_withdrawn(leaks: &[generator::audit::Leak]) {
     }
 }
 
-/// Returns whether the live release is now audited.
-fn finish_audit(releases: &Releases, live: &str, keep: usize, session: &mut Warm) -> bool {
+/// Time one audit step may take before the daemon looks for changes again.
+const AUDIT_STEP: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Audits for `budget` more of the files the last builds skipped after a dataset was withheld,
+/// in the release now live, and publishes a release without any that mention it. Returns
+/// whether files are still to be audited.
+fn audit_step(
+    releases_root: &Path,
+    folders: &Folders,
+    keep: usize,
+    session: &mut Warm,
+    shared: Option<&Mutex<DaemonStatus>>,
+    budget: std::time::Duration,
+) -> bool {
+    if !session.build.audit_pending() {
+        return false;
+    }
     let started = std::time::Instant::now();
-    let leaks = match session.build.finish_audit(&releases.path_of(live)) {
-        Ok(leaks) => leaks,
+    let releases = open_releases(releases_root);
+    let live = releases.as_ref().and_then(Releases::current);
+    // Only the release this daemon made holds the files the audit is owed for: after a
+    // rollback (or when the releases cannot be read) the next build renders everything.
+    let (Some(releases), Some(live)) = (releases, live) else {
+        session.build.forget_output();
+        return false;
+    };
+    if session.release.as_ref() != Some(&live) {
+        tracing::warn!(
+            live,
+            "the live release changed under the daemon: the next publish renders everything"
+        );
+        session.build.forget_output();
+        return false;
+    }
+    let step = match session.build.audit_some(&releases.path_of(&live), budget) {
+        Ok(step) => step,
         Err(err) => {
             // The session forgot its output: the next build renders and audits everything.
             tracing::error!("cannot audit {live}: {err}; the next publish renders everything");
             return false;
         }
     };
-    tracing::info!(
-        release = live,
-        leaks = leaks.len(),
-        seconds = started.elapsed().as_secs_f64(),
-        "audited skipped files"
-    );
-    if leaks.is_empty() {
-        return true;
+    if step.done {
+        tracing::info!(release = live, read = step.read, "audited skipped files");
+        if session.unpublished_until_audited {
+            let _ = std::fs::remove_file(folders.unpublished());
+        }
     }
+    let withdrawn = if step.leaks.is_empty() {
+        Vec::new()
+    } else {
+        withdraw(&releases, &live, keep, session, step.leaks)
+    };
+    if let Some(shared) = shared
+        && let Ok(mut s) = shared.lock()
+    {
+        s.live = releases.current();
+        s.auditing = session.build.audit_pending();
+        if let Some(p) = s.last_publish.as_mut() {
+            p.withdrawn.extend(withdrawn);
+        }
+    }
+    tracing::debug!(
+        read = step.read,
+        seconds = started.elapsed().as_secs_f64(),
+        "audit step"
+    );
+    session.build.audit_pending()
+}
+
+/// Publishes a release without the files in `leaks`, found in the live release `live`;
+/// returns them once they are out.
+fn withdraw(
+    releases: &Releases,
+    live: &str,
+    keep: usize,
+    session: &mut Warm,
+    leaks: Vec<generator::audit::Leak>,
+) -> Vec<generator::audit::Leak> {
     log_withdrawn(&leaks);
     let withdrawn = releases.stage_next(keep).and_then(|(staged, _)| {
         for leak in &leaks {
@@ -944,15 +1029,12 @@ fn finish_audit(releases: &Releases, live: &str, keep: usize, session: &mut Warm
         Ok(name) => {
             tracing::info!(release = %name, files = leaks.len(), "published without them");
             session.release = Some(name);
-            if let Some(p) = session.published.as_mut() {
-                p.withdrawn.extend(leaks);
-            }
-            true
+            leaks
         }
         Err(err) => {
             session.build.forget_output();
             tracing::error!("cannot publish without them: {err}; {live} stays live");
-            false
+            Vec::new()
         }
     }
 }

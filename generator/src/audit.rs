@@ -301,30 +301,26 @@ impl Auditor {
 
     /// Mentions in the file at `path`, read in chunks (resource files can be large).
     pub fn scan_file(&self, file: &str, path: &Path) -> std::io::Result<Vec<Leak>> {
-        const CHUNK: usize = 1 << 20;
+        const CHUNK: u64 = 1 << 20;
         let mut reader = std::fs::File::open(path)?;
-        let mut magic = [0u8; 2];
-        if reader.read(&mut magic)? == 2 && magic == GZIP_MAGIC {
-            // Compressed: read whole (index files are small) and scan both forms.
-            let mut bytes = magic.to_vec();
-            reader.read_to_end(&mut bytes)?;
-            return Ok(self.scan(file, &bytes));
-        }
-        let mut reader = std::fs::File::open(path)?;
+        let size = reader.metadata()?.len();
         let overlap = self.longest + 1;
-        let mut window: Vec<u8> = Vec::with_capacity(CHUNK + overlap);
-        let mut buffer = vec![0u8; CHUNK];
+        let mut window: Vec<u8> = Vec::with_capacity(size.min(CHUNK) as usize + overlap);
+        (&mut reader).take(CHUNK).read_to_end(&mut window)?;
+        if window.starts_with(&GZIP_MAGIC) {
+            // Compressed: read whole (index files are small) and scan both forms.
+            reader.read_to_end(&mut window)?;
+            return Ok(self.scan(file, &window));
+        }
         let mut found: Vec<Leak> = Vec::new();
         loop {
-            let n = reader.read(&mut buffer)?;
-            if n == 0 {
-                break;
-            }
-            window.extend_from_slice(&buffer[..n]);
             add_leaks(&mut found, self.scan(file, &window));
             // Keep the tail, so a mention across two chunks is still seen.
             let keep = window.len().min(overlap);
             window.drain(..window.len() - keep);
+            if (&mut reader).take(CHUNK).read_to_end(&mut window)? == 0 {
+                break;
+            }
         }
         Ok(found)
     }
@@ -582,6 +578,119 @@ pub fn scan_unscanned(
     Ok(leaks)
 }
 
+/// A read of every file in an output that is not yet known to pass an auditor, done a little
+/// at a time (see [`Sweep::step`]) so that a publisher can go on publishing in between.
+///
+/// Each step reads the folder it is given: the output as it is now. A file a later build wrote
+/// was audited on the way in ([`Sweep::passed`]); a file or folder it removed is skipped; so
+/// reading each step from whichever release is live audits every file the first one held.
+#[derive(Debug)]
+pub struct Sweep {
+    /// Folders still to list, relative to the root (`""` is the root itself).
+    folders: Vec<String>,
+    /// Files listed and not yet read.
+    files: Vec<String>,
+    /// Files known to pass: written or checked since, or read by a step.
+    passed: BTreeSet<String>,
+}
+
+/// What one [`Sweep::step`] found.
+#[derive(Debug, Default)]
+pub struct SweepStep {
+    /// Mentions found, sorted.
+    pub leaks: Vec<Leak>,
+    /// Files read.
+    pub read: usize,
+    /// Whether every file has been read.
+    pub done: bool,
+}
+
+/// Files read between two looks at the clock.
+const SWEEP_CHUNK: usize = 256;
+
+impl Sweep {
+    /// A sweep of the whole output, but for `passed` (files audited on the way in).
+    pub fn new(passed: BTreeSet<String>) -> Sweep {
+        Sweep {
+            folders: vec![String::new()],
+            files: Vec::new(),
+            passed,
+        }
+    }
+
+    /// Notes files that passed on the way in since (a later build wrote or checked them).
+    pub fn passed(&mut self, files: impl IntoIterator<Item = String>) {
+        self.passed.extend(files);
+    }
+
+    /// Lists and reads files under `root` with `auditor` until `budget` has passed (at least
+    /// one chunk) or every file is read. A file or folder that is gone is skipped: a build
+    /// removed it since.
+    pub fn step(
+        &mut self,
+        root: &Path,
+        auditor: &Auditor,
+        budget: std::time::Duration,
+    ) -> std::io::Result<SweepStep> {
+        let started = std::time::Instant::now();
+        let mut step = SweepStep::default();
+        loop {
+            while self.files.len() < SWEEP_CHUNK
+                && let Some(folder) = self.folders.pop()
+            {
+                self.list(root, &folder)?;
+            }
+            if self.files.is_empty() {
+                step.done = true;
+                break;
+            }
+            let mut chunk = self
+                .files
+                .split_off(self.files.len().saturating_sub(SWEEP_CHUNK));
+            chunk.retain(|rel| !self.passed.contains(rel));
+            let found: Vec<Vec<Leak>> = chunk
+                .par_iter()
+                .map(|rel| match auditor.scan_file(rel, &root.join(rel)) {
+                    Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+                    scanned => scanned,
+                })
+                .collect::<std::io::Result<_>>()?;
+            step.read += chunk.len();
+            step.leaks.extend(found.into_iter().flatten());
+            if started.elapsed() >= budget {
+                break;
+            }
+        }
+        sort(&mut step.leaks);
+        Ok(step)
+    }
+
+    /// Queues the files and folders of `folder`.
+    fn list(&mut self, root: &Path, folder: &str) -> std::io::Result<()> {
+        let entries = match std::fs::read_dir(root.join(folder)) {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(err) => return Err(err),
+        };
+        for entry in entries {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let rel = if folder.is_empty() {
+                name
+            } else {
+                format!("{folder}/{name}")
+            };
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
+                self.folders.push(rel);
+            } else if kind.is_file() && !self.passed.contains(&rel) {
+                self.files.push(rel);
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Sorts leaks by file and dataset and removes repeats.
 pub fn sort(leaks: &mut Vec<Leak>) {
     leaks.sort_by(|a, b| (&a.file, &a.dataset, &a.found).cmp(&(&b.file, &b.dataset, &b.found)));
@@ -787,6 +896,45 @@ mod tests {
         let leaks = scan_unscanned(dir.path(), &auditor(&[]), &scanned).unwrap();
         let files: Vec<&str> = leaks.iter().map(|l| l.file.as_str()).collect();
         assert_eq!(files, vec!["big.csv"]);
+    }
+
+    #[test]
+    fn a_sweep_goes_a_chunk_at_a_time_and_reads_the_folder_as_it_is_now() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let page = |i: usize| format!("datasets/d{i}/index.html");
+        for i in 0..SWEEP_CHUNK * 2 {
+            std::fs::create_dir_all(root.join(format!("datasets/d{i}"))).unwrap();
+            std::fs::write(root.join(page(i)), "<p>clean</p>").unwrap();
+        }
+        std::fs::create_dir_all(root.join("deep/er")).unwrap();
+        std::fs::write(root.join("deep/er/leak.html"), "datasets/secret-1/").unwrap();
+        std::fs::write(root.join("checked.html"), "secret-1, checked on the way in").unwrap();
+        let audit = auditor(&[]);
+        let mut sweep = Sweep::new(BTreeSet::from(["checked.html".to_string()]));
+        let first = sweep.step(root, &audit, std::time::Duration::ZERO).unwrap();
+        assert!(!first.done);
+        assert_eq!(first.read, SWEEP_CHUNK, "one chunk per step at the least");
+        // A build in between rewrites every page (auditing each on the way in) and removes one
+        // dataset's folder: the sweep neither reads them again nor trips on the gone one.
+        for i in 0..SWEEP_CHUNK * 2 {
+            std::fs::write(root.join(page(i)), "secret-1, checked on the way in").unwrap();
+        }
+        sweep.passed((0..SWEEP_CHUNK * 2).map(page));
+        std::fs::remove_dir_all(root.join("datasets/d0")).unwrap();
+        let mut leaks = first.leaks;
+        let mut steps = 1;
+        loop {
+            let step = sweep.step(root, &audit, std::time::Duration::ZERO).unwrap();
+            leaks.extend(step.leaks);
+            steps += 1;
+            if step.done {
+                break;
+            }
+        }
+        let files: Vec<&str> = leaks.iter().map(|l| l.file.as_str()).collect();
+        assert_eq!(files, ["deep/er/leak.html"]);
+        assert!(steps >= 2, "{steps}");
     }
 
     #[test]

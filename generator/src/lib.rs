@@ -435,6 +435,7 @@ pub fn build(
             index: None,
             manifest: &mut manifest::ManifestState::default(),
             withdraw_leaks: false,
+            pending: None,
         },
     )
     .map(|(report, _, _)| report)
@@ -459,12 +460,27 @@ pub struct Session {
     defer_whole: bool,
 }
 
-/// Skipped files still to be read for what a dataset withheld since the last build may leave.
+/// Skipped files still to be read for what datasets withheld since the files were audited
+/// may leave in them.
 struct PendingAudit {
-    /// What the new auditor looks for and the last one did not.
+    /// The auditor every file of the output passed before: `None` when nothing was withheld.
+    base: Option<std::sync::Arc<audit::Auditor>>,
+    /// What the last build's auditor looks for beyond `base`.
     auditor: std::sync::Arc<audit::Auditor>,
-    /// Files this build wrote or checked (audited on the way in).
-    audited: std::collections::BTreeSet<String>,
+    /// The files still to read.
+    sweep: audit::Sweep,
+}
+
+/// What one [`Session::audit_some`] found.
+#[derive(Debug, Default)]
+pub struct AuditStep {
+    /// Files that mention a withheld dataset: forgotten by the session, to be left out of
+    /// what is published.
+    pub leaks: Vec<audit::Leak>,
+    /// Files read.
+    pub read: usize,
+    /// Whether the audit is done.
+    pub done: bool,
 }
 
 impl Session {
@@ -497,28 +513,58 @@ impl Session {
         self.pending = None;
     }
 
-    /// Whether the last build left skipped files to audit.
+    /// Whether skipped files are still to be audited ([`Session::audit_some`]).
     pub fn audit_pending(&self) -> bool {
         self.pending.is_some()
     }
 
-    /// Audits the files the last build skipped, in `root` (the folder it built into, or a
-    /// release holding the same files), for what the last build's auditor added. Files that
-    /// leak are forgotten, so the next build renders them again (and leaves them out); the
-    /// caller removes them from what it publishes. After a read error the session forgets the
-    /// output, so the next build renders and audits everything.
-    pub fn finish_audit(&mut self, root: &Path) -> std::io::Result<Vec<audit::Leak>> {
-        let Some(pending) = self.pending.take() else {
-            return Ok(Vec::new());
+    /// Audits files the builds skipped, in `root` (the folder the last build built into, or
+    /// the release holding its files), for what was withheld since they were audited, until
+    /// `budget` has passed. Builds in between go on: they audit what they write against
+    /// everything withheld, and the audit carries on from where it was (from the start when
+    /// something else is withheld). Files that leak are forgotten, so the next build renders
+    /// them again (and leaves them out); the caller removes them from what it publishes.
+    /// After a read error the session forgets the output, so the next build renders and
+    /// audits everything.
+    pub fn audit_some(
+        &mut self,
+        root: &Path,
+        budget: std::time::Duration,
+    ) -> std::io::Result<AuditStep> {
+        let Some(pending) = self.pending.as_mut() else {
+            return Ok(AuditStep {
+                done: true,
+                ..AuditStep::default()
+            });
         };
-        match audit::scan_unscanned(root, &pending.auditor, &pending.audited) {
-            Ok(leaks) => {
-                self.memo.forget(leaks.iter().map(|l| l.file.as_str()));
-                Ok(leaks)
+        match pending.sweep.step(root, &pending.auditor, budget) {
+            Ok(step) => {
+                self.memo.forget(step.leaks.iter().map(|l| l.file.as_str()));
+                if step.done {
+                    self.pending = None;
+                }
+                Ok(AuditStep {
+                    leaks: step.leaks,
+                    read: step.read,
+                    done: step.done,
+                })
             }
             Err(err) => {
                 self.forget_output();
                 Err(err)
+            }
+        }
+    }
+
+    /// Audits every file the builds skipped at once (see [`Session::audit_some`]).
+    pub fn finish_audit(&mut self, root: &Path) -> std::io::Result<Vec<audit::Leak>> {
+        let mut leaks = Vec::new();
+        loop {
+            let step = self.audit_some(root, std::time::Duration::MAX)?;
+            leaks.extend(step.leaks);
+            if step.done {
+                audit::sort(&mut leaks);
+                return Ok(leaks);
             }
         }
     }
@@ -535,11 +581,6 @@ pub fn build_incremental(
     progress: &(dyn Fn(usize, usize) + Sync),
     session: &mut Session,
 ) -> Result<BuildReport, BuildError> {
-    if session.pending.take().is_some() {
-        // The last build's skipped files were never audited for what it added: its memo
-        // cannot be trusted.
-        session.forget_output();
-    }
     let mut memo = std::mem::take(&mut session.memo);
     memo.defer_whole_catalog(session.defer_whole);
     let (report, next, pending) = build_with(
@@ -552,6 +593,7 @@ pub fn build_incremental(
             index: Some(&mut session.index),
             manifest: &mut session.manifest,
             withdraw_leaks: session.withdraw_leaks,
+            pending: session.pending.take(),
         },
     )?;
     session.memo = next;
@@ -566,6 +608,8 @@ struct Carried<'a> {
     index: Option<&'a mut search::LiveSearch>,
     manifest: &'a mut manifest::ManifestState,
     withdraw_leaks: bool,
+    /// The audit of skipped files the last builds still owe.
+    pending: Option<PendingAudit>,
 }
 
 fn build_with(
@@ -580,6 +624,7 @@ fn build_with(
         index,
         manifest: manifest_state,
         withdraw_leaks,
+        pending: owed,
     } = carried;
     let output_error = |source| BuildError::Output {
         path: options.output.display().to_string(),
@@ -622,18 +667,22 @@ fn build_with(
         },
         None => None,
     };
-    // What this auditor looks for beyond the one the memo's render used: `None` when nothing
-    // more; the whole auditor without a memo.
+    // The auditor every file the memo describes passed: its render's, or while an audit is
+    // owed, the one before the datasets withheld since.
+    let trusted = match &owed {
+        Some(owed) => owed.base.clone(),
+        None => memo.auditor().cloned(),
+    };
+    // What this auditor looks for beyond that one: `None` when nothing more; the whole
+    // auditor without a memo.
     let beyond = match &auditor {
-        Some(now) => now
-            .beyond(memo.auditor().map(|a| &**a))
-            .map_err(audit_error)?,
+        Some(now) => now.beyond(trusted.as_deref()).map_err(audit_error)?,
         None => None,
     };
     let mut output = write::Output::new(&options.output, auditor).map_err(output_error)?;
-    // The files a memo describes passed its render's auditor (or were audited since): a
-    // write replacing one scans what differs, and the whole file only for what is new.
-    if had_memo && memo.auditor().is_some() {
+    // A write replacing a file the memo describes scans what differs, and the whole file only
+    // for what is new.
+    if had_memo && trusted.is_some() {
         output = output.existing_passed(beyond.clone());
     }
     let build_date = options
@@ -684,14 +733,23 @@ fn build_with(
     // the files it skipped passed its auditor, so they are read only when this auditor looks
     // for something more (a dataset was just withheld), and only for that.
     let mut leaks = std::mem::take(&mut stats.leaks);
-    let to_read = beyond;
     let mut pending = None;
-    match to_read {
-        // Left to the caller, to run once this build is published.
+    match beyond {
+        // Left to the caller, to run once this build is published. An audit still owed goes
+        // on where it was when it looks for the same texts: what this build wrote or checked
+        // passed the whole auditor. When they differ it starts again.
         Some(auditor) if withdraw_leaks && had_memo => {
-            pending = Some(PendingAudit {
-                auditor,
-                audited: std::mem::take(&mut stats.audited),
+            let audited = std::mem::take(&mut stats.audited);
+            pending = Some(match owed {
+                Some(mut owed) if owed.auditor.looks_for() == auditor.looks_for() => {
+                    owed.sweep.passed(audited);
+                    owed
+                }
+                _ => PendingAudit {
+                    base: trusted,
+                    auditor,
+                    sweep: audit::Sweep::new(audited),
+                },
             });
         }
         Some(auditor) => leaks.extend(
@@ -900,6 +958,100 @@ mod incremental_tests {
                 .iter()
                 .any(|l| l.file == "datasets/ds-000017/index.html"),
             "{leaks:?}"
+        );
+    }
+
+    /// The audit a takedown leaves owed goes a step at a time while builds go on: a second
+    /// takedown in between is built at once, and the audit then finds the skipped pages that
+    /// name either dataset; the next build leaves them out.
+    #[test]
+    fn an_owed_audit_goes_on_across_builds_and_covers_every_takedown() {
+        let dir = tempfile::tempdir().unwrap();
+        synthetic::write_catalog(dir.path(), 400).unwrap();
+        let content = dir.path().join("content");
+        let config = SiteConfig::load(&dir.path().join("site.toml")).unwrap();
+        let divisions = Divisions::guangxi();
+        let record = |id: &str| {
+            walkdir::WalkDir::new(content.join("departments"))
+                .into_iter()
+                .filter_map(|e| e.ok())
+                .find(|e| e.file_name().to_string_lossy() == format!("{id}.yaml"))
+                .unwrap()
+                .into_path()
+        };
+        // As above, each naming page shares neither department nor domain with the dataset
+        // it names, so the memo skips it.
+        for (naming, named) in [("ds-000017", "ds-000001"), ("ds-000018", "ds-000002")] {
+            let path = record(naming);
+            let text = std::fs::read_to_string(&path).unwrap();
+            let text = text.replacen(
+                "summary: |\n",
+                &format!("summary: |\n  另见 `{named}`。\n"),
+                1,
+            );
+            std::fs::write(&path, text).unwrap();
+        }
+        let options = BuildOptions {
+            content: content.clone(),
+            output: dir.path().join("out"),
+            config: config.clone(),
+            build_date: None,
+            source_commit: None,
+            signing_key: None,
+        };
+        let mut session = Session::withdrawing_leaks();
+        let mut build = |session: &mut Session| {
+            let checked = check(&content, &config, &divisions, None);
+            build_incremental(&options, &divisions, &checked, &|_, _| {}, session).unwrap()
+        };
+        let suspend = |id: &str| {
+            let path = record(id);
+            let text = std::fs::read_to_string(&path).unwrap();
+            std::fs::write(&path, format!("{text}status: suspended\n")).unwrap();
+        };
+        build(&mut session);
+        assert!(!session.audit_pending());
+
+        suspend("ds-000001");
+        let first = build(&mut session);
+        assert!(first.withdrawn.is_empty(), "the naming page was skipped");
+        assert!(session.audit_pending());
+        let step = session
+            .audit_some(&options.output, std::time::Duration::ZERO)
+            .unwrap();
+        assert!(!step.done, "one step reads one chunk of about 3,000 files");
+
+        suspend("ds-000002");
+        let second = build(&mut session);
+        assert!(second.withdrawn.is_empty());
+        let mut leaks = step.leaks;
+        leaks.extend(session.finish_audit(&options.output).unwrap());
+        assert!(!session.audit_pending());
+        let mut files: Vec<&str> = leaks.iter().map(|l| l.file.as_str()).collect();
+        files.sort_unstable();
+        files.dedup();
+        assert_eq!(
+            files,
+            [
+                "datasets/ds-000017/index.html",
+                "datasets/ds-000018/index.html"
+            ]
+        );
+        // Forgotten by the session, and removed by the caller: the next build renders them
+        // again and leaves them out.
+        for file in files {
+            std::fs::remove_file(options.output.join(file)).unwrap();
+        }
+        let third = build(&mut session);
+        let withdrawn: std::collections::BTreeSet<&str> =
+            third.withdrawn.iter().map(|l| l.file.as_str()).collect();
+        assert!(
+            withdrawn.contains("datasets/ds-000017/index.html"),
+            "{withdrawn:?}"
+        );
+        assert!(
+            withdrawn.contains("datasets/ds-000018/index.html"),
+            "{withdrawn:?}"
         );
     }
 }
