@@ -156,7 +156,8 @@ fn live_release(port: u16) -> Option<u64> {
 }
 
 /// Rewrites whole department folders, 10,000 files or the whole catalog, then waits until
-/// the daemon has been quiet for two seconds.
+/// every rewritten record is live: the last one written shows its new title and no file is
+/// left unsettled.
 fn burst(root: &Path, port: u16) -> Result<Burst, String> {
     let before = live_release(port).ok_or("no live release")?;
     let mut departments: Vec<PathBuf> = std::fs::read_dir(root.join("drops"))
@@ -167,6 +168,7 @@ fn burst(root: &Path, port: u16) -> Result<Burst, String> {
         .collect();
     departments.sort();
     let (mut files, mut touched) = (0, 0);
+    let mut last = None;
     for dept in departments {
         if files >= 10_000 {
             break;
@@ -188,13 +190,20 @@ fn burst(root: &Path, port: u16) -> Result<Burst, String> {
             };
             std::fs::write(&record, text).map_err(|e| e.to_string())?;
             files += 1;
+            if !record.ends_with("department.yaml") {
+                last = record.file_stem().map(|s| s.to_string_lossy().into_owned());
+            }
         }
     }
     let last_write = Instant::now();
+    let last_page = root
+        .join("rel/current/datasets")
+        .join(last.ok_or("no record rewritten")?)
+        .join("index.html");
     let mut last_change = Instant::now();
     let mut current = before;
-    while last_change.elapsed() < Duration::from_secs(2) || current == before {
-        if last_write.elapsed() > Duration::from_secs(600) {
+    loop {
+        if last_write.elapsed() > Duration::from_secs(900) {
             return Err("the burst did not settle".into());
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -203,6 +212,13 @@ fn burst(root: &Path, port: u16) -> Result<Burst, String> {
         {
             current = now;
             last_change = Instant::now();
+        }
+        // The status names the files a cycle left unsettled once that cycle ends.
+        if current != before
+            && std::fs::read_to_string(&last_page).is_ok_and(|p| p.contains("批量"))
+            && status(port).is_some_and(|s| !s.contains("\"unsettled\""))
+        {
+            break;
         }
     }
     Ok(Burst {

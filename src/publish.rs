@@ -507,6 +507,11 @@ fn status_page(status: &DaemonStatus) -> String {
         status.cycles,
         status.last_status
     );
+    if status.auditing {
+        html.push_str(
+            "<p>正在核查：刚撤下的数据集是否仍见于未重新生成的文件；发现即撤下该文件，其间的发布照常进行。</p>",
+        );
+    }
     if let Some(p) = &status.last_publish {
         html.push_str(&format!(
             "<p>最近发布 {}{}：{} 个数据集，{} 个文件中重新生成 {} 个、写入 {} 个、删除 {} 个；\
