@@ -1054,6 +1054,66 @@ mod incremental_tests {
             "{withdrawn:?}"
         );
     }
+
+    /// A takedown leaves `data.json` and `catalog.csv` out; while their update is deferred
+    /// they stay out, so another publish right after does not wait for a hundred megabytes
+    /// to be written; the first build that is not deferred writes them again.
+    #[test]
+    fn dropped_whole_catalog_files_stay_out_until_they_are_due() {
+        let dir = tempfile::tempdir().unwrap();
+        synthetic::write_catalog(dir.path(), 400).unwrap();
+        let content = dir.path().join("content");
+        let config = SiteConfig::load(&dir.path().join("site.toml")).unwrap();
+        let divisions = Divisions::guangxi();
+        let record = |id: &str| {
+            walkdir::WalkDir::new(content.join("departments"))
+                .into_iter()
+                .filter_map(|e| e.ok())
+                .find(|e| e.file_name().to_string_lossy() == format!("{id}.yaml"))
+                .unwrap()
+                .into_path()
+        };
+        let options = BuildOptions {
+            content: content.clone(),
+            output: dir.path().join("out"),
+            config: config.clone(),
+            build_date: None,
+            source_commit: None,
+            signing_key: None,
+        };
+        let mut session = Session::withdrawing_leaks();
+        let mut build = |session: &mut Session, defer: bool| {
+            session.defer_whole_catalog(defer);
+            let checked = check(&content, &config, &divisions, None);
+            build_incremental(&options, &divisions, &checked, &|_, _| {}, session).unwrap()
+        };
+        let whole = ["data.json", "catalog.csv"];
+        let present = |names: &[&str]| names.iter().all(|n| options.output.join(n).is_file());
+        build(&mut session, false);
+        assert!(present(&whole));
+
+        let taken = record("ds-000001");
+        let text = std::fs::read_to_string(&taken).unwrap();
+        std::fs::write(&taken, format!("{text}status: suspended\n")).unwrap();
+        let takedown = build(&mut session, true);
+        assert!(takedown.whole_catalog_dropped);
+        assert!(!options.output.join("data.json").exists());
+        assert!(!options.output.join("catalog.csv").exists());
+
+        let edited = record("ds-000003");
+        let text = std::fs::read_to_string(&edited).unwrap();
+        std::fs::write(&edited, text.replacen("title: ", "title: 修订", 1)).unwrap();
+        let edit = build(&mut session, true);
+        assert!(edit.whole_catalog_dropped && edit.whole_catalog_behind);
+        assert!(!edit.changed_paths.contains("data.json"), "still out");
+        assert!(!options.output.join("data.json").exists());
+
+        let due = build(&mut session, false);
+        assert!(!due.whole_catalog_dropped && !due.whole_catalog_behind);
+        assert!(present(&whole));
+        let data = std::fs::read_to_string(options.output.join("data.json")).unwrap();
+        assert!(data.contains("修订") && !data.contains("ds-000001"));
+    }
 }
 
 #[cfg(test)]

@@ -537,6 +537,8 @@ pub struct RenderMemo {
     /// The keys of the public datasets when the files of the whole catalog were last
     /// written, sorted: the datasets they list.
     whole_ids: Vec<u64>,
+    /// Whether the last render left the files of the whole catalog out.
+    whole_dropped: bool,
 }
 
 /// What a render does with the files of the whole catalog.
@@ -597,11 +599,20 @@ impl RenderMemo {
 
     /// What this render does with the files of the whole catalog.
     fn whole_plan(&self, summaries: &summary::Summaries) -> WholePlan {
+        if !self.defer_whole {
+            return WholePlan::Write;
+        }
         let held = WholeCatalog::ALL
             .iter()
             .all(|file| self.files.contains_key(&path_key(file.path())));
-        if !self.defer_whole || !held {
-            return WholePlan::Write;
+        if !held {
+            // Left out by the last render (a takedown): they stay out until they are due,
+            // so that another takedown right after does not wait for them to be written.
+            return if self.whole_dropped {
+                WholePlan::Drop
+            } else {
+                WholePlan::Write
+            };
         }
         let public: foldhash::HashSet<u64> = summaries.iter().map(|s| s.id_key).collect();
         if self.whole_ids.iter().all(|id| public.contains(id)) {
@@ -876,6 +887,7 @@ pub fn render_incremental(
         memo.whole_ids = summaries.iter().map(|s| s.id_key).collect();
         memo.whole_ids.sort_unstable();
     }
+    memo.whole_dropped = whole_plan == WholePlan::Drop;
     memo.summaries = summaries;
     memo.auditor = output.auditor().cloned();
     memo.generation = memo.generation.wrapping_add(1);
