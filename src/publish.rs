@@ -297,8 +297,9 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
         }
         let deadline = std::time::Instant::now() + poll;
         loop {
-            // Only the files of the whole catalog to bring up to date: no department to look at.
-            if session.whole_catalog_due() {
+            // Only the files of the whole catalog, or the pages a takedown shifted, to bring
+            // up to date: no department to look at.
+            if session.whole_catalog_due() || session.follow_up {
                 break;
             }
             let now = std::time::Instant::now();
@@ -648,7 +649,12 @@ fn cycle(
     let live = releases.current();
     let unpublished = folders.unpublished();
     let whole_catalog_due = session.whole_catalog_due();
-    let status = if ingested.changed || live.is_none() || unpublished.exists() || whole_catalog_due
+    let follow_up = std::mem::take(&mut session.follow_up);
+    let status = if ingested.changed
+        || live.is_none()
+        || unpublished.exists()
+        || whole_catalog_due
+        || follow_up
     {
         let publish_started = std::time::Instant::now();
         let checked = match ingested.checked {
@@ -756,6 +762,9 @@ struct Warm {
     /// Whether the last cycle published everything accepted and only the audit of the files
     /// it skipped keeps the `unpublished` marker.
     unpublished_until_audited: bool,
+    /// Whether the last publish left listing pages a takedown shifted for the next one,
+    /// which follows at once.
+    follow_up: bool,
 }
 
 impl Warm {
@@ -777,6 +786,7 @@ impl Default for Warm {
             whole_catalog_lag: None,
             whole_catalog_due_at: None,
             unpublished_until_audited: false,
+            follow_up: false,
         }
     }
 }
@@ -893,6 +903,13 @@ fn publish_warm(
             );
             session.published = Some(published);
             session.release = Some(name.clone());
+            if report.deferred > 0 {
+                tracing::info!(
+                    pages = report.deferred,
+                    "listing pages the takedown shifted follow in the next publish"
+                );
+                session.follow_up = true;
+            }
             log_withdrawn(&report.withdrawn);
             session.whole_catalog_due_at = match session.whole_catalog_lag {
                 Some(lag) if report.whole_catalog_behind => {

@@ -151,6 +151,9 @@ pub struct BuildReport {
     pub whole_catalog_behind: bool,
     /// They were left out: a dataset they listed is no longer public.
     pub whole_catalog_dropped: bool,
+    /// Listing pages a takedown only shifted, kept as they were for the next build to make
+    /// (see [`render::RenderMemo::defer_shifted_listings`]): when not 0, build again soon.
+    pub deferred: usize,
 }
 
 /// Why a build failed as a whole.
@@ -701,6 +704,19 @@ fn build_with(
         demands: &checked.demands,
         plans: &checked.plans,
     };
+    // A publisher that must not be held back renders at once only the listing pages that
+    // name a dataset withheld since the last render; the pages it merely shifted follow.
+    if withdraw_leaks && had_memo {
+        let newly_withheld = match (output.auditor(), &owed) {
+            (Some(now), Some(_)) => now
+                .beyond(memo.auditor().map(|a| &**a))
+                .map_err(audit_error)?,
+            // Without an audit owed, the memo's auditor is the trusted one.
+            (Some(_), None) => beyond.clone(),
+            (None, _) => None,
+        };
+        memo.defer_shifted_listings(newly_withheld);
+    }
     manifest_state.resume(&options.output);
     let started = Instant::now();
     let (mut stats, mut next, gone) =
@@ -816,6 +832,7 @@ fn build_with(
         withdrawn: leaks,
         whole_catalog_behind: stats.whole_catalog_behind,
         whole_catalog_dropped: stats.whole_catalog_dropped,
+        deferred: stats.deferred,
         check_seconds: checked.elapsed.as_secs_f64(),
         render_seconds,
         audit_seconds: started.elapsed().as_secs_f64(),
@@ -1113,6 +1130,101 @@ mod incremental_tests {
         assert!(present(&whole));
         let data = std::fs::read_to_string(options.output.join("data.json")).unwrap();
         assert!(data.contains("修订") && !data.contains("ds-000001"));
+    }
+
+    /// A takedown renders at once the listing pages that named the dataset; those it only
+    /// shifted keep their bytes, name nothing withheld, and are made by the next build, after
+    /// which the output is what a full build makes.
+    #[test]
+    fn a_takedown_leaves_the_pages_it_only_shifted_for_the_next_build() {
+        let dir = tempfile::tempdir().unwrap();
+        synthetic::write_catalog(dir.path(), 400).unwrap();
+        let content = dir.path().join("content");
+        let config = SiteConfig::load(&dir.path().join("site.toml")).unwrap();
+        let divisions = Divisions::guangxi();
+        let options = |out: &str| BuildOptions {
+            content: content.clone(),
+            output: dir.path().join(out),
+            config: config.clone(),
+            build_date: None,
+            source_commit: None,
+            signing_key: None,
+        };
+        let incremental = options("out");
+        let mut session = Session::withdrawing_leaks();
+        let rebuild = |session: &mut Session| {
+            let checked = check(&content, &config, &divisions, None);
+            build_incremental(&incremental, &divisions, &checked, &|_, _| {}, session).unwrap()
+        };
+        assert_eq!(rebuild(&mut session).deferred, 0);
+        let taken = walkdir::WalkDir::new(content.join("departments"))
+            .into_iter()
+            .filter_map(|e| e.ok())
+            .find(|e| e.file_name().to_string_lossy() == "ds-000001.yaml")
+            .unwrap()
+            .into_path();
+        let text = std::fs::read_to_string(&taken).unwrap();
+        std::fs::write(&taken, format!("{text}status: suspended\n")).unwrap();
+        let snapshot = |root: &Path| -> std::collections::BTreeMap<String, Vec<u8>> {
+            walkdir::WalkDir::new(root)
+                .into_iter()
+                .filter_map(|e| e.ok())
+                .filter(|e| e.file_type().is_file())
+                .map(|e| {
+                    (
+                        load::relative(root, e.path()),
+                        std::fs::read(e.path()).unwrap(),
+                    )
+                })
+                .collect()
+        };
+        let before = snapshot(&incremental.output);
+
+        let takedown = rebuild(&mut session);
+        assert!(
+            takedown.deferred > 0,
+            "the later pages of its listings shift"
+        );
+        let after = snapshot(&incremental.output);
+        let auditor = audit::auditor_of_suspended(&["ds-000001"]);
+        let shifted_kept: Vec<&String> = after
+            .iter()
+            .filter(|(path, bytes)| path.contains("/page/") && before.get(*path) == Some(*bytes))
+            .map(|(path, _)| path)
+            .collect();
+        assert!(!shifted_kept.is_empty());
+        for (path, bytes) in &after {
+            assert!(
+                audit::ANNOUNCING_FILES.contains(&path.as_str())
+                    || auditor.scan(path, bytes).is_empty(),
+                "{path} names the withheld dataset"
+            );
+        }
+
+        let follow_up = rebuild(&mut session);
+        assert_eq!(follow_up.deferred, 0);
+        assert!(follow_up.changed_paths.len() >= takedown.deferred);
+        let full = options("full");
+        build(
+            &full,
+            &divisions,
+            &check(&content, &config, &divisions, None),
+            &|_, _| {},
+        )
+        .unwrap();
+        let (made, want) = (snapshot(&incremental.output), snapshot(&full.output));
+        let own =
+            |path: &str| path.ends_with("kaifang/manifest.json") || path.ends_with("kaifang/trace");
+        assert_eq!(
+            made.keys().collect::<Vec<_>>(),
+            want.keys().collect::<Vec<_>>()
+        );
+        for (path, bytes) in &want {
+            assert!(
+                own(path) || made[path] == *bytes,
+                "{path} differs from a full build"
+            );
+        }
     }
 }
 

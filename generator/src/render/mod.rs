@@ -190,6 +190,9 @@ pub struct RenderStats {
     /// The paths whose bytes were written.
     #[serde(skip)]
     pub written_paths: Vec<String>,
+    /// Listing pages kept as they were although their inputs changed (see
+    /// [`RenderMemo::defer_shifted_listings`]); counted among the skipped.
+    pub deferred: usize,
     /// The paths whose bytes went through the audit in this render (all but the skipped).
     #[serde(skip)]
     pub audited: BTreeSet<String>,
@@ -539,6 +542,9 @@ pub struct RenderMemo {
     whole_ids: Vec<u64>,
     /// Whether the last render left the files of the whole catalog out.
     whole_dropped: bool,
+    /// What the next render's takedown withholds beyond the last render, when listing pages
+    /// that do not mention it may wait ([`RenderMemo::defer_shifted_listings`]).
+    defer_listings: Option<std::sync::Arc<crate::audit::Auditor>>,
 }
 
 /// What a render does with the files of the whole catalog.
@@ -595,6 +601,20 @@ impl RenderMemo {
     /// when they no longer describe the catalog.
     pub fn defer_whole_catalog(&mut self, defer: bool) {
         self.defer_whole = defer;
+    }
+
+    /// Lets the next render keep, as they are, the listing pages whose inputs changed but
+    /// whose current bytes do not mention what `newly_withheld` looks for (the datasets
+    /// withheld since the last render): a takedown shifts every page after the one that
+    /// listed the dataset, hundreds at 100,000 datasets, and only that one must change at
+    /// once. Until the render after, a shifted page may repeat the dataset that now ends
+    /// the page before it. [`RenderStats::deferred`] counts them; the next render makes them
+    /// (their memo entries keep the old fingerprints).
+    pub fn defer_shifted_listings(
+        &mut self,
+        newly_withheld: Option<std::sync::Arc<crate::audit::Auditor>>,
+    ) {
+        self.defer_listings = newly_withheld;
     }
 
     /// What this render does with the files of the whole catalog.
@@ -785,6 +805,7 @@ pub fn render_incremental(
     let mut summaries = std::mem::take(&mut memo.summaries);
     summaries.refresh(datasets, site.divisions, &render_keys);
     let whole_plan = memo.whole_plan(&summaries);
+    let deferring = memo.defer_listings.take();
     let behind = std::sync::atomic::AtomicBool::new(whole_plan == WholePlan::Drop);
     let (index, rendered) = rayon::join(
         || match live {
@@ -815,6 +836,12 @@ pub fn render_incremental(
                     plan_dataset(site, i, &mut jobs);
                 }
             }
+            let deferred = match deferring.as_deref() {
+                Some(newly_withheld) => {
+                    shifted_listings(&jobs, &fingerprints, &memo, output, newly_withheld)
+                }
+                None => foldhash::HashSet::default(),
+            };
             let total = jobs.len();
             let done = AtomicUsize::new(0);
             let results = jobs
@@ -835,8 +862,17 @@ pub fn render_incremental(
                             }
                             return Ok(memo.keep(file.path()));
                         }
-                        let produced =
-                            produce(job, site, &model, &tera, output, &fingerprints, &memo, path)?;
+                        let produced = produce(
+                            job,
+                            site,
+                            &model,
+                            &tera,
+                            output,
+                            &fingerprints,
+                            &memo,
+                            path,
+                            &deferred,
+                        )?;
                         let n = done.fetch_add(1, Ordering::Relaxed) + 1;
                         if n.is_multiple_of(256) || n == total {
                             progress(n, total);
@@ -849,6 +885,7 @@ pub fn render_incremental(
                 jobs,
                 results,
                 owners,
+                deferred: deferred.len(),
             })
         },
     );
@@ -857,6 +894,7 @@ pub fn render_incremental(
         jobs,
         results,
         owners,
+        deferred,
     } = rendered?;
     // Index files go through the same audited writer as pages.
     let index_files = index
@@ -880,6 +918,7 @@ pub fn render_incremental(
         search: index.stats,
         whole_catalog_behind: behind.into_inner(),
         whole_catalog_dropped: whole_plan == WholePlan::Drop,
+        deferred,
         ..RenderStats::default()
     };
     if whole_plan == WholePlan::Write {
@@ -1011,6 +1050,43 @@ struct Rendered {
     results: Vec<Produced>,
     /// Per dataset: the key of its id and the fingerprint of its files.
     owners: Vec<(u64, u64)>,
+    /// Listing pages kept for the next render.
+    deferred: usize,
+}
+
+/// Fewest listing pages worth leaving for a publish of their own after a takedown: below
+/// this, rendering them now costs less than that publish.
+const DEFER_AT_LEAST: usize = 64;
+
+/// The keys of the listing pages whose inputs changed but whose bytes in the output do not
+/// mention what `newly_withheld` looks for, when there are at least [`DEFER_AT_LEAST`]; else
+/// none.
+fn shifted_listings(
+    jobs: &[Job],
+    fingerprints: &Fingerprints<'_>,
+    memo: &RenderMemo,
+    output: &Output,
+    newly_withheld: &crate::audit::Auditor,
+) -> foldhash::HashSet<u64> {
+    let shifted: foldhash::HashSet<u64> = jobs
+        .par_iter()
+        .filter(|job| matches!(job, Job::Listing(_)))
+        .map_init(String::new, |path, job| {
+            let fingerprint = fingerprints.of(job, path)?;
+            let key = path_key(path);
+            let entry = memo.files.get(&key)?;
+            (entry.fingerprint != Some(fingerprint)
+                && std::fs::read(output.root().join(&**path))
+                    .is_ok_and(|old| newly_withheld.scan(path, &old).is_empty()))
+            .then_some(key)
+        })
+        .flatten()
+        .collect();
+    if shifted.len() >= DEFER_AT_LEAST {
+        shifted
+    } else {
+        foldhash::HashSet::default()
+    }
 }
 
 impl RenderStats {
@@ -1033,15 +1109,15 @@ fn produce(
     fingerprints: &Fingerprints<'_>,
     memo: &RenderMemo,
     path: &mut String,
+    deferred: &foldhash::HashSet<u64>,
 ) -> Result<Produced, RenderError> {
     let fingerprint = fingerprints.of(job, path);
     let key = fingerprint.map(|_| path_key(path));
-    let remembered = key.and_then(|key| {
-        memo.files
-            .get(&key)
-            .filter(|entry| entry.fingerprint == fingerprint)
-    });
-    if let (Some(key), Some(entry)) = (key, remembered) {
+    let entry = key.and_then(|key| memo.files.get(&key));
+    // Unchanged, or a listing page a takedown only shifted, which waits for the next render.
+    if let (Some(key), Some(entry)) = (key, entry)
+        && (entry.fingerprint == fingerprint || deferred.contains(&key))
+    {
         return Ok(Produced::Skipped {
             key,
             is_page: entry.is_page,
