@@ -239,6 +239,12 @@ impl Auditor {
         }))
     }
 
+    /// Whether it looks for a dataset's id: a dataset is withheld, not only (for one that
+    /// was already) a new title.
+    pub fn looks_for_ids(&self) -> bool {
+        self.patterns.iter().any(|p| p.is_id)
+    }
+
     /// The texts this auditor looks for, sorted.
     pub fn looks_for(&self) -> &[String] {
         &self.texts

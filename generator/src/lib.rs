@@ -715,7 +715,8 @@ fn build_with(
             (Some(_), None) => beyond.clone(),
             (None, _) => None,
         };
-        memo.defer_shifted_listings(newly_withheld);
+        // Only for a takedown: a withheld record's new title is no reason to wait.
+        memo.defer_shifted_listings(newly_withheld.filter(|a| a.looks_for_ids()));
     }
     manifest_state.resume(&options.output);
     let started = Instant::now();
