@@ -542,6 +542,9 @@ pub struct RenderMemo {
     whole_ids: Vec<u64>,
     /// Whether the last render left the files of the whole catalog out.
     whole_dropped: bool,
+    /// The compiled templates, kept for the next render (compiling them takes longer than
+    /// rendering an edit's pages).
+    templates: Option<std::sync::Arc<Tera>>,
     /// What the next render's takedown withholds beyond the last render, when listing pages
     /// that do not mention it may wait ([`RenderMemo::defer_shifted_listings`]).
     defer_listings: Option<std::sync::Arc<crate::audit::Auditor>>,
@@ -806,6 +809,7 @@ pub fn render_incremental(
     summaries.refresh(datasets, site.divisions, &render_keys);
     let whole_plan = memo.whole_plan(&summaries);
     let deferring = memo.defer_listings.take();
+    let compiled = memo.templates.take();
     let behind = std::sync::atomic::AtomicBool::new(whole_plan == WholePlan::Drop);
     let (index, rendered) = rayon::join(
         || match live {
@@ -817,7 +821,10 @@ pub fn render_incremental(
             )),
         },
         || -> Result<Rendered, RenderError> {
-            let tera = templates()?;
+            let tera = match compiled {
+                Some(tera) => tera,
+                None => std::sync::Arc::new(templates()?),
+            };
             let model = SiteModel::new(site, &summaries);
             let fingerprints = Fingerprints::new(site, &model);
             // Each dataset's id key and the fingerprint of all its files: only the datasets
@@ -886,6 +893,7 @@ pub fn render_incremental(
                 results,
                 owners,
                 deferred: deferred.len(),
+                tera,
             })
         },
     );
@@ -895,7 +903,9 @@ pub fn render_incremental(
         results,
         owners,
         deferred,
+        tera,
     } = rendered?;
+    memo.templates = Some(tera);
     // Index files go through the same audited writer as pages.
     let index_files = index
         .files
@@ -1052,6 +1062,8 @@ struct Rendered {
     owners: Vec<(u64, u64)>,
     /// Listing pages kept for the next render.
     deferred: usize,
+    /// The templates it used.
+    tera: std::sync::Arc<Tera>,
 }
 
 /// Fewest listing pages worth leaving for a publish of their own after a takedown: below
