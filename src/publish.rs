@@ -168,7 +168,7 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
             &releases_root,
             None,
             &mut session,
-            None,
+            &daemon::ingest::Watched::default(),
         );
         let keep = settings.keep;
         while audit_step(
@@ -253,7 +253,7 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
     };
     // The departments the watcher saw change; `None` means "look at everything" (the first
     // cycle, a watcher error or overflow, the poll interval, SIGHUP, the trigger file).
-    let mut hint: Option<BTreeSet<String>> = None;
+    let mut watched = daemon::ingest::Watched::default();
     // The watcher reports absolute paths.
     let drops = std::fs::canonicalize(&folders.drops).unwrap_or_else(|_| folders.drops.clone());
     let platform: Vec<std::path::PathBuf> = watched_platform
@@ -268,10 +268,13 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
             &releases_root,
             Some(&status),
             &mut session,
-            hint.as_ref(),
+            &watched,
         );
         // A failed cycle may have left a hinted department half looked at: look at all next.
-        hint = (outcome != EXIT_FAILED).then(BTreeSet::new);
+        watched = daemon::ingest::Watched {
+            departments: (outcome != EXIT_FAILED).then(BTreeSet::new),
+            complete: BTreeSet::new(),
+        };
         // A cycle that failed while the whole catalog was due tries again after the poll
         // interval, not at once and again.
         if outcome == EXIT_FAILED && session.whole_catalog_due() {
@@ -290,7 +293,7 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
         // Changes made while the cycle ran start the next one at once.
         let mut wake = false;
         while let Ok(result) = rx.try_recv() {
-            wake |= note_events(result, &drops, &platform, &mut hint);
+            wake |= note_events(result, &drops, &platform, &mut watched);
         }
         if wake {
             continue;
@@ -305,7 +308,7 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
             let now = std::time::Instant::now();
             let left = deadline.saturating_duration_since(now);
             if left.is_zero() {
-                hint = None;
+                watched.departments = None;
                 break;
             }
             let until_due = session
@@ -319,7 +322,7 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
             };
             match rx.recv_timeout(slice) {
                 Ok(result) => {
-                    if note_events(result, &drops, &platform, &mut hint) {
+                    if note_events(result, &drops, &platform, &mut watched) {
                         break;
                     }
                 }
@@ -334,14 +337,14 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
             };
             if hangup.swap(false, std::sync::atomic::Ordering::Relaxed) {
                 tracing::info!("SIGHUP: cycle now");
-                hint = None;
+                watched.departments = None;
                 now_due(&mut session);
                 break;
             }
             if touched() != last_touch {
                 last_touch = touched();
                 tracing::info!(trigger = %trigger.display(), "touched: cycle now");
-                hint = None;
+                watched.departments = None;
                 now_due(&mut session);
                 break;
             }
@@ -357,40 +360,48 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
     }
 }
 
-/// Adds the departments that watcher events name to `hint` and says whether any event calls
-/// for a cycle. Reads (access events) and files a cycle ignores (its own reports, transfer and
-/// editor leftovers) do not; an error (an overflowed queue) does, and widens the hint to
-/// everything. A change in a `platform` folder calls for a cycle without naming a
-/// department: every cycle reads those folders.
+/// Adds the departments that watcher events name to `watched` and says whether any event
+/// calls for a cycle. Reads (access events) and files a cycle ignores (its own reports,
+/// transfer and editor leftovers) do not; an error (an overflowed queue) does, and widens
+/// the departments to everything. A change in a `platform` folder calls for a cycle without
+/// naming a department: every cycle reads those folders. A drop file whose last event is its
+/// writer closing it, or its move into place, is noted complete; any other event on it
+/// takes that back.
 fn note_events(
     result: notify_debouncer_full::DebounceEventResult,
     drops: &Path,
     platform: &[std::path::PathBuf],
-    hint: &mut Option<BTreeSet<String>>,
+    watched: &mut daemon::ingest::Watched,
 ) -> bool {
+    use notify_debouncer_full::notify::EventKind;
+    use notify_debouncer_full::notify::event::{AccessKind, AccessMode, ModifyKind, RenameMode};
     let Ok(events) = result else {
-        *hint = None;
+        watched.departments = None;
         return true;
     };
     let mut relevant = false;
     for event in events {
         // The kernel's queue overflowed: what changed is unknown.
         if event.need_rescan() {
-            *hint = None;
+            watched.departments = None;
             relevant = true;
             continue;
         }
-        if matches!(
-            event.event.kind,
-            notify_debouncer_full::notify::EventKind::Access(_)
-        ) {
+        let kind = event.event.kind;
+        let closed = matches!(
+            kind,
+            EventKind::Access(AccessKind::Close(AccessMode::Write))
+        );
+        if matches!(kind, EventKind::Access(_)) && !closed {
             continue;
         }
-        for path in &event.event.paths {
+        let paths = &event.event.paths;
+        for (n, path) in paths.iter().enumerate() {
             if platform.iter().any(|dir| path.starts_with(dir)) {
-                relevant |= path
-                    .file_name()
-                    .is_some_and(|n| !daemon::ingest::ignored(&n.to_string_lossy()));
+                relevant |= !closed
+                    && path
+                        .file_name()
+                        .is_some_and(|n| !daemon::ingest::ignored(&n.to_string_lossy()));
                 continue;
             }
             let canonical;
@@ -405,7 +416,7 @@ fn note_events(
                     match canonical.as_deref().map(|c| c.strip_prefix(drops)) {
                         Some(Ok(relative)) => relative,
                         _ => {
-                            *hint = None;
+                            watched.departments = None;
                             relevant = true;
                             continue;
                         }
@@ -419,12 +430,27 @@ fn note_events(
             if names.iter().any(|n| daemon::ingest::ignored(n)) {
                 continue;
             }
+            // Complete: closed by its writer, or the target of a move.
+            let moved_in = match kind {
+                EventKind::Modify(ModifyKind::Name(RenameMode::To)) => true,
+                EventKind::Modify(ModifyKind::Name(RenameMode::Both)) => n + 1 == paths.len(),
+                _ => false,
+            };
+            let file = names.join("/");
+            if closed || moved_in {
+                watched.complete.insert(file);
+            } else {
+                watched.complete.remove(&file);
+            }
+            if closed {
+                continue;
+            }
             relevant = true;
-            match (names.first(), hint.as_mut()) {
+            match (names.first(), watched.departments.as_mut()) {
                 (Some(department), Some(set)) => {
                     set.insert(department.clone());
                 }
-                (None, _) => *hint = None,
+                (None, _) => watched.departments = None,
                 (Some(_), None) => {}
             }
         }
@@ -583,7 +609,7 @@ fn cycle(
     releases_root: &Path,
     shared: Option<&Mutex<DaemonStatus>>,
     session: &mut Warm,
-    hint: Option<&BTreeSet<String>>,
+    watched: &daemon::ingest::Watched,
 ) -> u8 {
     let started = std::time::Instant::now();
     // Until this cycle publishes, what is accepted may differ from what is live.
@@ -601,15 +627,20 @@ fn cycle(
             }
         }
     };
-    // In git mode the fetch itself changes the drops, after any hint was taken.
-    let hint = hint.filter(|_| config.daemon.git.is_empty());
+    // In git mode the fetch itself changes the drops, after anything was watched.
+    let unwatched = daemon::ingest::Watched::default();
+    let watched = if config.daemon.git.is_empty() {
+        watched
+    } else {
+        &unwatched
+    };
     let ingested = match ingest(
         folders,
         config,
         divisions,
         settle,
         Some(today()),
-        hint,
+        watched,
         &mut session.ingest,
     ) {
         Ok(i) => i,

@@ -20,10 +20,15 @@ fn daemon_fixture() -> Fixture {
 
 /// [`daemon_fixture`] with the files of the whole catalog allowed to lag `secs` seconds.
 fn daemon_fixture_lagging(secs: u64) -> Fixture {
+    daemon_fixture_with(20, secs)
+}
+
+/// The daemon fixture with these `settle_ms` and `whole_catalog_secs`.
+fn daemon_fixture_with(settle_ms: u64, secs: u64) -> Fixture {
     let fixture = Fixture::new("basic");
     let mut config = std::fs::read_to_string(fixture.path("site.toml")).unwrap();
     config.push_str(&format!(
-        "\n[daemon]\ndrops = \"drops\"\nreleases = \"rel\"\nsettle_ms = 20\nwhole_catalog_secs = {secs}\n"
+        "\n[daemon]\ndrops = \"drops\"\nreleases = \"rel\"\nsettle_ms = {settle_ms}\nwhole_catalog_secs = {secs}\n"
     ));
     std::fs::write(fixture.path("site.toml"), config).unwrap();
     common::copy_tree(
@@ -460,6 +465,53 @@ impl Drop for Running {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A file its writer closed, or one moved into place, is complete: it is published without
+/// waiting for the settle time. A file still open for writing waits for it.
+#[test]
+fn a_closed_or_moved_in_file_is_read_without_the_settle_wait() {
+    use std::io::Write;
+    let settle = std::time::Duration::from_millis(4000);
+    let fixture = daemon_fixture_with(settle.as_millis() as u64, 0);
+    let daemon = Running::start(&fixture);
+    assert!(daemon.wait_live(1), "first publish");
+    let folder = fixture.path("drops/nn-transport");
+    let bus = std::fs::read_to_string(folder.join("bus-stops.yaml")).unwrap();
+
+    let written = Instant::now();
+    std::fs::write(
+        folder.join("bus-stops.yaml"),
+        bus.replacen("title: 公交站点", "title: 公交站点位置", 1),
+    )
+    .unwrap();
+    assert!(daemon.wait_live(2), "written and closed");
+    assert!(written.elapsed() < settle / 2, "{:?}", written.elapsed());
+
+    let moved = Instant::now();
+    std::fs::write(folder.join("taxi-new.yaml.partial"), RECORD).unwrap();
+    std::fs::rename(
+        folder.join("taxi-new.yaml.partial"),
+        folder.join("taxi-new.yaml"),
+    )
+    .unwrap();
+    assert!(daemon.wait_live(3), "moved into place");
+    assert!(moved.elapsed() < settle / 2, "{:?}", moved.elapsed());
+    assert!(live_page(&fixture, "datasets/taxi-new/index.html").is_some());
+
+    // Still open: read only once it stayed the same for the settle time.
+    let freight = std::fs::read_to_string(folder.join("road-freight.yaml")).unwrap();
+    let mut open = std::fs::File::create(folder.join("road-freight.yaml")).unwrap();
+    let writing = Instant::now();
+    open.write_all(freight.replacen("title: ", "title: 修订", 1).as_bytes())
+        .unwrap();
+    open.flush().unwrap();
+    assert!(daemon.wait_live(4), "published once settled");
+    assert!(writing.elapsed() >= settle, "{:?}", writing.elapsed());
+    drop(open);
+    assert!(
+        live_page(&fixture, "datasets/road-freight/index.html").is_some_and(|p| p.contains("修订"))
+    );
 }
 
 /// The running daemon renders only what changed and reuses old release folders; after every

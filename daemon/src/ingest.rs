@@ -390,18 +390,30 @@ fn unsettled(rel: &str, kept: bool) -> Rejected {
     }
 }
 
+/// What a file-system watcher saw since the last cycle.
+#[derive(Debug, Default, Clone)]
+pub struct Watched {
+    /// The departments it saw change; `None` when unknown (a full look is the safety net).
+    pub departments: Option<BTreeSet<String>>,
+    /// Files (`<department>/<path>`) whose last event was their writer closing them, or
+    /// their move into place: complete, so they need not stay the same for the settle time.
+    pub complete: BTreeSet<String>,
+}
+
 /// Runs one cycle (see the module documentation). `today` is the latest date a record may
-/// carry. `hint`, when given, names the departments a file-system watcher saw change; the
-/// others are taken as they were (a full look, with `None`, is the safety net).
+/// carry. `watched.departments`, when known, names the departments a file-system watcher
+/// saw change; the others are taken as they were. When every changed file is in
+/// `watched.complete`, the second look follows the first at once.
 pub fn ingest(
     folders: &Folders,
     config: &SiteConfig,
     divisions: &Divisions,
     settle: Duration,
     today: Option<chrono::NaiveDate>,
-    hint: Option<&BTreeSet<String>>,
+    watched: &Watched,
     state: &mut IngestState,
 ) -> Result<Ingested, IngestError> {
+    let hint = watched.departments.as_ref();
     for dir in [
         folders.accepted.join("departments"),
         folders.accepted.join("pages"),
@@ -481,8 +493,19 @@ pub fn ingest(
         });
     }
 
-    // Two looks, `settle` apart: only files that did not change are read.
-    std::thread::sleep(settle);
+    // Two looks, `settle` apart: only files that did not change are read. A file its writer
+    // closed, or that was moved into place, is complete: when every changed file is, the
+    // second look only confirms the first.
+    let waiting = picked.iter().any(|d| {
+        let last = state.seen.get(d);
+        first[d].0.iter().any(|(rel, seen)| {
+            last.and_then(|l| l.get(rel)) != Some(seen)
+                && !watched.complete.contains(&format!("{d}/{rel}"))
+        })
+    });
+    if waiting {
+        std::thread::sleep(settle);
+    }
     let accepted_root = folders.accepted.join("departments");
     let mut reports: BTreeMap<String, DepartmentReport> = BTreeMap::new();
     let mut seen_now: BTreeMap<String, BTreeMap<String, Seen>> = BTreeMap::new();
