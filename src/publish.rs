@@ -87,7 +87,7 @@ pub fn rollback(site: &SiteArgs, root: &Path) -> u8 {
     };
     if let Some(auditor) = auditor {
         let path = releases.path_of(&target);
-        match generator::audit::scan_unscanned(&path, &auditor, &BTreeSet::new()) {
+        match generator::audit::scan_unscanned(&path, &auditor, BTreeSet::new()) {
             Ok(leaks) if !leaks.is_empty() => {
                 eprintln!("error: {target} shows datasets that are withheld now; not rolled back");
                 for leak in leaks.iter().take(20) {
@@ -160,26 +160,17 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
     }
     let divisions = Divisions::guangxi();
     if once {
-        let mut session = Warm::default();
-        let status = cycle(
+        // A fresh session renders and audits everything before it publishes: no audit is
+        // left owed.
+        return cycle(
             &config,
             &divisions,
             &folders,
             &releases_root,
             None,
-            &mut session,
+            &mut Warm::default(),
             &daemon::ingest::Watched::default(),
         );
-        let keep = settings.keep;
-        while audit_step(
-            &releases_root,
-            &folders,
-            keep,
-            &mut session,
-            None,
-            std::time::Duration::MAX,
-        ) {}
-        return status;
     }
     let status = Arc::new(Mutex::new(DaemonStatus::default()));
     if settings.status_port != 0 {
@@ -280,6 +271,9 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
         if outcome == EXIT_FAILED && session.whole_catalog_due() {
             session.whole_catalog_due_at = Some(std::time::Instant::now() + poll);
         }
+        if outcome == EXIT_FAILED && session.follow_up_due() {
+            session.follow_up = Some(std::time::Instant::now() + poll);
+        }
         // An audit the publish left owed goes a step at a time, between cycles; at least one
         // step between two, however busy the drops are.
         audit_step(
@@ -302,7 +296,7 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
         loop {
             // Only the files of the whole catalog, or the pages a takedown shifted, to bring
             // up to date: no department to look at.
-            if session.whole_catalog_due() || session.follow_up {
+            if session.whole_catalog_due() || session.follow_up_due() {
                 break;
             }
             let now = std::time::Instant::now();
@@ -313,7 +307,11 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
             }
             let until_due = session
                 .whole_catalog_due_at
-                .map_or(left, |due| due.saturating_duration_since(now));
+                .into_iter()
+                .chain(session.follow_up)
+                .map(|due| due.saturating_duration_since(now))
+                .min()
+                .unwrap_or(left);
             let slice = if session.build.audit_pending() {
                 std::time::Duration::ZERO
             } else {
@@ -612,8 +610,11 @@ fn cycle(
     watched: &daemon::ingest::Watched,
 ) -> u8 {
     let started = std::time::Instant::now();
-    // Until this cycle publishes, what is accepted may differ from what is live.
-    session.unpublished_until_audited = false;
+    // A marker kept only for an audit still owed asks for no publish; any other does (after
+    // a kill, or accepted files not yet published). Until this cycle publishes, what is
+    // accepted may differ from what is live.
+    let audit_only_marker =
+        std::mem::take(&mut session.unpublished_until_audited) && session.build.audit_pending();
     let settle = std::time::Duration::from_millis(config.daemon.settle_ms);
     let commit = if config.daemon.git.is_empty() {
         None
@@ -680,12 +681,11 @@ fn cycle(
     let live = releases.current();
     let unpublished = folders.unpublished();
     let whole_catalog_due = session.whole_catalog_due();
-    let follow_up = std::mem::take(&mut session.follow_up);
     let status = if ingested.changed
         || live.is_none()
-        || unpublished.exists()
+        || (unpublished.exists() && !audit_only_marker)
         || whole_catalog_due
-        || follow_up
+        || session.follow_up_due()
     {
         let publish_started = std::time::Instant::now();
         let checked = match ingested.checked {
@@ -732,6 +732,7 @@ fn cycle(
         );
         status
     } else {
+        session.unpublished_until_audited = audit_only_marker;
         tracing::info!(live = %live.unwrap_or_default(), "nothing changed");
         EXIT_OK
     };
@@ -745,6 +746,7 @@ fn cycle(
     {
         s.cycles += 1;
         s.live = releases.current();
+        s.auditing = session.build.audit_pending();
         s.last_status = status;
         s.departments = ingested.reports.into_values().collect();
         if let Some(mut published) = session.published.take() {
@@ -793,12 +795,25 @@ struct Warm {
     /// Whether the last cycle published everything accepted and only the audit of the files
     /// it skipped keeps the `unpublished` marker.
     unpublished_until_audited: bool,
-    /// Whether the last publish left listing pages a takedown shifted for the next one,
-    /// which follows at once.
-    follow_up: bool,
+    /// When the listing pages a takedown shifted and left for the next publish are due: at
+    /// once after it, after the poll interval when that cycle failed.
+    follow_up: Option<std::time::Instant>,
 }
 
 impl Warm {
+    /// Whether the listing pages a takedown left behind are due.
+    fn follow_up_due(&self) -> bool {
+        self.follow_up
+            .is_some_and(|due| std::time::Instant::now() >= due)
+    }
+
+    /// Forgets the last render: the next publish renders (and audits) everything, and the
+    /// `unpublished` marker asks for it.
+    fn forget_output(&mut self) {
+        self.build.forget_output();
+        self.unpublished_until_audited = false;
+    }
+
     /// Whether the files of the whole catalog are due to be brought up to date.
     fn whole_catalog_due(&self) -> bool {
         self.whole_catalog_due_at
@@ -817,7 +832,7 @@ impl Default for Warm {
             whole_catalog_lag: None,
             whole_catalog_due_at: None,
             unpublished_until_audited: false,
-            follow_up: false,
+            follow_up: None,
         }
     }
 }
@@ -934,13 +949,13 @@ fn publish_warm(
             );
             session.published = Some(published);
             session.release = Some(name.clone());
-            if report.deferred > 0 {
+            session.follow_up = (report.deferred > 0).then(|| {
                 tracing::info!(
                     pages = report.deferred,
                     "listing pages the takedown shifted follow in the next publish"
                 );
-                session.follow_up = true;
-            }
+                std::time::Instant::now()
+            });
             log_withdrawn(&report.withdrawn);
             session.whole_catalog_due_at = match session.whole_catalog_lag {
                 Some(lag) if report.whole_catalog_behind => {
@@ -1001,42 +1016,8 @@ fn audit_step(
     if !session.build.audit_pending() {
         return false;
     }
-    let started = std::time::Instant::now();
-    let releases = open_releases(releases_root);
-    let live = releases.as_ref().and_then(Releases::current);
-    // Only the release this daemon made holds the files the audit is owed for: after a
-    // rollback (or when the releases cannot be read) the next build renders everything.
-    let (Some(releases), Some(live)) = (releases, live) else {
-        session.build.forget_output();
-        return false;
-    };
-    if session.release.as_ref() != Some(&live) {
-        tracing::warn!(
-            live,
-            "the live release changed under the daemon: the next publish renders everything"
-        );
-        session.build.forget_output();
-        return false;
-    }
-    let step = match session.build.audit_some(&releases.path_of(&live), budget) {
-        Ok(step) => step,
-        Err(err) => {
-            // The session forgot its output: the next build renders and audits everything.
-            tracing::error!("cannot audit {live}: {err}; the next publish renders everything");
-            return false;
-        }
-    };
-    if step.done {
-        tracing::info!(release = live, read = step.read, "audited skipped files");
-        if session.unpublished_until_audited {
-            let _ = std::fs::remove_file(folders.unpublished());
-        }
-    }
-    let withdrawn = if step.leaks.is_empty() {
-        Vec::new()
-    } else {
-        withdraw(&releases, &live, keep, session, step.leaks)
-    };
+    let releases = Releases::existing(releases_root);
+    let withdrawn = audit_some(&releases, folders, keep, session, budget);
     if let Some(shared) = shared
         && let Ok(mut s) = shared.lock()
     {
@@ -1046,23 +1027,70 @@ fn audit_step(
             p.withdrawn.extend(withdrawn);
         }
     }
+    session.build.audit_pending()
+}
+
+/// One step of [`audit_step`]; returns the files it withdrew.
+fn audit_some(
+    releases: &Releases,
+    folders: &Folders,
+    keep: usize,
+    session: &mut Warm,
+    budget: std::time::Duration,
+) -> Vec<generator::audit::Leak> {
+    let started = std::time::Instant::now();
+    // Only the release this daemon made holds the files the audit is owed for: after a
+    // rollback (or when the releases cannot be read) the next build renders everything.
+    let Some(live) = releases.current() else {
+        session.forget_output();
+        return Vec::new();
+    };
+    if session.release.as_ref() != Some(&live) {
+        tracing::warn!(
+            live,
+            "the live release changed under the daemon: the next publish renders everything"
+        );
+        session.forget_output();
+        return Vec::new();
+    }
+    let step = match session.build.audit_some(&releases.path_of(&live), budget) {
+        Ok(step) => step,
+        Err(err) => {
+            tracing::error!("cannot audit {live}: {err}; the next publish renders everything");
+            session.forget_output();
+            return Vec::new();
+        }
+    };
     tracing::debug!(
         read = step.read,
         seconds = started.elapsed().as_secs_f64(),
         "audit step"
     );
-    session.build.audit_pending()
+    let withdrawn = if step.leaks.is_empty() {
+        Some(Vec::new())
+    } else {
+        withdraw(releases, &live, keep, session, step.leaks)
+    };
+    // Done, and every leak found is out: the marker may go.
+    if step.done && withdrawn.is_some() {
+        tracing::info!(release = live, "audited skipped files");
+        if std::mem::take(&mut session.unpublished_until_audited) {
+            let _ = std::fs::remove_file(folders.unpublished());
+        }
+    }
+    withdrawn.unwrap_or_default()
 }
 
 /// Publishes a release without the files in `leaks`, found in the live release `live`;
-/// returns them once they are out.
+/// returns them once they are out, `None` when that failed (the session then forgot its
+/// output, so the next publish renders and audits everything).
 fn withdraw(
     releases: &Releases,
     live: &str,
     keep: usize,
     session: &mut Warm,
     leaks: Vec<generator::audit::Leak>,
-) -> Vec<generator::audit::Leak> {
+) -> Option<Vec<generator::audit::Leak>> {
     log_withdrawn(&leaks);
     let withdrawn = releases.stage_next(keep).and_then(|(staged, _)| {
         for leak in &leaks {
@@ -1082,12 +1110,12 @@ fn withdraw(
         Ok(name) => {
             tracing::info!(release = %name, files = leaks.len(), "published without them");
             session.release = Some(name);
-            leaks
+            Some(leaks)
         }
         Err(err) => {
-            session.build.forget_output();
+            session.forget_output();
             tracing::error!("cannot publish without them: {err}; {live} stays live");
-            Vec::new()
+            None
         }
     }
 }

@@ -119,6 +119,14 @@ impl Releases {
         })
     }
 
+    /// The releases under `root` as they are: unlike [`Releases::open`], staging folders and
+    /// a half-made link are left alone, for a reader beside a publish or a rollback.
+    pub fn existing(root: &Path) -> Releases {
+        Releases {
+            root: root.to_path_buf(),
+        }
+    }
+
     /// The `current` link.
     pub fn current_link(&self) -> PathBuf {
         self.root.join(CURRENT)

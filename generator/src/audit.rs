@@ -566,22 +566,10 @@ fn gunzip_bounded(bytes: &[u8]) -> Option<Vec<u8>> {
 pub fn scan_unscanned(
     root: &Path,
     auditor: &Auditor,
-    scanned: &BTreeSet<String>,
+    scanned: BTreeSet<String>,
 ) -> std::io::Result<Vec<Leak>> {
-    let files: Vec<(String, std::path::PathBuf)> = walkdir::WalkDir::new(root)
-        .into_iter()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_file())
-        .map(|e| (crate::load::relative(root, e.path()), e.into_path()))
-        .filter(|(rel, _)| !scanned.contains(rel))
-        .collect();
-    let leaks: Vec<Vec<Leak>> = files
-        .par_iter()
-        .map(|(rel, path)| auditor.scan_file(rel, path))
-        .collect::<std::io::Result<_>>()?;
-    let mut leaks: Vec<Leak> = leaks.into_iter().flatten().collect();
-    sort(&mut leaks);
-    Ok(leaks)
+    let mut sweep = Sweep::new(scanned);
+    Ok(sweep.step(root, auditor, std::time::Duration::MAX)?.leaks)
 }
 
 /// A read of every file in an output that is not yet known to pass an auditor, done a little
@@ -594,9 +582,10 @@ pub fn scan_unscanned(
 pub struct Sweep {
     /// Folders still to list, relative to the root (`""` is the root itself).
     folders: Vec<String>,
-    /// Files listed and not yet read.
-    files: Vec<String>,
-    /// Files known to pass: written or checked since, or read by a step.
+    /// Files listed and not yet read, with their sizes.
+    files: Vec<(String, u64)>,
+    /// Files known to pass: audited on the way in when the sweep began, or written or
+    /// checked by a build since.
     passed: BTreeSet<String>,
 }
 
@@ -611,8 +600,10 @@ pub struct SweepStep {
     pub done: bool,
 }
 
-/// Files read between two looks at the clock.
+/// Files read between two looks at the clock, at most.
 const SWEEP_CHUNK: usize = 256;
+/// Bytes read between two looks at the clock, at most (but for a single larger file).
+const SWEEP_CHUNK_BYTES: u64 = 8 << 20;
 
 impl Sweep {
     /// A sweep of the whole output, but for `passed` (files audited on the way in).
@@ -650,9 +641,24 @@ impl Sweep {
                 step.done = true;
                 break;
             }
-            let mut chunk = self
+            let mut bytes = 0;
+            let fit = self
                 .files
-                .split_off(self.files.len().saturating_sub(SWEEP_CHUNK));
+                .iter()
+                .rev()
+                .take(SWEEP_CHUNK)
+                .take_while(|(_, size)| {
+                    bytes += size;
+                    bytes <= SWEEP_CHUNK_BYTES
+                })
+                .count()
+                .max(1);
+            let mut chunk: Vec<String> = self
+                .files
+                .split_off(self.files.len() - fit)
+                .into_iter()
+                .map(|(rel, _)| rel)
+                .collect();
             chunk.retain(|rel| !self.passed.contains(rel));
             let found: Vec<Vec<Leak>> = chunk
                 .par_iter()
@@ -680,7 +686,17 @@ impl Sweep {
         };
         for entry in entries {
             let entry = entry?;
-            let name = entry.file_name().to_string_lossy().into_owned();
+            // A build names its files in UTF-8: a file named otherwise was put there by
+            // someone else, and must not be skipped unread.
+            let name = entry.file_name().into_string().map_err(|name| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!(
+                        "{name:?} in {}: not a name a build writes",
+                        root.join(folder).display()
+                    ),
+                )
+            })?;
             let rel = if folder.is_empty() {
                 name
             } else {
@@ -690,7 +706,8 @@ impl Sweep {
             if kind.is_dir() {
                 self.folders.push(rel);
             } else if kind.is_file() && !self.passed.contains(&rel) {
-                self.files.push(rel);
+                let size = entry.metadata().map_or(0, |m| m.len());
+                self.files.push((rel, size));
             }
         }
         Ok(())
@@ -899,7 +916,7 @@ mod tests {
         std::fs::write(dir.path().join("big.csv"), &big).unwrap();
         std::fs::write(dir.path().join("seen.html"), "datasets/secret-1/").unwrap();
         let scanned = BTreeSet::from(["seen.html".to_string()]);
-        let leaks = scan_unscanned(dir.path(), &auditor(&[]), &scanned).unwrap();
+        let leaks = scan_unscanned(dir.path(), &auditor(&[]), scanned).unwrap();
         let files: Vec<&str> = leaks.iter().map(|l| l.file.as_str()).collect();
         assert_eq!(files, vec!["big.csv"]);
     }

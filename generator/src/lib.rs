@@ -707,13 +707,11 @@ fn build_with(
     // A publisher that must not be held back renders at once only the listing pages that
     // name a dataset withheld since the last render; the pages it merely shifted follow.
     if withdraw_leaks && had_memo {
-        let newly_withheld = match (output.auditor(), &owed) {
-            (Some(now), Some(_)) => now
+        let newly_withheld = match output.auditor() {
+            Some(now) => now
                 .beyond(memo.auditor().map(|a| &**a))
                 .map_err(audit_error)?,
-            // Without an audit owed, the memo's auditor is the trusted one.
-            (Some(_), None) => beyond.clone(),
-            (None, _) => None,
+            None => None,
         };
         // Only for a takedown: a withheld record's new title is no reason to wait.
         memo.defer_shifted_listings(newly_withheld.filter(|a| a.looks_for_ids()));
@@ -770,8 +768,12 @@ fn build_with(
             });
         }
         Some(auditor) => leaks.extend(
-            audit::scan_unscanned(&options.output, &auditor, &stats.audited)
-                .map_err(output_error)?,
+            audit::scan_unscanned(
+                &options.output,
+                &auditor,
+                std::mem::take(&mut stats.audited),
+            )
+            .map_err(output_error)?,
         ),
         None => {}
     }
@@ -873,7 +875,7 @@ fn remove_withheld(output: &write::Output, catalog: &PublicCatalog) {
         }
     }
     if let Some(auditor) = output.auditor()
-        && let Ok(leaks) = audit::scan_unscanned(output.root(), auditor, &Default::default())
+        && let Ok(leaks) = audit::scan_unscanned(output.root(), auditor, Default::default())
     {
         for leak in leaks {
             let _ = std::fs::remove_file(output.root().join(&leak.file));
