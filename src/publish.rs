@@ -252,6 +252,7 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
         .map(|dir| std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone()))
         .collect();
     loop {
+        let cycle_started = std::time::Instant::now();
         let outcome = cycle(
             &config,
             &divisions,
@@ -274,15 +275,16 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
         if outcome == EXIT_FAILED && session.follow_up_due() {
             session.follow_up = Some(std::time::Instant::now() + poll);
         }
-        // An audit the publish left owed goes a step at a time, between cycles; at least one
-        // step between two, however busy the drops are.
+        // An audit the publish left owed goes a step at a time, between cycles; however busy
+        // the drops are, a step between two, of half as long as the cycle took (so the audit
+        // gets a third of the time at least).
         audit_step(
             &releases_root,
             &folders,
             settings.keep,
             &mut session,
             Some(&status),
-            AUDIT_STEP,
+            AUDIT_STEP.max(cycle_started.elapsed() / 2),
         );
         // Changes made while the cycle ran start the next one at once.
         let mut wake = false;
