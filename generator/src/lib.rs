@@ -928,49 +928,87 @@ fn resolved(path: &Path) -> PathBuf {
 mod incremental_tests {
     use super::*;
 
-    /// A page the memo would skip must still be audited when the withheld list changes: a
-    /// record naming another one in code spans keeps naming it after that one is taken down.
-    #[test]
-    fn a_skipped_page_naming_a_newly_withheld_dataset_fails_the_build() {
-        let dir = tempfile::tempdir().unwrap();
-        // Five departments: ds-000017 shares neither department nor domain with ds-000001,
-        // so its page is not among ds-000001's related pages and the memo skips it.
-        synthetic::write_catalog(dir.path(), 400).unwrap();
-        let content = dir.path().join("content");
-        let config = SiteConfig::load(&dir.path().join("site.toml")).unwrap();
-        let divisions = Divisions::guangxi();
-        let record = |id: &str| {
-            walkdir::WalkDir::new(content.join("departments"))
+    /// A synthetic catalog of 400 records (five departments) in a temporary folder.
+    struct Synthetic {
+        dir: tempfile::TempDir,
+        content: PathBuf,
+        config: SiteConfig,
+        divisions: Divisions,
+    }
+
+    impl Synthetic {
+        fn new() -> Synthetic {
+            let dir = tempfile::tempdir().unwrap();
+            synthetic::write_catalog(dir.path(), 400).unwrap();
+            Synthetic {
+                content: dir.path().join("content"),
+                config: SiteConfig::load(&dir.path().join("site.toml")).unwrap(),
+                divisions: Divisions::guangxi(),
+                dir,
+            }
+        }
+
+        /// The record of dataset `id`.
+        fn record(&self, id: &str) -> PathBuf {
+            walkdir::WalkDir::new(self.content.join("departments"))
                 .into_iter()
                 .filter_map(|e| e.ok())
                 .find(|e| e.file_name().to_string_lossy() == format!("{id}.yaml"))
                 .unwrap()
                 .into_path()
-        };
-        let (taken, naming) = (record("ds-000001"), record("ds-000017"));
-        let text = std::fs::read_to_string(&naming).unwrap();
-        std::fs::write(
-            &naming,
-            text.replacen("summary: |\n", "summary: |\n  另见 `ds-000001`。\n", 1),
-        )
-        .unwrap();
-        let options = BuildOptions {
-            content: content.clone(),
-            output: dir.path().join("out"),
-            config: config.clone(),
-            build_date: None,
-            source_commit: None,
-            signing_key: None,
-        };
-        let mut session = Session::default();
-        let checked = check(&content, &config, &divisions, None);
-        build_incremental(&options, &divisions, &checked, &|_, _| {}, &mut session).unwrap();
+        }
 
-        let text = std::fs::read_to_string(&taken).unwrap();
-        std::fs::write(&taken, format!("{text}status: suspended\n")).unwrap();
-        let checked = check(&content, &config, &divisions, None);
-        let result = build_incremental(&options, &divisions, &checked, &|_, _| {}, &mut session);
-        let Err(BuildError::Leak(leaks)) = result else {
+        /// Rewrites dataset `id`'s record with `change`.
+        fn edit(&self, id: &str, change: impl FnOnce(String) -> String) {
+            let path = self.record(id);
+            let text = std::fs::read_to_string(&path).unwrap();
+            std::fs::write(&path, change(text)).unwrap();
+        }
+
+        /// Takes dataset `id` down.
+        fn suspend(&self, id: &str) {
+            self.edit(id, |text| format!("{text}status: suspended\n"));
+        }
+
+        /// Options building into the folder `out`.
+        fn options(&self, out: &str) -> BuildOptions {
+            BuildOptions {
+                content: self.content.clone(),
+                output: self.dir.path().join(out),
+                config: self.config.clone(),
+                build_date: None,
+                source_commit: None,
+                signing_key: None,
+            }
+        }
+
+        /// Checks the catalog and builds it with `session`.
+        fn build(
+            &self,
+            options: &BuildOptions,
+            session: &mut Session,
+        ) -> Result<BuildReport, BuildError> {
+            let checked = check(&self.content, &self.config, &self.divisions, None);
+            build_incremental(options, &self.divisions, &checked, &|_, _| {}, session)
+        }
+    }
+
+    /// A page the memo would skip must still be audited when the withheld list changes: a
+    /// record naming another one in code spans keeps naming it after that one is taken down.
+    #[test]
+    fn a_skipped_page_naming_a_newly_withheld_dataset_fails_the_build() {
+        // ds-000017 shares neither department nor domain with ds-000001, so its page is not
+        // among ds-000001's related pages and the memo skips it.
+        let catalog = Synthetic::new();
+        catalog.edit("ds-000017", |text| {
+            text.replacen("summary: |\n", "summary: |\n  另见 `ds-000001`。\n", 1)
+        });
+        let options = catalog.options("out");
+        let mut session = Session::default();
+        catalog.build(&options, &mut session).unwrap();
+
+        catalog.suspend("ds-000001");
+        let Err(BuildError::Leak(leaks)) = catalog.build(&options, &mut session) else {
             panic!("the page naming ds-000001 must be refused");
         };
         assert!(
@@ -986,53 +1024,25 @@ mod incremental_tests {
     /// name either dataset; the next build leaves them out.
     #[test]
     fn an_owed_audit_goes_on_across_builds_and_covers_every_takedown() {
-        let dir = tempfile::tempdir().unwrap();
-        synthetic::write_catalog(dir.path(), 400).unwrap();
-        let content = dir.path().join("content");
-        let config = SiteConfig::load(&dir.path().join("site.toml")).unwrap();
-        let divisions = Divisions::guangxi();
-        let record = |id: &str| {
-            walkdir::WalkDir::new(content.join("departments"))
-                .into_iter()
-                .filter_map(|e| e.ok())
-                .find(|e| e.file_name().to_string_lossy() == format!("{id}.yaml"))
-                .unwrap()
-                .into_path()
-        };
+        let catalog = Synthetic::new();
         // As above, each naming page shares neither department nor domain with the dataset
         // it names, so the memo skips it.
         for (naming, named) in [("ds-000017", "ds-000001"), ("ds-000018", "ds-000002")] {
-            let path = record(naming);
-            let text = std::fs::read_to_string(&path).unwrap();
-            let text = text.replacen(
-                "summary: |\n",
-                &format!("summary: |\n  另见 `{named}`。\n"),
-                1,
-            );
-            std::fs::write(&path, text).unwrap();
+            catalog.edit(naming, |text| {
+                text.replacen(
+                    "summary: |\n",
+                    &format!("summary: |\n  另见 `{named}`。\n"),
+                    1,
+                )
+            });
         }
-        let options = BuildOptions {
-            content: content.clone(),
-            output: dir.path().join("out"),
-            config: config.clone(),
-            build_date: None,
-            source_commit: None,
-            signing_key: None,
-        };
+        let options = catalog.options("out");
         let mut session = Session::withdrawing_leaks();
-        let mut build = |session: &mut Session| {
-            let checked = check(&content, &config, &divisions, None);
-            build_incremental(&options, &divisions, &checked, &|_, _| {}, session).unwrap()
-        };
-        let suspend = |id: &str| {
-            let path = record(id);
-            let text = std::fs::read_to_string(&path).unwrap();
-            std::fs::write(&path, format!("{text}status: suspended\n")).unwrap();
-        };
+        let mut build = |session: &mut Session| catalog.build(&options, session).unwrap();
         build(&mut session);
         assert!(!session.audit_pending());
 
-        suspend("ds-000001");
+        catalog.suspend("ds-000001");
         let first = build(&mut session);
         assert!(first.withdrawn.is_empty(), "the naming page was skipped");
         assert!(session.audit_pending());
@@ -1041,7 +1051,7 @@ mod incremental_tests {
             .unwrap();
         assert!(!step.done, "one step reads one chunk of about 3,000 files");
 
-        suspend("ds-000002");
+        catalog.suspend("ds-000002");
         let second = build(&mut session);
         assert!(second.withdrawn.is_empty());
         let mut leaks = step.leaks;
@@ -1080,49 +1090,27 @@ mod incremental_tests {
     /// to be written; the first build that is not deferred writes them again.
     #[test]
     fn dropped_whole_catalog_files_stay_out_until_they_are_due() {
-        let dir = tempfile::tempdir().unwrap();
-        synthetic::write_catalog(dir.path(), 400).unwrap();
-        let content = dir.path().join("content");
-        let config = SiteConfig::load(&dir.path().join("site.toml")).unwrap();
-        let divisions = Divisions::guangxi();
-        let record = |id: &str| {
-            walkdir::WalkDir::new(content.join("departments"))
-                .into_iter()
-                .filter_map(|e| e.ok())
-                .find(|e| e.file_name().to_string_lossy() == format!("{id}.yaml"))
-                .unwrap()
-                .into_path()
-        };
-        let options = BuildOptions {
-            content: content.clone(),
-            output: dir.path().join("out"),
-            config: config.clone(),
-            build_date: None,
-            source_commit: None,
-            signing_key: None,
-        };
+        let catalog = Synthetic::new();
+        let options = catalog.options("out");
         let mut session = Session::withdrawing_leaks();
         let mut build = |session: &mut Session, defer: bool| {
             session.defer_whole_catalog(defer);
-            let checked = check(&content, &config, &divisions, None);
-            build_incremental(&options, &divisions, &checked, &|_, _| {}, session).unwrap()
+            catalog.build(&options, session).unwrap()
         };
         let whole = ["data.json", "catalog.csv"];
         let present = |names: &[&str]| names.iter().all(|n| options.output.join(n).is_file());
         build(&mut session, false);
         assert!(present(&whole));
 
-        let taken = record("ds-000001");
-        let text = std::fs::read_to_string(&taken).unwrap();
-        std::fs::write(&taken, format!("{text}status: suspended\n")).unwrap();
+        catalog.suspend("ds-000001");
         let takedown = build(&mut session, true);
         assert!(takedown.whole_catalog_dropped);
         assert!(!options.output.join("data.json").exists());
         assert!(!options.output.join("catalog.csv").exists());
 
-        let edited = record("ds-000003");
-        let text = std::fs::read_to_string(&edited).unwrap();
-        std::fs::write(&edited, text.replacen("title: ", "title: 修订", 1)).unwrap();
+        catalog.edit("ds-000003", |text| {
+            text.replacen("title: ", "title: 修订", 1)
+        });
         let edit = build(&mut session, true);
         assert!(edit.whole_catalog_dropped && edit.whole_catalog_behind);
         assert!(!edit.changed_paths.contains("data.json"), "still out");
@@ -1140,34 +1128,12 @@ mod incremental_tests {
     /// which the output is what a full build makes.
     #[test]
     fn a_takedown_leaves_the_pages_it_only_shifted_for_the_next_build() {
-        let dir = tempfile::tempdir().unwrap();
-        synthetic::write_catalog(dir.path(), 400).unwrap();
-        let content = dir.path().join("content");
-        let config = SiteConfig::load(&dir.path().join("site.toml")).unwrap();
-        let divisions = Divisions::guangxi();
-        let options = |out: &str| BuildOptions {
-            content: content.clone(),
-            output: dir.path().join(out),
-            config: config.clone(),
-            build_date: None,
-            source_commit: None,
-            signing_key: None,
-        };
-        let incremental = options("out");
+        let catalog = Synthetic::new();
+        let incremental = catalog.options("out");
         let mut session = Session::withdrawing_leaks();
-        let rebuild = |session: &mut Session| {
-            let checked = check(&content, &config, &divisions, None);
-            build_incremental(&incremental, &divisions, &checked, &|_, _| {}, session).unwrap()
-        };
+        let mut rebuild = |session: &mut Session| catalog.build(&incremental, session).unwrap();
         assert_eq!(rebuild(&mut session).deferred, 0);
-        let taken = walkdir::WalkDir::new(content.join("departments"))
-            .into_iter()
-            .filter_map(|e| e.ok())
-            .find(|e| e.file_name().to_string_lossy() == "ds-000001.yaml")
-            .unwrap()
-            .into_path();
-        let text = std::fs::read_to_string(&taken).unwrap();
-        std::fs::write(&taken, format!("{text}status: suspended\n")).unwrap();
+        catalog.suspend("ds-000001");
         let snapshot = |root: &Path| -> std::collections::BTreeMap<String, Vec<u8>> {
             walkdir::WalkDir::new(root)
                 .into_iter()
@@ -1207,14 +1173,9 @@ mod incremental_tests {
         let follow_up = rebuild(&mut session);
         assert_eq!(follow_up.deferred, 0);
         assert!(follow_up.changed_paths.len() >= takedown.deferred);
-        let full = options("full");
-        build(
-            &full,
-            &divisions,
-            &check(&content, &config, &divisions, None),
-            &|_, _| {},
-        )
-        .unwrap();
+        let full = catalog.options("full");
+        let checked = check(&catalog.content, &catalog.config, &catalog.divisions, None);
+        build(&full, &catalog.divisions, &checked, &|_, _| {}).unwrap();
         let (made, want) = (snapshot(&incremental.output), snapshot(&full.output));
         let own =
             |path: &str| path.ends_with("kaifang/manifest.json") || path.ends_with("kaifang/trace");
