@@ -1038,7 +1038,7 @@ mod incremental_tests {
         }
         let options = catalog.options("out");
         let mut session = Session::withdrawing_leaks();
-        let mut build = |session: &mut Session| catalog.build(&options, session).unwrap();
+        let build = |session: &mut Session| catalog.build(&options, session).unwrap();
         build(&mut session);
         assert!(!session.audit_pending());
 
@@ -1093,7 +1093,7 @@ mod incremental_tests {
         let catalog = Synthetic::new();
         let options = catalog.options("out");
         let mut session = Session::withdrawing_leaks();
-        let mut build = |session: &mut Session, defer: bool| {
+        let build = |session: &mut Session, defer: bool| {
             session.defer_whole_catalog(defer);
             catalog.build(&options, session).unwrap()
         };
@@ -1131,7 +1131,7 @@ mod incremental_tests {
         let catalog = Synthetic::new();
         let incremental = catalog.options("out");
         let mut session = Session::withdrawing_leaks();
-        let mut rebuild = |session: &mut Session| catalog.build(&incremental, session).unwrap();
+        let rebuild = |session: &mut Session| catalog.build(&incremental, session).unwrap();
         assert_eq!(rebuild(&mut session).deferred, 0);
         catalog.suspend("ds-000001");
         let snapshot = |root: &Path| -> std::collections::BTreeMap<String, Vec<u8>> {
