@@ -454,7 +454,7 @@ pub struct Session {
     /// Whether a file that mentions a withheld dataset is left out (and reported) instead of
     /// failing the build.
     withdraw_leaks: bool,
-    /// The audit of skipped files that [`Session::finish_audit`] still owes.
+    /// The audit of skipped files that [`Session::audit_some`] still owes.
     pending: Option<PendingAudit>,
     /// The mirror manifest of the last build.
     manifest: manifest::ManifestState,
@@ -491,7 +491,7 @@ impl Session {
     /// withheld dataset is left out of the output and reported in
     /// [`BuildReport::withdrawn`], the rest of the build goes on, and when a dataset was just
     /// withheld the files the build skipped are audited after publishing, by
-    /// [`Session::finish_audit`]. They are the live site's own bytes, so publishing first shows
+    /// [`Session::audit_some`]. They are the live site's own bytes, so publishing first shows
     /// nothing the live site did not, and takes the dataset's own pages down at once.
     pub fn withdrawing_leaks() -> Session {
         Session {
@@ -560,7 +560,8 @@ impl Session {
     }
 
     /// Audits every file the builds skipped at once (see [`Session::audit_some`]).
-    pub fn finish_audit(&mut self, root: &Path) -> std::io::Result<Vec<audit::Leak>> {
+    #[cfg(test)]
+    fn finish_audit(&mut self, root: &Path) -> std::io::Result<Vec<audit::Leak>> {
         let mut leaks = Vec::new();
         loop {
             let step = self.audit_some(root, std::time::Duration::MAX)?;
