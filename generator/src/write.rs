@@ -142,6 +142,60 @@ impl Output {
         Ok(WriteOutcome::Written)
     }
 
+    /// Writes what `produce` writes to `rel` unless the file already holds the same bytes,
+    /// streaming them through a file beside it, so a large file (`data.json` at 100,000
+    /// datasets is over 100 MB) is never held in memory. The bytes are scanned whole from that
+    /// file; the old file is compared by size and SHA-256. Returns the outcome, the size and
+    /// the SHA-256 of the bytes.
+    pub fn write_streamed(
+        &self,
+        rel: &str,
+        produce: impl FnOnce(&mut dyn io::Write) -> io::Result<()>,
+    ) -> Result<(WriteOutcome, u64, [u8; 32]), WriteError> {
+        use io::Write as _;
+        use sha2::Digest as _;
+        check_relative(rel)?;
+        let path = self.root.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let tmp = temporary(&path);
+        // Buffered above the hashing, so it hashes whole buffers, not serialiser fragments.
+        let mut sink = io::BufWriter::with_capacity(
+            1 << 16,
+            HashingWriter {
+                inner: std::fs::File::create(&tmp)?,
+                hasher: sha2::Sha256::new(),
+                len: 0,
+            },
+        );
+        let made = produce(&mut sink).and_then(|()| sink.flush());
+        let HashingWriter { hasher, len, .. } = sink.into_parts().0;
+        let sha256: [u8; 32] = hasher.finalize().into();
+        let outcome = made.map_err(WriteError::from).and_then(|()| {
+            if let Some(auditor) = &self.auditor {
+                let leaks = auditor.scan_file(rel, &tmp)?;
+                if !leaks.is_empty() {
+                    return Err(WriteError::Leak(leaks));
+                }
+            }
+            let same = std::fs::metadata(&path).is_ok_and(|m| m.len() == len)
+                && crate::digest::hash_file(&path)
+                    .is_ok_and(|(_, hash)| hash == mirror::manifest::hex(&sha256));
+            Ok(same)
+        });
+        match outcome {
+            Ok(false) => {
+                std::fs::rename(&tmp, &path)?;
+                Ok((WriteOutcome::Written, len, sha256))
+            }
+            other => {
+                let _ = std::fs::remove_file(&tmp);
+                other.map(|_| (WriteOutcome::Unchanged, len, sha256))
+            }
+        }
+    }
+
     /// Copies the file at `source` to `rel`, streaming, unless the target already holds bytes
     /// with this size and SHA-256. The copy is checked against `sha256`, so a source changed
     /// after validation cannot be published under the checksum shown on the page.
@@ -232,6 +286,27 @@ impl Output {
         }
         removed.sort();
         Ok(removed)
+    }
+}
+
+/// A writer that hashes and counts what passes through it.
+struct HashingWriter<W> {
+    inner: W,
+    hasher: sha2::Sha256,
+    len: u64,
+}
+
+impl<W: io::Write> io::Write for HashingWriter<W> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        use sha2::Digest as _;
+        let n = self.inner.write(bytes)?;
+        self.hasher.update(&bytes[..n]);
+        self.len += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
     }
 }
 
@@ -355,5 +430,63 @@ mod tests {
         );
         assert!(!dir.path().join("old").exists());
         assert_eq!(std::fs::read(dir.path().join("a/b.html")).unwrap(), b"two");
+    }
+
+    #[test]
+    fn a_streamed_write_keeps_equal_bytes_and_refuses_a_mention_without_a_trace() {
+        use sha2::Digest as _;
+        let dir = tempfile::tempdir().unwrap();
+        let auditor = crate::audit::auditor_of_suspended(&["secret-ds"]);
+        let out = Output::new(dir.path(), Some(auditor)).unwrap();
+        // Past the scanner's 1 MB chunk, so a mention at the end is in a later chunk.
+        let body = "{\"title\":\"公开数据\"},\n".repeat(60_000);
+        let body = body.as_str();
+        let stream = |text: &'static str| {
+            move |w: &mut dyn io::Write| {
+                w.write_all(body.as_bytes())?;
+                w.write_all(text.as_bytes())
+            }
+        };
+        let (outcome, len, sha256) = out.write_streamed("data.json", stream("{}")).unwrap();
+        assert_eq!(outcome, WriteOutcome::Written);
+        let on_disk = std::fs::read(dir.path().join("data.json")).unwrap();
+        assert_eq!(len, on_disk.len() as u64);
+        assert_eq!(sha256, <[u8; 32]>::from(sha2::Sha256::digest(&on_disk)));
+        let modified = |p: &str| std::fs::metadata(dir.path().join(p)).unwrap().modified();
+        let before = modified("data.json").unwrap();
+        let again = out.write_streamed("data.json", stream("{}")).unwrap();
+        assert_eq!((again.0, again.2), (WriteOutcome::Unchanged, sha256));
+        assert_eq!(
+            modified("data.json").unwrap(),
+            before,
+            "equal bytes keep their mtime"
+        );
+        match out.write_streamed("data.json", stream("{\"id\":\"datasets/secret-ds/\"}")) {
+            Err(WriteError::Leak(leaks)) => assert_eq!(leaks[0].dataset, "secret-ds"),
+            other => panic!("{:?}", other.map(|o| o.0)),
+        }
+        assert_eq!(
+            std::fs::read(dir.path().join("data.json")).unwrap(),
+            on_disk
+        );
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert!(names.iter().all(|n| !n.contains("tmp")), "{names:?}");
+        // A failing producer leaves the old file and nothing beside it.
+        let failing = |w: &mut dyn io::Write| {
+            w.write_all(b"half")?;
+            Err(io::Error::other("disk full"))
+        };
+        assert!(matches!(
+            out.write_streamed("data.json", failing),
+            Err(WriteError::Io(_))
+        ));
+        assert_eq!(
+            std::fs::read(dir.path().join("data.json")).unwrap(),
+            on_disk
+        );
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), names.len());
     }
 }

@@ -334,15 +334,16 @@ fn describe<'a>(
 }
 
 /// `data.json`: every public dataset, in catalog (id) order, one per line, so a diff of two
-/// versions shows the datasets that changed. Written into one buffer, dataset by dataset: at
-/// 100,000 datasets the file is some 110 MB, and serialising in parallel would hold it twice.
-pub fn data_json(
+/// versions shows the datasets that changed. Written to `out` dataset by dataset: at 100,000
+/// datasets the file is some 110 MB, which is never held in memory.
+pub fn write_data_json(
+    out: &mut dyn std::io::Write,
     catalog: &PublicCatalog,
     config: &SiteConfig,
     divisions: &Divisions,
     addresses: &Addresses,
     build_date: chrono::NaiveDate,
-) -> Vec<u8> {
+) -> std::io::Result<()> {
     let head = Head {
         context: "https://project-open-data.cio.gov/v1.1/schema/catalog.jsonld",
         id: as_uri(&addresses.url(PATH)),
@@ -354,24 +355,22 @@ pub fn data_json(
     let head = serde_json::to_vec(&head).expect("the catalog head serialises");
     // `…"dataset":[]}`: the datasets go between the brackets.
     let open = head.len() - 2;
-    let mut out = Vec::with_capacity(head.len() + catalog.datasets.len() * 1024);
-    out.extend_from_slice(&head[..open]);
+    out.write_all(&head[..open])?;
     let mut first = true;
     for d in &catalog.datasets {
         let Some(department) = catalog.departments.get(&d.department) else {
             continue;
         };
-        out.extend_from_slice(if first { b"\n" } else { b",\n" });
+        out.write_all(if first { b"\n" } else { b",\n" })?;
         first = false;
         let described = describe(d, department, config, divisions, addresses, build_date);
-        serde_json::to_writer(&mut out, &described).expect("a dataset serialises");
+        serde_json::to_writer(&mut *out, &described).map_err(std::io::Error::from)?;
     }
     if !first {
-        out.push(b'\n');
+        out.write_all(b"\n")?;
     }
-    out.extend_from_slice(&head[open..]);
-    out.push(b'\n');
-    out
+    out.write_all(&head[open..])?;
+    out.write_all(b"\n")
 }
 
 #[cfg(test)]

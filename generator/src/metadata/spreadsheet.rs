@@ -85,28 +85,24 @@ fn row(
     ]
 }
 
-/// `catalog.csv`: a header row, then every public dataset in catalog (id) order, written
-/// into one buffer row by row (some 55 MB at 100,000 datasets).
-pub fn catalog_csv(
+/// `catalog.csv`: a header row, then every public dataset in catalog (id) order, written to
+/// `out` row by row (some 55 MB at 100,000 datasets, never held in memory).
+pub fn write_catalog_csv(
+    out: &mut dyn std::io::Write,
     catalog: &PublicCatalog,
     config: &SiteConfig,
     divisions: &Divisions,
     addresses: &Addresses,
-) -> Vec<u8> {
-    let mut out = Vec::with_capacity(3 + catalog.datasets.len() * 512);
-    out.extend_from_slice(b"\xEF\xBB\xBF");
+) -> std::io::Result<()> {
+    out.write_all(b"\xEF\xBB\xBF")?;
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(out);
-    writer
-        .write_record(HEADERS)
-        .expect("writing to memory succeeds");
+    writer.write_record(HEADERS)?;
     for d in &catalog.datasets {
-        writer
-            .write_record(row(d, catalog, config, divisions, addresses))
-            .expect("writing to memory succeeds");
+        writer.write_record(row(d, catalog, config, divisions, addresses))?;
     }
-    writer.into_inner().expect("writing to memory succeeds")
+    writer.flush()
 }
 
 #[cfg(test)]
