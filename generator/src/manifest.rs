@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use mirror::manifest::{self, Manifest, PartFiles, Parts};
+use mirror::manifest::{self, Manifest, Parts};
 use mirror::signing::Signer;
 
 use crate::render::RenderMemo;
@@ -54,8 +54,14 @@ pub struct ManifestState {
 impl ManifestState {
     /// Brings the parts up to date with the memo: the parts holding a changed path, or all
     /// of them when the state is new or the part count changed. Lists only what `keep`
-    /// accepts.
-    fn rebuild(&mut self, facts: &BuildFacts<'_>, keep: impl Fn(&str) -> bool) -> PartFiles {
+    /// accepts. Hands each new part file to `write` as it is made; returns the part files no
+    /// longer named.
+    fn rebuild<E>(
+        &mut self,
+        facts: &BuildFacts<'_>,
+        keep: impl Fn(&str) -> bool,
+        write: impl FnMut(&str, &[u8]) -> Result<(), E>,
+    ) -> Result<Vec<String>, E> {
         let memo = facts.memo;
         let parts = manifest::part_count(memo.len());
         let changed = facts
@@ -96,8 +102,7 @@ impl ManifestState {
                 .collect();
             (part, files)
         });
-        let rebuilt: Vec<_> = rebuilt.collect();
-        self.parts.replace(parts, rebuilt)
+        self.parts.replace(parts, rebuilt, write)
     }
 
     /// Reads the generation of the manifest already in `output`, unless one is known: call it
@@ -196,14 +201,17 @@ pub fn write(
                 .is_empty()
         })
     };
-    let parts = state.rebuild(facts, |path| !names_withheld(path));
     let mut touched = Vec::new();
-    for (path, bytes) in &parts.written {
-        put(output, path, bytes)?;
-        touched.push(path.clone());
-    }
+    let dropped = state.rebuild(
+        facts,
+        |path| !names_withheld(path),
+        |path, bytes| {
+            put(output, path, bytes)?;
+            touched.push(path.to_string());
+            Ok::<_, ManifestError>(())
+        },
+    )?;
     let refs = state.parts.refs().to_vec();
-    let dropped = parts.dropped;
     let mut removed: Vec<String> = facts
         .removed
         .iter()

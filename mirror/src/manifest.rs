@@ -204,15 +204,6 @@ pub struct Parts {
     refs: Vec<PartRef>,
 }
 
-/// What [`Parts::replace`] made: the part files to write and the ones no longer named.
-#[derive(Debug, Default)]
-pub struct PartFiles {
-    /// New part files: path and bytes.
-    pub written: Vec<(String, Vec<u8>)>,
-    /// Part files of the last generation that the new one does not name.
-    pub dropped: Vec<String>,
-}
-
 impl Parts {
     /// The parts, by number.
     pub fn refs(&self) -> &[PartRef] {
@@ -221,13 +212,17 @@ impl Parts {
 
     /// Sets the number of parts to `parts` and replaces the files of the parts given (by
     /// number). A publisher that knows which files each part holds calls this with the parts
-    /// a change touched; a new part count must come with every part.
-    pub fn replace(
+    /// a change touched; a new part count must come with every part. Each new part file is
+    /// handed to `write` (its site path and bytes) as soon as it is made, so a whole site's
+    /// parts (some 90 MB at 100,000 datasets) are never held at once. Returns the part files
+    /// of the last generation that the new one does not name, sorted; on an error from
+    /// `write`, the parts after it are not replaced.
+    pub fn replace<E>(
         &mut self,
         parts: usize,
         rebuilt: impl IntoIterator<Item = (usize, Vec<FileEntry>)>,
-    ) -> PartFiles {
-        let mut out = PartFiles::default();
+        mut write: impl FnMut(&str, &[u8]) -> Result<(), E>,
+    ) -> Result<Vec<String>, E> {
         // The parts replaced or cut off: their files go unless another part has the same bytes.
         let mut replaced: Vec<PartRef> = self.refs.split_off(parts.min(self.refs.len()));
         self.refs.resize_with(parts, || PartRef {
@@ -238,24 +233,21 @@ impl Parts {
         for (n, files) in rebuilt {
             let (bytes, reference) = Part::make(files);
             if reference != self.refs[n] {
-                out.written.push((reference.path(), bytes));
+                write(&reference.path(), &bytes)?;
                 replaced.push(std::mem::replace(&mut self.refs[n], reference));
             }
         }
         replaced.retain(|r| !r.sha256.is_empty());
-        if !replaced.is_empty() {
-            let now: std::collections::HashSet<&str> =
-                self.refs.iter().map(|r| r.sha256.as_str()).collect();
-            let mut dropped: Vec<String> = replaced
-                .iter()
-                .filter(|r| !now.contains(r.sha256.as_str()))
-                .map(PartRef::path)
-                .collect();
-            dropped.sort_unstable();
-            dropped.dedup();
-            out.dropped = dropped;
-        }
-        out
+        let now: std::collections::HashSet<&str> =
+            self.refs.iter().map(|r| r.sha256.as_str()).collect();
+        let mut dropped: Vec<String> = replaced
+            .iter()
+            .filter(|r| !now.contains(r.sha256.as_str()))
+            .map(PartRef::path)
+            .collect();
+        dropped.sort_unstable();
+        dropped.dedup();
+        Ok(dropped)
     }
 }
 
@@ -319,18 +311,31 @@ mod tests {
                 })
                 .collect()
         };
+        // The part files made, in order, and those dropped.
+        let replace = |kept: &mut Parts, rebuilt: Vec<(usize, Vec<FileEntry>)>| {
+            let mut written: Vec<(String, Vec<u8>)> = Vec::new();
+            let keep = |path: &str, bytes: &[u8]| {
+                written.push((path.to_string(), bytes.to_vec()));
+                Ok::<_, std::convert::Infallible>(())
+            };
+            let dropped = kept.replace(parts, rebuilt, keep).unwrap();
+            (written, dropped)
+        };
         let mut kept = Parts::default();
-        let first = kept.replace(parts, (0..parts).map(|n| (n, part_files(&hashes, n))));
-        assert_eq!(first.written.len(), part_count(3000));
+        let rebuilt = (0..parts).map(|n| (n, part_files(&hashes, n))).collect();
+        let (written, dropped) = replace(&mut kept, rebuilt);
+        assert!(dropped.is_empty());
+        assert_eq!(written.len(), part_count(3000));
         let total: u64 = kept.refs().iter().map(|r| r.files).sum();
         assert_eq!(total, 3000);
 
         hashes[7] = [0xee; 32];
         let touched = part_of(&names[7], parts);
-        let second = kept.replace(parts, [(touched, part_files(&hashes, touched))]);
-        assert_eq!(second.written.len(), 1, "one part rewritten");
-        assert_eq!(second.dropped.len(), 1, "its old version dropped");
-        let part: Part = serde_json::from_slice(&second.written[0].1).unwrap();
+        let rebuilt = vec![(touched, part_files(&hashes, touched))];
+        let (written, dropped) = replace(&mut kept, rebuilt);
+        assert_eq!(written.len(), 1, "one part rewritten");
+        assert_eq!(dropped.len(), 1, "its old version dropped");
+        let part: Part = serde_json::from_slice(&written[0].1).unwrap();
         let entry = part.files.iter().find(|f| f.path == names[7]).unwrap();
         assert_eq!(entry.sha256, hex(&[0xee; 32]));
     }
