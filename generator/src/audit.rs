@@ -90,9 +90,9 @@ impl Auditor {
     /// As [`Auditor::for_catalog`], given what the withheld datasets share with public ones;
     /// hands back `previous` itself when it looks for exactly the same texts (the usual case
     /// between two builds), so its automaton is not built again. `scans_whole` says whether
-    /// the build scans its output whole (it has no memo): then the automaton is made for
-    /// scanning speed; otherwise (writes scan only what changed) for a quick build and little
-    /// memory.
+    /// the automaton is for a one-off build that scans its output whole: then it is made for
+    /// scanning speed; otherwise (writes scan only what changed, and a long-running process
+    /// keeps it) for a quick build and little memory.
     pub fn for_catalog_reusing(
         catalog: &crate::policy::PublicCatalog,
         shared: &SharedWithPublic<'_>,
