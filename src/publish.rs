@@ -87,7 +87,7 @@ pub fn rollback(site: &SiteArgs, root: &Path) -> u8 {
     };
     if let Some(auditor) = auditor {
         let path = releases.path_of(&target);
-        match generator::audit::scan_unscanned(&path, &auditor, BTreeSet::new()) {
+        match generator::audit::scan_unscanned(&path, &auditor, Default::default()) {
             Ok(leaks) if !leaks.is_empty() => {
                 eprintln!("error: {target} shows datasets that are withheld now; not rolled back");
                 for leak in leaks.iter().take(20) {

@@ -796,19 +796,22 @@ fn build_with(
         return Err(BuildError::Leak(leaks));
     }
     next.forget(leaks.iter().map(|l| l.file.as_str()));
-    let mut changed_paths: std::collections::BTreeSet<String> = stats
-        .written_paths
-        .iter()
-        .chain(&removed)
-        .chain(leaks.iter().map(|l| &l.file))
-        .cloned()
-        .collect();
+    let mut changed_paths: std::collections::BTreeSet<String> =
+        std::mem::take(&mut stats.written_paths)
+            .into_iter()
+            .chain(removed.iter().cloned())
+            .chain(leaks.iter().map(|l| l.file.clone()))
+            .collect();
     let gone: Vec<String> = removed
         .iter()
         .chain(leaks.iter().map(|l| &l.file))
         .cloned()
         .collect();
-    let changed: Vec<&str> = changed_paths.iter().map(String::as_str).collect();
+    // Without a memo every part of the manifest is made again.
+    let changed: Vec<&str> = match had_memo {
+        true => changed_paths.iter().map(String::as_str).collect(),
+        false => Vec::new(),
+    };
     let facts = manifest::BuildFacts {
         memo: &next,
         changed: had_memo.then_some(&changed[..]),

@@ -12,7 +12,7 @@ mod views;
 mod workflows;
 pub(crate) use views::percent_encode_path;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -195,7 +195,7 @@ pub struct RenderStats {
     pub deferred: usize,
     /// The paths whose bytes went through the audit in this render (all but the skipped).
     #[serde(skip)]
-    pub audited: BTreeSet<String>,
+    pub audited: crate::audit::PassedFiles,
     /// Files refused because they mention a withheld dataset; none of them was written.
     pub leaks: Vec<Leak>,
     /// Figures of the search index.
@@ -771,7 +771,7 @@ impl RenderMemo {
                     stats.written += 1;
                     stats.written_paths.push(path.clone());
                 }
-                stats.audited.insert(path.clone());
+                stats.audited.insert(&path);
                 let key = path_key(&path);
                 let entry = MemoEntry {
                     path: path.into_boxed_str(),
