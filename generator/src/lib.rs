@@ -808,13 +808,11 @@ fn build_with(
         .cloned()
         .collect();
     // Without a memo every part of the manifest is made again.
-    let changed: Vec<&str> = match had_memo {
-        true => changed_paths.iter().map(String::as_str).collect(),
-        false => Vec::new(),
-    };
+    let changed: Option<Vec<&str>> =
+        had_memo.then(|| changed_paths.iter().map(String::as_str).collect());
     let facts = manifest::BuildFacts {
         memo: &next,
-        changed: had_memo.then_some(&changed[..]),
+        changed: changed.as_deref(),
         removed: &gone,
         built: build_date,
         source_commit: options.source_commit.as_deref(),
