@@ -459,8 +459,19 @@ pub(crate) fn shard_file(terms: &[ShardTerm]) -> (String, IndexFile) {
     named_file("t", &codec::encode_shard(terms))
 }
 
+/// What an earlier export made of a long term: [`long_term`] keeps the blocks that hold none
+/// of the changed keys instead of encoding and hashing them again.
+pub(crate) struct EarlierTerm<'a> {
+    /// The term's block names, in block order.
+    pub(crate) blocks: &'a [String],
+    /// The keys whose posting in the term's list came, went or changed since.
+    pub(crate) changed: &'a [u64],
+}
+
 /// The files of a long term (blocks, head, and a complement when it is in at least 90% of the
-/// datasets) and its directory entry. `postings` are sorted by key.
+/// datasets) and its directory entry. `postings` are sorted by key. With `earlier`, the
+/// blocks it names that hold none of its changed keys are kept as they are (when no block was
+/// empty then, block names are in block order); the result is the same as without it.
 pub(crate) fn long_term(
     term: &str,
     postings: &[Posting],
@@ -468,48 +479,85 @@ pub(crate) fn long_term(
     input: &IndexInput,
     layout: &Layout,
     known: &(dyn Fn(&str) -> bool + Sync),
+    earlier: Option<EarlierTerm<'_>>,
 ) -> (LongTerm, Vec<String>, Vec<IndexFile>) {
     let df = postings.len() as u32;
     let size = list_size(term, postings.len());
-    let blocks = size.div_ceil(BLOCK_BYTES).next_power_of_two() as u64;
-    let mut split: BTreeMap<u64, Vec<Posting>> = BTreeMap::new();
-    for posting in postings {
-        split
-            .entry(keys::mix(posting.key) & (blocks - 1))
-            .or_default()
-            .push(*posting);
-    }
-    let mut paths = Vec::with_capacity(split.len() + 2);
-    let mut files = Vec::new();
-    // Only files not already known are compressed and returned.
-    let mut name_file = |kind: &str, bytes: &[u8]| -> String {
-        let name = hashed(kind, bytes);
-        let path = format!("{ROOT}{name}");
-        if !known(&path) {
-            files.push(IndexFile {
-                path: path.clone(),
-                bytes: crate::codec::gzip(bytes).into(),
-            });
+    let blocks = size.div_ceil(BLOCK_BYTES).next_power_of_two();
+    let block_of = |key: u64| (keys::mix(key) & (blocks as u64 - 1)) as usize;
+    // The earlier block names still right, by block.
+    let mut kept: Vec<Option<&String>> = vec![None; blocks];
+    if let Some(earlier) = earlier.filter(|e| e.blocks.len() == blocks) {
+        for (slot, name) in kept.iter_mut().zip(earlier.blocks) {
+            *slot = Some(name);
         }
-        paths.push(path);
-        name
+        for &key in earlier.changed {
+            kept[block_of(key)] = None;
+        }
+    }
+    let mut split: Vec<Vec<Posting>> = vec![Vec::new(); blocks];
+    for posting in postings {
+        let block = block_of(posting.key);
+        if kept[block].is_none() {
+            split[block].push(*posting);
+        }
+    }
+    let mut named = Named {
+        paths: Vec::with_capacity(blocks + 2),
+        files: Vec::new(),
+        known,
     };
-    let names: Vec<String> = split
-        .values()
-        .map(|block| name_file("b", &codec::encode_block(block)))
+    let names: Vec<String> = kept
+        .iter()
+        .zip(&split)
+        .filter_map(|(kept, block)| match kept {
+            Some(name) => Some(named.keep(name)),
+            None if block.is_empty() => None,
+            None => Some(named.name("b", &codec::encode_block(block))),
+        })
         .collect();
     let head = head(postings, input, layout);
-    let head_name = name_file("h", &serde_json::to_vec(&head).unwrap_or_default());
+    let head_name = named.name("h", &serde_json::to_vec(&head).unwrap_or_default());
     let complement_name = if has_complement(postings.len(), all_keys.len()) {
-        name_file("c", &codec::encode_keys(&complement(postings, all_keys)))
+        named.name("c", &codec::encode_keys(&complement(postings, all_keys)))
     } else {
         String::new()
     };
     (
         LongTerm(term.to_string(), df, names, head_name, complement_name),
-        paths,
-        files,
+        named.paths,
+        named.files,
     )
+}
+
+/// The files of one long term as they are named: only those not already known are
+/// compressed and returned.
+struct Named<'a> {
+    paths: Vec<String>,
+    files: Vec<IndexFile>,
+    known: &'a (dyn Fn(&str) -> bool + Sync),
+}
+
+impl Named<'_> {
+    /// Names a file by its contents.
+    fn name(&mut self, kind: &str, bytes: &[u8]) -> String {
+        let name = hashed(kind, bytes);
+        let path = format!("{ROOT}{name}");
+        if !(self.known)(&path) {
+            self.files.push(IndexFile {
+                path: path.clone(),
+                bytes: crate::codec::gzip(bytes).into(),
+            });
+        }
+        self.paths.push(path);
+        name
+    }
+
+    /// Keeps a file an earlier export named.
+    fn keep(&mut self, name: &str) -> String {
+        self.paths.push(format!("{ROOT}{name}"));
+        name.to_string()
+    }
 }
 
 /// The keys of `all_keys` (sorted) that no posting has (`postings` sorted by key), found in
@@ -550,7 +598,7 @@ fn export_terms(
             continue;
         }
         let (entry, _, term_files) =
-            long_term(&term, &postings, all_keys, input, layout, &|_| false);
+            long_term(&term, &postings, all_keys, input, layout, &|_| false, None);
         stats.blocks += entry.2.len();
         files.extend(term_files);
         long.push(entry);
@@ -599,7 +647,8 @@ pub fn rounded(score: f64) -> f64 {
     (score * 1e6).round() / 1e6
 }
 
-/// The head of a long term: its best postings and its facet and department counts.
+/// The head of a long term: its best postings and its facet and department counts. `postings`
+/// are sorted by key.
 pub(crate) fn head(postings: &[Posting], input: &IndexInput, layout: &Layout) -> Head {
     // The order the clients sort in: rounded score, then key.
     let idf = idf(input.docs.len() as f64, postings.len() as f64);
@@ -619,19 +668,23 @@ pub(crate) fn head(postings: &[Posting], input: &IndexInput, layout: &Layout) ->
         .iter()
         .map(|d| vec![0; d.values.len()])
         .collect();
-    let mut departments: BTreeMap<u64, u64> = BTreeMap::new();
+    // Sorted by key, the postings come in runs of one department slot.
+    debug_assert!(postings.is_sorted_by_key(|p| p.key));
+    let mut departments: Vec<(u64, u64)> = Vec::new();
     for posting in postings {
         for (d, counts) in facets.iter_mut().enumerate() {
             layout.values_of(&input.facets, posting.facets, d, |v| counts[v] += 1);
         }
-        *departments
-            .entry(keys::department_slot(posting.key))
-            .or_default() += 1;
+        let slot = keys::department_slot(posting.key);
+        match departments.last_mut() {
+            Some((last, count)) if *last == slot => *count += 1,
+            _ => departments.push((slot, 1)),
+        }
     }
     Head {
         top: best.iter().map(|p| (p.key, p.impact, p.facets)).collect(),
         facets,
-        departments: departments.into_iter().collect(),
+        departments,
     }
 }
 
@@ -714,17 +767,14 @@ pub(crate) fn export_departments(
     keys: &[u64],
     files: &mut Vec<IndexFile>,
 ) -> String {
-    let table: BTreeMap<u64, (&str, &str)> = input
-        .docs
-        .iter()
-        .zip(keys)
-        .map(|(d, &k)| {
-            (
-                keys::department_slot(k),
-                (d.department_code.as_str(), d.department_name.as_str()),
-            )
-        })
-        .collect();
+    // Inserted one by one: collecting would sort every dataset, not the few departments.
+    let mut table: BTreeMap<u64, (&str, &str)> = BTreeMap::new();
+    for (d, &k) in input.docs.iter().zip(keys) {
+        table.insert(
+            keys::department_slot(k),
+            (d.department_code.as_str(), d.department_name.as_str()),
+        );
+    }
     let rows: Vec<(u64, &str, &str)> = table.into_iter().map(|(s, (c, n))| (s, c, n)).collect();
     let (name, file) = named_file("f", &serde_json::to_vec(&rows).unwrap_or_default());
     files.push(file);
@@ -748,5 +798,61 @@ mod tests {
         assert_eq!(complement(&[], &all), all);
         let every: Vec<Posting> = all.iter().copied().map(posting).collect();
         assert!(complement(&every, &all).is_empty());
+    }
+
+    /// A long term made again from an earlier export keeps the blocks without a changed key
+    /// and gives what a fresh encoding gives.
+    #[test]
+    fn a_long_term_keeps_the_blocks_no_change_touched() {
+        let input = IndexInput::default();
+        let layout = Layout::new(&input.facets).unwrap();
+        let all: Vec<u64> = (1..=30_000).map(|k| k * 3).collect();
+        let posting = |key: u64| Posting {
+            key,
+            impact: (key % 100) as u8,
+            facets: 0,
+        };
+        let before: Vec<Posting> = all
+            .iter()
+            .copied()
+            .filter(|k| k % 7 != 0)
+            .map(posting)
+            .collect();
+        let unknown = |_: &str| false;
+        let (first, first_paths, _) =
+            long_term("数据", &before, &all, &input, &layout, &unknown, None);
+        assert!(first.2.len() >= 8, "several blocks: {}", first.2.len());
+
+        // One posting gone, one changed, one new.
+        let (gone, changed, new) = (before[10].key, before[20_000].key, 7 * 3);
+        let mut after: Vec<Posting> = before.iter().copied().filter(|p| p.key != gone).collect();
+        after.iter_mut().find(|p| p.key == changed).unwrap().impact = 127;
+        after.push(posting(new));
+        after.sort_by_key(|p| p.key);
+        let fresh = long_term("数据", &after, &all, &input, &layout, &unknown, None);
+        let known = |path: &str| first_paths.iter().any(|p| p == path);
+        let earlier = EarlierTerm {
+            blocks: &first.2,
+            changed: &[gone, changed, new],
+        };
+        let kept = long_term("数据", &after, &all, &input, &layout, &known, Some(earlier));
+        assert_eq!((&kept.0, &kept.1), (&fresh.0, &fresh.1));
+        let touched: std::collections::BTreeSet<u64> = [gone, changed, new]
+            .iter()
+            .map(|&k| keys::mix(k) & (first.2.len() as u64 - 1))
+            .collect();
+        // Only the touched blocks are encoded again; the others are kept.
+        let blocks_encoded = kept.2.iter().filter(|f| f.path.contains("/b/")).count();
+        assert_eq!(blocks_encoded, touched.len());
+        let same = first.2.iter().filter(|b| kept.0.2.contains(b)).count();
+        assert_eq!(same, first.2.len() - touched.len());
+
+        // An earlier export with another number of blocks is not used.
+        let few = EarlierTerm {
+            blocks: &first.2[..2],
+            changed: &[],
+        };
+        let (entry, paths, _) = long_term("数据", &after, &all, &input, &layout, &known, Some(few));
+        assert_eq!((&entry, &paths), (&fresh.0, &fresh.1));
     }
 }

@@ -331,12 +331,14 @@ impl LiveIndex {
                 .cloned()
                 .collect()
         };
-        let mut dirty_terms: HashSet<String> = HashSet::default();
+        // Terms whose list changed, with the keys whose posting came, went or changed.
+        let mut dirty_terms: HashMap<String, Vec<u64>> = HashMap::default();
         let mut dirty_buckets: Vec<u64> = Vec::new();
         let mut reanalyse: Vec<usize> = Vec::new();
         let mut repost: Vec<usize> = Vec::new();
-        let mut entries: Vec<Option<LiveDoc>> = (0..input.docs.len()).map(|_| None).collect();
-        let mut hashes: Vec<(u64, u64)> = vec![(0, 0); input.docs.len()];
+        // By place, for the places looked at only: an edit looks at a few of a whole catalog.
+        let mut entries: HashMap<usize, LiveDoc> = HashMap::default();
+        let mut hashes: HashMap<usize, (u64, u64)> = HashMap::default();
         let found: Vec<(u64, u64)> = positions
             .par_iter()
             .map(|&i| {
@@ -348,13 +350,19 @@ impl LiveIndex {
             })
             .collect();
         for (&i, found) in positions.iter().zip(found) {
-            hashes[i] = found;
+            hashes.insert(i, found);
         }
         for &i in &positions {
             let doc = &input.docs[i];
-            let (text, display) = hashes[i];
+            let (text, display) = hashes[&i];
             let moved = holds_moved_word.get(i).copied().unwrap_or(false);
             match self.docs.get(&doc.id) {
+                // The very same entry: nothing to do.
+                Some(old)
+                    if old.text == text
+                        && !moved
+                        && Arc::ptr_eq(&old.doc, doc)
+                        && (old.key, old.code, old.display) == (keys[i], codes[i], display) => {}
                 Some(old) if old.text == text && !moved => {
                     if old.key != keys[i] || old.code != codes[i] {
                         repost.push(i);
@@ -363,13 +371,16 @@ impl LiveIndex {
                         dirty_buckets.push(old.key);
                         dirty_buckets.push(keys[i]);
                     }
-                    entries[i] = Some(LiveDoc {
-                        display,
-                        key: keys[i],
-                        code: codes[i],
-                        doc: Arc::clone(doc),
-                        ..old.clone()
-                    });
+                    entries.insert(
+                        i,
+                        LiveDoc {
+                            display,
+                            key: keys[i],
+                            code: codes[i],
+                            doc: Arc::clone(doc),
+                            ..old.clone()
+                        },
+                    );
                 }
                 old => {
                     if let Some(old) = old {
@@ -443,19 +454,22 @@ impl LiveIndex {
             }
         }
         for (i, analysis) in analysed {
-            entries[i] = Some(LiveDoc {
-                text: hashes[i].0,
-                display: hashes[i].1,
-                key: keys[i],
-                code: codes[i],
-                analysis: Arc::new(analysis),
-                doc: Arc::clone(&input.docs[i]),
-            });
+            entries.insert(
+                i,
+                LiveDoc {
+                    text: hashes[&i].0,
+                    display: hashes[&i].1,
+                    key: keys[i],
+                    code: codes[i],
+                    analysis: Arc::new(analysis),
+                    doc: Arc::clone(&input.docs[i]),
+                },
+            );
         }
         // Put in the postings of new, changed and re-keyed datasets.
         let arriving: Vec<usize> = reanalyse.iter().chain(&repost).copied().collect();
         for &i in &arriving {
-            if let Some(entry) = &entries[i] {
+            if let Some(entry) = entries.get(&i) {
                 for (field, norm) in entry.analysis.norms.iter().enumerate() {
                     self.sums[field] += u64::from(*norm);
                 }
@@ -470,7 +484,7 @@ impl LiveIndex {
         // Entries changed in place; those leaving were taken out above.
         for &i in &positions {
             let doc = &input.docs[i];
-            match (entries[i].take(), self.docs.get_mut(&doc.id)) {
+            match (entries.remove(&i), self.docs.get_mut(&doc.id)) {
                 (Some(entry), Some(kept)) => *kept = entry,
                 (Some(entry), None) => {
                     self.docs.insert(doc.id.clone(), entry);
@@ -497,21 +511,22 @@ impl LiveIndex {
             for (number, mut arrived) in in_by_term {
                 let term = &self.words[number as usize];
                 arrived.sort_unstable_by_key(|p| p.key);
-                if arrived
+                let changed: Vec<u64> = arrived
                     .iter()
-                    .any(|p| taken.remove(&(number, p.key)) != Some(*p))
-                {
-                    dirty_terms.insert(term.clone());
+                    .filter(|p| taken.remove(&(number, p.key)) != Some(**p))
+                    .map(|p| p.key)
+                    .collect();
+                if !changed.is_empty() {
+                    dirty_terms.entry(term.clone()).or_default().extend(changed);
                 }
                 let list = self.terms.entry(term.clone()).or_default();
                 merge_postings(list, &arrived);
             }
             // Lists that lost a posting for good.
-            dirty_terms.extend(
-                taken
-                    .into_keys()
-                    .map(|(number, _)| self.words[number as usize].clone()),
-            );
+            for (number, key) in taken.into_keys() {
+                let term = &self.words[number as usize];
+                dirty_terms.entry(term.clone()).or_default().push(key);
+            }
         }
         let index_seconds = started.elapsed().as_secs_f64();
 
@@ -541,7 +556,7 @@ impl LiveIndex {
         input: &IndexInput,
         keys: &[u64],
         layout: &Layout,
-        dirty_terms: &HashSet<String>,
+        dirty_terms: &HashMap<String, Vec<u64>>,
         dirty_buckets: &[u64],
     ) -> (Vec<IndexFile>, IndexStats, usize) {
         let old = self.exported.take().unwrap_or_default();
@@ -574,7 +589,7 @@ impl LiveIndex {
             .par_iter()
             .filter(|(term, postings)| {
                 fresh
-                    || dirty_terms.contains(*term)
+                    || dirty_terms.contains_key(*term)
                     || !old.long.contains_key(*term)
                     || ((old.docs != docs || old.keys != keys_hash)
                         && (build::has_complement(postings.len(), old.docs)
@@ -582,7 +597,12 @@ impl LiveIndex {
             })
             .map(|(term, postings)| {
                 let known = |path: &str| old.files.contains_key(path);
-                build::long_term(term, postings, &all_keys, input, layout, &known)
+                // Blocks holding no changed posting are kept (none after a fresh start).
+                let earlier = old.long.get(*term).map(|(entry, _)| build::EarlierTerm {
+                    blocks: &entry.2,
+                    changed: dirty_terms.get(*term).map_or(&[], Vec::as_slice),
+                });
+                build::long_term(term, postings, &all_keys, input, layout, &known, earlier)
             })
             .collect();
         let mut long_entries: BTreeMap<String, (LongTerm, Vec<String>)> = BTreeMap::new();
@@ -632,7 +652,7 @@ impl LiveIndex {
                     terms[terms.len() - 1].0.clone(),
                     terms.len(),
                 );
-                let unchanged = !fresh && terms.iter().all(|(t, _)| !dirty_terms.contains(*t));
+                let unchanged = !fresh && terms.iter().all(|(t, _)| !dirty_terms.contains_key(*t));
                 if unchanged && let Some(name) = old.shards.get(&id) {
                     return (name.clone(), None, id);
                 }
