@@ -190,8 +190,9 @@ pub(super) struct SiteModel<'a> {
     pub(super) site: SiteView,
     /// The portal's public addresses, for the machine-readable files and embedded JSON-LD.
     pub(super) addresses: crate::metadata::dcat::Addresses,
-    /// One card per dataset, made when first shown.
-    cards: Vec<std::sync::OnceLock<Card>>,
+    /// One card per dataset, made when first shown (boxed: an incremental build shows few,
+    /// and a slot per dataset stays small).
+    cards: Vec<std::sync::OnceLock<Box<Card>>>,
     pub(super) recent: Vec<usize>,
     pub(super) high_value: Vec<usize>,
     pub(super) facets: Vec<Facet>,
@@ -448,7 +449,11 @@ impl<'a> SiteModel<'a> {
     ) -> Vec<&Card> {
         indices
             .into_iter()
-            .map(|i| self.cards[i].get_or_init(|| Card::new(&site.catalog.datasets[i], site)))
+            .map(|i| {
+                let card = self.cards[i]
+                    .get_or_init(|| Box::new(Card::new(&site.catalog.datasets[i], site)));
+                &**card
+            })
             .collect()
     }
 
