@@ -1093,7 +1093,8 @@ mod incremental_tests {
 
     /// A takedown leaves `data.json` and `catalog.csv` out; while their update is deferred
     /// they stay out, so another publish right after does not wait for a hundred megabytes
-    /// to be written; the first build that is not deferred writes them again.
+    /// to be written; a takedown leaves them out even when they are due; the first build
+    /// after that is not deferred writes them again.
     #[test]
     fn dropped_whole_catalog_files_stay_out_until_they_are_due() {
         let catalog = Synthetic::new();
@@ -1122,11 +1123,18 @@ mod incremental_tests {
         assert!(!edit.changed_paths.contains("data.json"), "still out");
         assert!(!options.output.join("data.json").exists());
 
+        // Due, but a takedown comes first: it does not wait for them either.
+        catalog.suspend("ds-000002");
+        let takedown = build(&mut session, false);
+        assert!(takedown.whole_catalog_dropped && takedown.whole_catalog_behind);
+        assert!(!options.output.join("data.json").exists());
+
         let due = build(&mut session, false);
         assert!(!due.whole_catalog_dropped && !due.whole_catalog_behind);
         assert!(present(&whole));
         let data = std::fs::read_to_string(options.output.join("data.json")).unwrap();
         assert!(data.contains("修订") && !data.contains("ds-000001"));
+        assert!(!data.contains("ds-000002"));
     }
 
     /// A takedown renders at once the listing pages that named the dataset; those it only

@@ -601,7 +601,8 @@ impl RenderMemo {
     /// changed (`false`, the default). Kept files only ever list public datasets: when one
     /// they list is no longer public, they are left out of the render instead, and come back
     /// with the next render that writes them. [`RenderStats::whole_catalog_behind`] says
-    /// when they no longer describe the catalog.
+    /// when they no longer describe the catalog. A takedown's render (see
+    /// [`RenderMemo::defer_shifted_listings`]) leaves them behind even with `false`.
     pub fn defer_whole_catalog(&mut self, defer: bool) {
         self.defer_whole = defer;
     }
@@ -622,7 +623,10 @@ impl RenderMemo {
 
     /// What this render does with the files of the whole catalog.
     fn whole_plan(&self, summaries: &summary::Summaries) -> WholePlan {
-        if !self.defer_whole {
+        // A takedown's render leaves them behind even when they are due: it must not wait
+        // for them to be written. The render after it writes them.
+        let takedown = self.defer_listings.is_some();
+        if !self.defer_whole && !takedown {
             return WholePlan::Write;
         }
         let held = WholeCatalog::ALL
