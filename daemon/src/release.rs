@@ -212,32 +212,33 @@ impl Releases {
         let path = self.root.join(RELEASES).join(format!("{STAGING}{name}"));
         std::fs::rename(self.path_of(old), &path).map_err(io_error(&path))?;
         let live = self.path_of(&current);
+        // The staged folder is not live: a file is replaced by unlinking it and linking the
+        // live one in its place (a kill half way leaves a staging folder, cleared on open).
         for rel in differing {
             let target = path.join(rel);
             let source = live.join(rel);
-            if source.is_file() {
-                if let Some(parent) = target.parent() {
-                    std::fs::create_dir_all(parent).map_err(io_error(parent))?;
+            match std::fs::remove_file(&target) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                    return Err(ReleaseError::Io {
+                        path: target,
+                        source: e,
+                    });
                 }
-                let link = target.with_file_name(format!(
-                    ".{}.link",
-                    target.file_name().unwrap_or_default().to_string_lossy()
-                ));
-                let _ = std::fs::remove_file(&link);
-                std::fs::hard_link(&source, &link).map_err(io_error(&link))?;
-                std::fs::rename(&link, &target).map_err(io_error(&target))?;
-                // rename(2) between two links to one file does nothing: the link stays.
-                let _ = std::fs::remove_file(&link);
-            } else {
-                match std::fs::remove_file(&target) {
-                    Err(e) if e.kind() != io::ErrorKind::NotFound => {
-                        return Err(ReleaseError::Io {
-                            path: target,
-                            source: e,
-                        });
+                _ => {}
+            }
+            let linked = match std::fs::hard_link(&source, &target) {
+                // The live file or the staged folder is missing: which one decides.
+                Err(e) if e.kind() == io::ErrorKind::NotFound && source.is_file() => {
+                    if let Some(parent) = target.parent() {
+                        std::fs::create_dir_all(parent).map_err(io_error(parent))?;
                     }
-                    _ => {}
+                    std::fs::hard_link(&source, &target).map(|()| true)
                 }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+                other => other.map(|()| true),
+            };
+            if !linked.map_err(io_error(&target))? {
+                // Gone from the live release: so are the folders it leaves empty.
                 let mut dir = target.parent();
                 while let Some(d) = dir.filter(|d| *d != path) {
                     if std::fs::remove_dir(d).is_err() {
