@@ -697,10 +697,15 @@ fn cycle(
                 .check(folders, config, divisions, Some(today())),
         };
         log_platform_diagnostics(&checked);
-        // A publish may leave the files of the whole catalog behind, unless they are due.
+        // A publish may leave the files of the whole catalog behind, unless they are due and
+        // it is not a takedown.
         session
             .build
-            .defer_whole_catalog(session.whole_catalog_lag.is_some() && !whole_catalog_due);
+            .update_whole_catalog(match (session.whole_catalog_lag, whole_catalog_due) {
+                (None, _) => generator::render::WholeCatalogUpdate::Always,
+                (Some(_), false) => generator::render::WholeCatalogUpdate::Deferred,
+                (Some(_), true) => generator::render::WholeCatalogUpdate::Due,
+            });
         let status = publish_warm(
             &folders.accepted,
             &checked,

@@ -112,8 +112,9 @@ pub struct DaemonSettings {
     /// Seconds the files of the whole catalog (`data.json`, `catalog.csv`) may lag behind
     /// the pages while departments edit: the daemon rewrites them (a hundred megabytes at
     /// 100,000 datasets) at most this long after the first edit they miss, not on every
-    /// publish. A takedown leaves them out of its publish at once; they come back a second
-    /// later. 0: rewrite them with every publish.
+    /// publish. A takedown leaves them out of its publish at once, even when they are due;
+    /// they come back a second later, or right after it when they were due. 0: rewrite them
+    /// with every publish, a takedown's too.
     pub whole_catalog_secs: u64,
 }
 

@@ -147,7 +147,7 @@ pub struct BuildReport {
     pub withdrawn: Vec<audit::Leak>,
     /// The files of the whole catalog (`data.json`, `catalog.csv`) were kept from the last
     /// build, or left out, and no longer describe the catalog
-    /// ([`Session::defer_whole_catalog`]).
+    /// ([`Session::update_whole_catalog`]).
     pub whole_catalog_behind: bool,
     /// They were left out: a dataset they listed is no longer public.
     pub whole_catalog_dropped: bool,
@@ -458,9 +458,9 @@ pub struct Session {
     pending: Option<PendingAudit>,
     /// The mirror manifest of the last build.
     manifest: manifest::ManifestState,
-    /// Whether the next build may keep the files of the whole catalog as they are
-    /// ([`Session::defer_whole_catalog`]).
-    defer_whole: bool,
+    /// When the next build writes the files of the whole catalog
+    /// ([`Session::update_whole_catalog`]).
+    whole_update: render::WholeCatalogUpdate,
 }
 
 /// Skipped files still to be read for what datasets withheld since the files were audited
@@ -500,12 +500,11 @@ impl Session {
         }
     }
 
-    /// Lets the next builds keep `data.json` and `catalog.csv` as the last one wrote them
-    /// while the catalog changes, or not (the default): see
-    /// [`render::RenderMemo::defer_whole_catalog`]. [`BuildReport::whole_catalog_behind`]
-    /// says when a build left them behind; a build with `false` brings them up to date.
-    pub fn defer_whole_catalog(&mut self, defer: bool) {
-        self.defer_whole = defer;
+    /// Says when the next builds write `data.json` and `catalog.csv` (by default whenever
+    /// anything they list changed): see [`render::RenderMemo::update_whole_catalog`].
+    /// [`BuildReport::whole_catalog_behind`] says when a build left them behind.
+    pub fn update_whole_catalog(&mut self, when: render::WholeCatalogUpdate) {
+        self.whole_update = when;
     }
 
     /// Forgets the last render (the output no longer holds it). The live index stays: its
@@ -586,7 +585,7 @@ pub fn build_incremental(
     session: &mut Session,
 ) -> Result<BuildReport, BuildError> {
     let mut memo = std::mem::take(&mut session.memo);
-    memo.defer_whole_catalog(session.defer_whole);
+    memo.update_whole_catalog(session.whole_update);
     let (report, next, pending) = build_with(
         options,
         divisions,
@@ -1093,24 +1092,25 @@ mod incremental_tests {
 
     /// A takedown leaves `data.json` and `catalog.csv` out; while their update is deferred
     /// they stay out, so another publish right after does not wait for a hundred megabytes
-    /// to be written; a takedown leaves them out even when they are due; the first build
-    /// after that is not deferred writes them again.
+    /// to be written; a takedown leaves them out even when they are due; the next build
+    /// that is due writes them again. Allowed no lag, a takedown writes them at once.
     #[test]
     fn dropped_whole_catalog_files_stay_out_until_they_are_due() {
         let catalog = Synthetic::new();
         let options = catalog.options("out");
         let mut session = Session::withdrawing_leaks();
-        let build = |session: &mut Session, defer: bool| {
-            session.defer_whole_catalog(defer);
+        use render::WholeCatalogUpdate::{Always, Deferred, Due};
+        let build = |session: &mut Session, when| {
+            session.update_whole_catalog(when);
             catalog.build(&options, session).unwrap()
         };
         let whole = ["data.json", "catalog.csv"];
         let present = |names: &[&str]| names.iter().all(|n| options.output.join(n).is_file());
-        build(&mut session, false);
+        build(&mut session, Always);
         assert!(present(&whole));
 
         catalog.suspend("ds-000001");
-        let takedown = build(&mut session, true);
+        let takedown = build(&mut session, Deferred);
         assert!(takedown.whole_catalog_dropped);
         assert!(!options.output.join("data.json").exists());
         assert!(!options.output.join("catalog.csv").exists());
@@ -1118,23 +1118,30 @@ mod incremental_tests {
         catalog.edit("ds-000003", |text| {
             text.replacen("title: ", "title: 修订", 1)
         });
-        let edit = build(&mut session, true);
+        let edit = build(&mut session, Deferred);
         assert!(edit.whole_catalog_dropped && edit.whole_catalog_behind);
         assert!(!edit.changed_paths.contains("data.json"), "still out");
         assert!(!options.output.join("data.json").exists());
 
         // Due, but a takedown comes first: it does not wait for them either.
         catalog.suspend("ds-000002");
-        let takedown = build(&mut session, false);
+        let takedown = build(&mut session, Due);
         assert!(takedown.whole_catalog_dropped && takedown.whole_catalog_behind);
         assert!(!options.output.join("data.json").exists());
 
-        let due = build(&mut session, false);
+        let due = build(&mut session, Due);
         assert!(!due.whole_catalog_dropped && !due.whole_catalog_behind);
         assert!(present(&whole));
         let data = std::fs::read_to_string(options.output.join("data.json")).unwrap();
         assert!(data.contains("修订") && !data.contains("ds-000001"));
         assert!(!data.contains("ds-000002"));
+
+        // Allowed no lag, a takedown writes them at once.
+        catalog.suspend("ds-000004");
+        let takedown = build(&mut session, Always);
+        assert!(!takedown.whole_catalog_dropped && !takedown.whole_catalog_behind);
+        let data = std::fs::read_to_string(options.output.join("data.json")).unwrap();
+        assert!(!data.contains("ds-000004") && data.contains("ds-000005"));
     }
 
     /// A takedown renders at once the listing pages that named the dataset; those it only

@@ -169,12 +169,29 @@ fn template_error(error: tera::Error) -> RenderError {
     RenderError::Template(message)
 }
 
+/// When a render writes the files of the whole catalog (`data.json`, `catalog.csv`: a hundred
+/// megabytes at 100,000 datasets).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum WholeCatalogUpdate {
+    /// Whenever anything they list changed: one-off builds, and a daemon that allows them no
+    /// lag.
+    #[default]
+    Always,
+    /// Not while the catalog changes, so that an edit publishes in a fraction of a second:
+    /// kept as the last render wrote them, or left out.
+    Deferred,
+    /// Now, unless the render is a takedown's (see [`RenderMemo::defer_shifted_listings`]):
+    /// that one leaves them as [`WholeCatalogUpdate::Deferred`] does, and the render after it
+    /// writes them.
+    Due,
+}
+
 /// Figures about what render produced.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RenderStats {
     /// HTML pages produced.
     pub pages: usize,
-    /// The files of the whole catalog ([`RenderMemo::defer_whole_catalog`]) were kept as the
+    /// The files of the whole catalog ([`RenderMemo::update_whole_catalog`]) were kept as the
     /// last render wrote them, or left out, and no longer describe the catalog.
     pub whole_catalog_behind: bool,
     /// They were left out of this render: a dataset they list is no longer public.
@@ -535,8 +552,8 @@ pub struct RenderMemo {
     /// Whether the files of the whole catalog (`data.json`, `catalog.csv`: a hundred
     /// megabytes at 100,000 datasets) may stay as the last render wrote them while the
     /// catalog changes, so that an edit publishes in a fraction of a second; see
-    /// [`RenderMemo::defer_whole_catalog`].
-    defer_whole: bool,
+    /// [`RenderMemo::update_whole_catalog`].
+    whole_update: WholeCatalogUpdate,
     /// The keys of the public datasets when the files of the whole catalog were last
     /// written, sorted: the datasets they list.
     whole_ids: Vec<u64>,
@@ -596,15 +613,13 @@ struct DatasetFiles {
 }
 
 impl RenderMemo {
-    /// Lets the next renders keep `data.json` and `catalog.csv` as they are while the
-    /// catalog changes (the daemon's edits), or makes them render when anything they list
-    /// changed (`false`, the default). Kept files only ever list public datasets: when one
-    /// they list is no longer public, they are left out of the render instead, and come back
-    /// with the next render that writes them. [`RenderStats::whole_catalog_behind`] says
-    /// when they no longer describe the catalog. A takedown's render (see
-    /// [`RenderMemo::defer_shifted_listings`]) leaves them behind even with `false`.
-    pub fn defer_whole_catalog(&mut self, defer: bool) {
-        self.defer_whole = defer;
+    /// Says when the next renders write `data.json` and `catalog.csv` (see
+    /// [`WholeCatalogUpdate`]). Kept files only ever list public datasets: when one they
+    /// list is no longer public, they are left out of the render instead, and come back with
+    /// the next render that writes them. [`RenderStats::whole_catalog_behind`] says when
+    /// they no longer describe the catalog.
+    pub fn update_whole_catalog(&mut self, when: WholeCatalogUpdate) {
+        self.whole_update = when;
     }
 
     /// Lets the next render keep, as they are, the listing pages whose inputs changed but
@@ -623,10 +638,13 @@ impl RenderMemo {
 
     /// What this render does with the files of the whole catalog.
     fn whole_plan(&self, summaries: &summary::Summaries) -> WholePlan {
-        // A takedown's render leaves them behind even when they are due: it must not wait
-        // for them to be written. The render after it writes them.
-        let takedown = self.defer_listings.is_some();
-        if !self.defer_whole && !takedown {
+        let defer = match self.whole_update {
+            WholeCatalogUpdate::Always => false,
+            WholeCatalogUpdate::Deferred => true,
+            // A takedown must not wait for them to be written.
+            WholeCatalogUpdate::Due => self.defer_listings.is_some(),
+        };
+        if !defer {
             return WholePlan::Write;
         }
         let held = WholeCatalog::ALL
