@@ -49,7 +49,7 @@ fn index(content: &Path, config_path: &Path) -> Indexed {
     let departments = input
         .docs
         .iter()
-        .map(|d| (d.id.clone(), d.department_code.clone()))
+        .map(|d| (d.id.clone(), d.department_code.to_string()))
         .collect();
     let exported = search_index::build(&input).expect("index builds");
     let dir = tempfile::tempdir().unwrap();

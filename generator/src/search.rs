@@ -18,13 +18,9 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::render::hash_of;
-use crate::render::markdown::shorten;
 
 /// Formats with a facet value of their own; any other format counts as `other`.
 pub const FORMATS: &[&str] = &["CSV", "XLSX", "XLS", "JSON", "XML", "API", "RDF", "PDF"];
-
-/// Characters of summary shown under a result.
-const SNIPPET_CHARS: usize = 60;
 
 /// The city facet of a dataset: the 4-digit city code, or `45` for region-wide data.
 fn city_code(region: &str) -> &str {
@@ -107,10 +103,11 @@ pub fn index_input(
     divisions: &Divisions,
 ) -> IndexInput {
     let facets = facet_dims(config, divisions);
+    let labels = Labels::new(catalog, config);
     let docs = catalog
         .datasets
         .par_iter()
-        .map(|d| Arc::new(search_doc(d, department_name(catalog, d), config, &facets)))
+        .map(|d| Arc::new(search_doc(d, &labels, &facets)))
         .collect();
     IndexInput {
         docs,
@@ -198,7 +195,7 @@ impl LiveSearch {
                 && (renamed.is_empty() || !renamed.contains(d.department.0.as_str())))
                 || kept.digest == d.digest
                     && kept.doc.id == d.id.0
-                    && kept.doc.department_name == department_name(catalog, d)
+                    && *kept.doc.department_name == *department_name(catalog, d)
         };
         // The same dataset at the same place (the usual case), else by id.
         let mut old: Vec<Option<Kept>> = std::mem::take(&mut self.kept)
@@ -245,6 +242,7 @@ impl LiveSearch {
         for gone in old.into_iter().flatten() {
             words_moved |= self.count(&gone, -1);
         }
+        let labels = Labels::new(catalog, config);
         let made: Vec<(usize, Kept)> = found
             .iter()
             .enumerate()
@@ -254,7 +252,7 @@ impl LiveSearch {
             .into_par_iter()
             .map(|i| {
                 let d = &datasets[i];
-                let doc = search_doc(d, department_name(catalog, d), config, &facets);
+                let doc = search_doc(d, &labels, &facets);
                 (
                     i,
                     Kept {
@@ -344,13 +342,52 @@ fn department_name<'a>(catalog: &'a PublicCatalog, d: &Dataset) -> &'a str {
         .unwrap_or_default()
 }
 
+/// The labels search documents show, one allocation each, shared by the documents that
+/// show them: department codes and names, domain names.
+struct Labels<'a> {
+    departments: HashMap<&'a str, (Arc<str>, Arc<str>)>,
+    domains: HashMap<&'a str, Arc<str>>,
+}
+
+impl<'a> Labels<'a> {
+    fn new(catalog: &'a PublicCatalog, config: &'a SiteConfig) -> Labels<'a> {
+        Labels {
+            departments: catalog
+                .departments
+                .iter()
+                .map(|(code, d)| {
+                    (
+                        code.0.as_str(),
+                        (code.0.as_str().into(), d.name.as_str().into()),
+                    )
+                })
+                .collect(),
+            domains: config
+                .domains
+                .iter()
+                .map(|d| (d.slug.as_str(), d.name.as_str().into()))
+                .collect(),
+        }
+    }
+
+    /// The code and name of a dataset's department.
+    fn department(&self, d: &Dataset) -> (Arc<str>, Arc<str>) {
+        match self.departments.get(d.department.0.as_str()) {
+            Some((code, name)) => (Arc::clone(code), Arc::clone(name)),
+            None => (d.department.0.as_str().into(), "".into()),
+        }
+    }
+
+    /// The name of a dataset's domain (empty when the site does not list it).
+    fn domain(&self, d: &Dataset) -> Arc<str> {
+        self.domains
+            .get(d.domain.as_str())
+            .map_or_else(|| "".into(), Arc::clone)
+    }
+}
+
 /// The search document of one dataset.
-fn search_doc(
-    d: &Dataset,
-    department_name: &str,
-    config: &SiteConfig,
-    facets: &[FacetDim],
-) -> SearchDoc {
+fn search_doc(d: &Dataset, labels: &Labels<'_>, facets: &[FacetDim]) -> SearchDoc {
     let position = |dim: u8, value: &str| -> Option<(u8, u16)> {
         facets[usize::from(dim)]
             .values
@@ -383,21 +420,16 @@ fn search_doc(
         .flatten(),
     );
     facets.extend(formats.into_iter().map(|f| (5, f)));
+    let (department_code, department_name) = labels.department(d);
     SearchDoc {
         id: d.id.0.clone(),
         title: d.title.clone(),
         summary: Arc::clone(&d.summary_text),
-        department_code: d.department.0.clone(),
-        department_name: department_name.to_string(),
+        department_code,
+        department_name,
         fields: d.fields.iter().map(|f| f.name.clone()).collect(),
         keywords: d.keywords.clone(),
-        domain: config
-            .domains
-            .iter()
-            .find(|x| x.slug == d.domain)
-            .map(|x| x.name.clone())
-            .unwrap_or_default(),
-        snippet: shorten(&d.summary_text, SNIPPET_CHARS),
+        domain: labels.domain(d),
         facets,
     }
 }

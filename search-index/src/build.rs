@@ -18,6 +18,7 @@
 //! averages rounded to whole tokens. Both choices keep a one-record edit from changing the
 //! bytes of shards that do not hold that record's terms.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
@@ -67,18 +68,16 @@ pub struct SearchDoc {
     pub title: String,
     /// Summary as plain text (shared with the caller's copy of it).
     pub summary: Arc<str>,
-    /// Department code.
-    pub department_code: String,
-    /// Department name.
-    pub department_name: String,
+    /// Department code (shared by the department's documents).
+    pub department_code: Arc<str>,
+    /// Department name (shared by the department's documents).
+    pub department_name: Arc<str>,
     /// Field names (数据项).
     pub fields: Vec<String>,
     /// Keywords.
     pub keywords: Vec<String>,
-    /// Domain name, shown in results.
-    pub domain: String,
-    /// Short plain-text snippet shown in results.
-    pub snippet: String,
+    /// Domain name, shown in results (shared by the domain's documents).
+    pub domain: Arc<str>,
     /// Facet values as (dimension of [`IndexInput::facets`], index of the value) pairs, in
     /// dimension order (one small allocation per dataset, not one per dimension).
     pub facets: Vec<(u8, u16)>,
@@ -165,7 +164,7 @@ pub(crate) fn keys_and_codes(
     let pairs: Vec<(&str, &str)> = input
         .docs
         .iter()
-        .map(|d| (d.department_code.as_str(), d.id.as_str()))
+        .map(|d| (&*d.department_code, d.id.as_str()))
         .collect();
     let keys = keys::assign(&pairs)?;
     let layout = Layout::new(&input.facets)?;
@@ -309,7 +308,7 @@ fn index_terms(
         document.add_u64(text.ord, ord as u64);
         document.add_text(title, &doc.title);
         document.add_text(summary, &doc.summary);
-        document.add_text(department, &doc.department_name);
+        document.add_text(department, &*doc.department_name);
         for field in &doc.fields {
             document.add_text(fields, field);
         }
@@ -694,7 +693,7 @@ pub(crate) fn display_buckets(docs: usize) -> u64 {
 }
 
 /// What a search result shows of one dataset: a [`DisplayDoc`](crate::directory::DisplayDoc) borrowed from its document.
-pub(crate) type DisplayRow<'a> = (u64, &'a str, &'a str, &'a str, &'a str, &'a str);
+pub(crate) type DisplayRow<'a> = (u64, &'a str, &'a str, &'a str, &'a str, Cow<'a, str>);
 
 /// What a search result shows of one dataset, written as a [`DisplayDoc`](crate::directory::DisplayDoc) is read.
 pub(crate) fn display_doc(doc: &SearchDoc, key: u64) -> DisplayRow<'_> {
@@ -704,8 +703,20 @@ pub(crate) fn display_doc(doc: &SearchDoc, key: u64) -> DisplayRow<'_> {
         &doc.title,
         &doc.department_name,
         &doc.domain,
-        &doc.snippet,
+        snippet(&doc.summary),
     )
+}
+
+/// Characters of summary a result shows.
+pub const SNIPPET_CHARS: usize = 60;
+
+/// The snippet a result shows of a summary: its first [`SNIPPET_CHARS`] characters, with an
+/// ellipsis when it goes on. Made when a display shard is, not kept with every document.
+pub fn snippet(summary: &str) -> Cow<'_, str> {
+    match summary.char_indices().nth(SNIPPET_CHARS) {
+        Some((cut, _)) => Cow::Owned(format!("{}…", &summary[..cut])),
+        None => Cow::Borrowed(summary),
+    }
 }
 
 /// The file of one display shard; `docs` in any order. Serialised as a
@@ -772,7 +783,7 @@ pub(crate) fn export_departments(
     for (d, &k) in input.docs.iter().zip(keys) {
         table.insert(
             keys::department_slot(k),
-            (d.department_code.as_str(), d.department_name.as_str()),
+            (&*d.department_code, &*d.department_name),
         );
     }
     let rows: Vec<(u64, &str, &str)> = table.into_iter().map(|(s, (c, n))| (s, c, n)).collect();

@@ -113,7 +113,7 @@ fn field_values(doc: &SearchDoc) -> [Vec<&str>; FIELDS] {
     [
         vec![doc.title.as_str()],
         doc.keywords.iter().map(String::as_str).collect(),
-        vec![doc.department_name.as_str()],
+        vec![&*doc.department_name],
         doc.fields.iter().map(String::as_str).collect(),
         vec![&doc.summary],
     ]
@@ -146,7 +146,7 @@ fn display_hash(doc: &SearchDoc) -> u64 {
         &doc.title,
         &doc.department_name,
         &doc.domain,
-        &doc.snippet,
+        build::snippet(&doc.summary),
     ))
 }
 
