@@ -275,21 +275,29 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
         if outcome == EXIT_FAILED && session.follow_up_due() {
             session.follow_up = Some(std::time::Instant::now() + poll);
         }
-        // An audit the publish left owed goes a step at a time, between cycles; however busy
-        // the drops are, a step between two, of half as long as the cycle took (so the audit
-        // gets a third of the time at least).
-        audit_step(
-            &releases_root,
-            &folders,
-            settings.keep,
-            &mut session,
-            Some(&status),
-            AUDIT_STEP.max(cycle_started.elapsed() / 2),
-        );
+        // An audit the publish left owed goes a step at a time, between cycles: however busy
+        // the drops are, one step between two; steps go on for up to half as long as the
+        // cycle took until a change arrives, which starts the next cycle after the step at
+        // hand (a takedown right after another does not wait for the first one's audit).
+        let budget = AUDIT_STEP.max(cycle_started.elapsed() / 2);
+        let audit_started = std::time::Instant::now();
         // Changes made while the cycle ran start the next one at once.
         let mut wake = false;
-        while let Ok(result) = rx.try_recv() {
-            wake |= note_events(result, &drops, &platform, &mut watched);
+        loop {
+            let owed = audit_step(
+                &releases_root,
+                &folders,
+                settings.keep,
+                &mut session,
+                Some(&status),
+                AUDIT_STEP,
+            );
+            while let Ok(result) = rx.try_recv() {
+                wake |= note_events(result, &drops, &platform, &mut watched);
+            }
+            if wake || !owed || audit_started.elapsed() >= budget {
+                break;
+            }
         }
         if wake {
             continue;
@@ -802,8 +810,8 @@ struct Warm {
     /// Whether the last cycle published everything accepted and only the audit of the files
     /// it skipped keeps the `unpublished` marker.
     unpublished_until_audited: bool,
-    /// When the listing pages a takedown shifted and left for the next publish are due: at
-    /// once after it, after the poll interval when that cycle failed.
+    /// When the listing pages a takedown shifted and left for the next publish are due:
+    /// [`FOLLOW_UP_AFTER`] after it, after the poll interval when that cycle failed.
     follow_up: Option<std::time::Instant>,
 }
 
@@ -961,14 +969,15 @@ fn publish_warm(
                     pages = report.deferred,
                     "listing pages the takedown shifted follow in the next publish"
                 );
-                std::time::Instant::now()
+                std::time::Instant::now() + FOLLOW_UP_AFTER
             });
             log_withdrawn(&report.withdrawn);
             session.whole_catalog_due_at = match session.whole_catalog_lag {
                 Some(lag) if report.whole_catalog_behind => {
                     // Kept files come up to date `lag` after the first edit they miss; files
-                    // left out for a takedown come back at once, after a second for the
-                    // takedowns that come with it.
+                    // left out for a takedown come back a second after the last takedown
+                    // (even when they were due), so that takedowns right after it do not
+                    // wait for them to be written.
                     let wait = if report.whole_catalog_dropped {
                         std::time::Duration::from_secs(1)
                     } else {
@@ -980,7 +989,10 @@ fn publish_warm(
                         due_in_seconds = wait.as_secs_f64(),
                         "data.json and catalog.csv left behind"
                     );
-                    Some(session.whole_catalog_due_at.map_or(due, |d| d.min(due)))
+                    Some(match session.whole_catalog_due_at {
+                        Some(earlier) if !report.takedown => earlier.min(due),
+                        _ => due,
+                    })
                 }
                 _ => None,
             };
@@ -1008,6 +1020,11 @@ fn log_withdrawn(leaks: &[generator::audit::Leak]) {
 
 /// Time one audit step may take before the daemon looks for changes again.
 const AUDIT_STEP: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// How long after a takedown's publish the listing pages it only shifted are made: a
+/// takedown that follows at once (an operator taking several datasets down one after
+/// another) goes first instead of waiting for them.
+const FOLLOW_UP_AFTER: std::time::Duration = std::time::Duration::from_millis(300);
 
 /// Audits for `budget` more of the files the last builds skipped after a dataset was withheld,
 /// in the release now live, and publishes a release without any that mention it. Returns

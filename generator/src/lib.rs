@@ -154,6 +154,9 @@ pub struct BuildReport {
     /// Listing pages a takedown only shifted, kept as they were for the next build to make
     /// (see [`render::RenderMemo::defer_shifted_listings`]): when not 0, build again soon.
     pub deferred: usize,
+    /// A dataset the last build of the session published is withheld now: this build took
+    /// it down (only in a session that withdraws leaks).
+    pub takedown: bool,
 }
 
 /// Why a build failed as a whole.
@@ -710,6 +713,7 @@ fn build_with(
     };
     // A publisher that must not be held back renders at once only the listing pages that
     // name a dataset withheld since the last render; the pages it merely shifted follow.
+    let mut takedown = false;
     if withdraw_leaks && had_memo {
         let newly_withheld = match output.auditor() {
             Some(now) => now
@@ -718,7 +722,9 @@ fn build_with(
             None => None,
         };
         // Only for a takedown: a withheld record's new title is no reason to wait.
-        memo.defer_shifted_listings(newly_withheld.filter(|a| a.looks_for_ids()));
+        let newly_withheld = newly_withheld.filter(|a| a.looks_for_ids());
+        takedown = newly_withheld.is_some();
+        memo.defer_shifted_listings(newly_withheld);
     }
     manifest_state.resume(&options.output);
     let started = Instant::now();
@@ -841,6 +847,7 @@ fn build_with(
         whole_catalog_behind: stats.whole_catalog_behind,
         whole_catalog_dropped: stats.whole_catalog_dropped,
         deferred: stats.deferred,
+        takedown,
         check_seconds: checked.elapsed.as_secs_f64(),
         render_seconds,
         audit_seconds: started.elapsed().as_secs_f64(),
