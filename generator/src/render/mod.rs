@@ -181,8 +181,7 @@ pub enum WholeCatalogUpdate {
     /// kept as the last render wrote them, or left out.
     Deferred,
     /// Now, unless the render is a takedown's (see [`RenderMemo::defer_shifted_listings`]):
-    /// that one leaves them as [`WholeCatalogUpdate::Deferred`] does, and the render after it
-    /// writes them.
+    /// that one leaves them as [`WholeCatalogUpdate::Deferred`] does, for a later render.
     Due,
 }
 
@@ -549,9 +548,7 @@ pub struct RenderMemo {
     auditor: Option<std::sync::Arc<crate::audit::Auditor>>,
     /// What that render read of every dataset.
     summaries: summary::Summaries,
-    /// Whether the files of the whole catalog (`data.json`, `catalog.csv`: a hundred
-    /// megabytes at 100,000 datasets) may stay as the last render wrote them while the
-    /// catalog changes, so that an edit publishes in a fraction of a second; see
+    /// When the next render writes the files of the whole catalog; see
     /// [`RenderMemo::update_whole_catalog`].
     whole_update: WholeCatalogUpdate,
     /// The keys of the public datasets when the files of the whole catalog were last
