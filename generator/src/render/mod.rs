@@ -830,101 +830,92 @@ pub fn render_incremental(
     let deferring = memo.defer_listings.take();
     let compiled = memo.templates.take();
     let behind = std::sync::atomic::AtomicBool::new(whole_plan == WholePlan::Drop);
-    // A long-running process's first render builds the live index before the pages, not
-    // beside them: the index's build and every page's context then never peak together (at
-    // 100k datasets, resident memory stayed under a gigabyte only so). Its later renders
-    // change little on either side and run them side by side; a one-off build does too.
-    let one_after_other = live.is_some() && memo.is_empty();
-    let index = || match live {
-        Some(live) => live.update(site.catalog, site.config, site.divisions),
-        None => search_index::build(&crate::search::index_input(
-            site.catalog,
-            site.config,
-            site.divisions,
-        )),
-    };
-    let pages = || -> Result<Rendered, RenderError> {
-        let tera = match compiled {
-            Some(tera) => tera,
-            None => std::sync::Arc::new(templates()?),
-        };
-        let model = SiteModel::new(site, &summaries);
-        let fingerprints = Fingerprints::new(site, &model);
-        // Each dataset's id key and the fingerprint of all its files: only the datasets
-        // whose files may have changed are planned file by file.
-        let owners: Vec<(u64, u64)> = (0..datasets.len())
-            .into_par_iter()
-            .map(|i| (summaries.get(i).id_key, fingerprints.dataset_files(i)))
-            .collect();
-        let mut jobs = plan_shared(site, &model);
-        if whole_plan == WholePlan::Drop {
-            jobs.retain(|job| !matches!(job, Job::Whole(_)));
-        }
-        for (i, (key, fingerprint)) in owners.iter().enumerate() {
-            let known = memo.datasets.get(key).and_then(|owned| owned.fingerprint);
-            if known != Some(*fingerprint) {
-                plan_dataset(site, i, &mut jobs);
+    let (index, rendered) = rayon::join(
+        || match live {
+            Some(live) => live.update(site.catalog, site.config, site.divisions),
+            None => search_index::build(&crate::search::index_input(
+                site.catalog,
+                site.config,
+                site.divisions,
+            )),
+        },
+        || -> Result<Rendered, RenderError> {
+            let tera = match compiled {
+                Some(tera) => tera,
+                None => std::sync::Arc::new(templates()?),
+            };
+            let model = SiteModel::new(site, &summaries);
+            let fingerprints = Fingerprints::new(site, &model);
+            // Each dataset's id key and the fingerprint of all its files: only the datasets
+            // whose files may have changed are planned file by file.
+            let owners: Vec<(u64, u64)> = (0..datasets.len())
+                .into_par_iter()
+                .map(|i| (summaries.get(i).id_key, fingerprints.dataset_files(i)))
+                .collect();
+            let mut jobs = plan_shared(site, &model);
+            if whole_plan == WholePlan::Drop {
+                jobs.retain(|job| !matches!(job, Job::Whole(_)));
             }
-        }
-        let deferred = match deferring.as_deref() {
-            Some(newly_withheld) => {
-                shifted_listings(&jobs, &fingerprints, &memo, output, newly_withheld)
+            for (i, (key, fingerprint)) in owners.iter().enumerate() {
+                let known = memo.datasets.get(key).and_then(|owned| owned.fingerprint);
+                if known != Some(*fingerprint) {
+                    plan_dataset(site, i, &mut jobs);
+                }
             }
-            None => foldhash::HashSet::default(),
-        };
-        let total = jobs.len();
-        let done = AtomicUsize::new(0);
-        let results = jobs
-            .par_iter()
-            .map_init(
-                || String::with_capacity(128),
-                |path, job| {
-                    if whole_plan == WholePlan::Keep
-                        && let Job::Whole(file) = job
-                    {
-                        behind.fetch_or(
-                            fingerprints.of(job, path) != memo.fingerprint_of(file.path()),
-                            Ordering::Relaxed,
-                        );
+            let deferred = match deferring.as_deref() {
+                Some(newly_withheld) => {
+                    shifted_listings(&jobs, &fingerprints, &memo, output, newly_withheld)
+                }
+                None => foldhash::HashSet::default(),
+            };
+            let total = jobs.len();
+            let done = AtomicUsize::new(0);
+            let results = jobs
+                .par_iter()
+                .map_init(
+                    || String::with_capacity(128),
+                    |path, job| {
+                        if whole_plan == WholePlan::Keep
+                            && let Job::Whole(file) = job
+                        {
+                            behind.fetch_or(
+                                fingerprints.of(job, path) != memo.fingerprint_of(file.path()),
+                                Ordering::Relaxed,
+                            );
+                            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                            if n == total {
+                                progress(n, total);
+                            }
+                            return Ok(memo.keep(file.path()));
+                        }
+                        let produced = produce(
+                            job,
+                            site,
+                            &model,
+                            &tera,
+                            output,
+                            &fingerprints,
+                            &memo,
+                            path,
+                            &deferred,
+                        )?;
                         let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                        if n == total {
+                        if n.is_multiple_of(256) || n == total {
                             progress(n, total);
                         }
-                        return Ok(memo.keep(file.path()));
-                    }
-                    let produced = produce(
-                        job,
-                        site,
-                        &model,
-                        &tera,
-                        output,
-                        &fingerprints,
-                        &memo,
-                        path,
-                        &deferred,
-                    )?;
-                    let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                    if n.is_multiple_of(256) || n == total {
-                        progress(n, total);
-                    }
-                    Ok(produced)
-                },
-            )
-            .collect::<Result<Vec<Produced>, RenderError>>()?;
-        Ok(Rendered {
-            jobs,
-            results,
-            owners,
-            deferred: deferred.len(),
-            tera,
-        })
-    };
-    let (index, rendered) = if one_after_other {
-        let index = index();
-        (index, pages())
-    } else {
-        rayon::join(index, pages)
-    };
+                        Ok(produced)
+                    },
+                )
+                .collect::<Result<Vec<Produced>, RenderError>>()?;
+            Ok(Rendered {
+                jobs,
+                results,
+                owners,
+                deferred: deferred.len(),
+                tera,
+            })
+        },
+    );
     let index = index?;
     let Rendered {
         jobs,
