@@ -710,12 +710,17 @@ pub(crate) fn display_doc(doc: &SearchDoc, key: u64) -> DisplayRow<'_> {
 /// Characters of summary a result shows.
 pub const SNIPPET_CHARS: usize = 60;
 
-/// The snippet a result shows of a summary: its first [`SNIPPET_CHARS`] characters, with an
-/// ellipsis when it goes on. Made when a display shard is, not kept with every document.
+/// The snippet a result shows of a summary (see [`shorten`]). Made when a display shard is,
+/// not kept with every document.
 pub fn snippet(summary: &str) -> Cow<'_, str> {
-    match summary.char_indices().nth(SNIPPET_CHARS) {
-        Some((cut, _)) => Cow::Owned(format!("{}…", &summary[..cut])),
-        None => Cow::Borrowed(summary),
+    shorten(summary, SNIPPET_CHARS)
+}
+
+/// `text` cut to `max` characters, with `…` when cut (the portal's listings cut the same way).
+pub fn shorten(text: &str, max: usize) -> Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => Cow::Owned(format!("{}…", &text[..cut])),
+        None => Cow::Borrowed(text),
     }
 }
 

@@ -109,13 +109,8 @@ pub fn plain_snippet(markdown: &str, max: usize) -> String {
 /// `text` cut to `max` characters, with `…` when cut: [`plain_snippet`] of text already
 /// made plain by [`plain_text`].
 pub fn shorten(text: &str, max: usize) -> String {
-    if text.chars().count() > max {
-        let mut cut: String = text.chars().take(max).collect();
-        cut.push('…');
-        cut
-    } else {
-        text.to_string()
-    }
+    // One rule with the search results' snippets.
+    search_index::build::shorten(text, max).into_owned()
 }
 
 /// Markdown as plain text: the text of each block, blocks separated by a space.
