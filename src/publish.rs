@@ -251,6 +251,16 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
         .iter()
         .map(|dir| std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone()))
         .collect();
+    // One step of the audit a publish left owed; true while more is owed.
+    let audit_a_step = |session: &mut Warm| {
+        audit_step(
+            &releases_root,
+            &folders,
+            settings.keep,
+            session,
+            Some(&status),
+        )
+    };
     loop {
         let cycle_started = std::time::Instant::now();
         let outcome = cycle(
@@ -284,14 +294,7 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
         // Changes made while the cycle ran start the next one at once.
         let mut wake = false;
         loop {
-            let owed = audit_step(
-                &releases_root,
-                &folders,
-                settings.keep,
-                &mut session,
-                Some(&status),
-                AUDIT_STEP,
-            );
+            let owed = audit_a_step(&mut session);
             while let Ok(result) = rx.try_recv() {
                 wake |= note_events(result, &drops, &platform, &mut watched);
             }
@@ -356,14 +359,7 @@ pub fn daemon(site: &SiteArgs, once: bool) -> u8 {
                 now_due(&mut session);
                 break;
             }
-            audit_step(
-                &releases_root,
-                &folders,
-                settings.keep,
-                &mut session,
-                Some(&status),
-                AUDIT_STEP,
-            );
+            audit_a_step(&mut session);
         }
     }
 }
@@ -1026,22 +1022,21 @@ const AUDIT_STEP: std::time::Duration = std::time::Duration::from_millis(50);
 /// another) goes first instead of waiting for them.
 const FOLLOW_UP_AFTER: std::time::Duration = std::time::Duration::from_millis(300);
 
-/// Audits for `budget` more of the files the last builds skipped after a dataset was withheld,
-/// in the release now live, and publishes a release without any that mention it. Returns
-/// whether files are still to be audited.
+/// Audits for [`AUDIT_STEP`] more of the files the last builds skipped after a dataset was
+/// withheld, in the release now live, and publishes a release without any that mention it.
+/// Returns whether files are still to be audited.
 fn audit_step(
     releases_root: &Path,
     folders: &Folders,
     keep: usize,
     session: &mut Warm,
     shared: Option<&Mutex<DaemonStatus>>,
-    budget: std::time::Duration,
 ) -> bool {
     if !session.build.audit_pending() {
         return false;
     }
     let releases = Releases::existing(releases_root);
-    let withdrawn = audit_some(&releases, folders, keep, session, budget);
+    let withdrawn = audit_some(&releases, folders, keep, session, AUDIT_STEP);
     if let Some(shared) = shared
         && let Ok(mut s) = shared.lock()
     {

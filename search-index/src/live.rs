@@ -357,14 +357,13 @@ impl LiveIndex {
             let (text, display) = hashes[&i];
             let moved = holds_moved_word.get(i).copied().unwrap_or(false);
             match self.docs.get(&doc.id) {
-                // The very same entry: nothing to do.
-                Some(old)
-                    if old.text == text
-                        && !moved
-                        && Arc::ptr_eq(&old.doc, doc)
-                        && (old.key, old.code, old.display) == (keys[i], codes[i], display) => {}
                 Some(old) if old.text == text && !moved => {
-                    if old.key != keys[i] || old.code != codes[i] {
+                    let same_place = (old.key, old.code) == (keys[i], codes[i]);
+                    if same_place && old.display == display && Arc::ptr_eq(&old.doc, doc) {
+                        // The very same entry: nothing to do.
+                        continue;
+                    }
+                    if !same_place {
                         repost.push(i);
                     }
                     if old.key != keys[i] || old.display != display {
